@@ -1,0 +1,184 @@
+//! Describing a selection as selectors, and finding those selectors again in a page.
+//!
+//! Capture calls [`describe`] with the raw offsets of the user's selection; anchoring
+//! calls [`anchor`] with a tip's selectors. Both see the page through [`PageText`], so
+//! they agree on normalisation. A quote is only placed where its exact text is found; a
+//! place chosen among look-alikes must be clearly better than the runner-up, otherwise
+//! the tip is reported as not placed ("needs review") rather than guessed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{last_chars, truncate_chars, Selector, CONTEXT_CHARS};
+use crate::text::PageText;
+
+/// Where a tip was placed, in raw UTF-16 offsets of the page text, with a confidence
+/// score from 0 to 1.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub start: u32,
+    pub end: u32,
+    pub score: f32,
+}
+
+/// Scores below this are "needs review": shown as unplaced, never painted.
+pub const CONFIDENCE_FLOOR: f32 = 0.5;
+
+/// How much more than the runner-up a chosen candidate must score to be trusted.
+const MIN_LEAD: f32 = 0.05;
+
+/// Why a selection cannot be described.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescribeError {
+    #[error("Select some text on the page first.")]
+    EmptySelection,
+    #[error("The selection is outside the page text.")]
+    OutOfRange,
+}
+
+/// Describes the raw UTF-16 range `start..end` of `page` as a quote with context and a
+/// position. Leading and trailing whitespace is not part of the quote.
+pub fn describe(page: &PageText, start: u32, end: u32) -> Result<Vec<Selector>, DescribeError> {
+    if start > end || end > page.raw_len() {
+        return Err(DescribeError::OutOfRange);
+    }
+    let text = page.as_str();
+    let mut from = page.norm_offset(start);
+    let mut to = page.norm_offset(end);
+    while from < to && text[from..].starts_with(' ') {
+        from += 1;
+    }
+    while to > from && text[..to].ends_with(' ') {
+        to -= 1;
+    }
+    if from == to {
+        return Err(DescribeError::EmptySelection);
+    }
+    Ok(vec![
+        Selector::TextQuote {
+            exact: text[from..to].to_owned(),
+            prefix: last_chars(&text[..from], CONTEXT_CHARS),
+            suffix: truncate_chars(&text[to..], CONTEXT_CHARS),
+        },
+        Selector::TextPosition { start: page.raw_offset(from), end: page.raw_end(from, to) },
+    ])
+}
+
+/// Finds where `selectors` point in `page`, or `None` when no place is good enough.
+pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
+    let (exact, prefix, suffix) = selectors.iter().find_map(|s| match s {
+        Selector::TextQuote { exact, prefix, suffix } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
+        _ => None,
+    })?;
+    if exact.is_empty() {
+        return None;
+    }
+    let hint = selectors.iter().find_map(|s| match s {
+        Selector::TextPosition { start, .. } => Some(*start),
+        _ => None,
+    });
+    let text = page.as_str();
+    let mut best: Option<(f32, usize)> = None;
+    let mut runner_up = 0.0f32;
+    for (at, _) in text.match_indices(exact) {
+        let score = candidate_score(page, at, exact.len(), prefix, suffix, hint);
+        match best {
+            Some((top, _)) if score <= top => runner_up = runner_up.max(score),
+            _ => {
+                runner_up = runner_up.max(best.map_or(0.0, |(top, _)| top));
+                best = Some((score, at));
+            }
+        }
+    }
+    let (score, at) = best?;
+    if score < CONFIDENCE_FLOOR || score - runner_up < MIN_LEAD {
+        return None;
+    }
+    Some(Anchor { start: page.raw_offset(at), end: page.raw_end(at, at + exact.len()), score })
+}
+
+/// Scores an exact occurrence: the quote itself counts most; matching context on both
+/// sides and closeness to the captured position separate look-alike passages.
+fn candidate_score(page: &PageText, at: usize, len: usize, prefix: &str, suffix: &str, hint: Option<u32>) -> f32 {
+    const QUOTE: f32 = 50.0;
+    const CONTEXT: f32 = 20.0;
+    const POSITION: f32 = 4.0;
+    let text = page.as_str();
+    let prefix_match = context_agreement(prefix.chars().rev(), text[..at].chars().rev());
+    let suffix_match = context_agreement(suffix.chars(), text[at + len..].chars());
+    let position = match hint {
+        Some(hint) => {
+            let distance = page.raw_offset(at).abs_diff(hint) as f32;
+            1.0 - (distance / page.raw_len().max(1) as f32).min(1.0)
+        }
+        None => 0.5,
+    };
+    (QUOTE + CONTEXT * (prefix_match + suffix_match) + POSITION * position) / (QUOTE + 2.0 * CONTEXT + POSITION)
+}
+
+/// The share of `expected` that `actual` repeats before they first differ (1 when
+/// nothing was expected, as at the start or end of a page).
+fn context_agreement(expected: impl Iterator<Item = char> + Clone, actual: impl Iterator<Item = char>) -> f32 {
+    let total = expected.clone().count();
+    if total == 0 {
+        return 1.0;
+    }
+    let same = expected.zip(actual).take_while(|(e, a)| e == a).count();
+    same as f32 / total as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDERS: &str = "Active orders\n  Metoprolol 25 mg PO BID — start 11/02\n  Lisinopril 10 mg PO daily\n\
+                          Discontinued\n  Metoprolol 25 mg PO BID — stopped 10/30\n";
+
+    fn quote_at(page: &PageText, needle: &str, nth: usize) -> Vec<Selector> {
+        let raw_start = ORDERS.match_indices(needle).nth(nth).expect("needle present").0;
+        let start = ORDERS[..raw_start].encode_utf16().count() as u32;
+        let end = start + needle.encode_utf16().count() as u32;
+        describe(page, start, end).expect("describable")
+    }
+
+    #[test]
+    fn describe_then_anchor_finds_the_same_place() {
+        let page = PageText::new(ORDERS);
+        let selectors = quote_at(&page, "Lisinopril 10 mg", 0);
+        let anchor = anchor(&page, &selectors).expect("anchors");
+        let units: Vec<u16> = ORDERS.encode_utf16().collect();
+        let found = String::from_utf16_lossy(&units[anchor.start as usize..anchor.end as usize]);
+        assert_eq!(found, "Lisinopril 10 mg");
+    }
+
+    #[test]
+    fn look_alikes_are_told_apart_by_context() {
+        let page = PageText::new(ORDERS);
+        let second = quote_at(&page, "Metoprolol 25 mg PO BID", 1);
+        let anchor = anchor(&page, &second).expect("anchors");
+        let byte_second = ORDERS.match_indices("Metoprolol 25 mg PO BID").nth(1).expect("twice").0;
+        assert_eq!(anchor.start, ORDERS[..byte_second].encode_utf16().count() as u32);
+    }
+
+    #[test]
+    fn deleted_text_does_not_anchor() {
+        let page = PageText::new(ORDERS);
+        let selectors = quote_at(&page, "Lisinopril 10 mg", 0);
+        let edited = PageText::new(&ORDERS.replace("Lisinopril 10 mg PO daily", ""));
+        assert_eq!(anchor(&edited, &selectors), None);
+    }
+
+    #[test]
+    fn identical_passages_with_identical_context_are_not_guessed() {
+        let twice = "Hold if HR < 60. Hold if HR < 60. ";
+        let page = PageText::new(twice);
+        let selectors = vec![Selector::TextQuote { exact: "Hold if HR < 60.".into(), prefix: String::new(), suffix: String::new() }];
+        assert_eq!(anchor(&page, &selectors), None, "no context and no position: ambiguous");
+    }
+
+    #[test]
+    fn whitespace_only_selection_is_refused() {
+        let page = PageText::new("a   b");
+        assert_eq!(describe(&page, 1, 4), Err(DescribeError::EmptySelection));
+        assert_eq!(describe(&page, 0, 99), Err(DescribeError::OutOfRange));
+    }
+}

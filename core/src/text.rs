@@ -1,0 +1,117 @@
+//! Page text as anchoring sees it: normalised once per page, with a map back to the raw
+//! UTF-16 offsets the content script uses to build DOM ranges.
+//!
+//! Normalisation is the one rule capture and anchoring must share exactly: whitespace
+//! runs (including no-break spaces and line breaks) become one space, and invisible
+//! format characters (soft hyphen, zero-width space, byte-order mark) are dropped. An app
+//! that re-renders with different indentation or wrapping then still yields the same
+//! text.
+
+/// Characters that render as nothing and are dropped by normalisation.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}' | '\u{FEFF}')
+}
+
+/// Normalises a short string (a quote, a context) the same way [`PageText`] does.
+pub fn normalize(raw: &str) -> String {
+    PageText::new(raw).text
+}
+
+/// A page's text, normalised, with the raw UTF-16 offset of every normalised character.
+#[derive(Debug, Clone)]
+pub struct PageText {
+    text: String,
+    /// `raw_start[b]` is the raw UTF-16 offset where the normalised character at byte `b`
+    /// begins (bytes inside a multi-byte character repeat their character's offset).
+    raw_start: Vec<u32>,
+    raw_len: u32,
+}
+
+impl PageText {
+    pub fn new(raw: &str) -> Self {
+        let mut text = String::with_capacity(raw.len());
+        let mut raw_start = Vec::with_capacity(raw.len());
+        let mut offset: u32 = 0;
+        let mut in_space = false;
+        for c in raw.chars() {
+            let width = c.len_utf16() as u32;
+            if c.is_whitespace() {
+                if !in_space {
+                    text.push(' ');
+                    raw_start.push(offset);
+                    in_space = true;
+                }
+            } else if !is_invisible(c) {
+                in_space = false;
+                text.push(c);
+                raw_start.extend(std::iter::repeat_n(offset, c.len_utf8()));
+            }
+            offset += width;
+        }
+        PageText { text, raw_start, raw_len: offset }
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Length of the raw text in UTF-16 code units.
+    pub fn raw_len(&self) -> u32 {
+        self.raw_len
+    }
+
+    /// Raw UTF-16 offset where the normalised character at byte `at` starts; the raw
+    /// length for the end of the text.
+    pub fn raw_offset(&self, at: usize) -> u32 {
+        self.raw_start.get(at).copied().unwrap_or(self.raw_len)
+    }
+
+    /// Raw UTF-16 end offset (exclusive) of the normalised range ending at byte `end`:
+    /// just past its last character, so a collapsed space after it is not included.
+    pub fn raw_end(&self, start: usize, end: usize) -> u32 {
+        if end <= start {
+            return self.raw_offset(start);
+        }
+        let last = self.text[..end].chars().next_back().map_or(' ', |c| c);
+        let last_at = end - last.len_utf8();
+        let width = if last == ' ' { 1 } else { last.len_utf16() as u32 };
+        self.raw_offset(last_at) + width
+    }
+
+    /// The normalised byte offset of the first character at or after raw offset `raw`.
+    pub fn norm_offset(&self, raw: u32) -> usize {
+        let at = self.raw_start.partition_point(|&r| r < raw);
+        // Land on a character boundary: continuation bytes share their start's offset.
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at += 1;
+        }
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapses_whitespace_and_drops_invisible_characters() {
+        let page = PageText::new("Metoprolol\n   25\u{00A0}mg\u{00AD} PO\t\tBID");
+        assert_eq!(page.as_str(), "Metoprolol 25 mg PO BID");
+    }
+
+    #[test]
+    fn maps_normalised_ranges_back_to_raw_utf16() {
+        let raw = "a  é😀b";
+        let page = PageText::new(raw);
+        assert_eq!(page.as_str(), "a é😀b");
+        let b = page.as_str().find('b').expect("b present");
+        // raw UTF-16: a=0, spaces=1..3, é=3, 😀=4..6, b=6
+        assert_eq!(page.raw_offset(b), 6);
+        let emoji = page.as_str().find('😀').expect("emoji present");
+        assert_eq!(page.raw_end(emoji, emoji + '😀'.len_utf8()), 6);
+        assert_eq!(page.norm_offset(3), page.as_str().find('é').expect("é present"));
+        assert_eq!(page.raw_end(0, 2), 2, "a trailing collapsed space counts one unit");
+    }
+}

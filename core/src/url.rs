@@ -1,0 +1,171 @@
+//! Page URLs: validation of what a tip may point at, and the screen key that decides
+//! which tips belong to a page.
+//!
+//! Only the parts Inflow needs are parsed here (scheme, authority, path, query,
+//! fragment). Browsers hand us canonical `location.href` strings; the server re-checks
+//! them with the same code, so a URL the extension accepts is one the server accepts.
+
+/// The longest page URL a tip may carry, in bytes.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// Query parameters that track campaigns or sessions and never select content.
+const NOISE_PARAMS: &[&str] = &["fbclid", "gclid", "msclkid", "mc_cid", "mc_eid", "_ga", "_gl", "jsessionid", "phpsessid", "sid"];
+
+/// Why a URL cannot carry a tip.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("the page address is empty")]
+    Empty,
+    #[error("the page address is longer than {MAX_URL_LEN} characters")]
+    TooLong,
+    #[error("only http and https pages can hold tips")]
+    UnsupportedScheme,
+    #[error("the page address has no host")]
+    NoHost,
+    #[error("the page address contains spaces or control characters")]
+    BadCharacter,
+}
+
+/// A parsed http(s) URL, borrowed from the string it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageUrl<'a> {
+    pub scheme: &'a str,
+    pub host: &'a str,
+    pub port: Option<&'a str>,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub fragment: Option<&'a str>,
+}
+
+impl<'a> PageUrl<'a> {
+    pub fn parse(url: &'a str) -> Result<Self, UrlError> {
+        if url.is_empty() {
+            return Err(UrlError::Empty);
+        }
+        if url.len() > MAX_URL_LEN {
+            return Err(UrlError::TooLong);
+        }
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(UrlError::BadCharacter);
+        }
+        let (scheme, rest) = url.split_once("://").ok_or(UrlError::UnsupportedScheme)?;
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(UrlError::UnsupportedScheme);
+        }
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((before, fragment)) => (before, Some(fragment)),
+            None => (rest, None),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((before, query)) => (before, Some(query)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => rest.split_at(slash),
+            None => (rest, "/"),
+        };
+        // Credentials never belong in a shared tip; drop them from the authority.
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+        let (host, port) = split_port(host_port);
+        if host.is_empty() {
+            return Err(UrlError::NoHost);
+        }
+        Ok(PageUrl { scheme, host, port, path, query, fragment })
+    }
+
+    /// The screen key: the address with everything that does not choose what the screen
+    /// shows removed (fragment, credentials, default port, tracking and session
+    /// parameters, a trailing slash), scheme and host lowercased.
+    pub fn screen_key(&self) -> String {
+        let scheme = self.scheme.to_ascii_lowercase();
+        let mut key = format!("{scheme}://{}", self.host.to_ascii_lowercase());
+        let default_port = if scheme == "https" { "443" } else { "80" };
+        if let Some(port) = self.port.filter(|&p| p != default_port) {
+            key.push(':');
+            key.push_str(port);
+        }
+        // `;jsessionid=...` path parameters are session noise too.
+        let path = self.path.split(';').next().unwrap_or("/");
+        let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+        key.push_str(if path.is_empty() { "/" } else { path });
+        let kept: Vec<&str> = self
+            .query
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !is_noise_param(pair))
+            .collect();
+        if !kept.is_empty() {
+            key.push('?');
+            key.push_str(&kept.join("&"));
+        }
+        key
+    }
+
+    /// `scheme://host[:port]`, the origin the browser grants permissions for.
+    pub fn origin(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}://{}:{port}", self.scheme.to_ascii_lowercase(), self.host.to_ascii_lowercase()),
+            None => format!("{}://{}", self.scheme.to_ascii_lowercase(), self.host.to_ascii_lowercase()),
+        }
+    }
+}
+
+fn split_port(host_port: &str) -> (&str, Option<&str>) {
+    // IPv6 literals keep their colons inside brackets.
+    let port_colon = match host_port.rfind(']') {
+        Some(close) => host_port[close..].find(':').map(|i| close + i),
+        None => host_port.rfind(':'),
+    };
+    match port_colon {
+        Some(colon) if host_port[colon + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            let port = &host_port[colon + 1..];
+            (&host_port[..colon], (!port.is_empty()).then_some(port))
+        }
+        _ => (host_port, None),
+    }
+}
+
+fn is_noise_param(pair: &str) -> bool {
+    let name = pair.split('=').next().unwrap_or("").to_ascii_lowercase();
+    name.starts_with("utm_") || NOISE_PARAMS.contains(&name.as_str())
+}
+
+/// Validates `url` and returns its screen key.
+pub fn screen_key(url: &str) -> Result<String, UrlError> {
+    PageUrl::parse(url).map(|parsed| parsed.screen_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screen_key_drops_what_does_not_choose_content() {
+        let cases = [
+            ("http://127.0.0.1:8700/patients/1/orders#top", "http://127.0.0.1:8700/patients/1/orders"),
+            ("HTTPS://EMR.Example.org:443/chart/?utm_source=mail&tab=orders", "https://emr.example.org/chart?tab=orders"),
+            ("https://user:pw@intranet.local/handbook;jsessionid=ABC?page=2&fbclid=x", "https://intranet.local/handbook?page=2"),
+            ("http://example.org", "http://example.org/"),
+            ("http://[::1]:8080/a/", "http://[::1]:8080/a"),
+        ];
+        for (url, key) in cases {
+            assert_eq!(screen_key(url).as_deref(), Ok(key), "{url}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_cannot_hold_a_tip() {
+        assert_eq!(screen_key(""), Err(UrlError::Empty));
+        assert_eq!(screen_key("chrome://settings"), Err(UrlError::UnsupportedScheme));
+        assert_eq!(screen_key("javascript:alert(1)"), Err(UrlError::UnsupportedScheme));
+        assert_eq!(screen_key("http:///path"), Err(UrlError::NoHost));
+        assert_eq!(screen_key("http://a b/"), Err(UrlError::BadCharacter));
+        assert_eq!(screen_key(&format!("http://h/{}", "a".repeat(MAX_URL_LEN))), Err(UrlError::TooLong));
+    }
+
+    #[test]
+    fn origin_keeps_the_port() {
+        let parsed = PageUrl::parse("http://127.0.0.1:8700/patients").expect("valid url");
+        assert_eq!(parsed.origin(), "http://127.0.0.1:8700");
+    }
+}

@@ -64,6 +64,12 @@ pub fn describe(page: &PageText, start: u32, end: u32) -> Result<Vec<Selector>, 
 }
 
 /// Finds where `selectors` point in `page`, or `None` when no place is good enough.
+///
+/// Candidates are the exact occurrences of the quote, scored by how much of the captured
+/// context surrounds them. The best must lead every other by [`MIN_LEAD`]; when several
+/// tie (identical rows with identical context), the one exactly at the captured position
+/// wins, since an unchanged page is the only evidence left. Anything else is a guess, and
+/// a guess is not made.
 pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
     let (exact, prefix, suffix) = selectors.iter().find_map(|s| match s {
         Selector::TextQuote { exact, prefix, suffix } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
@@ -77,42 +83,35 @@ pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
         _ => None,
     });
     let text = page.as_str();
-    let mut best: Option<(f32, usize)> = None;
-    let mut runner_up = 0.0f32;
-    for (at, _) in text.match_indices(exact) {
-        let score = candidate_score(page, at, exact.len(), prefix, suffix, hint);
-        match best {
-            Some((top, _)) if score <= top => runner_up = runner_up.max(score),
-            _ => {
-                runner_up = runner_up.max(best.map_or(0.0, |(top, _)| top));
-                best = Some((score, at));
+    let candidates: Vec<(usize, f32)> =
+        text.match_indices(exact).map(|(at, _)| (at, context_score(text, at, exact.len(), prefix, suffix))).collect();
+    let top = candidates.iter().map(|&(_, score)| score).fold(f32::MIN, f32::max);
+    let mut contenders = candidates.iter().filter(|&&(_, score)| top - score < MIN_LEAD);
+    let (at, score) = match (contenders.next(), contenders.next()) {
+        (None, _) => return None,
+        (Some(&only), None) => only,
+        (Some(_), Some(_)) => {
+            let hint = hint?;
+            let mut at_hint = candidates.iter().filter(|&&(at, score)| top - score < MIN_LEAD && page.raw_offset(at) == hint);
+            match (at_hint.next(), at_hint.next()) {
+                (Some(&only), None) => only,
+                _ => return None,
             }
         }
-    }
-    let (score, at) = best?;
-    if score < CONFIDENCE_FLOOR || score - runner_up < MIN_LEAD {
+    };
+    if score < CONFIDENCE_FLOOR {
         return None;
     }
     Some(Anchor { start: page.raw_offset(at), end: page.raw_end(at, at + exact.len()), score })
 }
 
-/// Scores an exact occurrence: the quote itself counts most; matching context on both
-/// sides and closeness to the captured position separate look-alike passages.
-fn candidate_score(page: &PageText, at: usize, len: usize, prefix: &str, suffix: &str, hint: Option<u32>) -> f32 {
+/// Scores an exact occurrence by the quote and the share of context matching on each side.
+fn context_score(text: &str, at: usize, len: usize, prefix: &str, suffix: &str) -> f32 {
     const QUOTE: f32 = 50.0;
     const CONTEXT: f32 = 20.0;
-    const POSITION: f32 = 4.0;
-    let text = page.as_str();
     let prefix_match = context_agreement(prefix.chars().rev(), text[..at].chars().rev());
     let suffix_match = context_agreement(suffix.chars(), text[at + len..].chars());
-    let position = match hint {
-        Some(hint) => {
-            let distance = page.raw_offset(at).abs_diff(hint) as f32;
-            1.0 - (distance / page.raw_len().max(1) as f32).min(1.0)
-        }
-        None => 0.5,
-    };
-    (QUOTE + CONTEXT * (prefix_match + suffix_match) + POSITION * position) / (QUOTE + 2.0 * CONTEXT + POSITION)
+    (QUOTE + CONTEXT * (prefix_match + suffix_match)) / (QUOTE + 2.0 * CONTEXT)
 }
 
 /// The share of `expected` that `actual` repeats before they first differ (1 when
@@ -173,6 +172,18 @@ mod tests {
         let page = PageText::new(twice);
         let selectors = vec![Selector::TextQuote { exact: "Hold if HR < 60.".into(), prefix: String::new(), suffix: String::new() }];
         assert_eq!(anchor(&page, &selectors), None, "no context and no position: ambiguous");
+    }
+
+    #[test]
+    fn identical_passages_are_told_apart_by_an_exact_position() {
+        // Six identical rows: the middle ones share their whole 32-character context.
+        let rows = "Metoprolol 25 mg PO BID\n".repeat(6);
+        let page = PageText::new(&rows);
+        let third = rows.match_indices("Metoprolol").nth(2).expect("present").0 as u32;
+        let selectors = describe(&page, third, third + 16).expect("describable");
+        assert_eq!(anchor(&page, &selectors).map(|a| a.start), Some(third));
+        let shifted = PageText::new(&format!("x{rows}"));
+        assert_eq!(anchor(&shifted, &selectors), None, "moved and ambiguous: needs review, not a guess");
     }
 
     #[test]

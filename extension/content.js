@@ -1,0 +1,402 @@
+// Inflow's content script: DOM work only. It maps the page's text, turns the user's
+// selection into offsets in that text, paints highlights with the CSS Custom Highlight
+// API and shows Inflow's small UI inside a closed shadow root. Every decision (what a
+// selection means, where tips belong, what is valid, what is stored) is made by the
+// service worker in Rust/wasm: pages with a strict CSP could not run wasm here anyway.
+//
+// The host page is never modified: no text node is split or wrapped, and the only element
+// added is the UI's host, outside <body>. Tip content stays in this isolated world and the
+// closed shadow root, out of reach of the page's scripts.
+(() => {
+  'use strict';
+  // The worker may inject this script on demand (to explain why nothing happened on a
+  // site Inflow is not switched on for). Never run twice in one page.
+  if (globalThis.__inflowLoaded) return;
+  globalThis.__inflowLoaded = true;
+
+  const HIGHLIGHT = 'inflow-tip';
+  const PENDING_HIGHLIGHT = 'inflow-tip-flash';
+  const REFRESH_DEBOUNCE_MS = 300;
+  const NOTICE_MS = 6000;
+  const MAX_NOTE_CHARS = 10000; // the worker enforces it; shown here as a counter only
+  // Text under these elements is not page text a tip can quote.
+  const SKIPPED = 'script,style,noscript,template,textarea,select,option,[data-inflow-ui]';
+  // Text in different blocks is separated by a line break in the text map, so words of
+  // neighbouring cells or paragraphs never run together in quotes.
+  const BLOCK =
+    'address,article,aside,blockquote,caption,dd,details,div,dl,dt,fieldset,figcaption,figure,footer,' +
+    'form,h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,tbody,td,tfoot,th,thead,tr,ul';
+
+  let siteActive = false;
+  let placedTips = [];
+  let tipsOnScreen = 0;
+  let lastSentText = null;
+  let lastUrl = location.href;
+  let pending = null; // { text, start, end, range } while the capture form is open
+
+  // ---- Text map ------------------------------------------------------------------------
+
+  /** The page's text as one string, with the text node behind every part of it. */
+  function buildTextMap() {
+    const nodes = [];
+    const starts = [];
+    const parts = [];
+    let length = 0;
+    let lastBlock = null;
+    const root = document.body;
+    if (root) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+        acceptNode: (node) =>
+          node.parentElement && !node.parentElement.closest(SKIPPED) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT,
+      });
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const block = node.parentElement.closest(BLOCK);
+        if (lastBlock !== null && block !== lastBlock) {
+          parts.push('\n');
+          length += 1;
+        }
+        lastBlock = block;
+        nodes.push(node);
+        starts.push(length);
+        parts.push(node.data);
+        length += node.data.length;
+      }
+    }
+    return { text: parts.join(''), nodes, starts, index: new Map(nodes.map((node, i) => [node, i])) };
+  }
+
+  /** The index of the last text node starting at or before `offset`. */
+  function nodeIndexAt(map, offset) {
+    let lo = 0;
+    let hi = map.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (map.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** A DOM range for the text-map range `start..end`, or null if the map is empty. */
+  function rangeFor(map, start, end) {
+    if (map.nodes.length === 0) return null;
+    let i = nodeIndexAt(map, start);
+    let startNode = map.nodes[i];
+    let startOffset = start - map.starts[i];
+    if (startOffset >= startNode.data.length && i + 1 < map.nodes.length && map.starts[i + 1] <= end) {
+      startNode = map.nodes[i + 1]; // `start` fell on a block separator
+      startOffset = 0;
+    }
+    const j = nodeIndexAt(map, Math.max(start, end - 1));
+    const endNode = map.nodes[j];
+    const endOffset = Math.min(end - map.starts[j], endNode.data.length);
+    const range = document.createRange();
+    try {
+      range.setStart(startNode, Math.min(startOffset, startNode.data.length));
+      range.setEnd(endNode, Math.max(endOffset, 0));
+    } catch {
+      return null; // a node changed under us; the next refresh rebuilds the map
+    }
+    return range;
+  }
+
+  /** The text-map offset of a DOM boundary point. */
+  function offsetOf(map, container, offset) {
+    if (container.nodeType === Node.TEXT_NODE && map.index.has(container)) {
+      return map.starts[map.index.get(container)] + offset;
+    }
+    // A point between elements: the first mapped text node at or after it.
+    const point = document.createRange();
+    point.setStart(container, offset);
+    let lo = 0;
+    let hi = map.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (point.comparePoint(map.nodes[mid], 0) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < map.nodes.length ? map.starts[lo] : map.text.length;
+  }
+
+  // ---- Talking to the worker -----------------------------------------------------------
+
+  async function send(message) {
+    try {
+      const answer = await chrome.runtime.sendMessage(message);
+      return answer ?? { type: 'error', message: 'Inflow did not answer. Try again in a moment.' };
+    } catch (error) {
+      const gone = String(error).includes('context invalidated');
+      return {
+        type: 'error',
+        message: gone ? 'Inflow was updated. Reload this page to keep using it.' : `Inflow could not be reached (${error}).`,
+      };
+    }
+  }
+
+  /** Asks the worker which tips belong on this screen and paints them. */
+  async function refresh(force) {
+    const map = buildTextMap();
+    const urlChanged = location.href !== lastUrl;
+    if (!force && !urlChanged && map.text === lastSentText) {
+      if (placedTips.length && !CSS.highlights.has(HIGHLIGHT)) paint(map); // the page cleared it
+      return;
+    }
+    lastUrl = location.href;
+    lastSentText = map.text;
+    const answer = await send({ type: 'pageOpened', title: document.title, text: map.text });
+    if (answer.type !== 'pageTips') return;
+    siteActive = answer.active;
+    placedTips = answer.placed;
+    tipsOnScreen = answer.placed.length + answer.unplaced.length;
+    paint(map);
+  }
+
+  function paint(map) {
+    const ranges = placedTips.map((placed) => rangeFor(map, placed.start, placed.end)).filter(Boolean);
+    if (ranges.length) CSS.highlights.set(HIGHLIGHT, new Highlight(...ranges));
+    else CSS.highlights.delete(HIGHLIGHT);
+  }
+
+  let refreshTimer = 0;
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      // Text changes matter only where tips may land; a new address always matters.
+      if (location.href !== lastUrl || tipsOnScreen > 0) refresh(false);
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  // ---- Selection -----------------------------------------------------------------------
+
+  /** The current selection as text-map offsets, or { error } saying why it can't hold a tip. */
+  function readSelection() {
+    const active = document.activeElement;
+    if (active && active.tagName === 'IFRAME') {
+      return { error: 'Tips on text inside an embedded frame are not supported yet. Select text in the main page.' };
+    }
+    const inField = active && (active.tagName === 'TEXTAREA' || (active.tagName === 'INPUT' && active.selectionStart !== active.selectionEnd));
+    if (inField) return { error: 'Inflow can’t pin text inside a form field. Select text on the page instead.' };
+    const selection = document.getSelection();
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) {
+      return { error: 'Select some text on the page first.' };
+    }
+    const range = selection.getRangeAt(0);
+    const map = buildTextMap();
+    const start = offsetOf(map, range.startContainer, range.startOffset);
+    const end = offsetOf(map, range.endContainer, range.endOffset);
+    if (end <= start || map.text.slice(start, end).trim() === '') {
+      return { error: 'Select some text on the page first.' };
+    }
+    return { text: map.text, start, end, range: range.cloneRange(), quote: map.text.slice(start, end) };
+  }
+
+  // ---- In-page UI (closed shadow root) --------------------------------------------------
+
+  const UI_CSS = `
+    :host { all: initial; }
+    * { box-sizing: border-box; font: 14px/1.4 system-ui, sans-serif; }
+    [hidden] { display: none !important; }
+    .add { position: fixed; z-index: 2147483647; padding: 4px 10px; border: 1px solid #8a5a00; border-radius: 14px;
+           background: #ffc928; color: #222; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.25); }
+    .add:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible, select:focus-visible {
+           outline: 3px solid #1a5fb4; outline-offset: 1px; }
+    .panel { position: fixed; z-index: 2147483647; right: 16px; top: 16px; width: 360px; max-width: calc(100vw - 32px);
+             padding: 14px; border: 1px solid #999; border-radius: 8px; background: #fff; color: #222;
+             box-shadow: 0 6px 24px rgba(0,0,0,.3); display: grid; gap: 8px; }
+    .panel h2 { margin: 0; font-weight: 600; font-size: 15px; }
+    .quote { margin: 0; padding: 6px 8px; border-left: 4px solid #ffc928; background: #fff8e0; max-height: 6em;
+             overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+    label { display: grid; gap: 2px; font-weight: 600; }
+    textarea, input, select { font-weight: normal; padding: 6px; border: 1px solid #888; border-radius: 4px; width: 100%; }
+    textarea { min-height: 90px; resize: vertical; }
+    .count { font-size: 12px; color: #555; text-align: right; }
+    .count.over { color: #b00020; font-weight: 600; }
+    .error { margin: 0; color: #b00020; }
+    .actions { display: flex; gap: 8px; justify-content: flex-end; }
+    .actions button { padding: 6px 14px; border-radius: 4px; border: 1px solid #666; background: #f4f4f4; cursor: pointer; }
+    .actions .save { background: #1a5fb4; border-color: #1a5fb4; color: #fff; }
+    .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px;
+              padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
+  `;
+
+  function element(tag, props = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === 'text') node.textContent = value; // user content goes in as text, never markup
+      else if (key in node && !key.startsWith('aria') && key !== 'role') node[key] = value;
+      else node.setAttribute(key, value);
+    }
+    node.append(...children);
+    return node;
+  }
+
+  let ui = null;
+  function theUi() {
+    if (ui) return ui;
+    const host = document.createElement('div');
+    host.setAttribute('data-inflow-ui', '');
+    // A zero-size fixed box: it never covers or shifts the page; its children position themselves.
+    for (const [name, value] of [['all', 'initial'], ['position', 'fixed'], ['top', '0'], ['left', '0'], ['width', '0'], ['height', '0'], ['z-index', '2147483647']]) {
+      host.style.setProperty(name, value, 'important');
+    }
+    const shadow = host.attachShadow({ mode: 'closed' });
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(UI_CSS); // constructed stylesheets are not blocked by a page's style-src CSP
+    shadow.adoptedStyleSheets = [sheet];
+
+    const addButton = element('button', { type: 'button', className: 'add', text: '+ Tip', 'aria-label': 'Add an Inflow tip to the selected text', hidden: true });
+    // Keep the page's selection: a press on the button must not start a new one.
+    addButton.addEventListener('mousedown', (event) => event.preventDefault());
+    addButton.addEventListener('click', () => openCapture());
+
+    const quote = element('blockquote', { className: 'quote' });
+    const note = element('textarea', { name: 'note', placeholder: 'What should the next person know here?' });
+    const count = element('div', { className: 'count', 'aria-live': 'polite' });
+    const tags = element('input', { name: 'tags', type: 'text', placeholder: 'e.g. orders, after upgrade' });
+    const visibility = element('select', { name: 'visibility' }, [
+      element('option', { value: 'private', text: 'Only me' }),
+      element('option', { value: 'team', text: 'My team' }),
+    ]);
+    const error = element('p', { className: 'error', role: 'alert' });
+    const save = element('button', { type: 'submit', className: 'save', text: 'Save tip' });
+    const cancel = element('button', { type: 'button', className: 'cancel', text: 'Cancel' });
+    const form = element('form', { className: 'panel', role: 'dialog', 'aria-label': 'New Inflow tip', hidden: true }, [
+      element('h2', { text: 'New tip' }),
+      quote,
+      element('label', {}, ['Note', note]),
+      count,
+      element('label', {}, ['Tags (comma separated)', tags]),
+      element('label', {}, ['Who sees it', visibility]),
+      error,
+      element('div', { className: 'actions' }, [cancel, save]),
+    ]);
+    const notice = element('div', { className: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
+
+    const updateCount = () => {
+      const chars = [...note.value].length;
+      count.textContent = `${chars.toLocaleString()} / ${MAX_NOTE_CHARS.toLocaleString()} characters`;
+      count.classList.toggle('over', chars > MAX_NOTE_CHARS);
+    };
+    note.addEventListener('input', updateCount);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      saveCapture();
+    });
+    cancel.addEventListener('click', () => closeCapture());
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') closeCapture();
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        saveCapture();
+      }
+      event.stopPropagation(); // the app's own shortcuts must not fire while typing a tip
+    });
+
+    shadow.append(addButton, form, notice);
+    document.documentElement.append(host);
+    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, updateCount };
+    return ui;
+  }
+
+  let noticeTimer = 0;
+  function showNotice(message) {
+    const { notice } = theUi();
+    notice.textContent = message;
+    notice.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
+  }
+
+  function placeAddButton() {
+    if (!siteActive || pending) return;
+    const selection = document.getSelection();
+    const { addButton } = theUi();
+    if (!selection || selection.isCollapsed || selection.rangeCount === 0 || selection.toString().trim() === '') {
+      addButton.hidden = true;
+      return;
+    }
+    const rects = selection.getRangeAt(0).getClientRects();
+    const last = rects[rects.length - 1];
+    if (!last) return;
+    addButton.style.left = `${Math.min(last.right + 4, innerWidth - 80)}px`;
+    addButton.style.top = `${Math.min(last.bottom + 4, innerHeight - 36)}px`;
+    addButton.hidden = false;
+  }
+
+  function openCapture() {
+    const parts = theUi();
+    parts.addButton.hidden = true;
+    const selected = readSelection();
+    if (selected.error) {
+      showNotice(selected.error);
+      return;
+    }
+    pending = selected;
+    CSS.highlights.set(PENDING_HIGHLIGHT, new Highlight(selected.range));
+    parts.quote.textContent = selected.quote.trim();
+    parts.note.value = '';
+    parts.tags.value = '';
+    parts.error.textContent = '';
+    parts.updateCount();
+    parts.form.hidden = false;
+    parts.note.focus();
+  }
+
+  function closeCapture() {
+    pending = null;
+    CSS.highlights.delete(PENDING_HIGHLIGHT);
+    if (ui) ui.form.hidden = true;
+  }
+
+  let saving = false;
+  async function saveCapture() {
+    if (!pending || saving) return;
+    const parts = theUi();
+    saving = true;
+    parts.save.disabled = true;
+    parts.error.textContent = '';
+    const answer = await send({
+      type: 'capture',
+      title: document.title,
+      text: pending.text,
+      start: pending.start,
+      end: pending.end,
+      note: parts.note.value,
+      tags: parts.tags.value.split(',').map((tag) => tag.trim()).filter(Boolean),
+      visibility: parts.visibility.value,
+    });
+    saving = false;
+    parts.save.disabled = false;
+    if (answer.type !== 'saved') {
+      // The form stays open with everything typed, so nothing is lost.
+      parts.error.textContent = answer.message ?? 'The tip was not saved.';
+      return;
+    }
+    closeCapture();
+    document.getSelection()?.removeAllRanges();
+    showNotice(answer.tip.visibility === 'team' ? 'Tip saved for your team.' : 'Tip saved (only you can see it).');
+    await refresh(true);
+  }
+
+  // ---- Wiring --------------------------------------------------------------------------
+
+  chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    if (sender.id !== chrome.runtime.id) return false;
+    if (message.type === 'openCapture') openCapture();
+    else if (message.type === 'notice') showNotice(message.message);
+    sendResponse({ ok: true });
+    return false;
+  });
+
+  document.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
+  document.addEventListener('keyup', (event) => event.shiftKey && placeAddButton(), true);
+  document.addEventListener('selectionchange', () => {
+    if (ui && document.getSelection()?.isCollapsed) ui.addButton.hidden = true;
+  });
+
+  new MutationObserver(scheduleRefresh).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+  addEventListener('popstate', () => refresh(false));
+  globalThis.navigation?.addEventListener('navigatesuccess', () => refresh(false));
+
+  refresh(true);
+})();

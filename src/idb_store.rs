@@ -1,0 +1,112 @@
+//! [`TipStore`] on IndexedDB, in the extension's own origin (service worker, side panel,
+//! options page; never the web page's origin).
+
+use idb::{Database, DatabaseEvent, Factory, IndexParams, KeyPath, ObjectStoreParams, Query, TransactionMode};
+use inflow_core::{Tip, TipId};
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+use crate::store::{StoreError, TipStore};
+
+/// The database every extension context opens.
+pub const DATABASE: &str = "inflow";
+const VERSION: u32 = 1;
+const TIPS: &str = "tips";
+const BY_SCREEN: &str = "by_screen";
+const SETTINGS: &str = "settings";
+
+/// Tips and settings in IndexedDB.
+pub struct IdbStore {
+    db: Database,
+}
+
+impl IdbStore {
+    /// Opens (creating or upgrading) the database named `name`.
+    pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let factory = Factory::new().map_err(|e| StoreError::Open(e.to_string()))?;
+        let mut request = factory.open(name, Some(VERSION)).map_err(|e| StoreError::Open(e.to_string()))?;
+        request.on_upgrade_needed(|event| {
+            // Each schema version adds to the one before, so any old database upgrades.
+            let Ok(db) = event.database() else { return };
+            let old = event.old_version().unwrap_or(0);
+            if old < 1 {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_single("id")));
+                if let Ok(tips) = db.create_object_store(TIPS, params) {
+                    let _ = tips.create_index(BY_SCREEN, KeyPath::new_single("screen"), Some(IndexParams::new()));
+                }
+                let _ = db.create_object_store(SETTINGS, ObjectStoreParams::new());
+            }
+        });
+        let db = request.await.map_err(|e| StoreError::Open(e.to_string()))?;
+        Ok(IdbStore { db })
+    }
+
+    /// A setting, or `None` when it was never set.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let tx = self.db.transaction(&[SETTINGS], TransactionMode::ReadOnly).map_err(io)?;
+        let store = tx.object_store(SETTINGS).map_err(io)?;
+        let value = store.get(Query::Key(JsValue::from_str(key))).map_err(io)?.await.map_err(io)?;
+        Ok(value.and_then(|v| v.as_string()))
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[SETTINGS], TransactionMode::ReadWrite).map_err(io)?;
+        let store = tx.object_store(SETTINGS).map_err(io)?;
+        store.put(&JsValue::from_str(value), Some(&JsValue::from_str(key))).map_err(io)?.await.map_err(io)?;
+        commit(tx).await
+    }
+}
+
+impl TipStore for IdbStore {
+    async fn put(&self, tip: &Tip) -> Result<(), StoreError> {
+        let value = to_js(tip)?;
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadWrite).map_err(io)?;
+        let store = tx.object_store(TIPS).map_err(io)?;
+        store.put(&value, None).map_err(io)?.await.map_err(io)?;
+        commit(tx).await
+    }
+
+    async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError> {
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
+        let store = tx.object_store(TIPS).map_err(io)?;
+        let value = store.get(Query::Key(JsValue::from_str(&id.to_string()))).map_err(io)?.await.map_err(io)?;
+        value.map(from_js).transpose()
+    }
+
+    async fn on_screen(&self, screen: &str) -> Result<Vec<Tip>, StoreError> {
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
+        let index = tx.object_store(TIPS).map_err(io)?.index(BY_SCREEN).map_err(io)?;
+        let values = index.get_all(Some(Query::Key(JsValue::from_str(screen))), None).map_err(io)?.await.map_err(io)?;
+        let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<_>, _>>()?;
+        tips.sort_by_key(|tip| tip.id);
+        Ok(tips)
+    }
+
+    async fn count(&self) -> Result<u32, StoreError> {
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
+        let store = tx.object_store(TIPS).map_err(io)?;
+        store.count(None).map_err(io)?.await.map_err(io)
+    }
+}
+
+/// Waits until the transaction is durable; an aborted one is an error, so a caller never
+/// reports a save that did not happen.
+async fn commit(tx: idb::Transaction) -> Result<(), StoreError> {
+    match tx.await.map_err(io)? {
+        idb::TransactionResult::Committed => Ok(()),
+        idb::TransactionResult::Aborted => Err(StoreError::Io("the write was aborted".into())),
+    }
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Io(e.to_string()))
+}
+
+fn from_js(value: JsValue) -> Result<Tip, StoreError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn io(error: idb::Error) -> StoreError {
+    StoreError::Io(error.to_string())
+}

@@ -1,0 +1,85 @@
+//! The message protocol between the content script (plain JS) and the service worker.
+//!
+//! Every message is a JSON object with a `type` field. The content script's side of this
+//! protocol lives in `extension/content.js`; keep the two in step (the end-to-end tests
+//! exercise every message).
+
+use inflow_core::{Anchor, Tip, Visibility};
+use serde::{Deserialize, Serialize};
+
+/// What the content script asks of the worker. The page's address is not part of any
+/// request: the worker takes it from the browser's own record of the sender.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Request {
+    /// The page loaded or its text changed: which tips belong here, and where.
+    #[serde(rename_all = "camelCase")]
+    PageOpened { title: String, text: String },
+    /// Save the raw UTF-16 range `start..end` of `text` as a tip.
+    #[serde(rename_all = "camelCase")]
+    Capture {
+        title: String,
+        text: String,
+        start: u32,
+        end: u32,
+        #[serde(default)]
+        note: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        #[serde(default)]
+        visibility: Visibility,
+    },
+}
+
+/// The worker's answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Response {
+    /// Tips of this screen: those placed in the page text, and those that could not be
+    /// placed with confidence.
+    #[serde(rename_all = "camelCase")]
+    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip> },
+    /// The tip was stored.
+    #[serde(rename_all = "camelCase")]
+    Saved { tip: Tip, anchor: Option<Anchor> },
+    /// Nothing was changed; `message` is shown to the user as it is.
+    Error { message: String },
+}
+
+/// A tip and where it sits in the page text (raw UTF-16 offsets).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlacedTip {
+    pub tip: Tip,
+    #[serde(flatten)]
+    pub anchor: Anchor,
+}
+
+/// What the worker tells a content script on its own initiative.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Command {
+    /// Open the capture form for the current selection (shortcut or context menu).
+    OpenCapture,
+    /// Show a short message in the page.
+    Notice { message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_decode_from_the_content_scripts_json() {
+        let json = r#"{"type":"capture","title":"Orders","text":"abc","start":0,"end":3,"note":"n","tags":["a"],"visibility":"team"}"#;
+        let request: Request = serde_json::from_str(json).expect("decodes");
+        assert!(matches!(request, Request::Capture { start: 0, end: 3, visibility: Visibility::Team, .. }));
+        let unknown = r#"{"type":"pageOpened","title":"t","text":"x","url":"http://evil"}"#;
+        assert!(serde_json::from_str::<Request>(unknown).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn commands_encode_with_a_type_tag() {
+        let json = serde_json::to_value(Command::Notice { message: "hi".into() }).expect("encodes");
+        assert_eq!(json, serde_json::json!({"type": "notice", "message": "hi"}));
+    }
+}

@@ -1,0 +1,161 @@
+//! The service worker's decisions, free of browser APIs so they run in native tests:
+//! answer a content script's request against a [`TipStore`].
+
+use inflow_core::anchor::describe;
+use inflow_core::url::screen_key;
+use inflow_core::{anchor, NewTip, PageText, Timestamp, TipId};
+
+use crate::messages::{PlacedTip, Request, Response};
+use crate::store::TipStore;
+
+/// What the browser tells the worker about the sender and the moment.
+pub struct Context<'a> {
+    /// The sender's page address, as the browser reports it.
+    pub page_url: &'a str,
+    /// Whether the user has switched Inflow on for that page's site.
+    pub site_active: bool,
+    /// Who is capturing.
+    pub author: &'a str,
+    pub now: Timestamp,
+    /// Ten random bytes for a new tip's id.
+    pub random: [u8; 10],
+}
+
+/// Answers one request. Errors become [`Response::Error`] with a message for the user;
+/// when one is returned, nothing was stored.
+pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
+    match request {
+        Request::PageOpened { text, .. } => page_tips(store, cx, &text).await,
+        Request::Capture { title, text, start, end, note, tags, visibility } => {
+            if !cx.site_active {
+                return error(not_active_message(cx.page_url));
+            }
+            let page = PageText::new(&text);
+            let selectors = match describe(&page, start, end) {
+                Ok(selectors) => selectors,
+                Err(why) => return error(why.to_string()),
+            };
+            let new_tip = NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
+            let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
+            let tip = match new_tip.into_tip(id, cx.author, cx.now) {
+                Ok(tip) => tip,
+                Err(why) => return error(why.to_string()),
+            };
+            if let Err(why) = store.put(&tip).await {
+                return error(why.to_string());
+            }
+            let anchor = anchor(&page, &tip.target.selector);
+            Response::Saved { tip, anchor }
+        }
+    }
+}
+
+async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Response {
+    if !cx.site_active {
+        return Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new() };
+    }
+    let Ok(screen) = screen_key(cx.page_url) else {
+        return Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new() };
+    };
+    let tips = match store.on_screen(&screen).await {
+        Ok(tips) => tips,
+        Err(why) => return error(why.to_string()),
+    };
+    let page = PageText::new(text);
+    let (mut placed, mut unplaced) = (Vec::new(), Vec::new());
+    for tip in tips {
+        match anchor(&page, &tip.target.selector) {
+            Some(anchor) => placed.push(PlacedTip { tip, anchor }),
+            None => unplaced.push(tip),
+        }
+    }
+    Response::PageTips { active: true, placed, unplaced }
+}
+
+/// The message shown when Inflow is used on a site the user has not switched it on for.
+pub fn not_active_message(page_url: &str) -> String {
+    let site = inflow_core::url::PageUrl::parse(page_url).map(|u| u.host.to_owned()).unwrap_or_else(|_| "this page".to_owned());
+    format!("Inflow is not switched on for {site}. Open Inflow's options and add this site to use tips here.")
+}
+
+fn error(message: String) -> Response {
+    Response::Error { message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+    use inflow_core::Visibility;
+
+    const PAGE: &str = "Orders for Jane Doe\nMetoprolol 25 mg PO BID\nLisinopril 10 mg PO daily\n";
+    const URL: &str = "http://127.0.0.1:8700/patients/1/orders";
+
+    fn cx(page_url: &str, site_active: bool, random: u8) -> Context<'_> {
+        Context { page_url, site_active, author: "Dana", now: Timestamp(1_700_000_000_000), random: [random; 10] }
+    }
+
+    fn capture(start: u32, end: u32, note: &str) -> Request {
+        Request::Capture {
+            title: "Orders".into(),
+            text: PAGE.into(),
+            start,
+            end,
+            note: note.into(),
+            tags: vec!["orders".into()],
+            visibility: Visibility::Private,
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        // The memory store never suspends, so one poll finishes every future here.
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("memory store future suspended"),
+        }
+    }
+
+    #[test]
+    fn a_captured_tip_is_placed_again_when_the_page_reopens() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Lisinopril").expect("present") as u32;
+        let saved = block_on(handle(&store, &cx(URL, true, 1), capture(start, start + 16, "Check renal labs first")));
+        let Response::Saved { tip, anchor: Some(anchor) } = saved else { panic!("not saved: {saved:?}") };
+        assert_eq!((anchor.start, anchor.end), (start, start + 16));
+        assert_eq!(tip.target.quote(), Some("Lisinopril 10 mg"));
+
+        let reopened = format!("Banner that arrived later\n{PAGE}");
+        let answer = block_on(handle(&store, &cx(&format!("{URL}#top"), true, 2), Request::PageOpened { title: "Orders".into(), text: reopened.clone() }));
+        let Response::PageTips { active: true, placed, unplaced } = answer else { panic!("unexpected {answer:?}") };
+        assert!(unplaced.is_empty());
+        assert_eq!(placed.len(), 1);
+        let found = &reopened[placed[0].anchor.start as usize..placed[0].anchor.end as usize];
+        assert_eq!(found, "Lisinopril 10 mg");
+    }
+
+    #[test]
+    fn bad_captures_store_nothing_and_say_why() {
+        let store = MemoryStore::default();
+        let blank = block_on(handle(&store, &cx(URL, true, 1), capture(19, 20, "")));
+        assert_eq!(blank, Response::Error { message: "Select some text on the page first.".into() });
+        let long = block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, &"x".repeat(10_001))));
+        assert!(matches!(&long, Response::Error { message } if message.contains("note is too long")), "{long:?}");
+        let inactive = block_on(handle(&store, &cx("https://mail.example.com/inbox", false, 1), capture(0, 6, "")));
+        assert!(matches!(&inactive, Response::Error { message } if message.contains("not switched on for mail.example.com")), "{inactive:?}");
+        let outside = block_on(handle(&store, &cx(URL, true, 1), capture(0, 9_999, "")));
+        assert!(matches!(outside, Response::Error { .. }));
+        assert_eq!(block_on(store.count()), Ok(0));
+    }
+
+    #[test]
+    fn tips_of_other_screens_and_inactive_sites_are_not_shown() {
+        let store = MemoryStore::default();
+        block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, "")));
+        let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![] });
+        let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![] });
+    }
+}

@@ -1,2 +1,108 @@
-//! placeholder
-fn main(){}
+//! A small EMR-like internal web app ("Riverside General EMR") for trying and testing
+//! Inflow: a patient list, charts with orders and notes, client-side routing, data that
+//! arrives after the page loads, and a strict Content-Security-Policy as real clinical
+//! apps send. Its data is made up.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{Path, Query};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The policy a careful hospital IT department sends: no inline script or style, no
+/// eval, no wasm in the page, nothing from other origins.
+const STRICT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                          connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'";
+
+const SHELL: &str = include_str!("../static/index.html");
+const APP_JS: &str = include_str!("../static/app.js");
+const APP_CSS: &str = include_str!("../static/app.css");
+const HANDBOOK: &str = include_str!("../static/claims-handbook.html");
+const PATIENTS: &str = include_str!("../static/patients.json");
+
+/// How long the chart's data takes to arrive, so that content lands after page load as it
+/// does in real EMRs. Tests may shorten or lengthen it with `?delay_ms=`.
+const DEFAULT_DATA_DELAY_MS: u64 = 250;
+
+fn main() -> anyhow::Result<()> {
+    let mut listen: SocketAddr = "127.0.0.1:8700".parse()?;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--listen" => listen = args.next().context("--listen needs an address")?.parse().context("--listen takes host:port")?,
+            "--help" | "-h" => {
+                println!("inflow-demo [--listen 127.0.0.1:8700]   (port 0 picks a free port; the address is printed)");
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other}; see --help"),
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+        // Tests read this line to learn the port.
+        println!("demo app listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, app()).await.context("serving the demo app")
+    })
+}
+
+/// The demo app's routes.
+pub fn app() -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/patients") }))
+        .route("/patients", get(shell))
+        .route("/patients/{id}", get(shell))
+        .route("/patients/{id}/{tab}", get(shell))
+        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/api/patients", get(patient_list))
+        .route("/api/patients/{id}", get(patient_chart))
+        .route("/intranet/claims-handbook", get(|| async { html(HANDBOOK, None) }))
+}
+
+async fn shell() -> Response {
+    html(SHELL, Some(STRICT_CSP))
+}
+
+fn html(body: &'static str, csp: Option<&'static str>) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    if let Some(csp) = csp {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+fn patients() -> Vec<Value> {
+    serde_json::from_str::<Value>(PATIENTS).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default()
+}
+
+async fn patient_list() -> Json<Vec<Value>> {
+    let summaries = patients()
+        .into_iter()
+        .map(|p| serde_json::json!({ "id": p["id"], "mrn": p["mrn"], "name": p["name"], "dob": p["dob"], "ward": p["ward"], "attending": p["attending"] }))
+        .collect();
+    Json(summaries)
+}
+
+#[derive(Deserialize)]
+struct ChartQuery {
+    delay_ms: Option<u64>,
+}
+
+async fn patient_chart(Path(id): Path<String>, Query(query): Query<ChartQuery>) -> Response {
+    tokio::time::sleep(Duration::from_millis(query.delay_ms.unwrap_or(DEFAULT_DATA_DELAY_MS).min(10_000))).await;
+    match patients().into_iter().find(|p| p["id"].as_str() == Some(id.as_str())) {
+        Some(patient) => Json(patient).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such patient" }))).into_response(),
+    }
+}

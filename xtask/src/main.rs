@@ -1,2 +1,133 @@
-//! placeholder
-fn main(){}
+//! Inflow's build tool, run as `cargo xtask <command>`: one place that knows how to build,
+//! run and test the whole project on a fresh Debian machine.
+
+mod dist;
+mod manifest;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "\
+cargo xtask <command>
+
+  build   build the extension into dist/ (load it unpacked) and a zip for distribution
+  run     build, then serve the demo app on 127.0.0.1 and say what to do next
+  test    run every test: native, wasm in headless Chromium, end-to-end in Chromium
+
+Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
+Chromium) or says exactly what is missing.";
+
+/// Where the demo app listens for `cargo xtask run` (INFLOW_DEMO_LISTEN overrides it).
+const DEMO_LISTEN: &str = "127.0.0.1:8700";
+
+fn main() {
+    if let Err(error) = try_main() {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn try_main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("build") => dist::build(&root).map(|_| ()),
+        Some("run") => run(&root),
+        Some("test") => test(&root),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The main job: build the extension, serve the demo app, tell the user what to do.
+fn run(root: &Path) -> Result<()> {
+    let built = dist::build(root)?;
+    tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+    let listen = std::env::var("INFLOW_DEMO_LISTEN").unwrap_or_else(|_| DEMO_LISTEN.to_owned());
+    let mut demo = KillOnDrop(
+        Command::new(root.join("target/release/inflow-demo"))
+            .args(["--listen", &listen])
+            .spawn()
+            .context("starting the demo app")?,
+    );
+    wait_for_http(&listen, Duration::from_secs(10)).context("the demo app did not start")?;
+    println!(
+        "\nInflow is built and the demo app is running.\n\n\
+         1. In Chromium or Chrome, open chrome://extensions, switch on Developer mode,\n\
+            choose \"Load unpacked\" and pick {dist}\n\
+         2. Open the demo EMR: http://{listen}/patients\n\
+         3. Select some text (an order, a note), click \"+ Tip\" (or press Alt+Shift+T, or\n\
+            right-click > Add an Inflow tip), write a note and save. Reload: it is still there.\n\n\
+         The zip for distribution is {zip}\n\
+         Press Ctrl+C to stop.",
+        dist = built.dist.display(),
+        zip = built.zip.display(),
+    );
+    let status = demo.0.wait()?;
+    if !status.success() {
+        bail!("the demo app stopped: {status}");
+    }
+    Ok(())
+}
+
+/// Every test: native unit and integration tests, the IndexedDB store in headless
+/// Chromium, and the end-to-end suite driving Chromium with the built extension.
+fn test(root: &Path) -> Result<()> {
+    let browser = tools::ensure_chromium()?;
+    tools::cargo(&["test", "--workspace", "--quiet"])?;
+    dist::build(root)?;
+    tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+
+    println!("\n== wasm tests in headless Chromium (IndexedDB store)");
+    tools::run(
+        Command::new("cargo")
+            .args(["test", "--quiet", "--target", "wasm32-unknown-unknown", "-p", "inflow-extension", "--test", "idb_store"])
+            .env("CHROMEDRIVER", &browser.chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+    )?;
+
+    println!("\n== end-to-end tests: Chromium with dist/ loaded, demo app on loopback");
+    tools::ensure_npm_packages(root)?;
+    tools::run(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .arg(root.join("tests/e2e"))
+            .env("INFLOW_DIST", root.join("dist"))
+            .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+            .env("INFLOW_CHROMIUM", &browser.chromium),
+    )
+}
+
+/// A child process that is killed when this handle goes away, so an error or Ctrl+C in
+/// xtask never leaves a server running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for_http(listen: &str, timeout: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(listen).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("nothing listens on {listen} after {timeout:?}")
+}

@@ -1,0 +1,120 @@
+//! `cargo xtask build`: the wasm package, `dist/` (loadable unpacked) and the zip.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::{manifest, tools};
+
+/// What a build produced.
+pub struct Built {
+    pub dist: PathBuf,
+    pub zip: PathBuf,
+}
+
+/// The wasm-bindgen output name (from the extension crate's name).
+const WASM_NAME: &str = "inflow_extension";
+
+pub fn build(root: &Path) -> Result<Built> {
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen(root)?;
+    tools::ensure_npm_packages(root)?;
+
+    println!("== building the extension's wasm");
+    tools::cargo(&["build", "--quiet", "--profile", "wasm-release", "--target", tools::WASM_TARGET, "-p", "inflow-extension", "--lib"])?;
+    let raw_wasm = root.join(format!("target/{}/wasm-release/{WASM_NAME}.wasm", tools::WASM_TARGET));
+
+    let dist = root.join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).context("clearing dist/")?;
+    }
+    let pkg = dist.join("pkg");
+    tools::run(Command::new("wasm-bindgen").arg(&raw_wasm).args(["--target", "web", "--out-dir"]).arg(&pkg))?;
+    let wasm = pkg.join(format!("{WASM_NAME}_bg.wasm"));
+    let bindgen_size = file_size(&wasm)?;
+    // Debian's binaryen is too old for this output (its result fails at run time); the npm
+    // package is current. The feature flags match what rustc emits for wasm32 by default.
+    tools::run(
+        Command::new(root.join("node_modules/.bin/wasm-opt"))
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+    )?;
+
+    copy_dir(&root.join("extension"), &dist)?;
+    let version = env!("CARGO_PKG_VERSION");
+    let manifest_text = std::fs::read_to_string(root.join("manifest.json")).context("reading manifest.json")?;
+    std::fs::write(dist.join("manifest.json"), manifest::stamp_version(&manifest_text, version)?)?;
+    manifest::check_dist(&dist)?;
+
+    let zip = root.join(format!("target/inflow-extension-{version}.zip"));
+    zip_dir(&dist, &zip)?;
+
+    let content = dist.join("content.js");
+    println!("\n== sizes");
+    println!("  page load cost (content.js + content.css): {} (gzip {})", kb(file_size(&content)? + file_size(&dist.join("content.css"))?), kb(gzip_size(&content)? + gzip_size(&dist.join("content.css"))?));
+    println!("  wasm: {} from cargo, {} after wasm-bindgen, {} after wasm-opt (gzip {})", kb(file_size(&raw_wasm)?), kb(bindgen_size), kb(file_size(&wasm)?), kb(gzip_size(&wasm)?));
+    println!("  wasm glue (pkg/{WASM_NAME}.js): {}", kb(file_size(&pkg.join(format!("{WASM_NAME}.js")))?));
+    println!("  dist/: {}    zip: {} ({})", dist.display(), kb(file_size(&zip)?), zip.display());
+    Ok(Built { dist, zip })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn zip_dir(dir: &Path, zip_path: &Path) -> Result<()> {
+    let file = std::fs::File::create(zip_path).with_context(|| format!("creating {}", zip_path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    files.sort();
+    for path in files {
+        let name = path.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        zip.start_file(name, options)?;
+        zip.write_all(&std::fs::read(&path)?)?;
+    }
+    zip.finish()?;
+    Ok(())
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            collect_files(&entry.path(), files)?;
+        } else {
+            files.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len())
+}
+
+fn gzip_size(path: &Path) -> Result<u64> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&std::fs::read(path)?)?;
+    Ok(encoder.finish()?.len() as u64)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}

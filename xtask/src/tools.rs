@@ -1,0 +1,129 @@
+//! Finding, and where possible installing, the tools the build and tests need: a fresh
+//! machine has none of them, and a missing one must be named with the command that fixes it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Runs a command, echoing it, and fails if it fails.
+pub fn run(command: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(command));
+    let status = command.status().with_context(|| format!("could not start `{}`", describe(command)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(command));
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its standard output, or `None` if it cannot run.
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn cargo(args: &[&str]) -> Result<()> {
+    run(Command::new("cargo").args(args))
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Installs Debian packages when running as root; otherwise says exactly what to run.
+fn apt_install(packages: &[&str], why: &str) -> Result<()> {
+    if !is_root() {
+        bail!("{why} is missing. Install it with:\n    sudo apt-get update && sudo apt-get install -y --no-install-recommends {}", packages.join(" "));
+    }
+    eprintln!("{why} is missing; installing {} from Debian's packages", packages.join(", "));
+    run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// The wasm32 target for the Rust toolchain.
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = output("rustup", &["target", "list", "--installed"])
+        .context("rustup is missing: install Rust with rustup (https://rustup.rs), then run this again")?;
+    if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    Ok(())
+}
+
+/// The wasm-bindgen CLI, at exactly the version of the `wasm-bindgen` crate in
+/// Cargo.lock (any other version produces glue that does not match the wasm).
+pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
+    let wanted = locked_version(root, "wasm-bindgen")?;
+    let found = output("wasm-bindgen", &["--version"]).and_then(|v| v.split_whitespace().nth(1).map(str::to_owned));
+    if found.as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    match &found {
+        Some(other) => eprintln!("wasm-bindgen-cli {other} is installed but Cargo.lock needs {wanted}; installing {wanted} (about 4 minutes)"),
+        None => eprintln!("wasm-bindgen-cli is missing; installing {wanted} (about 4 minutes)"),
+    }
+    // No `--locked`: the CLI's own lockfile names crate versions some registry mirrors lack.
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))
+        .with_context(|| format!("installing wasm-bindgen-cli failed; run `cargo install wasm-bindgen-cli --version {wanted}` yourself"))
+}
+
+/// The version of `package` recorded in Cargo.lock.
+pub fn locked_version(root: &Path, package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"") {
+            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("Cargo.lock has no `{package}` package")
+}
+
+/// Node.js and npm, then the packages of `package.json` (wasm-opt, the browser driver).
+pub fn ensure_npm_packages(root: &Path) -> Result<()> {
+    if output("node", &["--version"]).is_none() || output("npm", &["--version"]).is_none() {
+        apt_install(&["nodejs", "npm"], "Node.js with npm")?;
+    }
+    let installed = root.join("node_modules/.package-lock.json");
+    let stale = match (std::fs::metadata(&installed), std::fs::metadata(root.join("package-lock.json"))) {
+        (Ok(have), Ok(want)) => have.modified()? < want.modified()?,
+        _ => true,
+    };
+    if stale {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root))?;
+    }
+    Ok(())
+}
+
+/// Paths of the browser and its WebDriver.
+pub struct Browser {
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// Debian's Chromium and ChromeDriver. The real binary is used, not the `/usr/bin`
+/// wrapper script, which adds flags of its own.
+pub fn ensure_chromium() -> Result<Browser> {
+    let chromium = PathBuf::from("/usr/lib/chromium/chromium");
+    let chromedriver = PathBuf::from("/usr/bin/chromedriver");
+    if !chromium.exists() || !chromedriver.exists() {
+        apt_install(&["chromium", "chromium-driver"], "Chromium with ChromeDriver (for the browser tests)")?;
+    }
+    if !chromium.exists() || !chromedriver.exists() {
+        bail!("Chromium was installed but {} or {} is still missing", chromium.display(), chromedriver.display());
+    }
+    Ok(Browser { chromium, chromedriver })
+}

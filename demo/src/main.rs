@@ -24,6 +24,8 @@ const SHELL: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const APP_CSS: &str = include_str!("../static/app.css");
 const HANDBOOK: &str = include_str!("../static/claims-handbook.html");
+const CLAIM_FORM: &str = "<!doctype html><html lang=\"en\"><title>Sample claim</title><body>\
+    <p>Box 22: Resubmission code 7, original reference number 4410-2291-07.</p></body></html>";
 const PATIENTS: &str = include_str!("../static/patients.json");
 
 /// How long the chart's data takes to arrive, so that content lands after page load as it
@@ -64,6 +66,7 @@ pub fn app() -> Router {
         .route("/api/patients", get(patient_list))
         .route("/api/patients/{id}", get(patient_chart))
         .route("/intranet/claims-handbook", get(|| async { html(HANDBOOK, None) }))
+        .route("/intranet/claim-form-sample", get(|| async { html(CLAIM_FORM, None) }))
 }
 
 async fn shell() -> Response {

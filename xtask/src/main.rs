@@ -93,7 +93,7 @@ fn test(root: &Path) -> Result<()> {
     println!("\n== wasm tests in headless Chromium (IndexedDB store)");
     tools::run(
         Command::new("cargo")
-            .args(["test", "--quiet", "--target", "wasm32-unknown-unknown", "-p", "inflow-extension", "--test", "idb_store"])
+            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "inflow-extension", "--test", "idb_store"])
             .env("CHROMEDRIVER", &browser.chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
     )?;

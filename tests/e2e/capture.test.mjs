@@ -1,0 +1,214 @@
+// The first working loop, as a user does it: select text on the demo EMR (strict CSP),
+// add a tip with the in-page button, the shortcut or the context menu, see it
+// highlighted, reload, restart the browser, and still see it. Bad input gets a clear
+// message and stores nothing; the host app keeps working.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  dragSelect, eventually, highlightedTexts, launch, newProfileDir, startDemo, storedTips, uiClick, uiText, uiTextEventually,
+} from './harness.mjs';
+
+const INSTRUCTION = 'Check K+ and creatinine before the 3rd dose.';
+let demo;
+before(async () => (demo = await startDemo()));
+after(() => demo.stop());
+
+/** Opens the capture form for `text` with the in-page "+ Tip" button. */
+async function openFormWithButton(page, selector, text) {
+  await dragSelect(page, selector, text);
+  await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
+  await uiClick(page, 'add');
+  await uiTextEventually(page, 'quote', (t) => t === text.trim(), 'the capture form with the quote');
+}
+
+/** Fires the browser's keyboard-shortcut (or context-menu) event in the worker, as Chrome does. */
+async function pressShortcut(worker) {
+  await worker.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    chrome.commands.onCommand.dispatch('capture-tip', tab);
+  });
+}
+
+describe('capture a tip and see it again', () => {
+  test('on the strict-CSP EMR: button, note, tags, team; back after reload and browser restart', async () => {
+    const profile = newProfileDir();
+    try {
+      let { context, worker } = await launch(profile.dir);
+      let page = await context.newPage();
+      const pageErrors = [];
+      page.on('pageerror', (error) => pageErrors.push(String(error)));
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await page.getByText(INSTRUCTION).waitFor();
+
+      await openFormWithButton(page, 'table.orders', INSTRUCTION);
+      await page.keyboard.type('Draw a BMP before the third dose; the lab closes at 18:00.');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('labs, Orders , labs');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('ArrowDown'); // "Who sees it": My team
+      await page.keyboard.press('Control+Enter');
+
+      await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the saved notice');
+      await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight' });
+      const [tip, ...more] = await storedTips(worker);
+      assert.equal(more.length, 0);
+      assert.equal(tip.note, 'Draw a BMP before the third dose; the lab closes at 18:00.');
+      assert.deepEqual(tip.tags, ['labs', 'Orders']);
+      assert.equal(tip.visibility, 'team');
+      assert.equal(tip.screen, `${demo.url}/patients/1/orders`);
+      assert.equal(tip.target.selector[0].type, 'TextQuoteSelector');
+      assert.equal(tip.target.selector[0].exact, INSTRUCTION);
+      assert.match(tip.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+
+      await page.reload();
+      await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight after reload' });
+
+      await context.close();
+      ({ context, worker } = await launch(profile.dir));
+      page = await context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight after restart' });
+      assert.equal((await storedTips(worker)).length, 1);
+      assert.deepEqual(pageErrors, []);
+      await context.close();
+    } finally {
+      profile.remove();
+    }
+  });
+
+  test('with the keyboard shortcut and the context menu, on a page without CSP', async () => {
+    const profile = newProfileDir();
+    try {
+      const { context, worker } = await launch(profile.dir);
+      const page = await context.newPage();
+      await page.goto(`${demo.url}/intranet/claims-handbook`);
+      await dragSelect(page, 'table', 'Box 24J rendering provider NPI');
+      await pressShortcut(worker);
+      await uiTextEventually(page, 'quote', (t) => t === 'Box 24J rendering provider NPI', 'the form opened by the shortcut');
+      await page.keyboard.type('Payer wants the individual NPI here, not the group NPI.');
+      await page.keyboard.press('Control+Enter');
+      await eventually(() => highlightedTexts(page), (h) => h.includes('Box 24J rendering provider NPI'), { what: 'the first highlight' });
+
+      await dragSelect(page, 'body', 'frequency code 7');
+      await worker.evaluate(async () => {
+        const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+        chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-capture', selectionText: 'frequency code 7' }, tab);
+      });
+      await uiTextEventually(page, 'quote', (t) => t === 'frequency code 7', 'the form opened by the context menu');
+      await uiClick(page, 'save');
+      await eventually(() => highlightedTexts(page), (h) => h.length === 2, { what: 'both highlights' });
+      const tips = await storedTips(worker);
+      assert.deepEqual(tips.map((t) => t.target.selector[0].exact).sort(), ['Box 24J rendering provider NPI', 'frequency code 7']);
+      assert.ok(tips.every((t) => t.visibility === 'private'), 'private unless the user shares');
+      await context.close();
+    } finally {
+      profile.remove();
+    }
+  });
+});
+
+describe('bad input gets a clear message and saves nothing', () => {
+  let profile, context, worker, page;
+  before(async () => {
+    profile = newProfileDir();
+    ({ context, worker } = await launch(profile.dir));
+    page = await context.newPage();
+  });
+  after(async () => {
+    await context.close();
+    profile.remove();
+  });
+
+  test('no selection', async () => {
+    await page.goto(`${demo.url}/patients/2/orders`);
+    await page.getByText('Apixaban').waitFor();
+    await page.mouse.click(5, 700); // clears any selection
+    await pressShortcut(worker);
+    await uiTextEventually(page, 'notice', (t) => t === 'Select some text on the page first.', 'the no-selection notice');
+  });
+
+  test('a selection inside a form field', async () => {
+    await page.goto(`${demo.url}/patients`);
+    const search = page.getByRole('searchbox', { name: 'Search patients' });
+    await search.fill('Jane Doe');
+    await search.selectText();
+    await pressShortcut(worker);
+    await uiTextEventually(page, 'notice', (t) => t.includes('can’t pin text inside a form field'), 'the form-field notice');
+  });
+
+  test('a selection inside an embedded frame', async () => {
+    await page.goto(`${demo.url}/intranet/claims-handbook`);
+    const frame = page.frameLocator('iframe[title="Sample claim form"]');
+    await frame.getByText('original reference number').click({ clickCount: 3 });
+    await pressShortcut(worker);
+    await uiTextEventually(page, 'notice', (t) => t.includes('embedded frame'), 'the iframe notice');
+  });
+
+  test('a note over the size limit keeps the form and stores nothing', async () => {
+    await page.goto(`${demo.url}/patients/2/orders`);
+    await page.getByText('Do not give with heparin.').waitFor();
+    await openFormWithButton(page, 'table.orders', 'Do not give with heparin.');
+    await page.keyboard.insertText('x'.repeat(10001));
+    await uiTextEventually(page, 'count', (t) => t.startsWith('10,001'), 'the character counter');
+    await page.keyboard.press('Control+Enter');
+    await uiTextEventually(page, 'error', (t) => t.includes('note is too long (10001 characters)'), 'the size error');
+    assert.notEqual(await uiText(page, 'panel'), null, 'the form stays open with the text');
+    assert.deepEqual(await storedTips(worker), []);
+    assert.deepEqual(await highlightedTexts(page), []);
+  });
+
+  test('a site the user has not switched Inflow on for', async () => {
+    const other = await startDemo('127.0.0.2');
+    try {
+      await page.goto(`${other.url}/patients/1/orders`);
+      await page.getByText(INSTRUCTION).waitFor();
+      await dragSelect(page, 'table.orders', INSTRUCTION);
+      await page.waitForTimeout(500);
+      assert.equal(await page.evaluate(() => document.querySelectorAll('[data-inflow-ui]').length), 0, 'no Inflow UI is added');
+      assert.deepEqual(await storedTips(worker), []);
+    } finally {
+      other.stop();
+    }
+  });
+});
+
+test('the host app works as before with Inflow loaded', async () => {
+  const profile = newProfileDir();
+  let context;
+  try {
+    ({ context } = await launch(profile.dir));
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(`${demo.url}/patients/1/orders`);
+    await openFormWithButton(page, 'table.orders', INSTRUCTION);
+    await page.keyboard.type('Tip for the app test');
+    await page.keyboard.press('Control+Enter');
+    await eventually(() => highlightedTexts(page), (h) => h.length === 1, { what: 'the highlight' });
+
+    // The highlighted cell is untouched: one text node, no wrapper, nothing added to <body>.
+    const cell = await page.evaluate((text) => {
+      const td = [...document.querySelectorAll('td')].find((c) => c.textContent === text);
+      return { nodes: td.childNodes.length, html: td.innerHTML, added: document.body.querySelectorAll('[data-inflow-ui]').length };
+    }, INSTRUCTION);
+    assert.deepEqual(cell, { nodes: 1, html: INSTRUCTION.replace('<', '&lt;'), added: 0 });
+
+    // The app's own routing, forms and shortcuts.
+    await page.getByRole('link', { name: 'Notes' }).click();
+    await page.waitForURL(/\/patients\/1\/notes$/);
+    await page.getByLabel('New progress note').fill('Reassessed at 10:00, BP 112/70 standing.');
+    await page.getByRole('button', { name: 'Sign note' }).click();
+    await page.getByText('Reassessed at 10:00, BP 112/70 standing.').waitFor();
+    await page.getByRole('link', { name: 'Patient list' }).click();
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'patient-search');
+    await page.keyboard.type('Lee');
+    assert.equal(await page.locator('table.grid tbody tr').count(), 1);
+    await page.goBack();
+    await page.getByText('Reassessed at 10:00').waitFor();
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context?.close();
+    profile.remove();
+  }
+});

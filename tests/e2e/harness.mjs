@@ -1,0 +1,184 @@
+// The end-to-end harness: real Chromium with the built extension loaded, the demo app
+// served on loopback, and helpers that act as a user would (mouse selection, clicks,
+// keys) and look where a user or the browser would (highlights, the extension's store).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+const DIST = process.env.INFLOW_DIST;
+const DEMO_BIN = process.env.INFLOW_DEMO_BIN;
+const CHROMIUM = process.env.INFLOW_CHROMIUM ?? '/usr/lib/chromium/chromium';
+if (!DIST || !DEMO_BIN) throw new Error('run these tests through `cargo xtask test` (INFLOW_DIST and INFLOW_DEMO_BIN unset)');
+
+/** Starts the demo app on `host` with a free port; resolves to { url, stop }. */
+export async function startDemo(host = '127.0.0.1') {
+  const child = spawn(DEMO_BIN, ['--listen', `${host}:0`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`demo app exited (${code}) before listening`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+/** A browser profile that survives restarts of the browser, like a user's. */
+export function newProfileDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-e2e-'));
+  // Chromium may still be flushing the profile just after it closes: retry, and never let
+  // clean-up hide a test's own failure.
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
+}
+
+/** Launches Chromium on `profileDir` with dist/ loaded; resolves to { context, worker, extensionId }. */
+export async function launch(profileDir) {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic',
+      `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
+    ],
+  });
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 10000 }));
+  const extensionId = new URL(worker.url()).host;
+  return { context, worker, extensionId };
+}
+
+/** Polls `probe` until it returns a value `accept` likes; fails with the last value seen. */
+export async function eventually(probe, accept, { timeout = 5000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (accept(last)) return last;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
+/** The texts Inflow highlights in the page (the highlight registry is shared with the page). */
+export function highlightedTexts(page) {
+  return page.evaluate(() => {
+    const highlight = CSS.highlights.get('inflow-tip');
+    return highlight ? [...highlight].map((range) => range.toString()) : [];
+  });
+}
+
+/** Every tip in the extension's IndexedDB, read inside the extension's origin. */
+export function storedTips(worker) {
+  return worker.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('inflow');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('tips')) return resolve([]);
+          const request = db.transaction('tips').objectStore('tips').getAll();
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        };
+      }),
+  );
+}
+
+/** Selects `text` inside the first element matching `selector` by dragging the mouse over it. */
+export async function dragSelect(page, selector, text) {
+  await page.locator(selector).getByText(text).first().waitFor(); // content may arrive after load
+  const box = await page.evaluate(
+    ({ selector, text }) => {
+      const root = document.querySelector(selector);
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.data.indexOf(text);
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + text.length);
+        const rects = [...range.getClientRects()];
+        const first = rects[0];
+        const last = rects[rects.length - 1];
+        return { x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2 };
+      }
+      return null;
+    },
+    { selector, text },
+  );
+  if (!box) throw new Error(`"${text}" not found in ${selector}`);
+  await page.mouse.move(box.x1, box.y1);
+  await page.mouse.down();
+  await page.mouse.move(box.x2, box.y2, { steps: 8 });
+  await page.mouse.up();
+  const selected = await page.evaluate(() => document.getSelection().toString());
+  if (selected.trim() !== text.trim()) throw new Error(`selected "${selected}" instead of "${text}"`);
+}
+
+// ---- Inflow's in-page UI lives in a closed shadow root: scripts of the page (and so
+// Playwright's selectors) cannot reach it. The DevTools protocol sees it, as assistive
+// technology does, so tests read and click it through that.
+
+async function inflowShadow(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+  const find = (node, test) => {
+    if (test(node)) return node;
+    for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? []), ...(node.contentDocument ? [node.contentDocument] : [])]) {
+      const hit = find(child, test);
+      if (hit) return hit;
+    }
+    return null;
+  };
+  const attrs = (node) => {
+    const list = node.attributes ?? [];
+    const map = {};
+    for (let i = 0; i < list.length; i += 2) map[list[i]] = list[i + 1];
+    return map;
+  };
+  const host = find(root, (node) => 'data-inflow-ui' in attrs(node));
+  return { cdp, shadow: host?.shadowRoots?.[0] ?? null, find, attrs };
+}
+
+function textOf(node) {
+  if (node.nodeType === 3) return node.nodeValue;
+  return [...(node.children ?? [])].map(textOf).join('');
+}
+
+/** The visible text of the UI element with `className`, or null if absent or hidden. */
+export async function uiText(page, className) {
+  const { cdp, shadow, find, attrs } = await inflowShadow(page);
+  try {
+    const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
+    if (!node || 'hidden' in attrs(node)) return null;
+    return textOf(node);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Clicks the UI element with `className` with the real mouse; fails if it is not shown. */
+export async function uiClick(page, className) {
+  const { cdp, shadow, find, attrs } = await inflowShadow(page);
+  try {
+    const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
+    if (!node || 'hidden' in attrs(node)) throw new Error(`Inflow's ${className} is not shown`);
+    const { model } = await cdp.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
+    const [x1, y1, , , x3, y3] = model.border;
+    await page.mouse.click((x1 + x3) / 2, (y1 + y3) / 2);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Waits until the UI element with `className` shows text that `accept` likes. */
+export function uiTextEventually(page, className, accept, what) {
+  return eventually(() => uiText(page, className), (text) => text !== null && accept(text), { what });
+}

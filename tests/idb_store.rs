@@ -1,0 +1,66 @@
+//! The IndexedDB tip store, run as wasm in headless Chromium (`cargo xtask test` runs it
+//! through wasm-bindgen-test-runner). Natively this file compiles to nothing.
+#![cfg(target_arch = "wasm32")]
+
+use inflow_core::{NewTip, Selector, Timestamp, TipId, Visibility};
+use inflow_extension::idb_store::IdbStore;
+use inflow_extension::store::TipStore;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn tip(url: &str, quote: &str, ms: u64) -> inflow_core::Tip {
+    NewTip {
+        page_url: url.into(),
+        page_title: "Orders".into(),
+        note: "Hold if HR < 60".into(),
+        tags: vec!["orders".into()],
+        visibility: Visibility::Team,
+        selectors: vec![Selector::TextQuote { exact: quote.into(), prefix: String::new(), suffix: String::new() }],
+    }
+    .into_tip(TipId::new_v7(ms, [7; 10]), "Dana", Timestamp(ms as i64))
+    .expect("valid tip")
+}
+
+async fn fresh(name: &str) -> IdbStore {
+    let factory = idb::Factory::new().expect("indexedDB available");
+    factory.delete(name).expect("delete request").await.expect("deleted");
+    IdbStore::open(name).await.expect("opens")
+}
+
+#[wasm_bindgen_test]
+async fn tips_round_trip_and_are_found_by_screen() {
+    let store = fresh("inflow-test-roundtrip").await;
+    let orders = tip("http://127.0.0.1:8700/patients/1/orders#top", "Metoprolol", 1_000);
+    let later = tip("http://127.0.0.1:8700/patients/1/orders", "Lisinopril", 2_000);
+    let notes = tip("http://127.0.0.1:8700/patients/1/notes", "dizziness", 3_000);
+    for t in [&later, &notes, &orders] {
+        store.put(t).await.expect("stored");
+    }
+    assert_eq!(store.get(orders.id).await.expect("read"), Some(orders.clone()));
+    let on_orders = store.on_screen("http://127.0.0.1:8700/patients/1/orders").await.expect("read");
+    assert_eq!(on_orders, vec![orders.clone(), later.clone()], "both orders tips, oldest first");
+    assert_eq!(store.count().await.expect("count"), 3);
+}
+
+#[wasm_bindgen_test]
+async fn put_replaces_a_tip_with_the_same_id() {
+    let store = fresh("inflow-test-replace").await;
+    let mut original = tip("http://127.0.0.1:8700/patients/2/orders", "Apixaban", 5_000);
+    store.put(&original).await.expect("stored");
+    original.note = "Edited note".into();
+    store.put(&original).await.expect("stored again");
+    assert_eq!(store.count().await.expect("count"), 1);
+    assert_eq!(store.get(original.id).await.expect("read").map(|t| t.note), Some("Edited note".into()));
+}
+
+#[wasm_bindgen_test]
+async fn settings_persist_across_connections() {
+    let name = "inflow-test-settings";
+    let store = fresh(name).await;
+    assert_eq!(store.setting("display_name").await.expect("read"), None);
+    store.set_setting("display_name", "Dana (RN)").await.expect("written");
+    drop(store);
+    let reopened = IdbStore::open(name).await.expect("reopens");
+    assert_eq!(reopened.setting("display_name").await.expect("read"), Some("Dana (RN)".into()));
+}

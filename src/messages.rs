@@ -65,6 +65,7 @@ pub enum Command {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

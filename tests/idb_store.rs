@@ -1,6 +1,7 @@
 //! The IndexedDB tip store, run as wasm in headless Chromium (`cargo xtask test` runs it
 //! through wasm-bindgen-test-runner). Natively this file compiles to nothing.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 
 use inflow_core::{NewTip, Selector, Timestamp, TipId, Visibility};
 use inflow_extension::idb_store::IdbStore;

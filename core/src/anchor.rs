@@ -126,6 +126,7 @@ fn context_agreement(expected: impl Iterator<Item = char> + Clone, actual: impl 
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

@@ -104,6 +104,7 @@ impl<'de> Deserialize<'de> for TipId {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

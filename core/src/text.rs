@@ -92,6 +92,7 @@ impl PageText {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

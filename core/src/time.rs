@@ -113,6 +113,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -136,6 +136,7 @@ pub fn screen_key(url: &str) -> Result<String, UrlError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

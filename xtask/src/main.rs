@@ -131,3 +131,57 @@ fn wait_for_http(listen: &str, timeout: Duration) -> Result<()> {
     }
     bail!("nothing listens on {listen} after {timeout:?}")
 }
+
+#[cfg(test)]
+mod tidy {
+    //! Project-wide checks that are cheap to run with the unit tests.
+
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                rust_files(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_says_what_it_is_for() {
+        let root = super::project_root();
+        let mut files = Vec::new();
+        for dir in ["src", "core/src", "server/src", "xtask/src", "demo/src", "tests"] {
+            rust_files(&root.join(dir), &mut files);
+        }
+        assert!(files.len() > 10, "found only {files:?}");
+        let missing: Vec<_> = files
+            .iter()
+            .filter(|f| !std::fs::read_to_string(f).unwrap_or_default().starts_with("//!"))
+            .collect();
+        assert!(missing.is_empty(), "these files do not start with a `//!` line: {missing:?}");
+    }
+
+    #[test]
+    fn user_content_is_never_inserted_as_markup() {
+        let root = super::project_root();
+        let mut offenders = Vec::new();
+        for dir in ["extension", "src"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(path) = stack.pop() {
+                if path.is_dir() {
+                    stack.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()));
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    for needle in [".innerHTML", "insertAdjacentHTML", "outerHTML", "document.write(", "set_inner_html"] {
+                        if text.contains(needle) {
+                            offenders.push(format!("{}: {needle}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "markup built from strings: {offenders:?}");
+    }
+}

@@ -7,7 +7,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A tip's identity: a UUIDv7 in its canonical lowercase hyphenated form.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -90,18 +89,7 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
-impl Serialize for TipId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for TipId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_string!(TipId);
 
 #[cfg(test)]
 #[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]

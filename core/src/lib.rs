@@ -3,6 +3,25 @@
 //! Nothing here does I/O, reads a clock or draws random numbers: callers pass time and
 //! randomness in, so the same code runs natively (server, tests) and as wasm (extension).
 
+/// Implements serde for a type through its `Display` and `FromStr`, so it travels as the
+/// same string everywhere (JSON, IndexedDB, SQL).
+macro_rules! serde_as_string {
+    ($type:ty) => {
+        impl serde::Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod anchor;
 pub mod id;
 pub mod model;

@@ -16,6 +16,8 @@ use crate::worker::{self, not_active_message, Context};
 const CAPTURE_MENU: &str = "inflow-capture";
 /// The keyboard command's name in `manifest.json`.
 const CAPTURE_COMMAND: &str = "capture-tip";
+/// The id of the content-script registration for sites granted at run time.
+const GRANTED_SITES_SCRIPT: &str = "inflow-granted-sites";
 const DISPLAY_NAME: &str = "display_name";
 /// Until the user sets a name in the options, tips are signed with this.
 const DEFAULT_DISPLAY_NAME: &str = "Me";
@@ -47,7 +49,8 @@ async fn answer(request: Request, sender_url: &str) -> Response {
     worker::handle(&store, &cx, request).await
 }
 
-/// Sets up what must exist once per install or update: the context-menu entry.
+/// Sets up what must exist once per install or update: the context-menu entry, and the
+/// content script on the sites the user has granted.
 #[wasm_bindgen(js_name = onInstalled)]
 pub async fn on_installed() -> Result<(), JsValue> {
     chrome::context_menus_remove_all().await?;
@@ -56,6 +59,39 @@ pub async fn on_installed() -> Result<(), JsValue> {
         "title": "Add an Inflow tip to “%s”",
         "contexts": ["selection"],
     })))?;
+    sync_granted_sites().await
+}
+
+/// Keeps the content script registered on exactly the sites the user has granted at run
+/// time (the demo hosts are covered by the manifest's own `content_scripts`). Called on
+/// install, at browser start and whenever a permission is added or removed.
+#[wasm_bindgen(js_name = syncGrantedSites)]
+pub async fn sync_granted_sites() -> Result<(), JsValue> {
+    #[derive(serde::Deserialize, Default)]
+    struct Granted {
+        #[serde(default)]
+        origins: Vec<String>,
+    }
+    let granted: Granted = serde_wasm_bindgen::from_value(chrome::permissions_get_all().await?).unwrap_or_default();
+    let manifest_hosts = ["http://127.0.0.1/*", "http://localhost/*"];
+    let mut origins: Vec<String> = granted.origins.into_iter().filter(|o| !manifest_hosts.contains(&o.as_str())).collect();
+    origins.sort();
+    let registered = chrome::scripting_get_registered_content_scripts().await?;
+    if js_sys::Array::from(&registered).length() > 0 {
+        chrome::scripting_unregister_content_scripts().await?;
+    }
+    if origins.is_empty() {
+        return Ok(());
+    }
+    let scripts = json!([{
+        "id": GRANTED_SITES_SCRIPT,
+        "matches": origins,
+        "js": ["content.js"],
+        "css": ["content.css"],
+        "runAt": "document_idle",
+        "persistAcrossSessions": true,
+    }]);
+    chrome::scripting_register_content_scripts(&to_js(&scripts)).await?;
     Ok(())
 }
 

@@ -29,6 +29,7 @@
 
   let siteActive = false;
   let placedTips = [];
+  let paintedRanges = []; // [{ tip, range }] as last painted, for hit tests
   let tipsOnScreen = 0;
   let lastSentText = null;
   let lastUrl = location.href;
@@ -152,9 +153,17 @@
   }
 
   function paint(map) {
-    const ranges = placedTips.map((placed) => rangeFor(map, placed.start, placed.end)).filter(Boolean);
-    if (ranges.length) CSS.highlights.set(HIGHLIGHT, new Highlight(...ranges));
+    paintedRanges = placedTips.map((placed) => ({ tip: placed.tip, range: rangeFor(map, placed.start, placed.end) })).filter((p) => p.range);
+    if (paintedRanges.length) CSS.highlights.set(HIGHLIGHT, new Highlight(...paintedRanges.map((p) => p.range)));
     else CSS.highlights.delete(HIGHLIGHT);
+  }
+
+  /** The tips whose highlight covers the viewport point (x, y). Highlights are not
+   *  elements, so they get no events: a click is hit-tested against their rectangles. */
+  function tipsAt(x, y) {
+    return paintedRanges
+      .filter(({ range }) => [...range.getClientRects()].some((r) => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom))
+      .map(({ tip }) => tip);
   }
 
   let refreshTimer = 0;
@@ -215,6 +224,13 @@
     .actions { display: flex; gap: 8px; justify-content: flex-end; }
     .actions button { padding: 6px 14px; border-radius: 4px; border: 1px solid #666; background: #f4f4f4; cursor: pointer; }
     .actions .save { background: #1a5fb4; border-color: #1a5fb4; color: #fff; }
+    .card { position: fixed; z-index: 2147483647; width: 340px; max-width: calc(100vw - 16px); max-height: 50vh; overflow: auto;
+            padding: 12px; border: 1px solid #999; border-radius: 8px; background: #fff; color: #222;
+            box-shadow: 0 6px 24px rgba(0,0,0,.3); display: grid; gap: 6px; }
+    .card article + article { border-top: 1px solid #ddd; padding-top: 6px; }
+    .card .note { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+    .card .meta { margin: 0; font-size: 12px; color: #555; }
+    .card .close { justify-self: end; border: 1px solid #666; border-radius: 4px; background: #f4f4f4; cursor: pointer; }
     .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px;
               padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
   `;
@@ -271,6 +287,11 @@
       element('div', { className: 'actions' }, [cancel, save]),
     ]);
     const notice = element('div', { className: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
+    const cardBody = element('div');
+    const cardClose = element('button', { type: 'button', className: 'close', text: 'Close' });
+    const card = element('section', { className: 'card', role: 'dialog', 'aria-label': 'Inflow tip', hidden: true }, [cardBody, cardClose]);
+    cardClose.addEventListener('click', () => (card.hidden = true));
+    card.addEventListener('keydown', (event) => event.key === 'Escape' && (card.hidden = true));
 
     const updateCount = () => {
       const chars = [...note.value].length;
@@ -292,9 +313,9 @@
       event.stopPropagation(); // the app's own shortcuts must not fire while typing a tip
     });
 
-    shadow.append(addButton, form, notice);
+    shadow.append(addButton, form, card, notice);
     document.documentElement.append(host);
-    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, updateCount };
+    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, updateCount };
     return ui;
   }
 
@@ -305,6 +326,25 @@
     notice.hidden = false;
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
+  }
+
+  /** Shows the tips under a click in a card next to it. */
+  function showTips(tips, x, y) {
+    const { card, cardBody } = theUi();
+    cardBody.replaceChildren(
+      ...tips.map((tip) => {
+        const who = tip.visibility === 'team' ? 'Team' : 'Only you';
+        const when = new Date(tip.created).toLocaleString();
+        return element('article', {}, [
+          element('p', { className: 'note', text: tip.note || '(no note)' }),
+          element('p', { className: 'meta', text: tip.tags.length ? `Tags: ${tip.tags.join(', ')}` : '' }),
+          element('p', { className: 'meta', text: `${tip.author} · ${when} · ${who}` }),
+        ]);
+      }),
+    );
+    card.style.left = `${Math.max(8, Math.min(x + 8, innerWidth - 356))}px`;
+    card.style.top = `${Math.max(8, Math.min(y + 12, innerHeight - 200))}px`;
+    card.hidden = false;
   }
 
   function placeAddButton() {
@@ -389,6 +429,13 @@
   });
 
   document.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
+  // Passive: a click on highlighted text also does whatever the page does with it.
+  document.addEventListener('click', (event) => {
+    if (!paintedRanges.length || !document.getSelection()?.isCollapsed) return;
+    const tips = tipsAt(event.clientX, event.clientY);
+    if (tips.length) showTips(tips, event.clientX, event.clientY);
+    else if (ui) ui.card.hidden = true;
+  }, { capture: true, passive: true });
   document.addEventListener('keyup', (event) => event.shiftKey && placeAddButton(), true);
   document.addEventListener('selectionchange', () => {
     if (ui && document.getSelection()?.isCollapsed) ui.addButton.hidden = true;

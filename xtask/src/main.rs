@@ -63,18 +63,21 @@ fn run(root: &Path) -> Result<()> {
             .context("starting the demo app")?,
     );
     wait_for_http(&listen, Duration::from_secs(10)).context("the demo app did not start")?;
-    println!(
-        "\nInflow is built and the demo app is running.\n\n\
-         1. In Chromium or Chrome, open chrome://extensions, switch on Developer mode,\n\
-            choose \"Load unpacked\" and pick {dist}\n\
-         2. Open the demo EMR: http://{listen}/patients\n\
-         3. Select some text (an order, a note), click \"+ Tip\" (or press Alt+Shift+T, or\n\
-            right-click > Add an Inflow tip), write a note and save. Reload: it is still there.\n\n\
-         The zip for distribution is {zip}\n\
-         Press Ctrl+C to stop.",
-        dist = built.dist.display(),
-        zip = built.zip.display(),
-    );
+    let steps = [
+        String::new(),
+        "Inflow is built and the demo app is running.".to_owned(),
+        String::new(),
+        "1. In Chromium or Chrome, open chrome://extensions, switch on Developer mode,".to_owned(),
+        format!("   choose \"Load unpacked\" and pick {}", built.dist.display()),
+        format!("2. Open the demo EMR: http://{listen}/patients"),
+        "3. Select some text (an order, a note), click \"+ Tip\" (or press Alt+Shift+T, or".to_owned(),
+        "   right-click > Add an Inflow tip), write a note and save. Reload: it is still there.".to_owned(),
+        "   Click highlighted text to read its tip.".to_owned(),
+        String::new(),
+        format!("The zip for distribution is {}", built.zip.display()),
+        "Press Ctrl+C to stop.".to_owned(),
+    ];
+    println!("{}", steps.join("\n"));
     let status = demo.0.wait()?;
     if !status.success() {
         bail!("the demo app stopped: {status}");

@@ -4,6 +4,7 @@
 //! protocol with the content script, and the `chrome.*` APIs. It holds no rule of its
 //! own that the server would also need; those live in core.
 
+pub mod anchoring;
 pub mod messages;
 pub mod store;
 pub mod worker;

@@ -1,9 +1,9 @@
 //! The service worker's decisions, free of browser APIs so they run in native tests:
 //! answer a content script's request against a [`TipStore`].
 
-use inflow_core::anchor::describe;
+use inflow_core::anchor::{anchor_all, describe};
 use inflow_core::url::screen_key;
-use inflow_core::{anchor, NewTip, PageText, Timestamp, TipId};
+use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, TipId};
 
 use crate::messages::{PlacedTip, Request, Response};
 use crate::store::TipStore;
@@ -62,9 +62,11 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
         Err(why) => return error(why.to_string()),
     };
     let page = PageText::new(text);
+    let selectors: Vec<&[Selector]> = tips.iter().map(|tip| tip.target.selector.as_slice()).collect();
+    let anchors = anchor_all(&page, &selectors);
     let (mut placed, mut unplaced) = (Vec::new(), Vec::new());
-    for tip in tips {
-        match anchor(&page, &tip.target.selector) {
+    for (tip, anchor) in tips.into_iter().zip(anchors) {
+        match anchor {
             Some(anchor) => placed.push(PlacedTip { tip, anchor }),
             None => unplaced.push(tip),
         }

@@ -23,13 +23,15 @@ macro_rules! serde_as_string {
 }
 
 pub mod anchor;
+pub mod fuzzy;
+pub mod index;
 pub mod id;
 pub mod model;
 pub mod text;
 pub mod time;
 pub mod url;
 
-pub use anchor::{anchor, describe, Anchor};
+pub use anchor::{anchor, anchor_all, describe, Anchor};
 pub use id::TipId;
 pub use model::{NewTip, Selector, Target, Tip, TipError, Visibility};
 pub use text::PageText;

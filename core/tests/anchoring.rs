@@ -1,0 +1,166 @@
+//! Anchoring, case by case and by property: a tip is found where its text now is, or it
+//! is reported as not placed; it is never placed anywhere else.
+#![allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
+
+use inflow_core::anchor::{anchor_all, describe};
+use inflow_core::{anchor, PageText, Selector};
+use proptest::prelude::*;
+
+const CHART: &str = "\
+Orders for Jane Doe (RG-004817)
+Metoprolol tartrate 25 mg PO BID Active 11/02 08:00 Dr. A. Okafor Hold if HR < 60 or SBP < 100.
+Lisinopril 10 mg PO Daily Active 11/02 08:00 Dr. A. Okafor Check K+ and creatinine before the 3rd dose.
+Heparin 5,000 units SubQ Q8H Active 11/02 08:00 Dr. A. Okafor DVT prophylaxis. Hold for platelets < 100.
+Metoprolol tartrate 25 mg PO BID Discontinued 10/29 09:00 Dr. P. Singh Hold if HR < 60 or SBP < 100.
+";
+
+fn utf16(s: &str, byte: usize) -> u32 {
+    s[..byte].encode_utf16().count() as u32
+}
+
+/// Selectors for the `nth` occurrence of `quote` in `page_text`, as capture makes them.
+fn capture(page_text: &str, quote: &str, nth: usize) -> Vec<Selector> {
+    let at = page_text.match_indices(quote).nth(nth).expect("quote on the page").0;
+    describe(&PageText::new(page_text), utf16(page_text, at), utf16(page_text, at + quote.len())).expect("describable")
+}
+
+struct Case {
+    name: &'static str,
+    quote: &'static str,
+    nth: usize,
+    edit: fn(&str) -> String,
+    /// The text the tip must land on, or None for "needs review".
+    expect: Option<&'static str>,
+    /// When several places hold the expected text: which occurrence (after the edit).
+    expect_nth: usize,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case { name: "unchanged", quote: "Check K+ and creatinine", nth: 0, edit: |t| t.to_owned(), expect: Some("Check K+ and creatinine"), expect_nth: 0 },
+        Case {
+            name: "shifted by text inserted above",
+            quote: "DVT prophylaxis",
+            nth: 0,
+            edit: |t| format!("Banner: downtime tonight 02:00-04:00, print the MAR beforehand.\n{t}"),
+            expect: Some("DVT prophylaxis"),
+            expect_nth: 0,
+        },
+        Case {
+            name: "re-rendered with other whitespace",
+            quote: "Check K+ and creatinine before the 3rd dose.",
+            nth: 0,
+            edit: |t| t.replace(' ', "\n    "),
+            expect: Some("Check\n    K+\n    and\n    creatinine\n    before\n    the\n    3rd\n    dose."),
+            expect_nth: 0,
+        },
+        Case {
+            name: "quote edited by an upgrade",
+            quote: "Check K+ and creatinine before the 3rd dose.",
+            nth: 0,
+            edit: |t| t.replace("before the 3rd dose", "before the third dose"),
+            expect: Some("Check K+ and creatinine before the third dose."),
+            expect_nth: 0,
+        },
+        Case {
+            name: "look-alike row: the second Metoprolol by its context",
+            quote: "Metoprolol tartrate 25 mg PO BID",
+            nth: 1,
+            edit: |t| t.to_owned(),
+            expect: Some("Metoprolol tartrate 25 mg PO BID"),
+            expect_nth: 1,
+        },
+        Case {
+            name: "edited row with an unedited twin elsewhere lands on the edited row",
+            quote: "Metoprolol tartrate 25 mg PO BID",
+            nth: 0,
+            edit: |t| t.replacen("Metoprolol tartrate 25 mg PO BID Active", "Metoprolol tartrate 50 mg PO BID Active", 1),
+            expect: Some("Metoprolol tartrate 50 mg PO BID"),
+            expect_nth: 0,
+        },
+        Case { name: "deleted text does not anchor", quote: "DVT prophylaxis. Hold for platelets", nth: 0, edit: |t| t.replace("DVT prophylaxis. Hold for platelets < 100.", ""), expect: None, expect_nth: 0 },
+        Case {
+            name: "rewritten beyond recognition does not anchor",
+            quote: "Check K+ and creatinine before the 3rd dose.",
+            nth: 0,
+            edit: |t| t.replace("Check K+ and creatinine before the 3rd dose.", "Renal panel per protocol."),
+            expect: None,
+            expect_nth: 0,
+        },
+    ]
+}
+
+#[test]
+fn anchoring_cases() {
+    for case in cases() {
+        let selectors = capture(CHART, case.quote, case.nth);
+        let edited = (case.edit)(CHART);
+        let found = anchor(&PageText::new(&edited), &selectors);
+        match case.expect {
+            None => assert_eq!(found, None, "{}: should need review", case.name),
+            Some(expected) => {
+                let found = found.unwrap_or_else(|| panic!("{}: not placed", case.name));
+                let at = edited.match_indices(expected).nth(case.expect_nth).expect("expected text in edited page").0;
+                assert_eq!((found.start, found.end), (utf16(&edited, at), utf16(&edited, at + expected.len())), "{}", case.name);
+                assert!(found.score >= 0.7, "{}: score {}", case.name, found.score);
+            }
+        }
+    }
+}
+
+#[test]
+fn neighbours_place_identical_rows_after_a_shift() {
+    let rows = "Metoprolol 25 mg PO BID\n".repeat(6);
+    let page = format!("Lisinopril 10 mg PO daily for renal protection\n{rows}Heparin 5,000 units SubQ Q8H for DVT prophylaxis\n");
+    let first = capture(&page, "Lisinopril 10 mg PO daily", 0);
+    let third = capture(&page, "Metoprolol 25 mg", 2);
+    let last = capture(&page, "Heparin 5,000 units", 0);
+    let shifted = format!("New allergy alert: NKDA confirmed by pharmacy.\n{page}");
+    let text = PageText::new(&shifted);
+    let results = anchor_all(&text, &[&first, &third, &last]);
+    let expected = utf16(&shifted, shifted.match_indices("Metoprolol 25 mg").nth(2).expect("third row").0);
+    assert_eq!(results[1].map(|a| a.start), Some(expected), "the neighbours' shift places the third identical row");
+    let alone = anchor(&text, &third);
+    assert_eq!(alone, None, "without neighbours, a shifted identical row is a guess");
+}
+
+/// Words of a chart, with repeats, to build pages with look-alike passages.
+const WORDS: &[&str] = &["Metoprolol", "25", "mg", "PO", "BID", "Hold", "if", "HR", "<", "60", "Heparin", "units", "Q8H", "Active", "Dr.", "Okafor", "11/02", "é", "😀"];
+
+fn page_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec((0..WORDS.len(), prop_oneof![Just(" "), Just("\n"), Just("  ")]), 5..200)
+        .prop_map(|words| words.into_iter().map(|(w, sep)| format!("{}{sep}", WORDS[w])).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// On an unchanged page, a described selection is found where it was, or not at all.
+    #[test]
+    fn describe_then_anchor_never_moves_a_tip(text in page_text(), a in 0usize..10_000, len in 1usize..60) {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let start = (a % units.len()) as u32;
+        let end = (start + len as u32).min(units.len() as u32);
+        let page = PageText::new(&text);
+        let Ok(selectors) = describe(&page, start, end) else { return Ok(()) };
+        let Selector::TextPosition { start: s, end: e } = selectors[1] else { panic!("position second") };
+        if let Some(found) = anchor(&page, &selectors) {
+            prop_assert_eq!((found.start, found.end), (s, e));
+        }
+    }
+
+    /// After text is inserted before it, a tip is found at the shifted place, or not at all.
+    #[test]
+    fn shifted_tips_move_with_their_text(text in page_text(), a in 0usize..10_000, len in 3usize..60, inserted in "[A-Z][a-z ]{0,40}\n") {
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let start = (a % units.len()) as u32;
+        let end = (start + len as u32).min(units.len() as u32);
+        let Ok(selectors) = describe(&PageText::new(&text), start, end) else { return Ok(()) };
+        let Selector::TextPosition { start: s, end: e } = selectors[1] else { panic!("position second") };
+        let shift = inserted.encode_utf16().count() as u32;
+        let moved = PageText::new(&format!("{inserted}{text}"));
+        if let Some(found) = anchor(&moved, &selectors) {
+            prop_assert_eq!((found.start, found.end), (s + shift, e + shift));
+        }
+    }
+}

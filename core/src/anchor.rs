@@ -6,6 +6,8 @@
 //! place chosen among look-alikes must be clearly better than the runner-up, otherwise
 //! the tip is reported as not placed ("needs review") rather than guessed.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fuzzy;
@@ -34,9 +36,6 @@ const MIN_LEAD: f32 = 0.05;
 const MIN_FUZZY_LEN: usize = 12;
 /// Grams more frequent than this are too common to seed approximate search.
 const MAX_SEED_BUCKET: u32 = 64;
-/// An exact match with less context agreement than this may be a look-alike of an edited
-/// passage, so approximate matches are looked for as well.
-const TRUSTED_CONTEXT: f32 = 0.9;
 /// More exact occurrences than this make a quote ambiguous by itself.
 const MAX_CANDIDATES: usize = 5_000;
 const WEIGHT_QUOTE: f32 = 50.0;
@@ -110,6 +109,11 @@ impl Quote {
         });
         Some(Quote { exact, prefix: normalize(prefix), suffix: normalize(suffix), hint })
     }
+
+    /// How many edits a fuzzy match of this quote may have.
+    fn max_errors(&self) -> usize {
+        ((self.exact.len() as f32 * (1.0 - MIN_QUOTE_SIMILARITY)) as usize).max(1)
+    }
 }
 
 /// One place a quote might be, with its evidence.
@@ -122,107 +126,188 @@ struct Candidate {
     score: f32,
 }
 
-enum Decision {
-    Placed(Candidate),
-    /// Several places tie on everything but position.
-    Tied(Vec<Candidate>),
-    NotFound,
-}
-
-/// Places every tip of a page at once: one index of the text serves all of them, and tips
-/// placed without doubt correct the captured positions of the others (text inserted above
-/// a tip shifts its neighbours too). Results are in input order.
+/// Places every tip of a page at once. One index of the text serves all of them, and the
+/// tips place each other, because tips keep their order on a page:
+///
+/// 1. Exact occurrences settle the tips whose quote and context leave no doubt.
+/// 2. Of those, only the ones in page order (the longest run whose places increase with
+///    their captured positions) are trusted; they tell how far the text has shifted
+///    around every other tip.
+/// 3. Each tip is then looked for first where its neighbours say it must be now (an exact
+///    occurrence, or an edited one found by approximate search in a small window), then
+///    at its settled exact place, and last, when it has neither, by approximate search of
+///    the whole page.
+///
+/// A tip that none of these places with confidence is `None`: "needs review". Results
+/// are in input order.
 pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> {
     let text = page.as_str();
     let index = GramIndex::new(text.as_bytes());
     let quotes: Vec<Option<Quote>> = tips.iter().map(|selectors| Quote::from_selectors(page, selectors)).collect();
-    let decisions: Vec<Decision> = quotes.iter().map(|q| q.as_ref().map_or(Decision::NotFound, |q| decide(&index, text, q))).collect();
-
-    // Shifts seen at tips placed without doubt: (captured position, found position).
-    let mut shifts: Vec<(usize, usize)> = quotes
+    let exact: Vec<Vec<usize>> = quotes.iter().map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes()))).collect();
+    let settled: Vec<Option<Candidate>> = quotes
         .iter()
-        .zip(&decisions)
-        .filter_map(|(q, d)| match (q.as_ref().and_then(|q| q.hint), d) {
-            (Some(hint), Decision::Placed(c)) => Some((hint, c.start)),
-            _ => None,
+        .zip(&exact)
+        .map(|(q, starts)| {
+            let q = q.as_ref()?;
+            if starts.len() > MAX_CANDIDATES {
+                return None;
+            }
+            let mut contexts = ContextScorer::new(q);
+            let candidates = starts.iter().map(|&start| score(text, q, &mut contexts, start, start + q.exact.len(), 0, None)).collect();
+            clear_winner(candidates)
         })
         .collect();
-    shifts.sort_unstable();
+    let shifts = trusted_shifts(&quotes, &settled);
 
     quotes
         .iter()
-        .zip(decisions)
-        .map(|(quote, decision)| {
-            let chosen = match decision {
-                Decision::Placed(c) => c,
-                Decision::Tied(tied) => {
-                    let expected = expected_position(&shifts, quote.as_ref()?.hint?)?;
-                    let mut at_expected = tied.into_iter().filter(|c| c.start == expected);
-                    match (at_expected.next(), at_expected.next()) {
-                        (Some(only), None) => only,
-                        _ => return None,
-                    }
+        .zip(exact.iter().zip(settled))
+        .map(|(quote, (starts, settled))| {
+            let quote = quote.as_ref()?;
+            let expected = quote.hint.map(|hint| expected(&shifts, hint));
+            let near = expected.as_ref().and_then(|e| where_expected(text, quote, starts, e));
+            // A place elsewhere on the page counts only where no neighbour says otherwise:
+            // an edited tip's unedited look-alike in another record is not its place.
+            let vouched = expected.as_ref().is_some_and(|e| e.vouched);
+            let slack = quote.max_errors() + GRAM;
+            let settled = settled.filter(|c| is_trusted(quote, c, &shifts) && (!vouched || expected.as_ref().is_some_and(|e| e.near(c.start, slack))));
+            let chosen = match (near, settled) {
+                (Some(near), Some(settled)) if near.start != settled.start => clear_winner(vec![near, settled])?,
+                (Some(near), _) => near,
+                (None, Some(settled)) => settled,
+                // Moved and edited, with no neighbour to say where: search the whole page.
+                (None, None) if !vouched && starts.is_empty() && quote.exact.len() >= MIN_FUZZY_LEN => {
+                    let mut contexts = ContextScorer::new(quote);
+                    let candidates = approximate(&index, quote.exact.as_bytes(), quote.max_errors())
+                        .into_iter()
+                        .map(|m| score(text, quote, &mut contexts, floor_boundary(text, m.start), ceil_boundary(text, m.end), m.errors, None))
+                        .collect();
+                    clear_winner(candidates)?
                 }
-                Decision::NotFound => return None,
+                (None, None) => return None,
             };
             Some(Anchor { start: page.raw_offset(chosen.start), end: page.raw_end(chosen.start, chosen.end), score: chosen.score })
         })
         .collect()
 }
 
-/// Where a tip captured at `hint` should be now, judged by the placed tips around it: if
-/// the nearest placed tips before and after it moved by the same amount, so did it. If
-/// they moved differently, text changed near it and its place cannot be inferred.
-fn expected_position(shifts: &[(usize, usize)], hint: usize) -> Option<usize> {
-    let after = shifts.partition_point(|&(h, _)| h < hint);
-    let delta = |(h, found): (usize, usize)| found as i64 - h as i64;
-    let before = after.checked_sub(1).map(|i| delta(shifts[i]));
-    let next = shifts.get(after).map(|&s| delta(s));
-    let shift = match (before, next) {
-        (Some(a), Some(b)) if a == b => a,
-        (Some(_), Some(_)) => return None,
-        (Some(only), None) | (None, Some(only)) => only,
-        (None, None) => 0,
-    };
-    usize::try_from(hint as i64 + shift).ok()
+/// The best candidate if it is good enough and clearly better than every other.
+fn clear_winner(mut candidates: Vec<Candidate>) -> Option<Candidate> {
+    candidates.retain(|c| c.quote >= MIN_QUOTE_SIMILARITY);
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let best = *candidates.first()?;
+    let runner_up = candidates.get(1).map_or(0.0, |c| c.score);
+    (best.score >= CONFIDENCE_FLOOR && best.score - runner_up >= MIN_LEAD).then_some(best)
 }
 
-/// Gathers and scores the places `quote` may be, and decides on one if the evidence allows.
-fn decide(index: &GramIndex<'_>, text: &str, quote: &Quote) -> Decision {
-    let needle = quote.exact.as_bytes();
-    let exact = index.find_exact(needle);
-    if exact.len() > MAX_CANDIDATES {
-        return Decision::NotFound;
+/// Shifts `(captured position, place now)` of settled tips that agree with page order:
+/// the longest subsequence, in captured order, whose places strictly increase.
+fn trusted_shifts(quotes: &[Option<Quote>], settled: &[Option<Candidate>]) -> Vec<(usize, usize)> {
+    let mut pairs: Vec<(usize, usize)> = quotes
+        .iter()
+        .zip(settled)
+        .filter_map(|(q, c)| Some((q.as_ref()?.hint?, c.as_ref()?.start)))
+        .collect();
+    pairs.sort_unstable();
+    // Longest strictly increasing subsequence of the places (patience sorting).
+    let mut tails: Vec<usize> = Vec::new(); // index into pairs of the smallest tail per length
+    let mut previous: Vec<Option<usize>> = vec![None; pairs.len()];
+    for i in 0..pairs.len() {
+        let length = tails.partition_point(|&t| pairs[t].1 < pairs[i].1);
+        previous[i] = length.checked_sub(1).map(|l| tails[l]);
+        if length == tails.len() {
+            tails.push(i);
+        } else {
+            tails[length] = i;
+        }
     }
-    let mut candidates: Vec<Candidate> = exact.iter().map(|&start| score(text, quote, start, start + needle.len(), 0)).collect();
-    let trusted = candidates.iter().any(|c| c.context >= TRUSTED_CONTEXT);
-    if !trusted && needle.len() >= MIN_FUZZY_LEN {
-        for m in approximate(index, needle) {
-            let (start, end) = (floor_boundary(text, m.start), ceil_boundary(text, m.end));
-            if m.errors > 0 && !candidates.iter().any(|c| c.start < end && start < c.end) {
-                candidates.push(score(text, quote, start, end, m.errors));
+    let mut kept = Vec::with_capacity(tails.len());
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        kept.push(pairs[i]);
+        at = previous[i];
+    }
+    kept.reverse();
+    kept
+}
+
+fn is_trusted(quote: &Quote, settled: &Candidate, shifts: &[(usize, usize)]) -> bool {
+    match quote.hint {
+        Some(hint) => shifts.binary_search(&(hint, settled.start)).is_ok(),
+        None => true,
+    }
+}
+
+/// Where a tip captured at `hint` may be now, judged by the trusted tips just before and
+/// after it (never by itself): if no text changed on one side of it, it moved exactly as
+/// the neighbour on that side did.
+struct Expected {
+    points: Vec<usize>,
+    /// Whether any placed neighbour vouches for the points (otherwise they are just the
+    /// captured position).
+    vouched: bool,
+}
+
+impl Expected {
+    /// Whether `start` is within `slack` bytes of a point.
+    fn near(&self, start: usize, slack: usize) -> bool {
+        self.points.iter().any(|&p| start.abs_diff(p) <= slack)
+    }
+}
+
+fn expected(shifts: &[(usize, usize)], hint: usize) -> Expected {
+    let before = shifts[..shifts.partition_point(|&(h, _)| h < hint)].last();
+    let after = shifts[shifts.partition_point(|&(h, _)| h <= hint)..].first();
+    let moved = |&(h, found): &(usize, usize)| usize::try_from(hint as i64 + found as i64 - h as i64).ok();
+    let mut points: Vec<usize> = before.and_then(moved).into_iter().chain(after.and_then(moved)).collect();
+    let vouched = !points.is_empty();
+    if points.is_empty() {
+        points.push(hint);
+    }
+    points.dedup();
+    Expected { points, vouched }
+}
+
+/// The quote where it is expected: an exact occurrence at an expected point, or else the
+/// one clear best of the exact and edited occurrences within a few edits of a point, with
+/// enough of its context intact.
+fn where_expected(text: &str, quote: &Quote, exact: &[usize], expected: &Expected) -> Option<Candidate> {
+    let mut contexts = ContextScorer::new(quote);
+    let len = quote.exact.len();
+    let k = quote.max_errors();
+    let slack = k + GRAM;
+    let points = Some(expected.points.as_slice());
+    let at_point: Vec<usize> = exact.iter().copied().filter(|s| expected.points.contains(s)).collect();
+    if let [only] = at_point.as_slice() {
+        let found = score(text, quote, &mut contexts, *only, only + len, 0, points);
+        return (found.context >= 0.5).then_some(found).and_then(|c| clear_winner(vec![c]));
+    }
+    // Near, not at, a point is good enough only where neighbours vouch for the point: for a
+    // lone tip among identical rows, "near where it was" would pick a neighbouring row.
+    let exact_slack = if expected.vouched { slack } else { 0 };
+    let mut found: Vec<Candidate> =
+        exact.iter().copied().filter(|&s| expected.near(s, exact_slack)).map(|s| score(text, quote, &mut contexts, s, s + len, 0, points)).collect();
+    if len >= MIN_FUZZY_LEN {
+        for &p in &expected.points {
+            let from = floor_boundary(text, p.saturating_sub(slack).min(text.len()));
+            let to = ceil_boundary(text, (p + len + slack).min(text.len()));
+            for m in fuzzy::find(&text.as_bytes()[from..to], quote.exact.as_bytes(), k) {
+                let start = floor_boundary(text, from + m.start);
+                // Unedited occurrences come from the index; this search is for edited text.
+                if m.errors > 0 && expected.near(start, slack) && !found.iter().any(|c| c.start == start) {
+                    found.push(score(text, quote, &mut contexts, start, ceil_boundary(text, from + m.end), m.errors, points));
+                }
             }
         }
     }
-    candidates.retain(|c| c.quote >= MIN_QUOTE_SIMILARITY);
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let Some(&best) = candidates.first() else { return Decision::NotFound };
-    if best.score < CONFIDENCE_FLOOR {
-        return Decision::NotFound;
-    }
-    let close: Vec<Candidate> = candidates.iter().copied().filter(|c| best.score - c.score < MIN_LEAD).collect();
-    if close.len() == 1 {
-        Decision::Placed(best)
-    } else {
-        Decision::Tied(close)
-    }
+    clear_winner(found.into_iter().filter(|c| c.context >= 0.5).collect())
 }
 
 /// Approximate matches of `needle`: near index hits of its grams when it has rare ones,
 /// otherwise by one bit-parallel pass over the whole text.
-fn approximate(index: &GramIndex<'_>, needle: &[u8]) -> Vec<fuzzy::Match> {
+fn approximate(index: &GramIndex<'_>, needle: &[u8], max_errors: usize) -> Vec<fuzzy::Match> {
     let text = index.text();
-    let max_errors = ((needle.len() as f32 * (1.0 - MIN_QUOTE_SIMILARITY)) as usize).max(1);
     let mut starts: Vec<usize> = Vec::new();
     let mut seeded = false;
     for offset in 0..=needle.len().saturating_sub(GRAM) {
@@ -264,34 +349,58 @@ fn approximate(index: &GramIndex<'_>, needle: &[u8]) -> Vec<fuzzy::Match> {
     matches
 }
 
-/// Scores a place: the quote counts most, then the context on each side, then closeness
-/// to the captured position.
-fn score(text: &str, quote: &Quote, start: usize, end: usize, errors: usize) -> Candidate {
-    let quote_similarity = 1.0 - errors as f32 / quote.exact.len().max(1) as f32;
-    let before = tail(&text[..start], quote.prefix.len());
-    let after = head(&text[end..], quote.suffix.len());
-    let prefix = similarity(quote.prefix.as_bytes(), before.as_bytes());
-    let suffix = similarity(quote.suffix.as_bytes(), after.as_bytes());
-    let position = match quote.hint {
-        // Within 5% of the page counts as near; further away, less and less.
-        Some(hint) => 1.0 - (start.abs_diff(hint) as f32 / (text.len() as f32 * 0.05).max(500.0)).min(1.0),
-        None => 0.5,
-    };
-    let context = (prefix + suffix) / 2.0;
-    let total = WEIGHT_QUOTE * quote_similarity + WEIGHT_CONTEXT * (prefix + suffix) + WEIGHT_POSITION * position;
-    Candidate { start, end, quote: quote_similarity, context, score: total / (WEIGHT_QUOTE + 2.0 * WEIGHT_CONTEXT + WEIGHT_POSITION) }
+/// Context similarities, computed once per distinct stretch of text: repeated rows share
+/// a handful of contexts across thousands of candidates.
+struct ContextScorer<'q> {
+    prefix: (&'q [u8], fuzzy::Pattern),
+    suffix: (&'q [u8], fuzzy::Pattern),
+    seen_before: HashMap<&'q str, f32>,
+    seen_after: HashMap<&'q str, f32>,
+}
+
+impl<'q> ContextScorer<'q> {
+    fn new(quote: &'q Quote) -> Self {
+        let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
+        ContextScorer {
+            prefix: (prefix, fuzzy::Pattern::new(prefix)),
+            suffix: (suffix, fuzzy::Pattern::new(suffix)),
+            seen_before: HashMap::new(),
+            seen_after: HashMap::new(),
+        }
+    }
 }
 
 /// 1 for identical strings, falling with each edit; 1 when nothing was expected (a quote
 /// at the very start or end of a page).
-fn similarity(expected: &[u8], actual: &[u8]) -> f32 {
-    if expected.is_empty() {
+fn similarity<'t>(expected: &(&[u8], fuzzy::Pattern), actual: &'t str, seen: &mut HashMap<&'t str, f32>) -> f32 {
+    let (bytes, pattern) = expected;
+    if bytes.is_empty() || *bytes == actual.as_bytes() {
         return 1.0;
     }
-    if expected == actual {
-        return 1.0;
-    }
-    1.0 - (fuzzy::edit_distance(expected, actual) as f32 / expected.len() as f32).min(1.0)
+    *seen.entry(actual).or_insert_with(|| 1.0 - (pattern.distance(actual.as_bytes()) as f32 / bytes.len() as f32).min(1.0))
+}
+
+/// Scores a place: the quote counts most, then the context on each side, then closeness
+/// to the captured position.
+fn score<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, start: usize, end: usize, errors: usize, expected: Option<&[usize]>) -> Candidate {
+    let quote_similarity = 1.0 - errors as f32 / quote.exact.len().max(1) as f32;
+    let before = tail(&text[..start], quote.prefix.len());
+    let after = head(&text[end..], quote.suffix.len());
+    let prefix = similarity(&contexts.prefix, before, &mut contexts.seen_before);
+    let suffix = similarity(&contexts.suffix, after, &mut contexts.seen_after);
+    let position = match (expected, quote.hint) {
+        // Where the neighbours put it: a few hundred bytes off is already far.
+        (Some(points), _) => {
+            let distance = points.iter().map(|&p| start.abs_diff(p)).min().unwrap_or(usize::MAX);
+            1.0 - (distance as f32 / 500.0).min(1.0)
+        }
+        // Within 5% of the page counts as near; further away, less and less.
+        (None, Some(hint)) => 1.0 - (start.abs_diff(hint) as f32 / (text.len() as f32 * 0.05).max(500.0)).min(1.0),
+        (None, None) => 0.5,
+    };
+    let context = (prefix + suffix) / 2.0;
+    let total = WEIGHT_QUOTE * quote_similarity + WEIGHT_CONTEXT * (prefix + suffix) + WEIGHT_POSITION * position;
+    Candidate { start, end, quote: quote_similarity, context, score: total / (WEIGHT_QUOTE + 2.0 * WEIGHT_CONTEXT + WEIGHT_POSITION) }
 }
 
 /// The last `bytes` bytes of `s`, widened to a character boundary.

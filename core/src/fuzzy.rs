@@ -35,46 +35,83 @@ impl Peq {
     }
 }
 
+/// A pattern prepared for bit-parallel matching; build once, match against many texts.
+pub struct Pattern {
+    len: usize,
+    peq: Peq,
+}
+
+impl Pattern {
+    pub fn new(pattern: &[u8]) -> Self {
+        Pattern { len: pattern.len(), peq: Peq::new(pattern) }
+    }
+
+    /// Runs Myers' algorithm over `text`, calling `visit(end, distance)` after each byte.
+    /// `anchored` fixes the pattern's start to the text's start (global distance);
+    /// otherwise the match may start anywhere.
+    fn run(&self, text: &[u8], anchored: bool, mut visit: impl FnMut(usize, usize)) {
+        let blocks = self.peq.blocks;
+        let last_bit = 1u64 << ((self.len.max(1) - 1) % 64);
+        let mut pv = [u64::MAX; 4];
+        let mut mv = [0u64; 4];
+        let (mut pv_heap, mut mv_heap) = (Vec::new(), Vec::new());
+        let (pv, mv): (&mut [u64], &mut [u64]) = if blocks <= 4 {
+            (&mut pv[..blocks], &mut mv[..blocks])
+        } else {
+            pv_heap.resize(blocks, u64::MAX);
+            mv_heap.resize(blocks, 0);
+            (&mut pv_heap, &mut mv_heap)
+        };
+        let mut score = self.len;
+        for (j, &byte) in text.iter().enumerate() {
+            let eq_all = self.peq.of(byte);
+            // The top row is all zeros when a match may start anywhere (delta 0), and
+            // counts up by one per text byte when it must start at the text's start.
+            let mut h_in: i32 = i32::from(anchored);
+            for b in 0..blocks {
+                let (p, mm) = (pv[b], mv[b]);
+                let h_neg = u64::from(h_in < 0);
+                let eq = eq_all[b] | h_neg;
+                let xv = eq | mm;
+                let xh = (((eq & p).wrapping_add(p)) ^ p) | eq;
+                let mut ph = mm | !(xh | p);
+                let mut mh = p & xh;
+                let row_bit = if b + 1 == blocks { last_bit } else { 1 << 63 };
+                let h_out = i32::from(ph & row_bit != 0) - i32::from(mh & row_bit != 0);
+                ph = (ph << 1) | u64::from(h_in > 0);
+                mh = (mh << 1) | h_neg;
+                pv[b] = mh | !(xv | ph);
+                mv[b] = ph & xv;
+                h_in = h_out;
+            }
+            score = (score as i64 + i64::from(h_in)) as usize;
+            visit(j + 1, score);
+        }
+    }
+
+    /// Edit distance between the whole pattern and the whole of `text`.
+    pub fn distance(&self, text: &[u8]) -> usize {
+        if self.len == 0 {
+            return text.len();
+        }
+        let mut last = self.len;
+        self.run(text, true, |_, score| last = score);
+        last
+    }
+}
+
 /// Ends of matches of `pattern` in `text` with at most `max_errors` edits, as
 /// `(end, errors)` pairs, in text order. The pattern may start anywhere in the text.
 pub fn match_ends(text: &[u8], pattern: &[u8], max_errors: usize) -> Vec<(usize, usize)> {
-    let m = pattern.len();
-    if m == 0 {
+    if pattern.is_empty() {
         return Vec::new();
     }
-    let peq = Peq::new(pattern);
-    let blocks = peq.blocks;
-    let last_bit = 1u64 << ((m - 1) % 64);
-    let mut pv = vec![u64::MAX; blocks];
-    let mut mv = vec![0u64; blocks];
-    let mut score = m; // edit distance at the last pattern row
     let mut ends = Vec::new();
-    for (j, &byte) in text.iter().enumerate() {
-        let eq_all = peq.of(byte);
-        // The top row of the matrix is all zeros (a match may start anywhere), so the
-        // horizontal delta entering the first block is 0.
-        let mut h_in: i32 = 0;
-        for b in 0..blocks {
-            let (p, mm) = (pv[b], mv[b]);
-            let h_neg = u64::from(h_in < 0);
-            let eq = eq_all[b] | h_neg;
-            let xv = eq | mm;
-            let xh = (((eq & p).wrapping_add(p)) ^ p) | eq;
-            let mut ph = mm | !(xh | p);
-            let mut mh = p & xh;
-            let row_bit = if b + 1 == blocks { last_bit } else { 1 << 63 };
-            let h_out = i32::from(ph & row_bit != 0) - i32::from(mh & row_bit != 0);
-            ph = (ph << 1) | u64::from(h_in > 0);
-            mh = (mh << 1) | h_neg;
-            pv[b] = mh | !(xv | ph);
-            mv[b] = ph & xv;
-            h_in = h_out;
-        }
-        score = (score as i64 + i64::from(h_in)) as usize;
+    Pattern::new(pattern).run(text, false, |end, score| {
         if score <= max_errors {
-            ends.push((j + 1, score));
+            ends.push((end, score));
         }
-    }
+    });
     ends
 }
 
@@ -207,6 +244,14 @@ mod tests {
             k in 0usize..20,
         ) {
             prop_assert_eq!(match_ends(&text, &pattern, k), naive_ends(&text, &pattern, k));
+        }
+
+        #[test]
+        fn global_distance_agrees_with_the_textbook_algorithm(
+            a in proptest::collection::vec(b'a'..b'e', 0..150),
+            b in proptest::collection::vec(b'a'..b'e', 0..150),
+        ) {
+            prop_assert_eq!(Pattern::new(&a).distance(&b), edit_distance(&a, &b));
         }
 
         #[test]

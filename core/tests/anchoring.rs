@@ -122,6 +122,10 @@ fn neighbours_place_identical_rows_after_a_shift() {
     assert_eq!(results[1].map(|a| a.start), Some(expected), "the neighbours' shift places the third identical row");
     let alone = anchor(&text, &third);
     assert_eq!(alone, None, "without neighbours, a shifted identical row is a guess");
+    // A row of another length inserted above: the old position now holds a different
+    // identical row, a few bytes off. Alone, the tip must not take it.
+    let row_above = PageText::new(&format!("Lisinopril 10 mg PO daily\n{page}"));
+    assert_eq!(anchor(&row_above, &third), None);
 }
 
 /// Words of a chart, with repeats, to build pages with look-alike passages.

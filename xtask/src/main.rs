@@ -17,6 +17,8 @@ cargo xtask <command>
   build   build the extension into dist/ (load it unpacked) and a zip for distribution
   run     build, then serve the demo app on 127.0.0.1 and say what to do next
   test    run every test: native, wasm in headless Chromium, end-to-end in Chromium
+  bench anchoring
+          time and score the anchoring engine against Hypothesis's procedure
 
 Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
 Chromium) or says exactly what is missing.";
@@ -39,6 +41,7 @@ fn try_main() -> Result<()> {
         Some("build") => dist::build(&root).map(|_| ()),
         Some("run") => run(&root),
         Some("test") => test(&root),
+        Some("bench") => bench(&root, args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -111,6 +114,17 @@ fn test(root: &Path) -> Result<()> {
             .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
             .env("INFLOW_CHROMIUM", &browser.chromium),
     )
+}
+
+/// Benchmarks, each printing a table of our figures beside the peer's, measured in one run.
+fn bench(root: &Path, which: Option<&str>) -> Result<()> {
+    match which {
+        Some("anchoring") => {
+            dist::build(root)?;
+            tools::run(Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")))
+        }
+        _ => bail!("which benchmark? `cargo xtask bench anchoring`"),
+    }
 }
 
 /// A child process that is killed when this handle goes away, so an error or Ctrl+C in

@@ -13,6 +13,9 @@
   // site Inflow is not switched on for). Never run twice in one page.
   if (globalThis.__inflowLoaded) return;
   globalThis.__inflowLoaded = true;
+  // The manifest injects this script and its stylesheet into frames too, so highlights can
+  // be painted there; the top frame's script maps and paints every same-origin frame.
+  if (window !== window.top) return;
 
   const HIGHLIGHT = 'inflow-tip';
   const PENDING_HIGHLIGHT = 'inflow-tip-flash';
@@ -30,6 +33,7 @@
   let siteActive = false;
   let placedTips = [];
   let paintedRanges = []; // [{ tip, range }] as last painted, for hit tests
+  let paintedWindows = new Set(); // windows (top and frames) whose registry holds our highlight
   let tipsOnScreen = 0;
   let lastSentText = null;
   let lastUrl = location.href;
@@ -37,33 +41,60 @@
 
   // ---- Text map ------------------------------------------------------------------------
 
-  /** The page's text as one string, with the text node behind every part of it. */
+  /** The page's text as one string, with the text node behind every part of it. The walk
+   *  enters open shadow roots and same-origin frames, and notes every tree it entered so
+   *  that changes inside them are watched too. */
   function buildTextMap() {
     const nodes = [];
     const starts = [];
     const parts = [];
+    const trees = new Set();
     let length = 0;
     let lastBlock = null;
-    const root = document.body;
-    if (root) {
-      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
-        acceptNode: (node) =>
-          node.parentElement && !node.parentElement.closest(SKIPPED) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT,
-      });
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const block = node.parentElement.closest(BLOCK);
-        if (lastBlock !== null && block !== lastBlock) {
-          parts.push('\n');
-          length += 1;
-        }
-        lastBlock = block;
-        nodes.push(node);
-        starts.push(length);
-        parts.push(node.data);
-        length += node.data.length;
+    const visitText = (node) => {
+      const block = node.parentElement?.closest(BLOCK) ?? node.parentNode;
+      if (lastBlock !== null && block !== lastBlock) {
+        parts.push('\n');
+        length += 1;
       }
+      lastBlock = block;
+      nodes.push(node);
+      starts.push(length);
+      parts.push(node.data);
+      length += node.data.length;
+    };
+    const walk = (parent) => {
+      for (let child = parent.firstChild; child; child = child.nextSibling) {
+        if (child.nodeType === Node.TEXT_NODE) {
+          if (child.data.length) visitText(child);
+        } else if (child.nodeType === Node.ELEMENT_NODE && !child.matches(SKIPPED)) {
+          if (child.shadowRoot) {
+            trees.add(child.shadowRoot);
+            walk(child.shadowRoot);
+          }
+          if (child.tagName === 'IFRAME' || child.tagName === 'FRAME') {
+            const inner = sameOriginBody(child);
+            if (inner) {
+              trees.add(inner.ownerDocument);
+              walk(inner);
+            }
+          } else {
+            walk(child);
+          }
+        }
+      }
+    };
+    if (document.body) walk(document.body);
+    return { text: parts.join(''), nodes, starts, trees, index: new Map(nodes.map((node, i) => [node, i])) };
+  }
+
+  /** The body of a same-origin frame, or null (cross-origin frames are out of reach). */
+  function sameOriginBody(frame) {
+    try {
+      return frame.contentDocument?.body ?? null;
+    } catch {
+      return null;
     }
-    return { text: parts.join(''), nodes, starts, index: new Map(nodes.map((node, i) => [node, i])) };
   }
 
   /** The index of the last text node starting at or before `offset`. */
@@ -91,7 +122,8 @@
     const j = nodeIndexAt(map, Math.max(start, end - 1));
     const endNode = map.nodes[j];
     const endOffset = Math.min(end - map.starts[j], endNode.data.length);
-    const range = document.createRange();
+    if (startNode.ownerDocument !== endNode.ownerDocument) return null; // a range cannot span frames
+    const range = startNode.ownerDocument.createRange();
     try {
       range.setStart(startNode, Math.min(startOffset, startNode.data.length));
       range.setEnd(endNode, Math.max(endOffset, 0));
@@ -107,16 +139,16 @@
       return map.starts[map.index.get(container)] + offset;
     }
     // A point between elements: the first mapped text node at or after it.
-    const point = document.createRange();
+    // A point between elements: the first mapped text node at or after it, among the
+    // nodes of the same tree (comparing points across trees or frames is meaningless).
+    const root = container.getRootNode();
+    const candidates = map.nodes.map((node, i) => i).filter((i) => map.nodes[i].getRootNode() === root);
+    const point = container.ownerDocument.createRange();
     point.setStart(container, offset);
-    let lo = 0;
-    let hi = map.nodes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (point.comparePoint(map.nodes[mid], 0) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < map.nodes.length ? map.starts[lo] : map.text.length;
+    const at = candidates.find((i) => point.comparePoint(map.nodes[i], 0) >= 0);
+    if (at !== undefined) return map.starts[at];
+    const last = candidates[candidates.length - 1];
+    return last === undefined ? map.text.length : map.starts[last] + map.nodes[last].data.length;
   }
 
   // ---- Talking to the worker -----------------------------------------------------------
@@ -134,12 +166,16 @@
     }
   }
 
-  /** Asks the worker which tips belong on this screen and paints them. */
+  /** Asks the worker which tips belong on this screen and paints them. When the page
+   *  re-rendered without changing its text, the tips' places are still right: only the
+   *  nodes behind them changed, so they are repainted without asking the worker. */
   async function refresh(force) {
+    const started = performance.now();
     const map = buildTextMap();
+    watch(map.trees);
     const urlChanged = location.href !== lastUrl;
     if (!force && !urlChanged && map.text === lastSentText) {
-      if (placedTips.length && !CSS.highlights.has(HIGHLIGHT)) paint(map); // the page cleared it
+      paint(map);
       return;
     }
     lastUrl = location.href;
@@ -150,20 +186,46 @@
     placedTips = answer.placed;
     tipsOnScreen = answer.placed.length + answer.unplaced.length;
     paint(map);
+    // Visible in the browser's performance tools, and to Inflow's own benchmark.
+    performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
   }
 
+  /** Paints the placed tips: one highlight per document (frames have their own registry). */
   function paint(map) {
     paintedRanges = placedTips.map((placed) => ({ tip: placed.tip, range: rangeFor(map, placed.start, placed.end) })).filter((p) => p.range);
-    if (paintedRanges.length) CSS.highlights.set(HIGHLIGHT, new Highlight(...paintedRanges.map((p) => p.range)));
-    else CSS.highlights.delete(HIGHLIGHT);
+    const byWindow = new Map();
+    for (const { range } of paintedRanges) {
+      const view = range.startContainer.ownerDocument.defaultView;
+      if (!byWindow.has(view)) byWindow.set(view, []);
+      byWindow.get(view).push(range);
+    }
+    for (const view of paintedWindows) if (!byWindow.has(view)) view.CSS?.highlights.delete(HIGHLIGHT);
+    for (const [view, ranges] of byWindow) view.CSS.highlights.set(HIGHLIGHT, new view.Highlight(...ranges));
+    paintedWindows = new Set(byWindow.keys());
   }
 
   /** The tips whose highlight covers the viewport point (x, y). Highlights are not
    *  elements, so they get no events: a click is hit-tested against their rectangles. */
   function tipsAt(x, y) {
     return paintedRanges
-      .filter(({ range }) => [...range.getClientRects()].some((r) => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom))
+      .filter(({ range }) => {
+        const frame = range.startContainer.ownerDocument.defaultView.frameElement;
+        const { left, top } = frame ? frame.getBoundingClientRect() : { left: 0, top: 0 };
+        return [...range.getClientRects()].some((r) => x >= r.left + left && x <= r.right + left && y >= r.top + top && y <= r.bottom + top);
+      })
       .map(({ tip }) => tip);
+  }
+
+  /** Watches shadow roots and frames for changes too: the page's observer does not see them. */
+  const watched = new WeakSet();
+  function watch(trees) {
+    for (const tree of trees) {
+      if (watched.has(tree)) continue;
+      watched.add(tree);
+      observer.observe(tree, { childList: true, subtree: true, characterData: true });
+      // Selections made in a frame end with a mouse-up in that frame's document.
+      if (tree.nodeType === Node.DOCUMENT_NODE) tree.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
+    }
   }
 
   let refreshTimer = 0;
@@ -177,26 +239,41 @@
 
   // ---- Selection -----------------------------------------------------------------------
 
+  /** The selection the user sees, as a StaticRange-like { startContainer, startOffset,
+   *  endContainer, endOffset }, looking into same-origin frames and open shadow roots. */
+  function currentSelection(map) {
+    let active = document.activeElement;
+    let view = window;
+    while (active && (active.tagName === 'IFRAME' || active.tagName === 'FRAME')) {
+      if (!sameOriginBody(active)) return { error: 'Tips on text inside this embedded frame are not possible: it comes from another site. Open it in its own tab to add a tip there.' };
+      view = active.contentWindow;
+      active = view.document.activeElement;
+    }
+    if (active && (active.tagName === 'TEXTAREA' || (active.tagName === 'INPUT' && active.selectionStart !== active.selectionEnd))) {
+      return { error: 'Inflow can’t pin text inside a form field. Select text on the page instead.' };
+    }
+    const selection = view.getSelection();
+    if (!selection || selection.rangeCount === 0) return null;
+    // A selection inside an open shadow root looks collapsed at its host through the
+    // ordinary API; getComposedRanges shows where it really is.
+    const shadowRoots = [...map.trees].filter((tree) => tree.nodeType === Node.DOCUMENT_FRAGMENT_NODE && tree.host);
+    const [range] = selection.getComposedRanges ? selection.getComposedRanges({ shadowRoots }) : [selection.getRangeAt(0)];
+    return range && !range.collapsed ? range : null;
+  }
+
   /** The current selection as text-map offsets, or { error } saying why it can't hold a tip. */
   function readSelection() {
-    const active = document.activeElement;
-    if (active && active.tagName === 'IFRAME') {
-      return { error: 'Tips on text inside an embedded frame are not supported yet. Select text in the main page.' };
-    }
-    const inField = active && (active.tagName === 'TEXTAREA' || (active.tagName === 'INPUT' && active.selectionStart !== active.selectionEnd));
-    if (inField) return { error: 'Inflow can’t pin text inside a form field. Select text on the page instead.' };
-    const selection = document.getSelection();
-    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) {
-      return { error: 'Select some text on the page first.' };
-    }
-    const range = selection.getRangeAt(0);
     const map = buildTextMap();
+    const range = currentSelection(map);
+    if (range?.error) return range;
+    if (!range) return { error: 'Select some text on the page first.' };
     const start = offsetOf(map, range.startContainer, range.startOffset);
     const end = offsetOf(map, range.endContainer, range.endOffset);
     if (end <= start || map.text.slice(start, end).trim() === '') {
       return { error: 'Select some text on the page first.' };
     }
-    return { text: map.text, start, end, range: range.cloneRange(), quote: map.text.slice(start, end) };
+    const live = rangeFor(map, start, end);
+    return { text: map.text, start, end, range: live, quote: map.text.slice(start, end) };
   }
 
   // ---- In-page UI (closed shadow root) --------------------------------------------------
@@ -349,18 +426,30 @@
 
   function placeAddButton() {
     if (!siteActive || pending) return;
-    const selection = document.getSelection();
     const { addButton } = theUi();
-    if (!selection || selection.isCollapsed || selection.rangeCount === 0 || selection.toString().trim() === '') {
+    const map = buildTextMap();
+    const range = currentSelection(map);
+    const rects = range && !range.error && !range.collapsed ? [...toRange(range).getClientRects()] : [];
+    const last = rects[rects.length - 1];
+    if (!last || String(toRange(range)).trim() === '') {
       addButton.hidden = true;
       return;
     }
-    const rects = selection.getRangeAt(0).getClientRects();
-    const last = rects[rects.length - 1];
-    if (!last) return;
-    addButton.style.left = `${Math.min(last.right + 4, innerWidth - 80)}px`;
-    addButton.style.top = `${Math.min(last.bottom + 4, innerHeight - 36)}px`;
+    // Rectangles of text in a frame are relative to the frame: add the frame's position.
+    const frame = range.startContainer.ownerDocument.defaultView.frameElement;
+    const offset = frame ? frame.getBoundingClientRect() : { left: 0, top: 0 };
+    addButton.style.left = `${Math.min(offset.left + last.right + 4, innerWidth - 80)}px`;
+    addButton.style.top = `${Math.min(offset.top + last.bottom + 4, innerHeight - 36)}px`;
     addButton.hidden = false;
+  }
+
+  /** A live Range for a StaticRange (getComposedRanges gives static ones). */
+  function toRange(r) {
+    if (typeof r.getClientRects === "function") return r; // a live Range (any frame's)
+    const range = r.startContainer.ownerDocument.createRange();
+    range.setStart(r.startContainer, r.startOffset);
+    range.setEnd(r.endContainer, r.endOffset);
+    return range;
   }
 
   function openCapture() {
@@ -372,7 +461,11 @@
       return;
     }
     pending = selected;
-    CSS.highlights.set(PENDING_HIGHLIGHT, new Highlight(selected.range));
+    if (selected.range) {
+      const view = selected.range.startContainer.ownerDocument.defaultView;
+      view.CSS.highlights.set(PENDING_HIGHLIGHT, new view.Highlight(selected.range));
+      pendingWindow = view;
+    }
     parts.quote.textContent = selected.quote.trim();
     parts.note.value = '';
     parts.tags.value = '';
@@ -382,9 +475,11 @@
     parts.note.focus();
   }
 
+  let pendingWindow = null;
   function closeCapture() {
     pending = null;
-    CSS.highlights.delete(PENDING_HIGHLIGHT);
+    pendingWindow?.CSS.highlights.delete(PENDING_HIGHLIGHT);
+    pendingWindow = null;
     if (ui) ui.form.hidden = true;
   }
 
@@ -437,11 +532,23 @@
     else if (ui) ui.card.hidden = true;
   }, { capture: true, passive: true });
   document.addEventListener('keyup', (event) => event.shiftKey && placeAddButton(), true);
-  document.addEventListener('selectionchange', () => {
-    if (ui && document.getSelection()?.isCollapsed) ui.addButton.hidden = true;
-  });
+  // A press anywhere but on Inflow's own UI starts a new selection: the button goes until
+  // the mouse is released over a selection again.
+  document.addEventListener('mousedown', (event) => {
+    if (ui && !event.target.hasAttribute?.('data-inflow-ui')) ui.addButton.hidden = true;
+  }, true);
 
-  new MutationObserver(scheduleRefresh).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+  const observer = new MutationObserver(scheduleRefresh);
+  observer.observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+  // A frame's document arrives after the frame element (which first holds about:blank),
+  // and its arrival changes no element of this document: catch its load event and watch
+  // the new document.
+  document.addEventListener('load', (event) => {
+    if (event.target.tagName !== 'IFRAME') return;
+    const body = sameOriginBody(event.target);
+    if (body) watch([body.ownerDocument]);
+    scheduleRefresh();
+  }, true);
   addEventListener('popstate', () => refresh(false));
   globalThis.navigation?.addEventListener('navigatesuccess', () => refresh(false));
 

@@ -89,6 +89,7 @@ pub async fn sync_granted_sites() -> Result<(), JsValue> {
         "js": ["content.js"],
         "css": ["content.css"],
         "runAt": "document_idle",
+        "allFrames": true,
         "persistAcrossSessions": true,
     }]);
     chrome::scripting_register_content_scripts(&to_js(&scripts)).await?;

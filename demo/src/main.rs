@@ -65,8 +65,42 @@ pub fn app() -> Router {
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
         .route("/api/patients", get(patient_list))
         .route("/api/patients/{id}", get(patient_chart))
-        .route("/intranet/claims-handbook", get(|| async { html(HANDBOOK, None) }))
+        .route("/frames/pharmacy/{id}", get(pharmacy_frame))
+        .route("/intranet/claims-handbook", get(claims_handbook))
         .route("/intranet/claim-form-sample", get(|| async { html(CLAIM_FORM, None) }))
+}
+
+/// The pharmacy verification panel, framed into the orders tab (same origin).
+async fn pharmacy_frame(Path(id): Path<String>) -> Response {
+    let body = match patients().into_iter().find(|p| p["id"].as_str() == Some(id.as_str())) {
+        Some(patient) => format!(
+            "<!doctype html><html lang=\"en\"><head><title>Pharmacy verification</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>\
+             <body class=\"frame\"><p>Pharmacy verification for {name}: verified by M. Chen, PharmD at 11/02 09:14. \
+             Renal dosing reviewed; no interactions flagged. Call pharmacy at extension 4402 before overriding a hold.</p></body></html>",
+            name = escape_html(patient["name"].as_str().unwrap_or("this patient"))
+        ),
+        None => "<!doctype html><p>No such patient.</p>".to_owned(),
+    };
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STRICT_CSP));
+    response
+}
+
+/// The handbook, with a frame from another origin (the same server under `localhost`), as
+/// intranets embed other departments' pages.
+async fn claims_handbook(headers: axum::http::HeaderMap) -> Response {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let port = host.rsplit_once(':').map_or("80", |(_, port)| port);
+    let other_origin = format!("http://localhost:{}/intranet/claim-form-sample", port.trim_matches(|c: char| !c.is_ascii_digit()));
+    html_owned(HANDBOOK.replace("{{OTHER_ORIGIN_FORM}}", &escape_html(&other_origin)))
+}
+
+fn html_owned(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 async fn shell() -> Response {

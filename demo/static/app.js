@@ -106,6 +106,7 @@ async function renderChart(token, id, tab) {
       el('dt', { text: 'Location' }), el('dd', { text: patient.ward }),
       el('dt', { text: 'Attending' }), el('dd', { text: patient.attending })),
     el('p', { class: 'allergies', text: `Allergies: ${patient.allergies.join(', ')}` }));
+  banner.append(el('rg-code-status', { 'data-patient': id }));
   const tabs = el('nav', { class: 'tabs', 'aria-label': 'Chart sections' },
     ...['orders', 'notes', 'vitals'].map((t) =>
       el('a', { href: `/patients/${id}/${t}`, class: t === tab ? 'active' : '', 'aria-current': t === tab ? 'page' : 'false', text: t[0].toUpperCase() + t.slice(1) })));
@@ -133,8 +134,21 @@ function renderOrders(content, patient) {
     table.replaceWith(fresh);
     table = fresh;
   } });
-  content.replaceChildren(el('div', { class: 'toolbar' }, el('h2', { text: 'Medication orders' }), refresh), table);
+  // Pharmacy's verification panel is a separate app of the same site, shown in a frame.
+  const pharmacy = el('iframe', { src: `/frames/pharmacy/${encodeURIComponent(patient.id)}`, title: 'Pharmacy verification', class: 'pharmacy' });
+  content.replaceChildren(el('div', { class: 'toolbar' }, el('h2', { text: 'Medication orders' }), refresh), table, pharmacy);
 }
+
+// The code-status badge is a web component with its own (open) shadow tree, as design
+// systems ship them.
+customElements.define('rg-code-status', class extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const root = this.attachShadow({ mode: 'open' });
+    root.append(el('p', { class: 'code-status' },
+      el('strong', { text: 'Code status: ' }), 'Full code. Advance directive on file, scanned 10/30.'));
+  }
+});
 
 function renderNotes(content, patient) {
   const notes = () => [...patient.notes, ...(signedNotes.get(patient.id) || [])];

@@ -91,12 +91,16 @@ export function storedTips(worker) {
   );
 }
 
-/** Selects `text` inside the first element matching `selector` by dragging the mouse over it. */
-export async function dragSelect(page, selector, text) {
-  await page.locator(selector).getByText(text).first().waitFor(); // content may arrive after load
-  const box = await page.evaluate(
+/** Selects `text` inside the first element matching `selector` by dragging the mouse over
+ *  it. `host >>> inner` reaches into an open shadow root; `frame` names an iframe to select in. */
+export async function dragSelect(page, selector, text, { frame } = {}) {
+  const scope = frame ? page.frameLocator(frame) : page;
+  await scope.locator(selector.replace(' >>> ', ' ')).getByText(text).first().waitFor(); // content may arrive after load
+  const target = frame ? await (await page.locator(frame).elementHandle()).contentFrame() : page.mainFrame();
+  const box = await target.evaluate(
     ({ selector, text }) => {
-      const root = document.querySelector(selector);
+      const [host, inner] = selector.split(' >>> ');
+      const root = inner ? document.querySelector(host).shadowRoot.querySelector(inner) : document.querySelector(host);
       const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const at = node.data.indexOf(text);
@@ -114,12 +118,33 @@ export async function dragSelect(page, selector, text) {
     { selector, text },
   );
   if (!box) throw new Error(`"${text}" not found in ${selector}`);
-  await page.mouse.move(box.x1, box.y1);
+  const offset = frame ? await page.locator(frame).boundingBox() : { x: 0, y: 0 };
+  const border = frame ? 1 : 0; // the demo's frames have a 1px border
+  await page.mouse.move(offset.x + border + box.x1, offset.y + border + box.y1);
   await page.mouse.down();
-  await page.mouse.move(box.x2, box.y2, { steps: 8 });
+  await page.mouse.move(offset.x + border + box.x2, offset.y + border + box.y2, { steps: 8 });
   await page.mouse.up();
-  const selected = await page.evaluate(() => document.getSelection().toString());
+  const selected = await target.evaluate(() => {
+    const selection = document.getSelection();
+    const hosts = [...document.querySelectorAll('*')].filter((e) => e.shadowRoot).map((e) => e.shadowRoot);
+    const [range] = selection.getComposedRanges({ shadowRoots: hosts });
+    if (!range || range.collapsed) return '';
+    const live = document.createRange();
+    live.setStart(range.startContainer, range.startOffset);
+    live.setEnd(range.endContainer, range.endOffset);
+    return live.toString();
+  });
   if (selected.trim() !== text.trim()) throw new Error(`selected "${selected}" instead of "${text}"`);
+}
+
+/** The texts Inflow highlights inside the frame whose URL contains `urlPart`. */
+export function highlightedTextsInFrame(page, urlPart) {
+  const frame = page.frames().find((f) => f.url().includes(urlPart));
+  if (!frame) return Promise.resolve([]);
+  return frame.evaluate(() => {
+    const highlight = CSS.highlights.get('inflow-tip');
+    return highlight ? [...highlight].map((range) => range.toString()) : [];
+  });
 }
 
 // ---- Inflow's in-page UI lives in a closed shadow root: scripts of the page (and so

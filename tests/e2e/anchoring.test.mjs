@@ -1,0 +1,90 @@
+// Tips find their place again on a changing app: after client-side navigation away and
+// back, an in-place re-render, in text inside a shadow root and a same-origin frame, and
+// when their text disappears and comes back.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  dragSelect, eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, startDemo, storedTips, uiClick, uiTextEventually,
+} from './harness.mjs';
+
+let demo, profile, context, worker, page;
+before(async () => {
+  demo = await startDemo();
+  profile = newProfileDir();
+  ({ context, worker } = await launch(profile.dir));
+  page = await context.newPage();
+});
+after(async () => {
+  await context.close();
+  profile.remove();
+  demo.stop();
+});
+
+async function capture(selector, text, note, options) {
+  await dragSelect(page, selector, text, options);
+  await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
+  await uiClick(page, 'add');
+  await uiTextEventually(page, 'quote', (t) => t === text, 'the capture form');
+  await page.keyboard.type(note);
+  await page.keyboard.press('Control+Enter');
+  await uiTextEventually(page, 'notice', (t) => t.startsWith('Tip saved'), 'the saved notice');
+}
+
+const has = (text) => (highlights) => highlights.includes(text);
+
+test('a tip survives client-side navigation to another chart and back, and an in-place re-render', async () => {
+  await page.goto(`${demo.url}/patients/1/orders`);
+  await capture('table.orders', 'DVT prophylaxis. Hold for platelets < 100.', 'Platelets are in the CBC panel, not the coag panel.');
+  await eventually(() => highlightedTexts(page), has('DVT prophylaxis. Hold for platelets < 100.'), { what: 'the highlight' });
+
+  await page.getByRole('link', { name: 'Patient list' }).click();
+  await page.getByRole('link', { name: 'Robert Lee' }).click();
+  await page.waitForURL(/\/patients\/2\/orders$/);
+  await page.getByText('Apixaban').waitFor();
+  await eventually(() => highlightedTexts(page), (h) => h.length === 0, { what: 'no highlight on another screen' });
+
+  await page.goBack();
+  await page.goBack();
+  await page.waitForURL(/\/patients\/1\/orders$/);
+  await eventually(() => highlightedTexts(page), has('DVT prophylaxis. Hold for platelets < 100.'), { what: 'the highlight after coming back' });
+
+  // The app replaces the whole table with new nodes holding the same text.
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await eventually(
+    () => page.evaluate(() => [...(CSS.highlights.get('inflow-tip') ?? [])].map((r) => r.startContainer.isConnected && r.toString())),
+    (texts) => texts.length === 1 && texts[0] === 'DVT prophylaxis. Hold for platelets < 100.',
+    { what: 'the highlight repainted on the re-rendered table' },
+  );
+});
+
+test('text inside a shadow root and inside a same-origin frame', async () => {
+  await page.goto(`${demo.url}/patients/3/orders`);
+  await capture('rg-code-status >>> p', 'Advance directive on file', 'The scanned directive is under Media > Legal.');
+  await eventually(() => highlightedTexts(page), has('Advance directive on file'), { what: 'the shadow-root highlight' });
+
+  await capture('body', 'Call pharmacy at extension 4402', 'They answer 24/7; ask for the verifying pharmacist.', { frame: 'iframe.pharmacy' });
+  await eventually(() => highlightedTextsInFrame(page, '/frames/pharmacy/3'), has('Call pharmacy at extension 4402'), { what: 'the frame highlight' });
+
+  await page.reload();
+  await eventually(() => highlightedTexts(page), has('Advance directive on file'), { what: 'the shadow-root highlight after reload' });
+  await eventually(() => highlightedTextsInFrame(page, '/frames/pharmacy/3'), has('Call pharmacy at extension 4402'), { what: 'the frame highlight after reload' });
+  const quotes = (await storedTips(worker)).map((t) => t.target.selector[0].exact);
+  assert.ok(quotes.includes('Advance directive on file') && quotes.includes('Call pharmacy at extension 4402'), JSON.stringify(quotes));
+});
+
+test('a tip whose text is gone waits, and returns when the text does', async () => {
+  await page.goto(`${demo.url}/patients/4/notes`);
+  const note = 'Daughter (health care proxy) asks to be called before any procedure: 555-0142.';
+  await page.getByLabel('New progress note').fill(note);
+  await page.getByRole('button', { name: 'Sign note' }).click();
+  await capture('ol.notes', 'asks to be called before any procedure', 'Proxy contact is also in the Contacts tab.');
+  await eventually(() => highlightedTexts(page), has('asks to be called before any procedure'), { what: 'the highlight' });
+
+  await page.reload(); // the demo keeps signed notes in memory only: the text is gone
+  await page.getByText('Fall risk score 55').waitFor();
+  await eventually(() => highlightedTexts(page), (h) => h.length === 0, { what: 'no highlight while the text is gone' });
+
+  await page.getByLabel('New progress note').fill(note);
+  await page.getByRole('button', { name: 'Sign note' }).click();
+  await eventually(() => highlightedTexts(page), has('asks to be called before any procedure'), { what: 'the highlight when the text is back' });
+});

@@ -4,7 +4,7 @@
 
 use inflow_core::anchor::anchor_all;
 use inflow_core::{Anchor, PageText, Selector};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 /// One quote to place: the W3C TextQuoteSelector fields, and optionally the captured
@@ -39,5 +39,6 @@ pub fn anchor_quotes(text: &str, selectors: JsValue) -> Result<JsValue, JsError>
     let selectors: Vec<Vec<Selector>> = quotes.into_iter().map(QuoteSelector::into_selectors).collect();
     let borrowed: Vec<&[Selector]> = selectors.iter().map(Vec::as_slice).collect();
     let anchors: Vec<Option<Anchor>> = anchor_all(&PageText::new(text), &borrowed);
-    serde_wasm_bindgen::to_value(&anchors).map_err(|e| JsError::new(&e.to_string()))
+    // JSON-compatible: an unplaced quote is `null`, not `undefined`.
+    anchors.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
 }

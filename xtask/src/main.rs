@@ -19,6 +19,8 @@ cargo xtask <command>
   test    run every test: native, wasm in headless Chromium, end-to-end in Chromium
   bench anchoring
           time and score the anchoring engine against Hypothesis's procedure
+  bench content
+          time the content script's work on the demo app with 100 tips
 
 Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
 Chromium) or says exactly what is missing.";
@@ -123,7 +125,19 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             dist::build(root)?;
             tools::run(Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")))
         }
-        _ => bail!("which benchmark? `cargo xtask bench anchoring`"),
+        Some("content") => {
+            let browser = tools::ensure_chromium()?;
+            dist::build(root)?;
+            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+            tools::run(
+                Command::new("node")
+                    .arg(root.join("tests/bench/content-script.mjs"))
+                    .env("INFLOW_DIST", root.join("dist"))
+                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+                    .env("INFLOW_CHROMIUM", &browser.chromium),
+            )
+        }
+        _ => bail!("which benchmark? `cargo xtask bench anchoring` or `cargo xtask bench content`"),
     }
 }
 

@@ -1,0 +1,78 @@
+// Content-script cost on the demo app with 100 tips on one screen: building the text map,
+// the round trip to the worker (which anchors all tips in wasm) and painting, as the
+// content script itself measures it (`performance.measure('inflow:refresh')`).
+//
+// Run it with `cargo xtask bench content`. It prints figures; nothing here asserts a time.
+import { randomBytes } from 'node:crypto';
+import { eventually, highlightedTexts, launch, newProfileDir, startDemo } from '../e2e/harness.mjs';
+
+const TIPS = 100;
+const RUNS = 7;
+
+function uuidV7() {
+  const bytes = randomBytes(16);
+  const ms = BigInt(Date.now());
+  for (let i = 0; i < 6; i += 1) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes[6] = 0x70 | (bytes[6] & 0x0f);
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const demo = await startDemo();
+const profile = newProfileDir();
+const { context, worker } = await launch(profile.dir);
+try {
+  const page = await context.newPage();
+  const url = `${demo.url}/patients/1/notes`;
+  await page.goto(url);
+  await page.getByText('Hourly rounding').first().waitFor();
+  // 100 notes on this screen, described as capture describes a selection: the quote and
+  // 32 characters of context on each side (of the rendered text, normalised as core does).
+  const quotes = await page.evaluate((count) => {
+    const page = document.body.innerText.replace(/\s+/g, ' ');
+    const texts = [...document.querySelectorAll('ol.notes li p:not(.meta)')].map((p) => p.textContent.replace(/\s+/g, ' ').trim());
+    return texts.slice(-count).map((exact) => {
+      const at = page.indexOf(exact);
+      return { exact, prefix: page.slice(Math.max(0, at - 32), at), suffix: page.slice(at + exact.length, at + exact.length + 32) };
+    });
+  }, TIPS);
+  const now = new Date().toISOString();
+  const tips = quotes.map(({ exact, prefix, suffix }) => ({
+    id: uuidV7(), author: 'Bench', created: now, modified: now, screen: url, page_title: 'Notes', note: 'bench', tags: [],
+    visibility: 'private', target: { source: url, selector: [{ type: 'TextQuoteSelector', exact, prefix, suffix }] },
+  }));
+  await worker.evaluate((tips) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('inflow');
+    open.onsuccess = () => {
+      const tx = open.result.transaction('tips', 'readwrite');
+      for (const tip of tips) tx.objectStore('tips').put(tip);
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    };
+    open.onerror = () => reject(open.error);
+  }), tips);
+
+  const samples = [];
+  let textLength = 0;
+  for (let run = 0; run < RUNS; run += 1) {
+    await page.reload();
+    await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
+    const measure = await eventually(
+      () => page.evaluate(() => performance.getEntriesByName('inflow:refresh').map((m) => ({ ms: m.duration, tips: m.detail?.tips }))),
+      (entries) => entries.some((e) => e.tips === TIPS),
+      { what: 'the content script\'s measure' },
+    );
+    samples.push(measure.filter((e) => e.tips === TIPS)[0].ms);
+    textLength = await page.evaluate(() => document.body.innerText.length);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)];
+  console.log(`\nContent script on the demo app: ${TIPS} tips on one screen (${textLength.toLocaleString()} characters of page text), ${RUNS} reloads`);
+  console.log('text map + message to the worker + anchoring in wasm + paint, per page load:');
+  console.log(`  median ${median.toFixed(1)} ms, fastest ${samples[0].toFixed(1)} ms, slowest ${samples[samples.length - 1].toFixed(1)} ms   (target: under 50 ms)`);
+} finally {
+  await context.close();
+  profile.remove();
+  demo.stop();
+}

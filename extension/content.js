@@ -37,7 +37,10 @@
   let tipsOnScreen = 0;
   let lastSentText = null;
   let lastUrl = location.href;
-  let pending = null; // { text, start, end, range } while the capture form is open
+  let pending = null; // { text, start, end, range } or { element } while the capture form is open
+  let elementTips = []; // tips pinned to elements on this screen
+  let placedElements = []; // [{ tip, element }] found in the page
+  let lastContextTarget = null; // the element last right-clicked, for "Pin an Inflow tip"
 
   // ---- Text map ------------------------------------------------------------------------
 
@@ -184,14 +187,17 @@
     if (answer.type !== 'pageTips') return;
     siteActive = answer.active;
     placedTips = answer.placed;
-    tipsOnScreen = answer.placed.length + answer.unplaced.length;
+    elementTips = answer.elements;
+    tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.elements.length;
     paint(map);
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
   }
 
-  /** Paints the placed tips: one highlight per document (frames have their own registry). */
+  /** Paints the placed tips: one highlight per document (frames have their own registry),
+   *  and a marker beside each element a tip is pinned to. */
   function paint(map) {
+    placeElements();
     paintedRanges = placedTips.map((placed) => ({ tip: placed.tip, range: rangeFor(map, placed.start, placed.end) })).filter((p) => p.range);
     const byWindow = new Map();
     for (const { range } of paintedRanges) {
@@ -276,6 +282,100 @@
     return { text: map.text, start, end, range: live, quote: map.text.slice(start, end) };
   }
 
+  // ---- Element tips ---------------------------------------------------------------------
+
+  /** The control a right-click meant: the nearest interactive ancestor of what was hit. */
+  function pinnable(target) {
+    const element = target?.nodeType === Node.ELEMENT_NODE ? target : target?.parentElement;
+    return element?.closest('button, a, input, select, textarea, summary, label, [role], th, td, li, [data-testid]') ?? element ?? null;
+  }
+
+  const normalise = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
+  const ownText = (element) => normalise(element.innerText ?? element.textContent).slice(0, 80);
+  function labelText(element) {
+    const labelledBy = element.getAttribute('aria-labelledby');
+    if (labelledBy) return normalise(labelledBy.split(/\s+/).map((id) => element.ownerDocument.getElementById(id)?.textContent).join(' '));
+    return normalise(element.labels?.[0]?.textContent) || null;
+  }
+
+  /** What core needs to rank the ways of finding `element` again. */
+  function describeElement(element) {
+    const names = ['name', 'aria-label', 'role', 'type', 'title', 'placeholder'];
+    const attributes = [...element.attributes]
+      .filter((a) => a.name.startsWith('data-') || names.includes(a.name))
+      .map((a) => [a.name, a.value.slice(0, 200)]);
+    const path = [];
+    for (let node = element; node && node !== document.body; node = node.parentElement) {
+      const sameTag = node.parentElement ? [...node.parentElement.children].filter((c) => c.tagName === node.tagName) : [node];
+      path.unshift([node.tagName.toLowerCase(), sameTag.indexOf(node) + 1]);
+    }
+    const hasText = /^(BUTTON|A|SUMMARY|TH|TD|LI|LABEL)$/.test(element.tagName) || element.hasAttribute('role');
+    return { tag: element.tagName.toLowerCase(), id: element.id || null, attributes, label: labelText(element), text: hasText ? ownText(element) || null : null, path };
+  }
+
+  /** Finds the element a tip is pinned to: by each ranked selector in turn, accepting one
+   *  only if it matches exactly one element; then by label or own text; last by position,
+   *  trusted only while the element there still has the same tag and text. */
+  function findElement(css) {
+    const unique = (list) => (list.length === 1 ? list[0] : null);
+    for (const selector of [css.value, ...(css.fallbacks ?? [])]) {
+      try {
+        const found = unique(document.querySelectorAll(selector));
+        if (found) return found;
+      } catch {
+        // a selector this browser cannot parse: try the next way
+      }
+    }
+    const sameTag = css.tag ? [...document.querySelectorAll(css.tag)] : [];
+    if (css.label) {
+      const found = unique(sameTag.filter((e) => labelText(e) === css.label));
+      if (found) return found;
+    }
+    if (css.text) {
+      const found = unique(sameTag.filter((e) => ownText(e) === css.text));
+      if (found) return found;
+    }
+    if (css.position) {
+      const there = document.querySelector(css.position);
+      const agrees = there && there.tagName.toLowerCase() === css.tag && (!css.text || ownText(there) === css.text) && (!css.label || labelText(there) === css.label);
+      if (agrees) return there;
+    }
+    return null;
+  }
+
+  function placeElements() {
+    placedElements = elementTips
+      .map((tip) => ({ tip, element: findElement(tip.target.selector.find((s) => s.type === 'CssSelector')) }))
+      .filter((placed) => placed.element);
+    drawMarkers();
+  }
+
+  /** A marker at the top-right corner of each pinned element that is on screen. */
+  function drawMarkers() {
+    if (!placedElements.length && !ui) return;
+    const { markers } = theUi();
+    markers.replaceChildren(
+      ...placedElements.map(({ tip, element }) => {
+        const box = element.getBoundingClientRect();
+        const marker = element_('button', { type: 'button', className: 'marker', text: 'i', 'aria-label': `Inflow tip: ${tip.note.slice(0, 60) || 'no note'}` });
+        marker.style.left = `${Math.max(0, Math.min(box.right - 9, innerWidth - 20))}px`;
+        marker.style.top = `${Math.max(0, box.top - 9)}px`;
+        marker.hidden = box.width === 0 && box.height === 0; // not rendered (another tab, collapsed)
+        marker.addEventListener('click', () => showTips([tip], box.right, box.bottom));
+        return marker;
+      }),
+    );
+  }
+
+  let markerFrame = 0;
+  const redrawMarkers = () => {
+    if (!placedElements.length || markerFrame) return;
+    markerFrame = requestAnimationFrame(() => {
+      markerFrame = 0;
+      drawMarkers();
+    });
+  };
+
   // ---- In-page UI (closed shadow root) --------------------------------------------------
 
   const UI_CSS = `
@@ -308,11 +408,14 @@
     .card .note { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
     .card .meta { margin: 0; font-size: 12px; color: #555; }
     .card .close { justify-self: end; border: 1px solid #666; border-radius: 4px; background: #f4f4f4; cursor: pointer; }
+    .marker { position: fixed; z-index: 2147483646; width: 18px; height: 18px; padding: 0; border-radius: 50%;
+              border: 1px solid #8a5a00; background: #ffc928; color: #222; font: bold 12px/16px system-ui, sans-serif;
+              text-align: center; cursor: pointer; box-shadow: 0 1px 4px rgba(0,0,0,.35); }
     .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px;
               padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
   `;
 
-  function element(tag, props = {}, children = []) {
+  function element_(tag, props = {}, children = []) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props)) {
       if (key === 'text') node.textContent = value; // user content goes in as text, never markup
@@ -337,36 +440,36 @@
     sheet.replaceSync(UI_CSS); // constructed stylesheets are not blocked by a page's style-src CSP
     shadow.adoptedStyleSheets = [sheet];
 
-    const addButton = element('button', { type: 'button', className: 'add', text: '+ Tip', 'aria-label': 'Add an Inflow tip to the selected text', hidden: true });
+    const addButton = element_('button', { type: 'button', className: 'add', text: '+ Tip', 'aria-label': 'Add an Inflow tip to the selected text', hidden: true });
     // Keep the page's selection: a press on the button must not start a new one.
     addButton.addEventListener('mousedown', (event) => event.preventDefault());
     addButton.addEventListener('click', () => openCapture());
 
-    const quote = element('blockquote', { className: 'quote' });
-    const note = element('textarea', { name: 'note', placeholder: 'What should the next person know here?' });
-    const count = element('div', { className: 'count', 'aria-live': 'polite' });
-    const tags = element('input', { name: 'tags', type: 'text', placeholder: 'e.g. orders, after upgrade' });
-    const visibility = element('select', { name: 'visibility' }, [
-      element('option', { value: 'private', text: 'Only me' }),
-      element('option', { value: 'team', text: 'My team' }),
+    const quote = element_('blockquote', { className: 'quote' });
+    const note = element_('textarea', { name: 'note', placeholder: 'What should the next person know here?' });
+    const count = element_('div', { className: 'count', 'aria-live': 'polite' });
+    const tags = element_('input', { name: 'tags', type: 'text', placeholder: 'e.g. orders, after upgrade' });
+    const visibility = element_('select', { name: 'visibility' }, [
+      element_('option', { value: 'private', text: 'Only me' }),
+      element_('option', { value: 'team', text: 'My team' }),
     ]);
-    const error = element('p', { className: 'error', role: 'alert' });
-    const save = element('button', { type: 'submit', className: 'save', text: 'Save tip' });
-    const cancel = element('button', { type: 'button', className: 'cancel', text: 'Cancel' });
-    const form = element('form', { className: 'panel', role: 'dialog', 'aria-label': 'New Inflow tip', hidden: true }, [
-      element('h2', { text: 'New tip' }),
+    const error = element_('p', { className: 'error', role: 'alert' });
+    const save = element_('button', { type: 'submit', className: 'save', text: 'Save tip' });
+    const cancel = element_('button', { type: 'button', className: 'cancel', text: 'Cancel' });
+    const form = element_('form', { className: 'panel', role: 'dialog', 'aria-label': 'New Inflow tip', hidden: true }, [
+      element_('h2', { text: 'New tip' }),
       quote,
-      element('label', {}, ['Note', note]),
+      element_('label', {}, ['Note', note]),
       count,
-      element('label', {}, ['Tags (comma separated)', tags]),
-      element('label', {}, ['Who sees it', visibility]),
+      element_('label', {}, ['Tags (comma separated)', tags]),
+      element_('label', {}, ['Who sees it', visibility]),
       error,
-      element('div', { className: 'actions' }, [cancel, save]),
+      element_('div', { className: 'actions' }, [cancel, save]),
     ]);
-    const notice = element('div', { className: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
-    const cardBody = element('div');
-    const cardClose = element('button', { type: 'button', className: 'close', text: 'Close' });
-    const card = element('section', { className: 'card', role: 'dialog', 'aria-label': 'Inflow tip', hidden: true }, [cardBody, cardClose]);
+    const notice = element_('div', { className: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
+    const cardBody = element_('div');
+    const cardClose = element_('button', { type: 'button', className: 'close', text: 'Close' });
+    const card = element_('section', { className: 'card', role: 'dialog', 'aria-label': 'Inflow tip', hidden: true }, [cardBody, cardClose]);
     cardClose.addEventListener('click', () => (card.hidden = true));
     card.addEventListener('keydown', (event) => event.key === 'Escape' && (card.hidden = true));
 
@@ -390,9 +493,10 @@
       event.stopPropagation(); // the app's own shortcuts must not fire while typing a tip
     });
 
-    shadow.append(addButton, form, card, notice);
+    const markers = element_('div', { className: 'markers' });
+    shadow.append(markers, addButton, form, card, notice);
     document.documentElement.append(host);
-    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, updateCount };
+    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, markers, updateCount };
     return ui;
   }
 
@@ -412,10 +516,10 @@
       ...tips.map((tip) => {
         const who = tip.visibility === 'team' ? 'Team' : 'Only you';
         const when = new Date(tip.created).toLocaleString();
-        return element('article', {}, [
-          element('p', { className: 'note', text: tip.note || '(no note)' }),
-          element('p', { className: 'meta', text: tip.tags.length ? `Tags: ${tip.tags.join(', ')}` : '' }),
-          element('p', { className: 'meta', text: `${tip.author} · ${when} · ${who}` }),
+        return element_('article', {}, [
+          element_('p', { className: 'note', text: tip.note || '(no note)' }),
+          element_('p', { className: 'meta', text: tip.tags.length ? `Tags: ${tip.tags.join(', ')}` : '' }),
+          element_('p', { className: 'meta', text: `${tip.author} · ${when} · ${who}` }),
         ]);
       }),
     );
@@ -475,6 +579,26 @@
     parts.note.focus();
   }
 
+  function openElementCapture() {
+    const target = pinnable(lastContextTarget);
+    if (!target || !target.isConnected || target.closest('[data-inflow-ui]')) {
+      showNotice('Right-click the button, field, tab or link you want to pin a tip to.');
+      return;
+    }
+    const parts = theUi();
+    parts.addButton.hidden = true;
+    const description = describeElement(target);
+    pending = { element: description };
+    const name = description.label || description.text || description.attributes.find(([n]) => n === 'aria-label')?.[1] || description.tag;
+    parts.quote.textContent = `Element: ${description.tag} “${name}”`;
+    parts.note.value = '';
+    parts.tags.value = '';
+    parts.error.textContent = '';
+    parts.updateCount();
+    parts.form.hidden = false;
+    parts.note.focus();
+  }
+
   let pendingWindow = null;
   function closeCapture() {
     pending = null;
@@ -490,16 +614,17 @@
     saving = true;
     parts.save.disabled = true;
     parts.error.textContent = '';
-    const answer = await send({
-      type: 'capture',
+    const fields = {
       title: document.title,
-      text: pending.text,
-      start: pending.start,
-      end: pending.end,
       note: parts.note.value,
       tags: parts.tags.value.split(',').map((tag) => tag.trim()).filter(Boolean),
       visibility: parts.visibility.value,
-    });
+    };
+    const answer = await send(
+      pending.element
+        ? { type: 'captureElement', element: pending.element, ...fields }
+        : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...fields },
+    );
     saving = false;
     parts.save.disabled = false;
     if (answer.type !== 'saved') {
@@ -518,12 +643,16 @@
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
     if (sender.id !== chrome.runtime.id) return false;
     if (message.type === 'openCapture') openCapture();
+    else if (message.type === 'pinElement') openElementCapture();
     else if (message.type === 'notice') showNotice(message.message);
     sendResponse({ ok: true });
     return false;
   });
 
   document.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
+  document.addEventListener('contextmenu', (event) => (lastContextTarget = event.composedPath()[0] ?? event.target), true);
+  addEventListener('scroll', redrawMarkers, { capture: true, passive: true });
+  addEventListener('resize', redrawMarkers, { passive: true });
   // Passive: a click on highlighted text also does whatever the page does with it.
   document.addEventListener('click', (event) => {
     if (!paintedRanges.length || !document.getSelection()?.isCollapsed) return;

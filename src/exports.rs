@@ -14,6 +14,8 @@ use crate::worker::{self, not_active_message, Context};
 
 /// The context-menu entry's id.
 const CAPTURE_MENU: &str = "inflow-capture";
+/// The context-menu entry for pinning a tip to the element under the pointer.
+const PIN_MENU: &str = "inflow-pin";
 /// The keyboard command's name in `manifest.json`.
 const CAPTURE_COMMAND: &str = "capture-tip";
 /// The id of the content-script registration for sites granted at run time.
@@ -59,6 +61,11 @@ pub async fn on_installed() -> Result<(), JsValue> {
         "title": "Add an Inflow tip to “%s”",
         "contexts": ["selection"],
     })))?;
+    chrome::context_menus_create(&to_js(&json!({
+        "id": PIN_MENU,
+        "title": "Pin an Inflow tip to this element",
+        "contexts": ["page", "link", "editable", "image"],
+    })))?;
     sync_granted_sites().await
 }
 
@@ -100,28 +107,30 @@ pub async fn sync_granted_sites() -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = onCommand)]
 pub async fn on_command(command: String, tab_id: i32, tab_url: String) {
     if command == CAPTURE_COMMAND {
-        open_capture(tab_id, &tab_url).await;
+        ask_page(tab_id, &tab_url, Command::OpenCapture).await;
     }
 }
 
 /// A click on Inflow's context-menu entry.
 #[wasm_bindgen(js_name = onContextMenuClicked)]
 pub async fn on_context_menu_clicked(menu_item_id: String, tab_id: i32, tab_url: String) {
-    if menu_item_id == CAPTURE_MENU {
-        open_capture(tab_id, &tab_url).await;
+    match menu_item_id.as_str() {
+        CAPTURE_MENU => ask_page(tab_id, &tab_url, Command::OpenCapture).await,
+        PIN_MENU => ask_page(tab_id, &tab_url, Command::PinElement).await,
+        _ => {}
     }
 }
 
-/// Asks the page's content script to open the capture form. Where there is none (a tab
-/// opened before Inflow was installed, or a site the user has not switched Inflow on
-/// for), the key press or click has granted temporary access to the tab: the content
-/// script is injected, then asked to open the form or to say why it cannot.
-async fn open_capture(tab_id: i32, tab_url: &str) {
+/// Asks the page's content script to open the capture form (`command`). Where there is
+/// none (a tab opened before Inflow was installed, or a site the user has not switched
+/// Inflow on for), the key press or click has granted temporary access to the tab: the
+/// content script is injected, then asked again, or told to say why it cannot.
+async fn ask_page(tab_id: i32, tab_url: &str, command: Command) {
     if tab_id < 0 {
         return;
     }
     let active = site_active(tab_url).await;
-    if active && chrome::tabs_send_message(tab_id, &to_js(&Command::OpenCapture)).await.is_ok() {
+    if active && chrome::tabs_send_message(tab_id, &to_js(&command)).await.is_ok() {
         return;
     }
     let injection = json!({ "target": { "tabId": tab_id }, "files": ["content.js"] });
@@ -131,7 +140,7 @@ async fn open_capture(tab_id: i32, tab_url: &str) {
         return;
     }
     let command = if active {
-        Command::OpenCapture
+        command
     } else if inflow_core::url::PageUrl::parse(tab_url).is_err() {
         Command::Notice { message: "Inflow works on web pages (http and https) only.".to_owned() }
     } else {

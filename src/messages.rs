@@ -4,6 +4,7 @@
 //! protocol lives in `extension/content.js`; keep the two in step (the end-to-end tests
 //! exercise every message).
 
+use inflow_core::element::ElementDescription;
 use inflow_core::{Anchor, Tip, Visibility};
 use serde::{Deserialize, Serialize};
 
@@ -29,16 +30,29 @@ pub enum Request {
         #[serde(default)]
         visibility: Visibility,
     },
+    /// Save a tip pinned to an element the user chose (context menu).
+    #[serde(rename_all = "camelCase")]
+    CaptureElement {
+        title: String,
+        element: ElementDescription,
+        #[serde(default)]
+        note: String,
+        #[serde(default)]
+        tags: Vec<String>,
+        #[serde(default)]
+        visibility: Visibility,
+    },
 }
 
 /// The worker's answer to a [`Request`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Response {
-    /// Tips of this screen: those placed in the page text, and those that could not be
-    /// placed with confidence.
+    /// Tips of this screen: those placed in the page text, those that could not be placed
+    /// with confidence, and those pinned to elements (the content script finds those in
+    /// the DOM, by the ranked selectors core gave them).
     #[serde(rename_all = "camelCase")]
-    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip> },
+    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip>, elements: Vec<Tip> },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
     Saved { tip: Tip, anchor: Option<Anchor> },
@@ -60,6 +74,8 @@ pub struct PlacedTip {
 pub enum Command {
     /// Open the capture form for the current selection (shortcut or context menu).
     OpenCapture,
+    /// Open the capture form for the element last right-clicked (context menu).
+    PinElement,
     /// Show a short message in the page.
     Notice { message: String },
 }

@@ -2,8 +2,9 @@
 //! answer a content script's request against a [`TipStore`].
 
 use inflow_core::anchor::{anchor_all, describe};
+use inflow_core::element::describe_element;
 use inflow_core::url::screen_key;
-use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, TipId};
+use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipId};
 
 use crate::messages::{PlacedTip, Request, Response};
 use crate::store::TipStore;
@@ -35,30 +36,45 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
                 Ok(selectors) => selectors,
                 Err(why) => return error(why.to_string()),
             };
+            let anchor = anchor(&page, &selectors);
             let new_tip = NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
-            let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
-            let tip = match new_tip.into_tip(id, cx.author, cx.now) {
-                Ok(tip) => tip,
+            save(store, cx, new_tip, anchor).await
+        }
+        Request::CaptureElement { title, element, note, tags, visibility } => {
+            if !cx.site_active {
+                return error(not_active_message(cx.page_url));
+            }
+            let selector = match describe_element(&element) {
+                Ok(selector) => selector,
                 Err(why) => return error(why.to_string()),
             };
-            if let Err(why) = store.put(&tip).await {
-                return error(why.to_string());
-            }
-            let anchor = anchor(&page, &tip.target.selector);
-            Response::Saved { tip, anchor }
+            let new_tip = NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors: vec![selector] };
+            save(store, cx, new_tip, None).await
         }
     }
 }
 
-async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Response {
-    if !cx.site_active {
-        return Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new() };
-    }
-    let Ok(screen) = screen_key(cx.page_url) else {
-        return Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new() };
+/// Validates and stores a new tip; nothing is stored when any check fails.
+async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: Option<inflow_core::Anchor>) -> Response {
+    let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
+    let tip = match new_tip.into_tip(id, cx.author, cx.now) {
+        Ok(tip) => tip,
+        Err(why) => return error(why.to_string()),
     };
-    let tips = match store.on_screen(&screen).await {
-        Ok(tips) => tips,
+    if let Err(why) = store.put(&tip).await {
+        return error(why.to_string());
+    }
+    Response::Saved { tip, anchor }
+}
+
+async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Response {
+    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), elements: Vec::new() };
+    if !cx.site_active {
+        return inactive;
+    }
+    let Ok(screen) = screen_key(cx.page_url) else { return inactive };
+    let (elements, tips): (Vec<Tip>, Vec<Tip>) = match store.on_screen(&screen).await {
+        Ok(tips) => tips.into_iter().partition(|tip| tip.target.is_element()),
         Err(why) => return error(why.to_string()),
     };
     let page = PageText::new(text);
@@ -71,7 +87,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
             None => unplaced.push(tip),
         }
     }
-    Response::PageTips { active: true, placed, unplaced }
+    Response::PageTips { active: true, placed, unplaced, elements }
 }
 
 /// The message shown when Inflow is used on a site the user has not switched it on for.
@@ -131,7 +147,7 @@ mod tests {
 
         let reopened = format!("Banner that arrived later\n{PAGE}");
         let answer = block_on(handle(&store, &cx(&format!("{URL}#top"), true, 2), Request::PageOpened { title: "Orders".into(), text: reopened.clone() }));
-        let Response::PageTips { active: true, placed, unplaced } = answer else { panic!("unexpected {answer:?}") };
+        let Response::PageTips { active: true, placed, unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(unplaced.is_empty());
         assert_eq!(placed.len(), 1);
         let found = &reopened[placed[0].anchor.start as usize..placed[0].anchor.end as usize];
@@ -153,12 +169,32 @@ mod tests {
     }
 
     #[test]
+    fn an_element_tip_is_stored_and_handed_back_as_an_element() {
+        let store = MemoryStore::default();
+        let element = inflow_core::element::ElementDescription {
+            tag: "button".into(),
+            text: Some("Sign note".into()),
+            path: vec![("main".into(), 1), ("button".into(), 1)],
+            ..Default::default()
+        };
+        let request = Request::CaptureElement { title: "Notes".into(), element, note: "Sign within the hour".into(), tags: vec![], visibility: Visibility::Team };
+        let saved = block_on(handle(&store, &cx(URL, true, 3), request));
+        assert!(matches!(saved, Response::Saved { anchor: None, .. }), "{saved:?}");
+        let answer = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        let Response::PageTips { placed, unplaced, elements, .. } = answer else { panic!("unexpected {answer:?}") };
+        assert!(placed.is_empty() && unplaced.is_empty());
+        assert_eq!(elements.len(), 1);
+        let bad = Request::CaptureElement { title: String::new(), element: Default::default(), note: String::new(), tags: vec![], visibility: Visibility::Private };
+        assert!(matches!(block_on(handle(&store, &cx(URL, true, 5), bad)), Response::Error { .. }));
+    }
+
+    #[test]
     fn tips_of_other_screens_and_inactive_sites_are_not_shown() {
         let store = MemoryStore::default();
         block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, "")));
         let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
-        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![] });
+        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], elements: vec![] });
         let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
-        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![] });
+        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], elements: vec![] });
     }
 }

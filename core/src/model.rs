@@ -48,9 +48,25 @@ pub enum Selector {
     /// Where the quote was, in UTF-16 code units of the page's raw text: a hint only.
     #[serde(rename = "TextPositionSelector")]
     TextPosition { start: u32, end: u32 },
-    /// An element, for tips pinned to a control rather than to text.
+    /// An element, for tips pinned to a control rather than to text (see
+    /// [`crate::element`]). `value` is the W3C CssSelector; the other fields are Inflow's
+    /// own: ranked fallbacks, and what recognises the element when no selector is unique.
     #[serde(rename = "CssSelector")]
-    Css { value: String },
+    Css {
+        value: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fallbacks: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+        /// The element's path from `<body>`: a last resort, trusted only while its tag and
+        /// text still agree.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<String>,
+    },
 }
 
 /// What a tip is attached to.
@@ -63,6 +79,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whether the tip is pinned to an element rather than to text.
+    pub fn is_element(&self) -> bool {
+        self.quote().is_none() && self.selector.iter().any(|s| matches!(s, Selector::Css { .. }))
+    }
+
     pub fn quote(&self) -> Option<&str> {
         self.selector.iter().find_map(|s| match s {
             Selector::TextQuote { exact, .. } => Some(exact.as_str()),
@@ -123,7 +144,7 @@ pub enum TipError {
     NoTarget,
     #[error("A tip can have at most {MAX_SELECTORS} selectors.")]
     TooManySelectors,
-    #[error("The element selector is longer than {MAX_CSS_SELECTOR_CHARS} characters.")]
+    #[error("The element's description is too long (selectors over {MAX_CSS_SELECTOR_CHARS} characters, or too many of them).")]
     CssSelectorTooLong,
     #[error("The text position is backwards (start {start} is after end {end}).")]
     BadPosition { start: u32, end: u32 },
@@ -197,8 +218,12 @@ fn clean_selectors(selectors: Vec<Selector>) -> Result<Vec<Selector>, TipError> 
                 }
                 has_target = true;
             }
-            Selector::Css { value } => {
-                if value.chars().count() > MAX_CSS_SELECTOR_CHARS {
+            Selector::Css { value, fallbacks, label, text, position, .. } => {
+                let too_long = |s: &String| s.chars().count() > MAX_CSS_SELECTOR_CHARS;
+                if too_long(value) || fallbacks.len() > MAX_SELECTORS || fallbacks.iter().any(too_long) || position.as_ref().is_some_and(too_long) {
+                    return Err(TipError::CssSelectorTooLong);
+                }
+                if [label, text].into_iter().flatten().any(|t| t.chars().count() > crate::element::MAX_ELEMENT_TEXT) {
                     return Err(TipError::CssSelectorTooLong);
                 }
                 has_target |= !value.trim().is_empty();

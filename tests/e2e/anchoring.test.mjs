@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dragSelect, eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, startDemo, storedTips, uiClick, uiTextEventually,
+  dragSelect, eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
 } from './harness.mjs';
 
 let demo, profile, context, worker, page;
@@ -87,4 +87,36 @@ test('a tip whose text is gone waits, and returns when the text does', async () 
   await page.getByLabel('New progress note').fill(note);
   await page.getByRole('button', { name: 'Sign note' }).click();
   await eventually(() => highlightedTexts(page), has('asks to be called before any procedure'), { what: 'the highlight when the text is back' });
+});
+
+test('a tip pinned to a control stays beside it through a re-render and a reload', async () => {
+  await page.goto(`${demo.url}/patients/6/orders`);
+  const header = page.getByRole('columnheader', { name: 'Instructions' });
+  await header.click({ button: 'right' }); // a real right-click: the page sees the contextmenu event
+  await worker.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-pin' }, tab);
+  });
+  await uiTextEventually(page, 'quote', (t) => t === 'Element: th “Instructions”', 'the element capture form');
+  await page.keyboard.type('Hold parameters are in this column since the March upgrade.');
+  await page.keyboard.press('Control+Enter');
+  await uiTextEventually(page, 'notice', (t) => t.startsWith('Tip saved'), 'the saved notice');
+
+  const besideHeader = async () => {
+    const [marker, box] = [await uiBox(page, 'marker'), await header.boundingBox()];
+    return marker && Math.abs(marker.x + marker.width / 2 - (box.x + box.width)) < 20 && Math.abs(marker.y + marker.height / 2 - box.y) < 20;
+  };
+  await eventually(besideHeader, Boolean, { what: 'the marker beside the header' });
+
+  await page.getByRole('button', { name: 'Refresh' }).click(); // a new table, a new header element
+  await eventually(besideHeader, Boolean, { what: 'the marker beside the re-rendered header' });
+
+  await page.reload();
+  await eventually(besideHeader, Boolean, { what: 'the marker after reload' });
+  await uiClick(page, 'marker');
+  await uiTextEventually(page, 'card', (t) => t.includes('since the March upgrade'), 'the tip card');
+
+  const pinned = (await storedTips(worker)).find((t) => t.target.selector[0].type === 'CssSelector');
+  assert.equal(pinned.target.selector[0].text, 'Instructions');
+  assert.equal(pinned.target.selector[0].tag, 'th');
 });

@@ -203,6 +203,20 @@ export async function uiClick(page, className) {
   }
 }
 
+/** The viewport box of the UI element with `className`, or null if it is not shown. */
+export async function uiBox(page, className) {
+  const { cdp, shadow, find, attrs } = await inflowShadow(page);
+  try {
+    const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
+    if (!node || 'hidden' in attrs(node)) return null;
+    const { model } = await cdp.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
+    const [x1, y1, , , x3, y3] = model.border;
+    return { x: x1, y: y1, width: x3 - x1, height: y3 - y1 };
+  } finally {
+    await cdp.detach();
+  }
+}
+
 /** Waits until the UI element with `className` shows text that `accept` likes. */
 export function uiTextEventually(page, className, accept, what) {
   return eventually(() => uiText(page, className), (text) => text !== null && accept(text), { what });

@@ -181,6 +181,14 @@
       paint(map);
       return;
     }
+    // The text changed, but maybe not where tips are: painted ranges are live and follow
+    // edits around them. If every placed tip still holds its quote and none is waiting for
+    // its text to appear, nothing is affected and the worker is not asked.
+    if (!force && !urlChanged && placementsIntact()) {
+      lastSentText = null; // offsets are stale now; the live ranges are what counts
+      placeElements();
+      return;
+    }
     lastUrl = location.href;
     lastSentText = map.text;
     const answer = await send({ type: 'pageOpened', title: document.title, text: map.text });
@@ -192,6 +200,19 @@
     paint(map);
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
+  }
+
+  /** Whether every text tip is placed and its live range still holds its quote. */
+  function placementsIntact() {
+    const unplaced = tipsOnScreen - placedTips.length - elementTips.length;
+    return (
+      unplaced === 0 &&
+      paintedRanges.length === placedTips.length &&
+      paintedRanges.every(({ tip, range }) => {
+        const quote = tip.target.selector.find((s) => s.type === 'TextQuoteSelector')?.exact;
+        return range.startContainer.isConnected && range.endContainer.isConnected && quote !== undefined && normalise(range.toString()) === normalise(quote);
+      })
+    );
   }
 
   /** Paints the placed tips: one highlight per document (frames have their own registry),
@@ -411,6 +432,8 @@
     .marker { position: fixed; z-index: 2147483646; width: 18px; height: 18px; padding: 0; border-radius: 50%;
               border: 1px solid #8a5a00; background: #ffc928; color: #222; font: bold 12px/16px system-ui, sans-serif;
               text-align: center; cursor: pointer; box-shadow: 0 1px 4px rgba(0,0,0,.35); }
+    .peek { position: fixed; z-index: 2147483647; max-width: 320px; padding: 6px 10px; border-radius: 6px; background: #222;
+            color: #fff; font-size: 13px; pointer-events: none; box-shadow: 0 2px 8px rgba(0,0,0,.3); }
     .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px;
               padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
   `;
@@ -494,9 +517,10 @@
     });
 
     const markers = element_('div', { className: 'markers' });
-    shadow.append(markers, addButton, form, card, notice);
+    const peek = element_('div', { className: 'peek', role: 'tooltip', hidden: true });
+    shadow.append(markers, addButton, form, card, peek, notice);
     document.documentElement.append(host);
-    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, markers, updateCount };
+    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, markers, peek, updateCount };
     return ui;
   }
 
@@ -652,6 +676,25 @@
   document.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
   document.addEventListener('contextmenu', (event) => (lastContextTarget = event.composedPath()[0] ?? event.target), true);
   addEventListener('scroll', redrawMarkers, { capture: true, passive: true });
+  // Hovering highlighted text previews its tip; a click opens it.
+  let hoverFrame = 0;
+  document.addEventListener('mousemove', (event) => {
+    if (!paintedRanges.length || hoverFrame) return;
+    hoverFrame = requestAnimationFrame(() => {
+      hoverFrame = 0;
+      const tips = tipsAt(event.clientX, event.clientY);
+      const { peek, card } = theUi();
+      if (!tips.length || !card.hidden) {
+        peek.hidden = true;
+        return;
+      }
+      const first = tips[0].note || '(no note)';
+      peek.textContent = `${first.length > 90 ? `${first.slice(0, 90)}…` : first}${tips.length > 1 ? ` (+${tips.length - 1} more)` : ''} · click to open`;
+      peek.style.left = `${Math.min(event.clientX + 12, innerWidth - 330)}px`;
+      peek.style.top = `${Math.min(event.clientY + 16, innerHeight - 40)}px`;
+      peek.hidden = false;
+    });
+  }, { capture: true, passive: true });
   addEventListener('resize', redrawMarkers, { passive: true });
   // Passive: a click on highlighted text also does whatever the page does with it.
   document.addEventListener('click', (event) => {

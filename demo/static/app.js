@@ -32,7 +32,14 @@ async function getJson(url) {
 
 function navigate(path) {
   history.pushState({}, '', path + location.search);
-  route();
+  // The session timer ticks every second, as clinical apps' inactivity timers do.
+const sessionEnds = Date.now() + 15 * 60 * 1000;
+setInterval(() => {
+  const left = Math.max(0, Math.round((sessionEnds - Date.now()) / 1000));
+  document.getElementById('session-timer').textContent = `Session ends in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+}, 1000);
+
+route();
 }
 
 document.addEventListener('click', (event) => {
@@ -174,5 +181,12 @@ function renderVitals(content, patient) {
     el('thead', {}, el('tr', {}, ...['Time', 'BP', 'HR', 'Temp', 'SpO2'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, ...patient.vitals.map((v) => el('tr', {}, ...[v.time, v.bp, v.hr, v.temp, v.spo2].map((x) => el('td', { text: x })))))));
 }
+
+// The session timer ticks every second, as clinical apps' inactivity timers do.
+const sessionEnds = Date.now() + 15 * 60 * 1000;
+setInterval(() => {
+  const left = Math.max(0, Math.round((sessionEnds - Date.now()) / 1000));
+  document.getElementById('session-timer').textContent = `Session ends in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+}, 1000);
 
 route();

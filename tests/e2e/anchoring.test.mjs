@@ -72,6 +72,27 @@ test('text inside a shadow root and inside a same-origin frame', async () => {
   assert.ok(quotes.includes('Advance directive on file') && quotes.includes('Call pharmacy at extension 4402'), JSON.stringify(quotes));
 });
 
+test('text changing elsewhere on the screen does not re-anchor placed tips', async () => {
+  await page.goto(`${demo.url}/patients/2/notes`);
+  await capture('ol.notes', 'furosemide ordered', 'Daily weight before breakfast, same scale.');
+  await eventually(() => highlightedTexts(page), has('furosemide ordered'), { what: 'the highlight' });
+  // Each round trip to the worker leaves an 'inflow:refresh' measure in the page.
+  const roundTrips = () => page.evaluate(() => performance.getEntriesByName('inflow:refresh').length);
+  await page.waitForTimeout(500); // let the capture's own refresh settle
+  const before = await roundTrips();
+  const timer = await page.locator('#session-timer').textContent();
+  // The app's session timer ticks every second, away from the tip.
+  await eventually(() => page.locator('#session-timer').textContent(), (t) => t !== timer, { what: 'the timer to tick' });
+  await page.waitForTimeout(2500);
+  assert.deepEqual(await highlightedTexts(page), ['furosemide ordered']);
+  assert.equal(await roundTrips(), before, 'tips the change did not touch are not re-anchored');
+  // A change that does touch it (the app re-renders the notes list) is re-anchored.
+  await page.getByLabel('New progress note').fill('Family updated by phone.');
+  await page.getByRole('button', { name: 'Sign note' }).click();
+  await eventually(roundTrips, (n) => n > before, { what: 'a re-anchoring round trip' });
+  await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === 'furosemide ordered', { what: 'the highlight on the new list' });
+});
+
 test('a tip whose text is gone waits, and returns when the text does', async () => {
   await page.goto(`${demo.url}/patients/4/notes`);
   const note = 'Daughter (health care proxy) asks to be called before any procedure: 555-0142.';

@@ -62,6 +62,8 @@ describe('capture a tip and see it again', () => {
 
       await page.reload();
       await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight after reload' });
+      await page.getByText(INSTRUCTION).hover(); // hovering previews the tip
+      await uiTextEventually(page, 'peek', (t) => t.startsWith('Draw a BMP') && t.endsWith('click to open'), 'the hover preview');
       await page.getByText(INSTRUCTION).click(); // a click on highlighted text shows its tip
       const card = await uiTextEventually(page, 'card', (t) => t.includes('Draw a BMP'), 'the tip card');
       assert.match(card, /Tags: labs, Orders/);

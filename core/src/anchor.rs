@@ -36,6 +36,8 @@ const MIN_LEAD: f32 = 0.05;
 const MIN_FUZZY_LEN: usize = 12;
 /// Grams more frequent than this are too common to seed approximate search.
 const MAX_SEED_BUCKET: u32 = 64;
+/// Quotes with more exact occurrences than this are not settled in the first pass.
+const SETTLE_CANDIDATES: usize = 16;
 /// More exact occurrences than this make a quote ambiguous by itself.
 const MAX_CANDIDATES: usize = 5_000;
 const WEIGHT_QUOTE: f32 = 50.0;
@@ -150,12 +152,15 @@ pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> 
         .zip(&exact)
         .map(|(q, starts)| {
             let q = q.as_ref()?;
-            if starts.len() > MAX_CANDIDATES {
-                return None;
+            if starts.len() <= SETTLE_CANDIDATES {
+                return settle(text, q, starts);
             }
-            let mut contexts = ContextScorer::new(q);
-            let candidates = starts.iter().map(|&start| score(text, q, &mut contexts, start, start + q.exact.len(), 0, None)).collect();
-            clear_winner(candidates)
+            // A quote found in many places (a repeated row) is settled here only among the
+            // places near where it was captured, which is cheap and enough to serve as a
+            // neighbour; the others are weighed in step 3.
+            let window = (text.len() / 20).max(4096);
+            let near: Vec<usize> = starts.iter().copied().filter(|s| q.hint.is_some_and(|h| s.abs_diff(h) <= window)).collect();
+            (near.len() <= SETTLE_CANDIDATES * 16).then(|| settle(text, q, &near)).flatten()
         })
         .collect();
     let shifts = trusted_shifts(&quotes, &settled);
@@ -177,6 +182,8 @@ pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> 
                 (Some(near), _) => near,
                 (None, Some(settled)) => settled,
                 // Moved and edited, with no neighbour to say where: search the whole page.
+                // Many look-alikes and no neighbour to choose among them: context decides.
+                (None, None) if !vouched && starts.len() > SETTLE_CANDIDATES => settle(text, quote, starts)?,
                 (None, None) if !vouched && starts.is_empty() && quote.exact.len() >= MIN_FUZZY_LEN => {
                     let mut contexts = ContextScorer::new(quote);
                     let candidates = approximate(&index, quote.exact.as_bytes(), quote.max_errors())
@@ -190,6 +197,15 @@ pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> 
             Some(Anchor { start: page.raw_offset(chosen.start), end: page.raw_end(chosen.start, chosen.end), score: chosen.score })
         })
         .collect()
+}
+
+/// The clear winner among a quote's exact occurrences, if there is one.
+fn settle(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidate> {
+    if starts.len() > MAX_CANDIDATES {
+        return None;
+    }
+    let mut contexts = ContextScorer::new(quote);
+    clear_winner(starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None)).collect())
 }
 
 /// The best candidate if it is good enough and clearly better than every other.
@@ -350,35 +366,64 @@ fn approximate(index: &GramIndex<'_>, needle: &[u8], max_errors: usize) -> Vec<f
 }
 
 /// Context similarities, computed once per distinct stretch of text: repeated rows share
-/// a handful of contexts across thousands of candidates.
+/// a handful of contexts across thousands of candidates. The bit-parallel patterns are
+/// built only when a context differs at all; most candidates match theirs exactly.
 struct ContextScorer<'q> {
-    prefix: (&'q [u8], fuzzy::Pattern),
-    suffix: (&'q [u8], fuzzy::Pattern),
-    seen_before: HashMap<&'q str, f32>,
-    seen_after: HashMap<&'q str, f32>,
+    prefix: Context<'q>,
+    suffix: Context<'q>,
+}
+
+struct Context<'q> {
+    expected: &'q [u8],
+    pattern: std::cell::OnceCell<fuzzy::Pattern>,
+    seen: HashMap<&'q [u8], f32, BuildFnv>,
 }
 
 impl<'q> ContextScorer<'q> {
     fn new(quote: &'q Quote) -> Self {
-        let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
-        ContextScorer {
-            prefix: (prefix, fuzzy::Pattern::new(prefix)),
-            suffix: (suffix, fuzzy::Pattern::new(suffix)),
-            seen_before: HashMap::new(),
-            seen_after: HashMap::new(),
-        }
+        ContextScorer { prefix: Context::new(quote.prefix.as_bytes()), suffix: Context::new(quote.suffix.as_bytes()) }
     }
 }
 
-/// 1 for identical strings, falling with each edit; 1 when nothing was expected (a quote
-/// at the very start or end of a page).
-fn similarity<'t>(expected: &(&[u8], fuzzy::Pattern), actual: &'t str, seen: &mut HashMap<&'t str, f32>) -> f32 {
-    let (bytes, pattern) = expected;
-    if bytes.is_empty() || *bytes == actual.as_bytes() {
-        return 1.0;
+impl<'q> Context<'q> {
+    fn new(expected: &'q [u8]) -> Self {
+        Context { expected, pattern: std::cell::OnceCell::new(), seen: HashMap::default() }
     }
-    *seen.entry(actual).or_insert_with(|| 1.0 - (pattern.distance(actual.as_bytes()) as f32 / bytes.len() as f32).min(1.0))
+
+    /// 1 for identical text, falling with each edit; 1 when nothing was expected (a quote
+    /// at the very start or end of a page).
+    fn similarity(&mut self, actual: &'q [u8]) -> f32 {
+        if self.expected.is_empty() || self.expected == actual {
+            return 1.0;
+        }
+        let (expected, pattern) = (self.expected, &self.pattern);
+        *self.seen.entry(actual).or_insert_with(|| {
+            let distance = pattern.get_or_init(|| fuzzy::Pattern::new(expected)).distance(actual);
+            1.0 - (distance as f32 / expected.len() as f32).min(1.0)
+        })
+    }
 }
+
+/// FNV-1a: a fast hash for the short context strings above (the default hasher's
+/// flood resistance buys nothing for keys taken from the page being anchored).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
 
 /// Scores a place: the quote counts most, then the context on each side, then closeness
 /// to the captured position.
@@ -386,8 +431,8 @@ fn score<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, sta
     let quote_similarity = 1.0 - errors as f32 / quote.exact.len().max(1) as f32;
     let before = tail(&text[..start], quote.prefix.len());
     let after = head(&text[end..], quote.suffix.len());
-    let prefix = similarity(&contexts.prefix, before, &mut contexts.seen_before);
-    let suffix = similarity(&contexts.suffix, after, &mut contexts.seen_after);
+    let prefix = contexts.prefix.similarity(before.as_bytes());
+    let suffix = contexts.suffix.similarity(after.as_bytes());
     let position = match (expected, quote.hint) {
         // Where the neighbours put it: a few hundred bytes off is already far.
         (Some(points), _) => {

@@ -29,25 +29,37 @@ pub struct PageText {
 
 impl PageText {
     pub fn new(raw: &str) -> Self {
-        let mut text = String::with_capacity(raw.len());
-        let mut raw_start = Vec::with_capacity(raw.len());
-        let mut offset: u32 = 0;
+        let bytes = raw.as_bytes();
+        let mut text: Vec<u8> = Vec::with_capacity(bytes.len());
+        let mut raw_start: Vec<u32> = Vec::with_capacity(bytes.len());
+        let mut offset: u32 = 0; // raw UTF-16 offset
         let mut in_space = false;
-        for c in raw.chars() {
-            let width = c.len_utf16() as u32;
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            // Pages are mostly ASCII: handle it a byte at a time, decode only the rest.
+            let (c, width) = if byte.is_ascii() {
+                (byte as char, 1)
+            } else {
+                let c = raw[at..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+                (c, c.len_utf8())
+            };
             if c.is_whitespace() {
                 if !in_space {
-                    text.push(' ');
+                    text.push(b' ');
                     raw_start.push(offset);
                     in_space = true;
                 }
             } else if !is_invisible(c) {
                 in_space = false;
-                text.push(c);
-                raw_start.extend(std::iter::repeat_n(offset, c.len_utf8()));
+                text.extend_from_slice(&bytes[at..at + width]);
+                raw_start.extend(std::iter::repeat_n(offset, width));
             }
-            offset += width;
+            offset += c.len_utf16() as u32;
+            at += width;
         }
+        // Whole characters were copied, so this is valid UTF-8; checking is cheap.
+        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         PageText { text, raw_start, raw_len: offset }
     }
 

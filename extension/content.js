@@ -594,7 +594,13 @@
       view.CSS.highlights.set(PENDING_HIGHLIGHT, new view.Highlight(selected.range));
       pendingWindow = view;
     }
-    parts.quote.textContent = selected.quote.trim();
+    showForm(selected.quote.trim());
+  }
+
+  /** Opens the capture form, empty, for what `subject` describes. */
+  function showForm(subject) {
+    const parts = theUi();
+    parts.quote.textContent = subject;
     parts.note.value = '';
     parts.tags.value = '';
     parts.error.textContent = '';
@@ -609,18 +615,11 @@
       showNotice('Right-click the button, field, tab or link you want to pin a tip to.');
       return;
     }
-    const parts = theUi();
-    parts.addButton.hidden = true;
+    theUi().addButton.hidden = true;
     const description = describeElement(target);
     pending = { element: description };
     const name = description.label || description.text || description.attributes.find(([n]) => n === 'aria-label')?.[1] || description.tag;
-    parts.quote.textContent = `Element: ${description.tag} “${name}”`;
-    parts.note.value = '';
-    parts.tags.value = '';
-    parts.error.textContent = '';
-    parts.updateCount();
-    parts.form.hidden = false;
-    parts.note.focus();
+    showForm(`Element: ${description.tag} “${name}”`);
   }
 
   let pendingWindow = null;

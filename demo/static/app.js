@@ -32,14 +32,7 @@ async function getJson(url) {
 
 function navigate(path) {
   history.pushState({}, '', path + location.search);
-  // The session timer ticks every second, as clinical apps' inactivity timers do.
-const sessionEnds = Date.now() + 15 * 60 * 1000;
-setInterval(() => {
-  const left = Math.max(0, Math.round((sessionEnds - Date.now()) / 1000));
-  document.getElementById('session-timer').textContent = `Session ends in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
-}, 1000);
-
-route();
+  route();
 }
 
 document.addEventListener('click', (event) => {

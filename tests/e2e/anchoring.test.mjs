@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dragSelect, eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
+  eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
 } from './harness.mjs';
 
 let demo, profile, context, worker, page;
@@ -21,10 +21,7 @@ after(async () => {
 });
 
 async function capture(selector, text, note, options) {
-  await dragSelect(page, selector, text, options);
-  await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
-  await uiClick(page, 'add');
-  await uiTextEventually(page, 'quote', (t) => t === text, 'the capture form');
+  await openFormWithButton(page, selector, text, options);
   await page.keyboard.type(note);
   await page.keyboard.press('Control+Enter');
   await uiTextEventually(page, 'notice', (t) => t.startsWith('Tip saved'), 'the saved notice');

@@ -5,21 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dragSelect, eventually, highlightedTexts, launch, newProfileDir, startDemo, storedTips, uiClick, uiText, uiTextEventually,
+  dragSelect, eventually, highlightedTexts, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
 } from './harness.mjs';
 
 const INSTRUCTION = 'Check K+ and creatinine before the 3rd dose.';
 let demo;
 before(async () => (demo = await startDemo()));
 after(() => demo.stop());
-
-/** Opens the capture form for `text` with the in-page "+ Tip" button. */
-async function openFormWithButton(page, selector, text) {
-  await dragSelect(page, selector, text);
-  await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
-  await uiClick(page, 'add');
-  await uiTextEventually(page, 'quote', (t) => t === text.trim(), 'the capture form with the quote');
-}
 
 /** Fires the browser's keyboard-shortcut (or context-menu) event in the worker, as Chrome does. */
 async function pressShortcut(worker) {

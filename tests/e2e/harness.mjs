@@ -177,44 +177,42 @@ function textOf(node) {
   return [...(node.children ?? [])].map(textOf).join('');
 }
 
-/** The visible text of the UI element with `className`, or null if absent or hidden. */
-export async function uiText(page, className) {
+/** Runs `use(node, cdp)` on the shown UI element with `className` (null if absent or hidden). */
+async function withUiNode(page, className, use) {
   const { cdp, shadow, find, attrs } = await inflowShadow(page);
   try {
     const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
-    if (!node || 'hidden' in attrs(node)) return null;
-    return textOf(node);
+    return await use(node && !('hidden' in attrs(node)) ? node : null, cdp);
   } finally {
     await cdp.detach();
   }
 }
+
+async function borderBox(cdp, node) {
+  const { model } = await cdp.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
+  const [x1, y1, , , x3, y3] = model.border;
+  return { x: x1, y: y1, width: x3 - x1, height: y3 - y1 };
+}
+
+/** The visible text of the UI element with `className`, or null if absent or hidden. */
+export const uiText = (page, className) => withUiNode(page, className, (node) => (node ? textOf(node) : null));
+
+/** The viewport box of the UI element with `className`, or null if it is not shown. */
+export const uiBox = (page, className) => withUiNode(page, className, (node, cdp) => (node ? borderBox(cdp, node) : null));
 
 /** Clicks the UI element with `className` with the real mouse; fails if it is not shown. */
 export async function uiClick(page, className) {
-  const { cdp, shadow, find, attrs } = await inflowShadow(page);
-  try {
-    const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
-    if (!node || 'hidden' in attrs(node)) throw new Error(`Inflow's ${className} is not shown`);
-    const { model } = await cdp.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
-    const [x1, y1, , , x3, y3] = model.border;
-    await page.mouse.click((x1 + x3) / 2, (y1 + y3) / 2);
-  } finally {
-    await cdp.detach();
-  }
+  const box = await uiBox(page, className);
+  if (!box) throw new Error(`Inflow's ${className} is not shown`);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
 }
 
-/** The viewport box of the UI element with `className`, or null if it is not shown. */
-export async function uiBox(page, className) {
-  const { cdp, shadow, find, attrs } = await inflowShadow(page);
-  try {
-    const node = shadow && find(shadow, (n) => (attrs(n).class ?? '').split(' ').includes(className));
-    if (!node || 'hidden' in attrs(node)) return null;
-    const { model } = await cdp.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
-    const [x1, y1, , , x3, y3] = model.border;
-    return { x: x1, y: y1, width: x3 - x1, height: y3 - y1 };
-  } finally {
-    await cdp.detach();
-  }
+/** Selects `text` and opens the capture form with the in-page "+ Tip" button. */
+export async function openFormWithButton(page, selector, text, options) {
+  await dragSelect(page, selector, text, options);
+  await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
+  await uiClick(page, 'add');
+  await uiTextEventually(page, 'quote', (t) => t === text.trim(), 'the capture form with the quote');
 }
 
 /** Waits until the UI element with `className` shows text that `accept` likes. */

@@ -148,6 +148,12 @@ pub enum TipError {
     CssSelectorTooLong,
     #[error("The text position is backwards (start {start} is after end {end}).")]
     BadPosition { start: u32, end: u32 },
+    #[error("The tip's screen does not match its page address.")]
+    ScreenMismatch,
+    #[error("The page title is longer than {MAX_TITLE_CHARS} characters.")]
+    TitleTooLong,
+    #[error("Tags must be trimmed, non-empty and without repeats.")]
+    UncleanTags,
     #[error("This page can't hold tips: {0}.")]
     BadUrl(#[from] UrlError),
 }
@@ -201,12 +207,51 @@ pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, TipError> {
     Ok(clean)
 }
 
+impl Tip {
+    /// Checks a tip that arrives already built (from another device, through sync) against
+    /// the same limits [`NewTip::into_tip`] applies when one is captured.
+    pub fn validate(&self) -> Result<(), TipError> {
+        if self.screen != screen_key(&self.target.source)? {
+            return Err(TipError::ScreenMismatch);
+        }
+        if self.author.trim().is_empty() || self.author.chars().count() > MAX_AUTHOR_CHARS {
+            return Err(TipError::BadAuthor);
+        }
+        let note_chars = self.note.chars().count();
+        if note_chars > MAX_NOTE_CHARS {
+            return Err(TipError::NoteTooLong { chars: note_chars });
+        }
+        if self.page_title.chars().count() > MAX_TITLE_CHARS {
+            return Err(TipError::TitleTooLong);
+        }
+        if clean_tags(&self.tags)? != self.tags {
+            return Err(TipError::UncleanTags);
+        }
+        check_selectors(&self.target.selector)
+    }
+}
+
 fn clean_selectors(selectors: Vec<Selector>) -> Result<Vec<Selector>, TipError> {
+    check_selectors(&selectors)?;
+    Ok(selectors
+        .into_iter()
+        .map(|s| match s {
+            Selector::TextQuote { exact, prefix, suffix } => Selector::TextQuote {
+                exact: normalize(exact.trim()),
+                prefix: last_chars(&normalize(&prefix), CONTEXT_CHARS),
+                suffix: truncate_chars(&normalize(&suffix), CONTEXT_CHARS),
+            },
+            other => other,
+        })
+        .collect())
+}
+
+fn check_selectors(selectors: &[Selector]) -> Result<(), TipError> {
     if selectors.len() > MAX_SELECTORS {
         return Err(TipError::TooManySelectors);
     }
     let mut has_target = false;
-    for selector in &selectors {
+    for selector in selectors {
         match selector {
             Selector::TextQuote { exact, .. } => {
                 let chars = exact.trim().chars().count();
@@ -237,17 +282,7 @@ fn clean_selectors(selectors: Vec<Selector>) -> Result<Vec<Selector>, TipError> 
     if !has_target {
         return Err(TipError::NoTarget);
     }
-    Ok(selectors
-        .into_iter()
-        .map(|s| match s {
-            Selector::TextQuote { exact, prefix, suffix } => Selector::TextQuote {
-                exact: normalize(exact.trim()),
-                prefix: last_chars(&normalize(&prefix), CONTEXT_CHARS),
-                suffix: truncate_chars(&normalize(&suffix), CONTEXT_CHARS),
-            },
-            other => other,
-        })
-        .collect())
+    Ok(())
 }
 
 /// The first `max` characters of `s`.

@@ -119,9 +119,9 @@ impl Change {
     }
 }
 
-/// A change with its identity and time.
+/// A change with its identity and time. (Unknown fields are refused by [`Change`], which
+/// receives every field but `id` and `hlc`; serde cannot deny them here through `flatten`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Mutation {
     /// Chosen by the client; pushing the same id twice applies it once.
     pub id: TipId,
@@ -324,6 +324,18 @@ mod tests {
         assert_eq!(Hlc::tick(last, 90, 1), Hlc { wall_ms: 100, counter: 1, node: 1 }, "a clock going backwards does not go back");
         let after = Hlc::receive(last, Hlc { wall_ms: 200, counter: 3, node: 2 }, 150, 1);
         assert!(after > Hlc { wall_ms: 200, counter: 3, node: 2 });
+    }
+
+    #[test]
+    fn mutations_travel_as_flat_json_and_refuse_unknown_fields() {
+        let delete = mutation(1, at(10, 1), Change::Delete { tip_id: tip(1).id });
+        let json = serde_json::to_value(&delete).expect("encodes");
+        assert_eq!(json["op"], "delete");
+        assert_eq!(json["hlc"], "000000000000010-00000000-00000001");
+        assert_eq!(serde_json::from_value::<Mutation>(json.clone()).expect("decodes"), delete);
+        let mut extra = json;
+        extra["admin"] = serde_json::json!(true);
+        assert!(serde_json::from_value::<Mutation>(extra).is_err());
     }
 
     #[test]

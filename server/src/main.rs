@@ -1,12 +1,122 @@
-//! `inflow-server`: Inflow's self-hosted sync endpoint (SQLite built in, PostgreSQL for
-//! scale). Not built yet: the sync protocol, storage and auth are the sync-server issue.
-//! Until then this binary only says so, and `cargo xtask run` does not start it.
+//! `inflow-server`: the command line. Configuration comes from flags, with environment
+//! variables as fallbacks, so a service manager or a container can set either.
 
-fn main() {
-    eprintln!(
-        "inflow-server {}: the sync server is not built yet. Tips are kept in each browser's \
-         IndexedDB until it is; nothing is sent anywhere.",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use inflow_server::auth::Role;
+use inflow_server::db::Db;
+use inflow_server::{app, AppState};
+
+#[derive(Parser)]
+#[command(name = "inflow-server", version, about = "Inflow's sync server: SQLite built in, PostgreSQL for scale.")]
+struct Cli {
+    /// `sqlite://path/to/inflow.db` or `postgres://user@host/db`. Default: a SQLite file
+    /// in the data folder.
+    #[arg(long, env = "INFLOW_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Where the default SQLite database lives.
+    #[arg(long, env = "INFLOW_DATA_DIR", default_value = ".inflow", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        #[arg(long, env = "INFLOW_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+    },
+    /// Manage teams.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Manage members and their tokens.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Print every tip (of one team, or all) as JSON.
+    Export {
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team; prints its id.
+    Create { name: String },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a member; prints the bearer token as the last line (it is not shown again).
+    Add {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "member", value_parser = ["member", "curator", "admin"])]
+        role: String,
+    },
+    /// Revoke a member's token; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        member: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let url = cli.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cli.data_dir.join("inflow.db").display()));
+    let db = Db::connect(&url).await.with_context(|| format!("opening the database at {}", redact(&url)))?;
+    match cli.command {
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            println!("inflow-server listening on http://{} ({:?} database)", listener.local_addr()?, db.backend);
+            axum::serve(listener, app(AppState { db })).with_graceful_shutdown(shutdown()).await?;
+        }
+        Command::Team { command: TeamCommand::Create { name } } => {
+            if name.trim().is_empty() {
+                bail!("a team needs a name");
+            }
+            println!("{}", db.create_team(name.trim()).await?);
+        }
+        Command::Member { command: MemberCommand::Add { team, name, role } } => {
+            if !db.team_exists(&team).await? {
+                bail!("there is no team {team}; create one with `inflow-server team create NAME`");
+            }
+            let role = Role::parse(&role).context("role must be member, curator or admin")?;
+            let (id, token) = db.add_member(&team, name.trim(), role).await?;
+            println!("member {id} ({}) added to team {team}; its token (shown only now):", role.as_str());
+            println!("{token}");
+        }
+        Command::Member { command: MemberCommand::Revoke { member } } => {
+            if !db.revoke_member(&member).await? {
+                bail!("there is no member {member}");
+            }
+            println!("member {member} revoked");
+        }
+        Command::Export { team } => println!("{}", serde_json::to_string_pretty(&db.export(team.as_deref()).await?)?),
+    }
+    Ok(())
+}
+
+/// The URL without a password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,0 +1,281 @@
+//! Storage on SQLite (built in) or PostgreSQL, through one portable schema. Every push is
+//! one transaction: it is acknowledged only after it committed, and either all of its
+//! mutations apply or none do.
+
+use std::str::FromStr;
+
+use inflow_core::sync::{apply, MergeError, Mutation, SyncedTip};
+use inflow_core::TipId;
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::auth::{Member, Role};
+use crate::error::ApiError;
+
+/// Schema versions, applied in order; each one only adds to the ones before it.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE teams (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        last_seq BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE members (
+        id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL REFERENCES teams (id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        revoked_ms BIGINT
+    );
+    CREATE TABLE tips (
+        id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL REFERENCES teams (id),
+        seq BIGINT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX tips_by_team_seq ON tips (team_id, seq);
+    CREATE TABLE applied_mutations (
+        id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL REFERENCES teams (id)
+    );
+"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool and which database is behind it.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// A member as stored, for authentication.
+pub struct StoredMember {
+    pub member: Member,
+    pub token_hash: String,
+    pub revoked: bool,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://...`), creating a SQLite file and
+    /// its folder if needed, and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let url = match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                }
+                if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") }
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL with full sync: a commit is on disk before it is acknowledged.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("CREATE TABLE IF NOT EXISTS inflow_schema (version BIGINT NOT NULL)").await?;
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM inflow_schema").fetch_one(&self.pool).await?.try_get("v")?;
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            let mut tx = self.pool.begin().await?;
+            tx.execute(*sql).await?;
+            sqlx::query("INSERT INTO inflow_schema (version) VALUES ($1)").bind(index as i64 + 1).execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    pub async fn create_team(&self, name: &str) -> Result<String, sqlx::Error> {
+        let id = new_id();
+        sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ($1, $2, $3)").bind(&id).bind(name).bind(now_ms()).execute(&self.pool).await?;
+        Ok(id)
+    }
+
+    pub async fn team_exists(&self, team_id: &str) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query("SELECT id FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// Adds a member and returns its id and bearer token (shown once, stored hashed).
+    pub async fn add_member(&self, team_id: &str, name: &str, role: Role) -> Result<(String, String), sqlx::Error> {
+        let id = new_id();
+        let (token, hash) = crate::auth::new_token(&id).map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+        sqlx::query("INSERT INTO members (id, team_id, name, role, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(team_id)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(&hash)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok((id, token))
+    }
+
+    /// Revokes a member's token; returns whether the member existed.
+    pub async fn revoke_member(&self, member_id: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE members SET revoked_ms = $1 WHERE id = $2").bind(now_ms()).bind(member_id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn member_for_auth(&self, member_id: &str) -> Result<Option<StoredMember>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, team_id, name, role, token_hash, revoked_ms FROM members WHERE id = $1")
+            .bind(member_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let role: String = row.try_get("role")?;
+        let revoked: Option<i64> = row.try_get("revoked_ms")?;
+        Ok(Some(StoredMember {
+            member: Member { id: row.try_get("id")?, team_id: row.try_get("team_id")?, name: row.try_get("name")?, role: Role::parse(&role).unwrap_or(Role::Member) },
+            token_hash: row.try_get("token_hash")?,
+            revoked: revoked.is_some(),
+        }))
+    }
+
+    /// Applies `mutations` for `member`, all or none, and returns the ids now durable.
+    /// `authorize` decides, for each mutation and the stored tip, whether the member may.
+    pub async fn push(
+        &self,
+        member: &Member,
+        mutations: &[Mutation],
+        authorize: impl Fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>,
+    ) -> Result<Vec<TipId>, ApiError> {
+        if mutations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        // Take the team's row lock first: pushes of one team then apply one at a time,
+        // and sequence numbers are handed out in commit order, so a pull never skips a
+        // change that commits later. (On SQLite it takes the write lock up front.)
+        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(&member.team_id).execute(&mut *tx).await?;
+        let mut acked = Vec::with_capacity(mutations.len());
+        for mutation in mutations {
+            let mutation_id = mutation.id.to_string();
+            let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1").bind(&mutation_id).fetch_optional(&mut *tx).await?;
+            if let Some(row) = seen {
+                let team: String = row.try_get("team_id")?;
+                if team != member.team_id {
+                    return Err(ApiError::conflict(format!("mutation id {mutation_id} is already used; generate a new one")));
+                }
+                acked.push(mutation.id); // a retried push: already applied
+                continue;
+            }
+            let tip_id = mutation.change.tip_id().to_string();
+            let stored = sqlx::query("SELECT team_id, body FROM tips WHERE id = $1").bind(&tip_id).fetch_optional(&mut *tx).await?;
+            let existing = match stored {
+                Some(row) => {
+                    let team: String = row.try_get("team_id")?;
+                    if team != member.team_id {
+                        return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+                    }
+                    let body: String = row.try_get("body")?;
+                    Some(serde_json::from_str::<SyncedTip>(&body).map_err(|e| {
+                        eprintln!("stored tip {tip_id} is unreadable: {e}");
+                        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "a stored tip could not be read; nothing was applied")
+                    })?)
+                }
+                None => None,
+            };
+            authorize(member, mutation, existing.as_ref())?;
+            let merged = apply(existing, mutation).map_err(|e| match e {
+                MergeError::UnknownTip(_) => ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string()),
+                other => ApiError::unprocessable(other.to_string()),
+            })?;
+            let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+                .bind(&member.team_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("last_seq")?;
+            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body")
+                .bind(&tip_id)
+                .bind(&member.team_id)
+                .bind(seq)
+                .bind(&body)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2)").bind(&mutation_id).bind(&member.team_id).execute(&mut *tx).await?;
+            acked.push(mutation.id);
+        }
+        tx.commit().await?;
+        Ok(acked)
+    }
+
+    /// Tips of `team_id` changed after `after_seq`, in sequence order: up to `limit`, and
+    /// whether more are waiting.
+    pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<(Vec<(i64, SyncedTip)>, bool), ApiError> {
+        let rows = sqlx::query("SELECT seq, body FROM tips WHERE team_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(team_id)
+            .bind(after_seq)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let more = rows.len() > limit as usize;
+        let mut changes = Vec::with_capacity(rows.len().min(limit as usize));
+        for row in rows.into_iter().take(limit as usize) {
+            let body: String = row.try_get("body")?;
+            let tip = serde_json::from_str(&body).map_err(|e| {
+                eprintln!("stored tip is unreadable: {e}");
+                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "a stored tip could not be read")
+            })?;
+            changes.push((row.try_get("seq")?, tip));
+        }
+        Ok((changes, more))
+    }
+
+    /// Every tip of `team_id` (or of every team), for `inflow-server export`.
+    pub async fn export(&self, team_id: Option<&str>) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+        let rows = match team_id {
+            Some(team) => sqlx::query("SELECT team_id, seq, body FROM tips WHERE team_id = $1 ORDER BY seq").bind(team).fetch_all(&self.pool).await?,
+            None => sqlx::query("SELECT team_id, seq, body FROM tips ORDER BY team_id, seq").fetch_all(&self.pool).await?,
+        };
+        rows.into_iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                let team: String = row.try_get("team_id")?;
+                let tip = serde_json::Value::from_str(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                Ok(serde_json::json!({ "team": team, "tip": tip }))
+            })
+            .collect()
+    }
+}
+
+/// A new random id (UUIDv7, as tips use).
+pub fn new_id() -> String {
+    let mut random = [0u8; 10];
+    // Without randomness there is no safe id; the time part alone still orders them.
+    let _ = getrandom::fill(&mut random);
+    TipId::new_v7(now_ms() as u64, random).to_string()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

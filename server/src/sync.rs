@@ -1,0 +1,73 @@
+//! `POST /v1/sync`: push a batch of mutations and pull what changed since a cursor, in one
+//! round trip. Pushes are idempotent by mutation id; pulls page through the team's changes
+//! in the order the server applied them.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use inflow_core::sync::{Change, Mutation, SyncRequest, SyncResponse, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
+use inflow_core::Visibility;
+
+use crate::auth::{Member, Role};
+use crate::error::ApiError;
+use crate::AppState;
+
+pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Json<SyncRequest>, JsonRejection>) -> Result<Json<SyncResponse>, ApiError> {
+    let Json(request) = body?;
+    if request.mutations.len() > MAX_MUTATIONS_PER_PUSH {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_mutations",
+            format!("a push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations; this one has {}", request.mutations.len()),
+        ));
+    }
+    let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
+    let acked = state.db.push(&member, &request.mutations, authorize).await?;
+    let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
+    let (changes, more) = state.db.pull(&member.team_id, after, limit).await?;
+    let last = changes.last().map_or(after, |(seq, _)| *seq);
+    Ok(Json(SyncResponse { acked, changes: changes.into_iter().map(|(_, tip)| tip).collect(), cursor: encode_cursor(&member.team_id, last), more }))
+}
+
+/// Who may do what: tips are pushed and edited by their author; a delete may also come
+/// from a curator or an admin. Private tips are refused outright: they never leave the
+/// device that made them, and a server that received one would be a leak.
+fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
+    let private = || ApiError::unprocessable("private tips stay on the device that made them; share the tip with the team to sync it");
+    let not_author = |author: &str| ApiError::forbidden(format!("only the tip's author ({author}) may change it; this token belongs to {}", member.name));
+    if let Some(stored) = stored {
+        let may_delete = matches!(member.role, Role::Curator | Role::Admin);
+        let is_delete = matches!(mutation.change, Change::Delete { .. });
+        if stored.tip.author != member.name && !(is_delete && may_delete) {
+            return Err(not_author(&stored.tip.author));
+        }
+    }
+    match &mutation.change {
+        Change::Put { tip } if tip.visibility == Visibility::Private => Err(private()),
+        Change::Put { tip } if tip.author != member.name => Err(not_author(&tip.author)),
+        Change::Patch { visibility: Some(Visibility::Private), .. } => Err(private()),
+        _ => Ok(()),
+    }
+}
+
+const CURSOR_VERSION: &str = "c1";
+
+/// Cursors are opaque to clients; they name the team so one team's cursor is refused by
+/// another's token.
+fn encode_cursor(team_id: &str, seq: i64) -> String {
+    format!("{CURSOR_VERSION}.{team_id}.{seq}")
+}
+
+fn decode_cursor(cursor: Option<&str>, team_id: &str) -> Result<i64, ApiError> {
+    let Some(cursor) = cursor else { return Ok(0) };
+    let malformed = || ApiError::bad_request("the cursor is not one this server gave out; omit it to pull from the start");
+    let mut parts = cursor.split('.');
+    let (Some(CURSOR_VERSION), Some(team), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed());
+    };
+    if team != team_id {
+        return Err(ApiError::bad_request("the cursor belongs to another team"));
+    }
+    seq.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(malformed)
+}

@@ -1,0 +1,277 @@
+//! The sync API against real databases: SQLite always, PostgreSQL when
+//! `INFLOW_TEST_DATABASE_URL` names a server (a fresh database is made for each test).
+#![allow(clippy::expect_used, clippy::unwrap_used, reason = "in tests a failed expectation is the failure report")]
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use inflow_core::sync::{Change, Hlc, Mutation};
+use inflow_core::{NewTip, Selector, Timestamp, TipId, Visibility};
+use inflow_server::auth::Role;
+use inflow_server::db::Db;
+use inflow_server::{app, AppState};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// A fresh database of every kind this machine has, with a name for messages.
+async fn databases() -> Vec<(String, Db)> {
+    let mut dbs = Vec::new();
+    let dir = std::env::temp_dir().join(format!("inflow-test-{}", inflow_server::db::new_id()));
+    let sqlite = format!("sqlite://{}", dir.join("inflow.db").display());
+    dbs.push(("sqlite".to_owned(), Db::connect(&sqlite).await.expect("sqlite opens")));
+    match std::env::var("INFLOW_TEST_DATABASE_URL") {
+        Ok(admin_url) => {
+            let name = format!("inflow_test_{}", inflow_server::db::new_id().replace('-', "_"));
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&admin_url).await.expect("PostgreSQL at INFLOW_TEST_DATABASE_URL");
+            // Sweep databases earlier runs left behind; those in use by tests running now
+            // cannot be dropped, and that refusal is what keeps them.
+            let old: Vec<String> = sqlx::query("SELECT CAST(datname AS TEXT) AS datname FROM pg_database WHERE datname LIKE 'inflow_test_%'")
+                .fetch_all(&admin)
+                .await
+                .map(|rows| rows.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "datname").ok()).collect())
+                .unwrap_or_default();
+            for stale in old {
+                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {stale}")).execute(&admin).await;
+            }
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+            dbs.push(("postgres".to_owned(), Db::connect(&format!("{base}/{name}")).await.expect("postgres opens")));
+        }
+        Err(_) => eprintln!("INFLOW_TEST_DATABASE_URL is not set: testing SQLite only"),
+    }
+    dbs
+}
+
+/// A team with members, as the CLI would make them.
+struct Team {
+    id: String,
+    tokens: Vec<(String, String)>, // (name, token)
+}
+
+async fn team(db: &Db, members: &[(&str, Role)]) -> Team {
+    let id = db.create_team("4 West").await.expect("team");
+    let mut tokens = Vec::new();
+    for (name, role) in members {
+        tokens.push(((*name).to_owned(), db.add_member(&id, name, *role).await.expect("member").1));
+    }
+    Team { id, tokens }
+}
+
+async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::post("/v1/sync")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    let response = app(AppState { db: db.clone() }).oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn sync(db: &Db, token: &str, request: Value) -> (StatusCode, Value) {
+    call(db, token, &request.to_string()).await
+}
+
+static NEXT: AtomicU8 = AtomicU8::new(1);
+
+fn unique_id() -> TipId {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut random = [n; 10];
+    random[0] = std::process::id() as u8;
+    TipId::new_v7(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64, random)
+}
+
+fn new_tip(author: &str, quote: &str) -> inflow_core::Tip {
+    NewTip {
+        page_url: "http://127.0.0.1:8700/patients/1/orders".into(),
+        page_title: "Orders".into(),
+        note: "Check the renal panel first".into(),
+        tags: vec!["orders".into()],
+        visibility: Visibility::Team,
+        selectors: vec![Selector::TextQuote { exact: quote.into(), prefix: String::new(), suffix: String::new() }],
+    }
+    .into_tip(unique_id(), author, Timestamp(1_795_000_000_000))
+    .expect("valid tip")
+}
+
+fn mutation(ms: u64, change: Change) -> Mutation {
+    Mutation { id: unique_id(), hlc: Hlc { wall_ms: ms, counter: 0, node: 1 }, change }
+}
+
+fn push(mutations: &[Mutation]) -> Value {
+    json!({ "mutations": mutations })
+}
+
+#[tokio::test]
+async fn a_push_reaches_teammates_and_a_retried_push_changes_nothing() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+        let put = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Heparin 5,000 units")) });
+        let (status, first) = sync(&db, &t.tokens[0].1, push(std::slice::from_ref(&put))).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {first}");
+        assert_eq!(first["acked"], json!([put.id]));
+
+        let (_, teammate) = sync(&db, &t.tokens[1].1, json!({})).await;
+        assert_eq!(teammate["changes"].as_array().map(Vec::len), Some(1), "{kind}");
+        assert_eq!(teammate["changes"][0]["tip"]["note"], "Check the renal panel first");
+        let cursor = teammate["cursor"].clone();
+
+        let (status, retry) = sync(&db, &t.tokens[0].1, push(std::slice::from_ref(&put))).await;
+        assert_eq!((status, retry["acked"].clone()), (StatusCode::OK, json!([put.id])), "{kind}: a retry is acknowledged");
+        let (_, after) = sync(&db, &t.tokens[1].1, json!({ "cursor": cursor })).await;
+        assert_eq!(after["changes"], json!([]), "{kind}: a retry applies nothing new");
+    }
+}
+
+#[tokio::test]
+async fn teams_see_nothing_of_each_other_and_ids_cannot_collide() {
+    for (kind, db) in databases().await {
+        let ours = team(&db, &[("Dana", Role::Member)]).await;
+        let theirs = team(&db, &[("Mallory", Role::Admin)]).await;
+        let tip = new_tip("Dana", "Lisinopril 10 mg");
+        let (status, _) = sync(&db, &ours.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (_, seen) = sync(&db, &theirs.tokens[0].1, json!({})).await;
+        assert_eq!(seen["changes"], json!([]), "{kind}: another team sees nothing");
+
+        let mut stolen = tip.clone();
+        stolen.author = "Mallory".into();
+        let (status, body) = sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Put { tip: Box::new(stolen) })])).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
+        let (status, body) = sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Delete { tip_id: tip.id })])).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
+
+        let (_, ours_now) = sync(&db, &ours.tokens[0].1, json!({})).await;
+        assert_eq!(ours_now["changes"][0]["tip"]["author"], "Dana", "{kind}: nothing changed");
+        assert!(ours_now["changes"][0].get("deleted").is_none());
+
+        let (status, body) = sync(&db, &theirs.tokens[0].1, json!({ "cursor": ours_now["cursor"] })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{kind}: {body}");
+        assert!(body["message"].as_str().unwrap_or("").contains("another team"));
+        assert!(!ours.id.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn bad_and_revoked_tokens_are_refused_at_once() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member)]).await;
+        let token = &t.tokens[0].1;
+        assert_eq!(sync(&db, token, json!({})).await.0, StatusCode::OK);
+        for bad in ["", "inflow_nobody_secret", &token.replace('a', "b"), &format!("{token}0")] {
+            let (status, body) = sync(&db, bad, json!({})).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{kind}: {bad:?}");
+            assert_eq!(body["error"], "unauthorized");
+        }
+        let member_id = token.trim_start_matches("inflow_").rsplit_once('_').expect("token shape").0;
+        assert!(db.revoke_member(member_id).await.expect("revoke"));
+        assert_eq!(sync(&db, token, json!({})).await.0, StatusCode::UNAUTHORIZED, "{kind}: revoked at once");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member)]).await;
+        let token = &t.tokens[0].1;
+        let good = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Apixaban 5 mg")) });
+        let mut long_note = new_tip("Dana", "Furosemide 40 mg");
+        long_note.note = "x".repeat(10_001);
+        let mut private = new_tip("Dana", "Ondansetron 4 mg");
+        private.visibility = Visibility::Private;
+        let cases: Vec<(&str, String, StatusCode)> = vec![
+            ("malformed JSON", "{\"mutations\": [".to_owned(), StatusCode::BAD_REQUEST),
+            ("wrong type", json!({ "mutations": "all" }).to_string(), StatusCode::BAD_REQUEST),
+            ("unknown field", json!({ "mutations": [], "admin": true }).to_string(), StatusCode::BAD_REQUEST),
+            ("bad cursor", json!({ "cursor": "c1.x.y.z" }).to_string(), StatusCode::BAD_REQUEST),
+            ("too many mutations", push(&vec![good.clone(); 501]).to_string(), StatusCode::PAYLOAD_TOO_LARGE),
+            ("oversized note, after a good one", push(&[good.clone(), mutation(11, Change::Put { tip: Box::new(long_note) })]).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+            ("a private tip", push(&[good.clone(), mutation(12, Change::Put { tip: Box::new(private) })]).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+            ("a patch of no tip", push(&[mutation(13, Change::Delete { tip_id: unique_id() })]).to_string(), StatusCode::NOT_FOUND),
+            ("oversized body", format!("{{\"mutations\": [], \"cursor\": \"{}\"}}", "x".repeat(inflow_server::MAX_BODY_BYTES)), StatusCode::PAYLOAD_TOO_LARGE),
+        ];
+        for (what, body, expected) in cases {
+            let (status, answer) = call(&db, token, &body).await;
+            assert_eq!(status, expected, "{kind}: {what}: {answer}");
+            assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{kind}: {what}: a message for people");
+        }
+        let (_, pulled) = sync(&db, token, json!({})).await;
+        assert_eq!(pulled["changes"], json!([]), "{kind}: a rejected push applies nothing, not even its good part");
+    }
+}
+
+#[tokio::test]
+async fn only_the_author_edits_and_curators_may_delete() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
+        let tip = new_tip("Dana", "Metoprolol tartrate 25 mg");
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
+        let edit = |ms| mutation(ms, Change::Patch { tip_id: tip.id, note: Some("Sam's rewrite".into()), tags: None, visibility: None, page_title: None });
+        let (status, body) = sync(&db, &t.tokens[1].1, push(&[edit(20)])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
+        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(21, Change::Delete { tip_id: tip.id })])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: a member may not delete another's tip");
+        let (status, _) = sync(&db, &t.tokens[2].1, push(&[mutation(22, Change::Delete { tip_id: tip.id })])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: a curator may");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        assert!(pulled["changes"][0]["deleted"]["hlc"].is_string(), "{kind}: the tombstone syncs: {pulled}");
+        assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}: Sam's edit did not land");
+    }
+}
+
+#[tokio::test]
+async fn pulls_page_through_changes_in_order() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member)]).await;
+        let token = &t.tokens[0].1;
+        let mutations: Vec<Mutation> = (0..7).map(|i| mutation(10 + i, Change::Put { tip: Box::new(new_tip("Dana", &format!("Order line {i}"))) })).collect();
+        assert_eq!(sync(&db, token, push(&mutations)).await.0, StatusCode::OK);
+        let mut cursor = Value::Null;
+        let mut seen = Vec::new();
+        loop {
+            let (status, page) = sync(&db, token, json!({ "cursor": cursor, "limit": 3 })).await;
+            assert_eq!(status, StatusCode::OK, "{kind}: {page}");
+            seen.extend(page["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()));
+            cursor = page["cursor"].clone();
+            if page["more"] != json!(true) {
+                break;
+            }
+        }
+        let expected: Vec<Value> = mutations.iter().map(|m| json!(m.change.tip_id())).collect();
+        assert_eq!(seen, expected, "{kind}: every change once, in push order");
+    }
+}
+
+#[test]
+fn the_command_line_makes_teams_and_members_and_exports() {
+    let dir = std::env::temp_dir().join(format!("inflow-cli-{}", inflow_server::db::new_id()));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server"))
+            .args(args)
+            .env("INFLOW_DATA_DIR", &dir)
+            .env_remove("INFLOW_DATABASE_URL")
+            .output()
+            .expect("runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, team, _) = run(&["team", "create", "4 West"]);
+    assert!(ok);
+    let team = team.trim();
+    let (ok, out, _) = run(&["member", "add", "--team", team, "--name", "Dana", "--role", "curator"]);
+    assert!(ok);
+    let token = out.lines().last().expect("token line");
+    assert!(token.starts_with("inflow_") && token.len() > 70, "{token}");
+    let (ok, _, err) = run(&["member", "add", "--team", "no-such-team", "--name", "X"]);
+    assert!(!ok && err.contains("there is no team"), "{err}");
+    let (ok, _, err) = run(&["member", "add", "--team", team, "--name", "X", "--role", "owner"]);
+    assert!(!ok && err.contains("owner"), "{err}");
+    let (ok, export, _) = run(&["export", "--team", team]);
+    assert!(ok);
+    assert_eq!(serde_json::from_str::<Value>(&export).expect("JSON"), json!([]));
+    assert!(dir.join("inflow.db").exists(), "the default database lives in the data folder");
+}

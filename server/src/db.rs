@@ -55,6 +55,14 @@ pub struct Db {
     pub backend: Backend,
 }
 
+/// What a push did.
+pub struct Pushed {
+    /// Ids of the pushed mutations now durable (including ones applied before).
+    pub ids: Vec<TipId>,
+    /// The team's sequence after this push, if it applied anything new.
+    pub last_seq: Option<i64>,
+}
+
 /// A member as stored, for authentication.
 pub struct StoredMember {
     pub member: Member,
@@ -160,16 +168,17 @@ impl Db {
         }))
     }
 
-    /// Applies `mutations` for `member`, all or none, and returns the ids now durable.
+    /// Applies `mutations` for `member`, all or none, and returns the ids now durable and
+    /// the team's sequence after them (`None` when nothing new was applied).
     /// `authorize` decides, for each mutation and the stored tip, whether the member may.
     pub async fn push(
         &self,
         member: &Member,
         mutations: &[Mutation],
         authorize: impl Fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>,
-    ) -> Result<Vec<TipId>, ApiError> {
+    ) -> Result<Pushed, ApiError> {
         if mutations.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Pushed { ids: Vec::new(), last_seq: None });
         }
         let mut tx = self.pool.begin().await?;
         // Take the team's row lock first: pushes of one team then apply one at a time,
@@ -177,6 +186,7 @@ impl Db {
         // change that commits later. (On SQLite it takes the write lock up front.)
         sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(&member.team_id).execute(&mut *tx).await?;
         let mut acked = Vec::with_capacity(mutations.len());
+        let mut last_seq = None;
         for mutation in mutations {
             let mutation_id = mutation.id.to_string();
             let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1").bind(&mutation_id).fetch_optional(&mut *tx).await?;
@@ -224,9 +234,14 @@ impl Db {
                 .await?;
             sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2)").bind(&mutation_id).bind(&member.team_id).execute(&mut *tx).await?;
             acked.push(mutation.id);
+            last_seq = Some(seq);
+        }
+        if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
+            // Delivered to every listening instance when, and only if, the push commits.
+            sqlx::query("SELECT pg_notify($1, $2)").bind(crate::events::CHANNEL).bind(format!("{}:{seq}", member.team_id)).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(acked)
+        Ok(Pushed { ids: acked, last_seq })
     }
 
     /// Tips of `team_id` changed after `after_seq`, in sequence order: up to `limit`, and

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod sync;
 
 use axum::routing::{get, post};
@@ -13,6 +14,18 @@ use axum::Router;
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
+    pub hub: events::Hub,
+}
+
+impl AppState {
+    /// State for `db`. On PostgreSQL it also starts relaying other instances' changes.
+    pub fn new(db: db::Db, database_url: &str) -> Self {
+        let hub = events::Hub::default();
+        if db.backend == db::Backend::Postgres {
+            events::relay_postgres_notifications(database_url.to_owned(), hub.clone());
+        }
+        AppState { db, hub }
+    }
 }
 
 /// The largest request body accepted, in bytes: 500 mutations of large notes fit.
@@ -23,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/v1/sync", post(sync::sync))
+        .route("/v1/events", get(events::events))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

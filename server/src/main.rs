@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             println!("inflow-server listening on http://{} ({:?} database)", listener.local_addr()?, db.backend);
-            axum::serve(listener, app(AppState { db })).with_graceful_shutdown(shutdown()).await?;
+            axum::serve(listener, app(AppState::new(db, &url))).with_graceful_shutdown(shutdown()).await?;
         }
         Command::Team { command: TeamCommand::Create { name } } => {
             if name.trim().is_empty() {

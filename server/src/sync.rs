@@ -24,6 +24,13 @@ pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Js
     }
     let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
     let acked = state.db.push(&member, &request.mutations, authorize).await?;
+    if let Some(seq) = acked.last_seq {
+        // On PostgreSQL the push's own NOTIFY reaches every instance, this one included.
+        if state.db.backend == crate::db::Backend::Sqlite {
+            state.hub.publish(crate::events::TeamChanged { team_id: member.team_id.clone(), seq });
+        }
+    }
+    let acked = acked.ids;
     let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
     let (changes, more) = state.db.pull(&member.team_id, after, limit).await?;
     let last = changes.last().map_or(after, |(seq, _)| *seq);

@@ -66,7 +66,7 @@ async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .expect("request");
-    let response = app(AppState { db: db.clone() }).oneshot(request).await.expect("response");
+    let response = app(AppState { db: db.clone(), hub: Default::default() }).oneshot(request).await.expect("response");
     let status = response.status();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod metrics;
 pub mod sync;
 
 use axum::routing::{get, post};
@@ -15,6 +16,7 @@ use axum::Router;
 pub struct AppState {
     pub db: db::Db,
     pub hub: events::Hub,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -24,21 +26,40 @@ impl AppState {
         if db.backend == db::Backend::Postgres {
             events::relay_postgres_notifications(database_url.to_owned(), hub.clone());
         }
-        AppState { db, hub }
+        AppState { db, hub, metrics: Default::default() }
     }
 }
 
 /// The largest request body accepted, in bytes: 500 mutations of large notes fit.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The OpenAPI description of the protocol, served at `/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 /// The server's routes, separate from `main` so tests drive them in-process.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics::render))
+        .route("/v1/openapi.json", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/events", get(events::events))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors())
         .with_state(state)
+}
+
+/// Browsers may call the API only from extension pages (the side panel, the worker), never
+/// from web pages: a page on some site must not be able to use a member's token.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderValue, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::predicate(|origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| o.starts_with("chrome-extension://") || o.starts_with("moz-extension://"))
+        }))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Result<axum::Json<serde_json::Value>, error::ApiError> {

@@ -10,10 +10,24 @@ use inflow_core::sync::{Change, Mutation, SyncRequest, SyncResponse, SyncedTip, 
 use inflow_core::Visibility;
 
 use crate::auth::{Member, Role};
+use crate::metrics::Metrics;
 use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Json<SyncRequest>, JsonRejection>) -> Result<Json<SyncResponse>, ApiError> {
+    Metrics::add(&state.metrics.sync_requests, 1);
+    let answer = push_and_pull(&state, &member, body).await;
+    match &answer {
+        Ok(Json(response)) => {
+            Metrics::add(&state.metrics.mutations_applied, response.acked.len() as u64);
+            Metrics::add(&state.metrics.changes_pulled, response.changes.len() as u64);
+        }
+        Err(_) => Metrics::add(&state.metrics.sync_errors, 1),
+    }
+    answer
+}
+
+async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<SyncRequest>, JsonRejection>) -> Result<Json<SyncResponse>, ApiError> {
     let Json(request) = body?;
     if request.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::new(
@@ -23,7 +37,7 @@ pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Js
         ));
     }
     let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
-    let acked = state.db.push(&member, &request.mutations, authorize).await?;
+    let acked = state.db.push(member, &request.mutations, authorize).await?;
     if let Some(seq) = acked.last_seq {
         // On PostgreSQL the push's own NOTIFY reaches every instance, this one included.
         if state.db.backend == crate::db::Backend::Sqlite {

@@ -66,7 +66,7 @@ async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default() }).oneshot(request).await.expect("response");
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
     let status = response.status();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -274,4 +274,97 @@ fn the_command_line_makes_teams_and_members_and_exports() {
     assert!(ok);
     assert_eq!(serde_json::from_str::<Value>(&export).expect("JSON"), json!([]));
     assert!(dir.join("inflow.db").exists(), "the default database lives in the data folder");
+}
+
+async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin).header("access-control-request-method", "POST").header("access-control-request-headers", "authorization,content-type");
+    }
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn only_extension_pages_may_call_from_a_browser() {
+    let (_, db) = databases().await.remove(0);
+    let (status, headers, _) = get(&db, "/v1/sync", Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"), "OPTIONS").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"));
+    let (_, headers, _) = get(&db, "/v1/sync", Some("https://intranet.example.org"), "OPTIONS").await;
+    assert!(headers.get("access-control-allow-origin").is_none(), "a web page gets no CORS grant");
+}
+
+#[tokio::test]
+async fn health_metrics_and_the_openapi_document_are_served() {
+    let (_, db) = databases().await.remove(0);
+    let (status, _, body) = get(&db, "/healthz", None, "GET").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    let (status, _, body) = get(&db, "/v1/openapi.json", None, "GET").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).expect("the OpenAPI document is JSON");
+    for path in ["/v1/sync", "/v1/events", "/healthz", "/metrics"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let state = AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() };
+    let t = team(&db, &[("Dana", Role::Member)]).await;
+    for _ in 0..2 {
+        let request = Request::post("/v1/sync").header("authorization", format!("Bearer {}", t.tokens[0].1)).header("content-type", "application/json").body(Body::from("{}")).expect("request");
+        assert_eq!(app(state.clone()).oneshot(request).await.expect("response").status(), StatusCode::OK);
+    }
+    let response = app(state).oneshot(Request::get("/metrics").body(Body::empty()).expect("request")).await.expect("response");
+    let text = String::from_utf8_lossy(&response.into_body().collect().await.expect("body").to_bytes()).into_owned();
+    assert!(text.contains("inflow_sync_requests_total 2"), "{text}");
+}
+
+mod fuzz {
+    //! Whatever arrives, the server answers with a 4xx and applies nothing; never a 5xx.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_like() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            "\\PC{0,40}".prop_map(|s| serde_json::to_string(&s).unwrap_or_default()),
+            Just("\"01a20871-6024-720e-8e0e-0e0e0e0e0e0e\"".to_owned()),
+            Just("\"000000000000010-00000000-00000001\"".to_owned()),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            let keys = prop_oneof![Just("mutations"), Just("cursor"), Just("limit"), Just("id"), Just("hlc"), Just("op"), Just("tip"), Just("tipId"), Just("note"), Just("x")];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(|items| format!("[{}]", items.join(","))),
+                proptest::collection::vec((keys, inner), 0..5)
+                    .prop_map(|fields| format!("{{{}}}", fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn no_body_makes_the_server_fail(body in prop_oneof![json_like(), "\\PC{0,200}", proptest::collection::vec(any::<u8>(), 0..200).prop_map(|b| String::from_utf8_lossy(&b).into_owned())]) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                static DB: tokio::sync::OnceCell<(Db, String)> = tokio::sync::OnceCell::const_new();
+                let (db, token) = DB.get_or_init(|| async {
+                    let dir = std::env::temp_dir().join(format!("inflow-fuzz-{}", inflow_server::db::new_id()));
+                    let db = Db::connect(&format!("sqlite://{}", dir.join("inflow.db").display())).await.expect("db");
+                    let t = team(&db, &[("Dana", Role::Member)]).await;
+                    (db, t.tokens[0].1.clone())
+                }).await;
+                let (status, answer) = call(db, token, &body).await;
+                prop_assert!(status.is_client_error() || status == StatusCode::OK, "{status} for {body:?}: {answer}");
+                if status == StatusCode::OK {
+                    prop_assert_eq!(&answer["acked"], &json!([]), "nothing arbitrary is applied: {}", body);
+                }
+                Ok(())
+            })?;
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub mod fuzzy;
 pub mod index;
 pub mod id;
 pub mod model;
+pub mod screen;
 pub mod sync;
 pub mod text;
 pub mod time;

@@ -40,6 +40,8 @@ const MIGRATIONS: &[&str] = &["
         id TEXT PRIMARY KEY,
         team_id TEXT NOT NULL REFERENCES teams (id)
     );
+", "
+    ALTER TABLE teams ADD COLUMN screen_rules TEXT NOT NULL DEFAULT '[]';
 "];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +147,46 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok((id, token))
+    }
+
+    /// The team's name and its screen rules (see `inflow_core::screen`).
+    pub async fn team(&self, team_id: &str) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
+        let Some(row) = sqlx::query("SELECT name, screen_rules FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let rules: String = row.try_get("screen_rules")?;
+        Ok(Some((row.try_get("name")?, serde_json::from_str(&rules).unwrap_or_default())))
+    }
+
+    /// Replaces the team's screen rules; the caller has checked them.
+    pub async fn set_screen_rules(&self, team_id: &str, rules: &[String]) -> Result<(), sqlx::Error> {
+        let text = serde_json::to_string(rules).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        sqlx::query("UPDATE teams SET screen_rules = $1 WHERE id = $2").bind(text).bind(team_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The id of the oldest team called `name`, if there is one.
+    pub async fn team_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT id FROM teams WHERE name = $1 ORDER BY created_ms LIMIT 1").bind(name).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get("id")).transpose()
+    }
+
+    /// The id of the member of `team_id` called `name`, if there is one.
+    pub async fn member_named(&self, team_id: &str, name: &str) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT id FROM members WHERE team_id = $1 AND name = $2 ORDER BY created_ms LIMIT 1")
+            .bind(team_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("id")).transpose()
+    }
+
+    /// Gives a member a new token (the old one stops working at once) and clears any
+    /// revocation. Returns `None` when there is no such member.
+    pub async fn reissue_token(&self, member_id: &str) -> Result<Option<String>, sqlx::Error> {
+        let (token, hash) = crate::auth::new_token(member_id).map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+        let done = sqlx::query("UPDATE members SET token_hash = $1, revoked_ms = NULL WHERE id = $2").bind(&hash).bind(member_id).execute(&self.pool).await?;
+        Ok((done.rows_affected() > 0).then_some(token))
     }
 
     /// Revokes a member's token; returns whether the member existed.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod me;
 pub mod metrics;
 pub mod sync;
 
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/v1/openapi.json", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .route("/v1/sync", post(sync::sync))
+        .route("/v1/me", get(me::me))
         .route("/v1/events", get(events::events))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())

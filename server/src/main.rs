@@ -41,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         command: MemberCommand,
     },
+    /// Make sure the demo team and its members exist, give them fresh tokens, and print
+    /// them, one member a line: `name role token` (for `cargo xtask run`).
+    Demo,
     /// Print every tip (of one team, or all) as JSON.
     Export {
         #[arg(long)]
@@ -52,6 +55,19 @@ enum Command {
 enum TeamCommand {
     /// Create a team; prints its id.
     Create { name: String },
+    /// Show the team's screen rules, or change them. A rule is a path pattern where `*`
+    /// stands for one segment and a final `**` for the rest (`/wards/*/board`); it groups
+    /// the pages one tip shows on, beyond the default rules (numbers, UUIDs, id codes).
+    Rules {
+        #[arg(long)]
+        team: String,
+        /// Add a rule (repeatable).
+        #[arg(long)]
+        add: Vec<String>,
+        /// Remove a rule (repeatable).
+        #[arg(long)]
+        remove: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,7 +86,17 @@ enum MemberCommand {
         #[arg(long)]
         member: String,
     },
+    /// Give a member a new token (a lost one, or after a revocation); the old one stops
+    /// working at once. Prints the token as the last line.
+    Token {
+        #[arg(long)]
+        member: String,
+    },
 }
+
+/// The demo team `cargo xtask run` serves: a ward's charge nurse (curator) and a nurse.
+const DEMO_TEAM: &str = "Riverside demo: 4 West";
+const DEMO_MEMBERS: [(&str, Role); 2] = [("Dana (charge RN)", Role::Curator), ("Sam (RN)", Role::Member)];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -89,6 +115,22 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("{}", db.create_team(name.trim()).await?);
         }
+        Command::Team { command: TeamCommand::Rules { team, add, remove } } => {
+            let (_, mut rules) = db.team(&team).await?.with_context(|| format!("there is no team {team}"))?;
+            for rule in add {
+                let rule = inflow_core::screen::ScreenRule::parse(&rule).with_context(|| format!("`{rule}`"))?;
+                if !rules.iter().any(|r| r == rule.as_str()) {
+                    rules.push(rule.as_str().to_owned());
+                }
+            }
+            rules.retain(|r| !remove.iter().any(|gone| gone.trim() == r));
+            inflow_core::screen::parse_rules(&rules)?;
+            db.set_screen_rules(&team, &rules).await?;
+            println!("{} screen rule(s) for team {team}; members receive them at their next sync:", rules.len());
+            for rule in &rules {
+                println!("  {rule}");
+            }
+        }
         Command::Member { command: MemberCommand::Add { team, name, role } } => {
             if !db.team_exists(&team).await? {
                 bail!("there is no team {team}; create one with `inflow-server team create NAME`");
@@ -103,6 +145,25 @@ async fn main() -> anyhow::Result<()> {
                 bail!("there is no member {member}");
             }
             println!("member {member} revoked");
+        }
+        Command::Member { command: MemberCommand::Token { member } } => {
+            let token = db.reissue_token(&member).await?.with_context(|| format!("there is no member {member}"))?;
+            println!("member {member} has a new token (shown only now); the old one no longer works:");
+            println!("{token}");
+        }
+        Command::Demo => {
+            let team = match db.team_named(DEMO_TEAM).await? {
+                Some(team) => team,
+                None => db.create_team(DEMO_TEAM).await?,
+            };
+            println!("team {team} {DEMO_TEAM}");
+            for (name, role) in DEMO_MEMBERS {
+                let token = match db.member_named(&team, name).await? {
+                    Some(member) => db.reissue_token(&member).await?.context("the demo member vanished")?,
+                    None => db.add_member(&team, name, role).await?.1,
+                };
+                println!("member {} {token} {name}", role.as_str());
+            }
         }
         Command::Export { team } => println!("{}", serde_json::to_string_pretty(&db.export(team.as_deref()).await?)?),
     }

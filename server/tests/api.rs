@@ -274,6 +274,49 @@ fn the_command_line_makes_teams_and_members_and_exports() {
     assert!(ok);
     assert_eq!(serde_json::from_str::<Value>(&export).expect("JSON"), json!([]));
     assert!(dir.join("inflow.db").exists(), "the default database lives in the data folder");
+
+    let (ok, out, _) = run(&["team", "rules", "--team", team, "--add", "/wards/*/board", "--add", "/handbook/**"]);
+    assert!(ok && out.contains("2 screen rule(s)") && out.contains("/wards/*/board"), "{out}");
+    let (ok, _, err) = run(&["team", "rules", "--team", team, "--add", "wards/*"]);
+    assert!(!ok && err.contains("starts with /"), "a bad rule is refused and says why: {err}");
+    let (ok, out, _) = run(&["team", "rules", "--team", team, "--remove", "/handbook/**"]);
+    assert!(ok && out.contains("1 screen rule(s)") && !out.contains("handbook"), "{out}");
+}
+
+#[test]
+fn the_demo_team_is_made_once_and_gets_fresh_tokens_each_time() {
+    let dir = std::env::temp_dir().join(format!("inflow-demo-{}", inflow_server::db::new_id()));
+    let demo = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server")).arg("demo").env("INFLOW_DATA_DIR", &dir).env_remove("INFLOW_DATABASE_URL").output().expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (first, second) = (demo(), demo());
+    let team = |out: &str| out.lines().next().and_then(|l| l.split(' ').nth(1)).map(str::to_owned);
+    assert_eq!(team(&first), team(&second), "one demo team, not two");
+    let tokens = |out: &str| out.lines().filter(|l| l.starts_with("member ")).map(|l| l.split(' ').nth(2).unwrap_or("").to_owned()).collect::<Vec<_>>();
+    let (old, new) = (tokens(&first), tokens(&second));
+    assert_eq!((old.len(), new.len()), (2, 2), "{first}");
+    assert!(old.iter().all(|t| !new.contains(t)), "every run issues new tokens");
+    assert!(first.contains("member curator ") && first.contains("member member "), "{first}");
+}
+
+#[tokio::test]
+async fn me_names_the_member_the_team_and_its_screen_rules() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Curator)]).await;
+        db.set_screen_rules(&t.id, &["/wards/*/board".to_owned()]).await.expect("rules");
+        let request = Request::get("/v1/me").header("authorization", format!("Bearer {}", t.tokens[0].1)).body(Body::empty()).expect("request");
+        let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "{kind}");
+        let body: Value = serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+        assert_eq!(body["member"]["name"], "Dana", "{kind}");
+        assert_eq!(body["member"]["role"], "curator", "{kind}");
+        assert_eq!(body["team"], json!({ "id": t.id, "name": "4 West" }), "{kind}");
+        assert_eq!(body["screenRules"], json!(["/wards/*/board"]), "{kind}");
+        let (status, _, _) = get(&db, "/v1/me", None, "GET").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{kind}: no token, no answer");
+    }
 }
 
 async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -349,19 +392,27 @@ mod fuzz {
         #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
         fn no_body_makes_the_server_fail(body in prop_oneof![json_like(), "\\PC{0,200}", proptest::collection::vec(any::<u8>(), 0..200).prop_map(|b| String::from_utf8_lossy(&b).into_owned())]) {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            // One runtime for every case: PostgreSQL connections belong to the runtime
+            // that opened them.
+            static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+            let runtime = RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"));
             runtime.block_on(async {
-                static DB: tokio::sync::OnceCell<(Db, String)> = tokio::sync::OnceCell::const_new();
-                let (db, token) = DB.get_or_init(|| async {
-                    let dir = std::env::temp_dir().join(format!("inflow-fuzz-{}", inflow_server::db::new_id()));
-                    let db = Db::connect(&format!("sqlite://{}", dir.join("inflow.db").display())).await.expect("db");
-                    let t = team(&db, &[("Dana", Role::Member)]).await;
-                    (db, t.tokens[0].1.clone())
+                // One database of each kind for all cases: SQLite, and PostgreSQL when set.
+                static DBS: tokio::sync::OnceCell<Vec<(Db, String)>> = tokio::sync::OnceCell::const_new();
+                let dbs = DBS.get_or_init(|| async {
+                    let mut dbs = Vec::new();
+                    for (_, db) in databases().await {
+                        let t = team(&db, &[("Dana", Role::Member)]).await;
+                        dbs.push((db, t.tokens[0].1.clone()));
+                    }
+                    dbs
                 }).await;
-                let (status, answer) = call(db, token, &body).await;
-                prop_assert!(status.is_client_error() || status == StatusCode::OK, "{status} for {body:?}: {answer}");
-                if status == StatusCode::OK {
-                    prop_assert_eq!(&answer["acked"], &json!([]), "nothing arbitrary is applied: {}", body);
+                for (db, token) in dbs {
+                    let (status, answer) = call(db, token, &body).await;
+                    prop_assert!(status.is_client_error() || status == StatusCode::OK, "{status} for {body:?}: {answer}");
+                    if status == StatusCode::OK {
+                        prop_assert_eq!(&answer["acked"], &json!([]), "nothing arbitrary is applied: {}", body);
+                    }
                 }
                 Ok(())
             })?;

@@ -21,12 +21,17 @@ cargo xtask <command>
           time and score the anchoring engine against Hypothesis's procedure
   bench content
           time the content script's work on the demo app with 100 tips
+  bench server
+          200 clients pushing and pulling against the sync server (SQLite, PostgreSQL)
+          and against pouchdb-server, with 100,000 tips stored
 
 Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
 Chromium) or says exactly what is missing.";
 
 /// Where the demo app listens for `cargo xtask run` (INFLOW_DEMO_LISTEN overrides it).
 const DEMO_LISTEN: &str = "127.0.0.1:8700";
+/// Where the sync server listens for `cargo xtask run` (INFLOW_LISTEN overrides it).
+const SERVER_LISTEN: &str = "127.0.0.1:8787";
 
 fn main() {
     if let Err(error) = try_main() {
@@ -56,10 +61,24 @@ fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The main job: build the extension, serve the demo app, tell the user what to do.
+/// The main job: build the extension, start the sync server on its embedded SQLite
+/// database with a demo team, serve the demo app, tell the user what to do.
 fn run(root: &Path) -> Result<()> {
     let built = dist::build(root)?;
-    tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+    tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
+    let server_bin = root.join("target/release/inflow-server");
+    let data_dir = root.join(".inflow");
+    let demo_team = tools::capture(Command::new(&server_bin).arg("--data-dir").arg(&data_dir).arg("demo")).context("setting up the demo team")?;
+    let server_listen = std::env::var("INFLOW_LISTEN").unwrap_or_else(|_| SERVER_LISTEN.to_owned());
+    let _server = KillOnDrop(
+        Command::new(&server_bin)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["serve", "--listen", &server_listen])
+            .spawn()
+            .context("starting the sync server")?,
+    );
+    wait_for_http(&server_listen, Duration::from_secs(10)).context("the sync server did not start")?;
     let listen = std::env::var("INFLOW_DEMO_LISTEN").unwrap_or_else(|_| DEMO_LISTEN.to_owned());
     let mut demo = KillOnDrop(
         Command::new(root.join("target/release/inflow-demo"))
@@ -68,9 +87,9 @@ fn run(root: &Path) -> Result<()> {
             .context("starting the demo app")?,
     );
     wait_for_http(&listen, Duration::from_secs(10)).context("the demo app did not start")?;
-    let steps = [
+    let mut steps = vec![
         String::new(),
-        "Inflow is built and the demo app is running.".to_owned(),
+        "Inflow is built, the sync server and the demo app are running.".to_owned(),
         String::new(),
         "1. In Chromium or Chrome, open chrome://extensions, switch on Developer mode,".to_owned(),
         format!("   choose \"Load unpacked\" and pick {}", built.dist.display()),
@@ -79,9 +98,23 @@ fn run(root: &Path) -> Result<()> {
         "   right-click > Add an Inflow tip), write a note and save. Reload: it is still there.".to_owned(),
         "   Click highlighted text to read its tip.".to_owned(),
         String::new(),
+        format!("Sync server: http://{server_listen} (SQLite in {}). Demo team members and their tokens:", data_dir.display()),
+    ];
+    // `inflow-server demo` prints `team ID NAME`, then `member ROLE TOKEN NAME` lines.
+    for line in demo_team.lines() {
+        if let Some((id, name)) = line.strip_prefix("team ").and_then(|rest| rest.split_once(' ')) {
+            steps.push(format!("   team \"{name}\" ({id})"));
+        } else if let Some((role, rest)) = line.strip_prefix("member ").and_then(|rest| rest.split_once(' ')) {
+            let (token, name) = rest.split_once(' ').unwrap_or((rest, ""));
+            steps.push(format!("   {name}, {role}: {token}"));
+        }
+    }
+    steps.extend([
+        "   (new tokens are issued at every run; the ones printed before stop working)".to_owned(),
+        String::new(),
         format!("The zip for distribution is {}", built.zip.display()),
         "Press Ctrl+C to stop.".to_owned(),
-    ];
+    ]);
     println!("{}", steps.join("\n"));
     let status = demo.0.wait()?;
     if !status.success() {
@@ -96,7 +129,10 @@ fn test(root: &Path) -> Result<()> {
     let browser = tools::ensure_chromium()?;
     tools::cargo(&["test", "--workspace", "--quiet"])?;
     dist::build(root)?;
-    tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+    tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
+
+    println!("\n== the sync API against its OpenAPI document (schemathesis: no input may cause a 5xx)");
+    api_conformance(root)?;
 
     println!("\n== wasm tests in headless Chromium (IndexedDB store)");
     tools::run(
@@ -118,6 +154,46 @@ fn test(root: &Path) -> Result<()> {
     )
 }
 
+/// Runs schemathesis against a real `inflow-server` on a fresh SQLite database: generated
+/// and mutated requests for every operation of `/v1/openapi.json` (the endless event stream
+/// aside), with a member's token. Any 5xx, or an answer the document does not allow, fails.
+fn api_conformance(root: &Path) -> Result<()> {
+    let schemathesis = tools::ensure_schemathesis(root)?;
+    let server_bin = root.join("target/release/inflow-server");
+    let data = std::env::temp_dir().join(format!("inflow-schemathesis-{}", std::process::id()));
+    let database = format!("sqlite://{}", data.join("inflow.db").display());
+    let cli = |args: &[&str]| -> Result<String> {
+        let out = tools::capture(Command::new(&server_bin).args(args).env("INFLOW_DATABASE_URL", &database))?;
+        Ok(out.lines().last().unwrap_or_default().trim().to_owned())
+    };
+    let team = cli(&["team", "create", "Schemathesis ward"])?;
+    let token = cli(&["member", "add", "--team", &team, "--name", "Dana"])?;
+    let mut server = KillOnDrop(
+        Command::new(&server_bin)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("INFLOW_DATABASE_URL", &database)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("starting inflow-server")?,
+    );
+    let mut first_line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.0.stdout.take().context("server output")?), &mut first_line)?;
+    let address = first_line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).with_context(|| format!("the server said `{first_line}`"))?;
+    let base = format!("http://{address}");
+    let result = tools::run(
+        Command::new(schemathesis)
+            .arg("run")
+            .arg(format!("{base}/v1/openapi.json"))
+            .args(["--url", &base, "--checks", "not_a_server_error,status_code_conformance,content_type_conformance"])
+            .args(["--exclude-path", "/v1/events", "--max-examples", "100", "--seed", "1", "--no-color"])
+            .args(["--header", &format!("Authorization: Bearer {token}")])
+            .env("SCHEMATHESIS_TELEMETRY", "false"),
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
+
 /// Benchmarks, each printing a table of our figures beside the peer's, measured in one run.
 fn bench(root: &Path, which: Option<&str>) -> Result<()> {
     match which {
@@ -137,7 +213,19 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
                     .env("INFLOW_CHROMIUM", &browser.chromium),
             )
         }
-        _ => bail!("which benchmark? `cargo xtask bench anchoring` or `cargo xtask bench content`"),
+        Some("server") => {
+            let peer = root.join("tests/bench/pouchdb");
+            println!("== installing the peer, pouchdb-server, from npm (the first time takes about 2 minutes)");
+            tools::ensure_npm_packages_in(&peer)?;
+            let mut bench = Command::new("cargo");
+            bench.args(["bench", "--quiet", "-p", "inflow-server", "--bench", "load"]).env("INFLOW_POUCHDB_SERVER", peer.join("node_modules/pouchdb-server/bin/pouchdb-server"));
+            // PostgreSQL as this kind of machine runs it, unless another server is named.
+            if std::env::var_os("INFLOW_BENCH_DATABASE_URL").is_none() && std::env::var_os("INFLOW_TEST_DATABASE_URL").is_none() && std::net::TcpStream::connect("127.0.0.1:5432").is_ok() {
+                bench.env("INFLOW_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
+            }
+            tools::run(&mut bench)
+        }
+        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `cargo xtask bench content` or `cargo xtask bench server`"),
     }
 }
 

@@ -18,6 +18,16 @@ pub fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs a command, echoing it, and returns its standard output; fails if it fails.
+pub fn capture(command: &mut Command) -> Result<String> {
+    eprintln!("$ {}", describe(command));
+    let out = command.output().with_context(|| format!("could not start `{}`", describe(command)))?;
+    if !out.status.success() {
+        bail!("`{}` failed ({}): {}", describe(command), out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Runs a command and returns its standard output, or `None` if it cannot run.
 pub fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
@@ -92,20 +102,48 @@ pub fn locked_version(root: &Path, package: &str) -> Result<String> {
     bail!("Cargo.lock has no `{package}` package")
 }
 
-/// Node.js and npm, then the packages of `package.json` (wasm-opt, the browser driver).
+/// Node.js and npm, then the packages of the root `package.json` (wasm-opt, the browser
+/// driver).
 pub fn ensure_npm_packages(root: &Path) -> Result<()> {
+    ensure_npm_packages_in(root)
+}
+
+/// Node.js and npm, then the packages of `dir/package.json`, reinstalled from its lock file
+/// when that is newer than what was installed.
+pub fn ensure_npm_packages_in(dir: &Path) -> Result<()> {
     if output("node", &["--version"]).is_none() || output("npm", &["--version"]).is_none() {
         apt_install(&["nodejs", "npm"], "Node.js with npm")?;
     }
-    let installed = root.join("node_modules/.package-lock.json");
-    let stale = match (std::fs::metadata(&installed), std::fs::metadata(root.join("package-lock.json"))) {
+    let installed = dir.join("node_modules/.package-lock.json");
+    let stale = match (std::fs::metadata(&installed), std::fs::metadata(dir.join("package-lock.json"))) {
         (Ok(have), Ok(want)) => have.modified()? < want.modified()?,
         _ => true,
     };
     if stale {
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root))?;
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))?;
     }
     Ok(())
+}
+
+/// The schemathesis version the API check runs (an exact pin: its checks change between
+/// releases).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// schemathesis, in a virtual environment under `target/` (Python 3 from Debian when it is
+/// missing). Returns the path of its command.
+pub fn ensure_schemathesis(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/schemathesis-venv");
+    let command = venv.join("bin/schemathesis");
+    if output(&command.to_string_lossy(), &["--version"]).is_some_and(|v| v.contains(SCHEMATHESIS.trim_start_matches("schemathesis=="))) {
+        return Ok(command);
+    }
+    if output("python3", &["-m", "venv", "--help"]).is_none() || output("python3", &["-m", "ensurepip", "--version"]).is_none() {
+        apt_install(&["python3", "python3-venv"], "Python 3 with venv (for schemathesis)")?;
+    }
+    eprintln!("installing {SCHEMATHESIS} from PyPI into {} (about a minute the first time)", venv.display());
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", SCHEMATHESIS]))?;
+    Ok(command)
 }
 
 /// Paths of the browser and its WebDriver.

@@ -668,6 +668,7 @@
     if (message.type === 'openCapture') openCapture();
     else if (message.type === 'pinElement') openElementCapture();
     else if (message.type === 'notice') showNotice(message.message);
+    else if (message.type === 'tipsChanged') refresh(true); // teammates' tips arrived
     sendResponse({ ok: true });
     return false;
   });

@@ -34,3 +34,49 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "contextMenus"], js_name = create, catch)]
     pub fn context_menus_create(properties: &JsValue) -> Result<JsValue, JsValue>;
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "storage", "managed"], js_name = get, catch)]
+    async fn storage_managed_get() -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
+    pub async fn alarms_create(name: &str, info: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
+    pub async fn tabs_query(query: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The connection the organisation's policy sets (see `extension/managed_schema.json`),
+/// if any. Policy values lock the options page's fields.
+pub async fn managed_policy() -> Option<crate::settings::Connection> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Policy {
+        #[serde(default)]
+        server_url: String,
+        #[serde(default)]
+        token: String,
+    }
+    let value = storage_managed_get().await.ok()?;
+    let policy: Policy = serde_wasm_bindgen::from_value(value).ok()?;
+    (!policy.server_url.is_empty() || !policy.token.is_empty()).then_some(crate::settings::Connection { server_url: policy.server_url, token: policy.token, managed: true })
+}
+
+/// What the extension's own pages call.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
+    pub async fn runtime_send_message(message: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// Not `async`: it must be called at once, inside the click's user gesture; the caller
+    /// awaits the promise afterwards.
+    #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = request)]
+    pub fn permissions_request(query: &JsValue) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = remove, catch)]
+    pub async fn permissions_remove(query: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "commands"], js_name = getAll, catch)]
+    pub async fn commands_get_all() -> Result<JsValue, JsValue>;
+}

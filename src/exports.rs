@@ -1,7 +1,10 @@
 //! What `extension/worker.js` calls: one exported function per browser event. The JS
 //! side only registers listeners (synchronously, as MV3 requires) and forwards here.
 
-use inflow_core::Timestamp;
+use std::cell::Cell;
+use std::rc::Rc;
+
+use inflow_core::{Timestamp, Visibility};
 use serde::Serialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -9,7 +12,10 @@ use wasm_bindgen::JsCast;
 
 use crate::chrome;
 use crate::idb_store::{IdbStore, DATABASE};
-use crate::messages::{Command, Request, Response};
+use crate::messages::{Command, PageRequest, Request, Response, SyncStatus};
+use crate::settings::{DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
+use crate::store::TipStore;
+use crate::sync_client::{self, Trigger};
 use crate::worker::{self, not_active_message, Context};
 
 /// The context-menu entry's id.
@@ -20,9 +26,12 @@ const PIN_MENU: &str = "inflow-pin";
 const CAPTURE_COMMAND: &str = "capture-tip";
 /// The id of the content-script registration for sites granted at run time.
 const GRANTED_SITES_SCRIPT: &str = "inflow-granted-sites";
-const DISPLAY_NAME: &str = "display_name";
-/// Until the user sets a name in the options, tips are signed with this.
-const DEFAULT_DISPLAY_NAME: &str = "Me";
+/// The alarm that syncs in the background while the browser runs.
+const SYNC_ALARM: &str = "inflow-sync";
+const SYNC_ALARM_MINUTES: f64 = 1.0;
+/// How long a page's answer may wait for the pull that opening it sets off; a slower sync
+/// goes on behind it.
+const PULL_ON_OPEN_BUDGET_MS: u32 = 1_500;
 
 /// A message from a content script. `sender_url` is the browser's record of the sending
 /// page, never a value the page could choose.
@@ -40,15 +49,128 @@ async fn answer(request: Request, sender_url: &str) -> Response {
         Ok(store) => store,
         Err(why) => return Response::Error { message: why.to_string() },
     };
-    let author = store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned());
+    let site_active = site_active(sender_url).await;
+    let connection = sync_client::connection(&store).await;
+    if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
+        sync_within(PULL_ON_OPEN_BUDGET_MS).await;
+    }
+    let state = sync_client::state(&store).await;
+    // Shared tips are signed with the member's name on the server, which accepts them
+    // under no other; without a server, with the name chosen in the options.
+    let author = match state.membership.filter(|_| connection.is_set()) {
+        Some(membership) => membership.name,
+        None => store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned()),
+    };
+    let now = js_sys::Date::now();
     let cx = Context {
         page_url: sender_url,
-        site_active: site_active(sender_url).await,
+        site_active,
         author: &author,
-        now: Timestamp(js_sys::Date::now() as i64),
+        now: Timestamp(now as i64),
         random: random_bytes(),
+        mutation_random: random_bytes(),
+        clock: sync_client::next_clock(&store, now).await,
+        screen_rules: &state.screen_rules,
     };
-    worker::handle(&store, &cx, request).await
+    let response = worker::handle(&store, &cx, request).await;
+    if matches!(&response, Response::Saved { tip, .. } if tip.visibility == Visibility::Team) {
+        wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
+    }
+    response
+}
+
+/// A message from one of the extension's own pages (options, side panel).
+#[wasm_bindgen(js_name = handlePageMessage)]
+pub async fn handle_page_message(message: JsValue) -> JsValue {
+    let Ok(request) = serde_wasm_bindgen::from_value::<PageRequest>(message) else {
+        return to_js(&Response::Error { message: "Inflow did not understand the request.".to_owned() });
+    };
+    if request == PageRequest::SyncNow {
+        sync_and_tell_tabs(Trigger::Now).await;
+    }
+    match IdbStore::open(DATABASE).await {
+        Ok(store) => to_js(&sync_status(&store).await),
+        Err(why) => to_js(&Response::Error { message: why.to_string() }),
+    }
+}
+
+async fn sync_status(store: &IdbStore) -> SyncStatus {
+    let connection = sync_client::connection(store).await;
+    let state = sync_client::state(store).await;
+    SyncStatus {
+        configured: connection.is_set(),
+        managed: connection.managed,
+        server_url: connection.server_url,
+        membership: state.membership,
+        pending: store.outbox_len().await.unwrap_or(0),
+        last_success_ms: state.last_success_ms,
+        last_error: state.last_error,
+        screen_rules: state.screen_rules.iter().map(|r| r.as_str().to_owned()).collect(),
+    }
+}
+
+/// Syncs, and asks every open page to show what arrived.
+async fn sync_and_tell_tabs(trigger: Trigger) {
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let report = sync_client::sync(&store, trigger).await;
+    if report.pulled > 0 {
+        tell_tabs(&Command::TipsChanged).await;
+    }
+}
+
+/// Starts a sync and waits for it at most `budget_ms`; a slower one finishes on its own.
+async fn sync_within(budget_ms: u32) {
+    let done = Rc::new(Cell::new(false));
+    let finished = done.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        sync_and_tell_tabs(Trigger::PageOpened).await;
+        finished.set(true);
+    });
+    let step = 50;
+    for _ in 0..budget_ms / step {
+        if done.get() {
+            return;
+        }
+        gloo::timers::future::TimeoutFuture::new(step).await;
+    }
+}
+
+async fn tell_tabs(command: &Command) {
+    let Ok(tabs) = chrome::tabs_query(&to_js(&json!({}))).await else { return };
+    for tab in js_sys::Array::from(&tabs).iter() {
+        let id = js_sys::Reflect::get(&tab, &JsValue::from_str("id")).ok().and_then(|v| v.as_f64());
+        let url = js_sys::Reflect::get(&tab, &JsValue::from_str("url")).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        if let (Some(id), true) = (id, url.starts_with("http")) {
+            let _ = chrome::tabs_send_message(id as i32, &to_js(command)).await; // no content script there: nothing to tell
+        }
+    }
+}
+
+/// The background sync alarm.
+#[wasm_bindgen(js_name = onAlarm)]
+pub async fn on_alarm(name: String) {
+    if name == SYNC_ALARM {
+        sync_and_tell_tabs(Trigger::Background).await;
+    }
+}
+
+/// At browser start: the alarm again (alarms may not survive a restart), and a sync for
+/// what was captured while the server was away.
+#[wasm_bindgen(js_name = onStartup)]
+pub async fn on_startup() -> Result<(), JsValue> {
+    chrome::alarms_create(SYNC_ALARM, &to_js(&json!({ "periodInMinutes": SYNC_ALARM_MINUTES }))).await?;
+    sync_granted_sites().await?;
+    refresh_policy().await;
+    sync_and_tell_tabs(Trigger::Background).await;
+    Ok(())
+}
+
+/// The organisation's policy changed (or the worker set up): remember it.
+#[wasm_bindgen(js_name = refreshPolicy)]
+pub async fn refresh_policy() {
+    if let Ok(store) = IdbStore::open(DATABASE).await {
+        sync_client::refresh_policy(&store).await;
+    }
 }
 
 /// Sets up what must exist once per install or update: the context-menu entry, and the
@@ -66,6 +188,8 @@ pub async fn on_installed() -> Result<(), JsValue> {
         "title": "Pin an Inflow tip to this element",
         "contexts": ["page", "link", "editable", "image"],
     })))?;
+    chrome::alarms_create(SYNC_ALARM, &to_js(&json!({ "periodInMinutes": SYNC_ALARM_MINUTES }))).await?;
+    wasm_bindgen_futures::spawn_local(refresh_policy());
     sync_granted_sites().await
 }
 

@@ -1,7 +1,8 @@
 //! [`TipStore`] on IndexedDB, in the extension's own origin (service worker, side panel,
 //! options page; never the web page's origin).
 
-use idb::{Database, DatabaseEvent, Factory, IndexParams, KeyPath, ObjectStoreParams, Query, TransactionMode};
+use idb::{Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query, TransactionMode};
+use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -10,8 +11,11 @@ use crate::store::{StoreError, TipStore};
 
 /// The database every extension context opens.
 pub const DATABASE: &str = "inflow";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const TIPS: &str = "tips";
+/// Mutations waiting for the server's acknowledgement, keyed by mutation id (UUIDv7, so
+/// key order is the order they were made in).
+const OUTBOX: &str = "outbox";
 const BY_SCREEN: &str = "by_screen";
 const SETTINGS: &str = "settings";
 
@@ -36,6 +40,11 @@ impl IdbStore {
                     let _ = tips.create_index(BY_SCREEN, KeyPath::new_single("screen"), Some(IndexParams::new()));
                 }
                 let _ = db.create_object_store(SETTINGS, ObjectStoreParams::new());
+            }
+            if old < 2 {
+                let mut params = ObjectStoreParams::new();
+                params.key_path(Some(KeyPath::new_single("id")));
+                let _ = db.create_object_store(OUTBOX, params);
             }
         });
         let db = request.await.map_err(|e| StoreError::Open(e.to_string()))?;
@@ -67,6 +76,14 @@ impl TipStore for IdbStore {
         commit(tx).await
     }
 
+    async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError> {
+        let (tip_value, mutation_value) = (to_js(tip)?, to_js(mutation)?);
+        let tx = self.db.transaction(&[TIPS, OUTBOX], TransactionMode::ReadWrite).map_err(io)?;
+        tx.object_store(TIPS).map_err(io)?.put(&tip_value, None).map_err(io)?.await.map_err(io)?;
+        tx.object_store(OUTBOX).map_err(io)?.put(&mutation_value, None).map_err(io)?.await.map_err(io)?;
+        commit(tx).await
+    }
+
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError> {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let store = tx.object_store(TIPS).map_err(io)?;
@@ -74,11 +91,13 @@ impl TipStore for IdbStore {
         value.map(from_js).transpose()
     }
 
-    async fn on_screen(&self, screen: &str) -> Result<Vec<Tip>, StoreError> {
+    async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError> {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let index = tx.object_store(TIPS).map_err(io)?.index(BY_SCREEN).map_err(io)?;
-        let values = index.get_all(Some(Query::Key(JsValue::from_str(screen))), None).map_err(io)?.await.map_err(io)?;
-        let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<_>, _>>()?;
+        // Every string that starts with `prefix` sorts between it and prefix + U+FFFF.
+        let range = KeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")), None, None).map_err(io)?;
+        let values = index.get_all(Some(Query::KeyRange(range)), None).map_err(io)?.await.map_err(io)?;
+        let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<Tip>, _>>()?;
         tips.sort_by_key(|tip| tip.id);
         Ok(tips)
     }
@@ -87,6 +106,34 @@ impl TipStore for IdbStore {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let store = tx.object_store(TIPS).map_err(io)?;
         store.count(None).map_err(io)?.await.map_err(io)
+    }
+
+    async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly).map_err(io)?;
+        let values = tx.object_store(OUTBOX).map_err(io)?.get_all(None, Some(limit)).map_err(io)?.await.map_err(io)?;
+        values.into_iter().map(from_js).collect()
+    }
+
+    async fn outbox_len(&self) -> Result<u32, StoreError> {
+        let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly).map_err(io)?;
+        tx.object_store(OUTBOX).map_err(io)?.count(None).map_err(io)?.await.map_err(io)
+    }
+
+    async fn settle(&self, acked: &[TipId], changes: &[SyncedTip]) -> Result<(), StoreError> {
+        let tx = self.db.transaction(&[TIPS, OUTBOX], TransactionMode::ReadWrite).map_err(io)?;
+        let outbox = tx.object_store(OUTBOX).map_err(io)?;
+        for id in acked {
+            outbox.delete(Query::Key(JsValue::from_str(&id.to_string()))).map_err(io)?.await.map_err(io)?;
+        }
+        let tips = tx.object_store(TIPS).map_err(io)?;
+        for change in changes {
+            if change.is_deleted() {
+                tips.delete(Query::Key(JsValue::from_str(&change.tip.id.to_string()))).map_err(io)?.await.map_err(io)?;
+            } else {
+                tips.put(&to_js(&change.tip)?, None).map_err(io)?.await.map_err(io)?;
+            }
+        }
+        commit(tx).await
     }
 }
 
@@ -103,7 +150,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Io(e.to_string()))
 }
 
-fn from_js(value: JsValue) -> Result<Tip, StoreError> {
+fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

@@ -6,6 +6,7 @@
 
 pub mod anchoring;
 pub mod messages;
+pub mod settings;
 pub mod store;
 pub mod worker;
 
@@ -15,3 +16,9 @@ mod chrome;
 pub mod exports;
 #[cfg(target_arch = "wasm32")]
 pub mod idb_store;
+#[cfg(target_arch = "wasm32")]
+pub mod sync_client;
+#[cfg(target_arch = "wasm32")]
+mod dom;
+#[cfg(target_arch = "wasm32")]
+pub mod options_page;

@@ -78,6 +78,35 @@ pub enum Command {
     PinElement,
     /// Show a short message in the page.
     Notice { message: String },
+    /// Tips arrived from the team: ask again which belong on this page.
+    TipsChanged,
+}
+
+/// What the extension's own pages (options, side panel) ask of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum PageRequest {
+    /// Where sync stands.
+    SyncStatus,
+    /// Sync now, whatever the backoff, then say where it stands.
+    SyncNow,
+}
+
+/// Where sync stands, for people: shown by the options page and the side panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "syncStatus", rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// A server address and token are set.
+    pub configured: bool,
+    /// They come from the organisation's policy.
+    pub managed: bool,
+    pub server_url: String,
+    pub membership: Option<crate::settings::Membership>,
+    /// Shared changes made here that the server has not acknowledged yet.
+    pub pending: u32,
+    pub last_success_ms: Option<f64>,
+    pub last_error: Option<String>,
+    pub screen_rules: Vec<String>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 
 /// Why storage failed. The message is shown to the user, so it says what to do.
@@ -17,22 +18,33 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Where tips are kept on this device.
+/// Where tips are kept on this device, with the outbox of changes not yet acknowledged by
+/// the team's server.
 // reason: the extension is single-threaded wasm; no caller needs `Send` futures.
 #[allow(async_fn_in_trait)]
 pub trait TipStore {
     /// Inserts or replaces a tip, atomically.
     async fn put(&self, tip: &Tip) -> Result<(), StoreError>;
+    /// Stores a tip and queues `mutation` to send it to the team, in one transaction: a
+    /// shared tip is never stored without being queued, nor queued without being stored.
+    async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError>;
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
-    /// Every tip whose screen key is `screen`, oldest first.
-    async fn on_screen(&self, screen: &str) -> Result<Vec<Tip>, StoreError>;
+    /// Every tip whose screen key starts with `prefix`, oldest first.
+    async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError>;
     async fn count(&self) -> Result<u32, StoreError>;
+    /// The oldest queued mutations, at most `limit`.
+    async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError>;
+    async fn outbox_len(&self) -> Result<u32, StoreError>;
+    /// After a sync round trip: drops the acknowledged mutations and stores what the team
+    /// changed (a deleted tip is removed), in one transaction.
+    async fn settle(&self, acked: &[TipId], changes: &[SyncedTip]) -> Result<(), StoreError>;
 }
 
 /// A store in memory, for native tests of the worker's logic.
 #[derive(Default)]
 pub struct MemoryStore {
     tips: RefCell<BTreeMap<TipId, Tip>>,
+    outbox: RefCell<BTreeMap<TipId, Mutation>>,
 }
 
 impl TipStore for MemoryStore {
@@ -41,15 +53,45 @@ impl TipStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError> {
+        self.tips.borrow_mut().insert(tip.id, tip.clone());
+        self.outbox.borrow_mut().insert(mutation.id, mutation.clone());
+        Ok(())
+    }
+
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError> {
         Ok(self.tips.borrow().get(&id).cloned())
     }
 
-    async fn on_screen(&self, screen: &str) -> Result<Vec<Tip>, StoreError> {
-        Ok(self.tips.borrow().values().filter(|tip| tip.screen == screen).cloned().collect())
+    async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError> {
+        Ok(self.tips.borrow().values().filter(|tip| tip.screen.starts_with(prefix)).cloned().collect())
     }
 
     async fn count(&self) -> Result<u32, StoreError> {
         Ok(self.tips.borrow().len() as u32)
+    }
+
+    async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
+        Ok(self.outbox.borrow().values().take(limit as usize).cloned().collect())
+    }
+
+    async fn outbox_len(&self) -> Result<u32, StoreError> {
+        Ok(self.outbox.borrow().len() as u32)
+    }
+
+    async fn settle(&self, acked: &[TipId], changes: &[SyncedTip]) -> Result<(), StoreError> {
+        let mut outbox = self.outbox.borrow_mut();
+        for id in acked {
+            outbox.remove(id);
+        }
+        let mut tips = self.tips.borrow_mut();
+        for change in changes {
+            if change.is_deleted() {
+                tips.remove(&change.tip.id);
+            } else {
+                tips.insert(change.tip.id, change.tip.clone());
+            }
+        }
+        Ok(())
     }
 }

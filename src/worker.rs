@@ -1,10 +1,11 @@
 //! The service worker's decisions, free of browser APIs so they run in native tests:
 //! answer a content script's request against a [`TipStore`].
 
-use inflow_core::anchor::{anchor_all, describe};
+use inflow_core::anchor::{anchor_by_capture_page, describe};
 use inflow_core::element::describe_element;
-use inflow_core::url::screen_key;
-use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipId};
+use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
+use inflow_core::sync::{Change, Hlc, Mutation};
+use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipId, Visibility};
 
 use crate::messages::{PlacedTip, Request, Response};
 use crate::store::TipStore;
@@ -15,11 +16,18 @@ pub struct Context<'a> {
     pub page_url: &'a str,
     /// Whether the user has switched Inflow on for that page's site.
     pub site_active: bool,
-    /// Who is capturing.
+    /// Who is capturing: the member's name on the team's server when connected (the
+    /// server accepts shared tips only under that name), else the display name.
     pub author: &'a str,
     pub now: Timestamp,
-    /// Ten random bytes for a new tip's id.
+    /// Ten random bytes for a new tip's id, and ten for the id of the mutation that
+    /// shares it.
     pub random: [u8; 10],
+    pub mutation_random: [u8; 10],
+    /// The clock reading for a mutation made now.
+    pub clock: Hlc,
+    /// The team's screen rules (see [`inflow_core::screen`]).
+    pub screen_rules: &'a [ScreenRule],
 }
 
 /// Answers one request. Errors become [`Response::Error`] with a message for the user;
@@ -61,7 +69,16 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
         Ok(tip) => tip,
         Err(why) => return error(why.to_string()),
     };
-    if let Err(why) = store.put(&tip).await {
+    // A shared tip is queued for the team's server in the same transaction that stores it;
+    // a private one never enters the outbox.
+    let stored = match tip.visibility {
+        Visibility::Team => {
+            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
+            store.put_and_send(&tip, &mutation).await
+        }
+        Visibility::Private => store.put(&tip).await,
+    };
+    if let Err(why) = stored {
         return error(why.to_string());
     }
     Response::Saved { tip, anchor }
@@ -72,14 +89,21 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
     if !cx.site_active {
         return inactive;
     }
-    let Ok(screen) = screen_key(cx.page_url) else { return inactive };
-    let (elements, tips): (Vec<Tip>, Vec<Tip>) = match store.on_screen(&screen).await {
-        Ok(tips) => tips.into_iter().partition(|tip| tip.target.is_element()),
+    let Ok(pattern) = screen_pattern(cx.page_url, cx.screen_rules) else { return inactive };
+    // Tips of every record's same screen belong here: one range query on the part of the
+    // pattern before its first wildcard, then the exact pattern test.
+    let candidates = match store.with_screen_prefix(literal_prefix(&pattern)).await {
+        Ok(tips) => tips,
         Err(why) => return error(why.to_string()),
     };
+    let (elements, tips): (Vec<Tip>, Vec<Tip>) = candidates
+        .into_iter()
+        .filter(|tip| screen_pattern(&tip.screen, cx.screen_rules).is_ok_and(|p| p == pattern))
+        .partition(|tip| tip.target.is_element());
     let page = PageText::new(text);
-    let selectors: Vec<&[Selector]> = tips.iter().map(|tip| tip.target.selector.as_slice()).collect();
-    let anchors = anchor_all(&page, &selectors);
+    // Tips captured on another record's page of this screen have positions from that page.
+    let selectors: Vec<(&str, &[Selector])> = tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
+    let anchors = anchor_by_capture_page(&page, &selectors);
     let (mut placed, mut unplaced) = (Vec::new(), Vec::new());
     for (tip, anchor) in tips.into_iter().zip(anchors) {
         match anchor {
@@ -111,7 +135,16 @@ mod tests {
     const URL: &str = "http://127.0.0.1:8700/patients/1/orders";
 
     fn cx(page_url: &str, site_active: bool, random: u8) -> Context<'_> {
-        Context { page_url, site_active, author: "Dana", now: Timestamp(1_700_000_000_000), random: [random; 10] }
+        Context {
+            page_url,
+            site_active,
+            author: "Dana",
+            now: Timestamp(1_700_000_000_000),
+            random: [random; 10],
+            mutation_random: [random ^ 0xff; 10],
+            clock: Hlc { wall_ms: 1_700_000_000_000, counter: 0, node: 9 },
+            screen_rules: &[],
+        }
     }
 
     fn capture(start: u32, end: u32, note: &str) -> Request {
@@ -186,6 +219,28 @@ mod tests {
         assert_eq!(elements.len(), 1);
         let bad = Request::CaptureElement { title: String::new(), element: Default::default(), note: String::new(), tags: vec![], visibility: Visibility::Private };
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 5), bad)), Response::Error { .. }));
+    }
+
+    #[test]
+    fn a_tip_shows_on_every_patients_same_screen_and_only_shared_tips_are_queued() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Metoprolol").expect("present") as u32;
+        let mut shared = capture(start, start + 10, "Hold if HR < 60");
+        if let Request::Capture { visibility, .. } = &mut shared {
+            *visibility = Visibility::Team;
+        }
+        assert!(matches!(block_on(handle(&store, &cx(URL, true, 1), shared)), Response::Saved { .. }));
+        assert!(matches!(block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))), Response::Saved { .. }));
+        let queued = block_on(store.outbox(10)).expect("outbox");
+        assert_eq!(queued.len(), 1, "the private tip stays off the outbox");
+        assert!(matches!(&queued[0].change, Change::Put { tip } if tip.note == "Hold if HR < 60"));
+
+        let other_patient = "http://127.0.0.1:8700/patients/2/orders";
+        let answer = block_on(handle(&store, &cx(other_patient, true, 3), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        let Response::PageTips { placed, .. } = answer else { panic!("unexpected {answer:?}") };
+        assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
+        let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        assert!(matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()), "a screen that merely shares the prefix gets nothing");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 
+use inflow_core::sync::{Change, Hlc, Mutation, SyncedTip};
 use inflow_core::{NewTip, Selector, Timestamp, TipId, Visibility};
 use inflow_extension::idb_store::IdbStore;
 use inflow_extension::store::TipStore;
@@ -39,9 +40,36 @@ async fn tips_round_trip_and_are_found_by_screen() {
         store.put(t).await.expect("stored");
     }
     assert_eq!(store.get(orders.id).await.expect("read"), Some(orders.clone()));
-    let on_orders = store.on_screen("http://127.0.0.1:8700/patients/1/orders").await.expect("read");
+    let on_orders = store.with_screen_prefix("http://127.0.0.1:8700/patients/1/orders").await.expect("read");
     assert_eq!(on_orders, vec![orders.clone(), later.clone()], "both orders tips, oldest first");
+    let on_patient = store.with_screen_prefix("http://127.0.0.1:8700/patients/").await.expect("read");
+    assert_eq!(on_patient.len(), 3, "a prefix finds every screen under it");
     assert_eq!(store.count().await.expect("count"), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_tip_is_queued_with_it_and_leaves_the_outbox_once_acknowledged() {
+    let store = fresh("inflow-test-outbox").await;
+    let shared = tip("http://127.0.0.1:8700/patients/3/orders", "Heparin", 6_000);
+    let mutation = Mutation { id: TipId::new_v7(6_001, [9; 10]), hlc: Hlc { wall_ms: 6_001, counter: 0, node: 3 }, change: Change::Put { tip: Box::new(shared.clone()) } };
+    store.put_and_send(&shared, &mutation).await.expect("stored and queued");
+    assert_eq!(store.outbox(10).await.expect("outbox"), vec![mutation.clone()]);
+    assert_eq!(store.outbox_len().await.expect("count"), 1);
+
+    let from_team = tip("http://127.0.0.1:8700/patients/4/orders", "Warfarin", 7_000);
+    let mut gone = SyncedTip { tip: shared.clone(), clocks: serde_json::from_value(serde_json::json!({
+        "note": stamp(1), "tags": stamp(1), "visibility": stamp(1), "page_title": stamp(1)
+    })).expect("clocks"), deleted: None };
+    let arriving = SyncedTip { tip: from_team.clone(), ..gone.clone() };
+    gone.deleted = Some(serde_json::from_value(stamp(2)).expect("stamp"));
+    store.settle(&[mutation.id], &[arriving, gone]).await.expect("settled");
+    assert_eq!(store.outbox_len().await.expect("count"), 0, "acknowledged mutations leave the outbox");
+    assert_eq!(store.get(from_team.id).await.expect("read"), Some(from_team), "the team's tip is stored");
+    assert_eq!(store.get(shared.id).await.expect("read"), None, "a tip deleted by the team is removed");
+}
+
+fn stamp(ms: u64) -> serde_json::Value {
+    serde_json::json!({ "hlc": Hlc { wall_ms: ms, counter: 0, node: 1 }.to_string(), "by": TipId::new_v7(ms, [1; 10]).to_string() })
 }
 
 #[wasm_bindgen_test]

@@ -143,8 +143,33 @@ struct Candidate {
 /// A tip that none of these places with confidence is `None`: "needs review". Results
 /// are in input order.
 pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> {
+    let index = GramIndex::new(page.as_str().as_bytes());
+    anchor_with_index(page, &index, tips)
+}
+
+/// Places the tips of one screen that were captured on different pages of it (one
+/// patient's orders, another's): text positions compare only between tips captured on the
+/// same page, so tips vouch for each other only within the group of the page they were
+/// captured on (`tips` pairs each tip's capture page key with its selectors). One index of
+/// the page serves every group. Results are in input order.
+pub fn anchor_by_capture_page(page: &PageText, tips: &[(&str, &[Selector])]) -> Vec<Option<Anchor>> {
+    let index = GramIndex::new(page.as_str().as_bytes());
+    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, (captured_on, _)) in tips.iter().enumerate() {
+        groups.entry(captured_on).or_default().push(i);
+    }
+    let mut results = vec![None; tips.len()];
+    for members in groups.values() {
+        let selectors: Vec<&[Selector]> = members.iter().map(|&i| tips[i].1).collect();
+        for (&i, anchor) in members.iter().zip(anchor_with_index(page, &index, &selectors)) {
+            results[i] = anchor;
+        }
+    }
+    results
+}
+
+fn anchor_with_index(page: &PageText, index: &GramIndex, tips: &[&[Selector]]) -> Vec<Option<Anchor>> {
     let text = page.as_str();
-    let index = GramIndex::new(text.as_bytes());
     let quotes: Vec<Option<Quote>> = tips.iter().map(|selectors| Quote::from_selectors(page, selectors)).collect();
     let exact: Vec<Vec<usize>> = quotes.iter().map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes()))).collect();
     let settled: Vec<Option<Candidate>> = quotes
@@ -186,7 +211,7 @@ pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> 
                 (None, None) if !vouched && starts.len() > SETTLE_CANDIDATES => settle(text, quote, starts)?,
                 (None, None) if !vouched && starts.is_empty() && quote.exact.len() >= MIN_FUZZY_LEN => {
                     let mut contexts = ContextScorer::new(quote);
-                    let candidates = approximate(&index, quote.exact.as_bytes(), quote.max_errors())
+                    let candidates = approximate(index, quote.exact.as_bytes(), quote.max_errors())
                         .into_iter()
                         .map(|m| score(text, quote, &mut contexts, floor_boundary(text, m.start), ceil_boundary(text, m.end), m.errors, None))
                         .collect();

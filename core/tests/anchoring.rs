@@ -168,3 +168,21 @@ proptest! {
         }
     }
 }
+
+/// Regression: a tip made on one patient's orders shows on another patient's orders (the
+/// same screen). Its captured position comes from the other patient's page, so it must
+/// not vouch for, nor be judged by, tips captured on this page: together they once left
+/// both unplaced.
+#[test]
+fn tips_captured_on_another_records_page_neither_vouch_nor_veto() {
+    let filler = |n: usize| "Ordered by Dr. A. Okafor, active since 11/02. ".repeat(n);
+    let quote = "DVT prophylaxis. Hold for platelets < 100.";
+    let patient1 = format!("Orders for Jane Doe\n{}{quote}\n{}", filler(14), filler(3));
+    let patient3 = format!("Orders for Maria Gonzalez\nAdvance directive on file, scanned 10/30.\n{}{quote}\n{}", filler(15), filler(3));
+    let from_patient1 = capture(&patient1, quote, 0);
+    let on_patient3 = capture(&patient3, "Advance directive on file", 0);
+    let page = PageText::new(&patient3);
+    let placed = inflow_core::anchor::anchor_by_capture_page(&page, &[("patients/1/orders", &from_patient1), ("patients/3/orders", &on_patient3)]);
+    let texts: Vec<Option<&str>> = placed.iter().map(|a| a.as_ref().map(|a| &patient3[a.start as usize..a.end as usize])).collect();
+    assert_eq!(texts, vec![Some(quote), Some("Advance directive on file")]);
+}

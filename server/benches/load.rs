@@ -382,16 +382,17 @@ impl Process {
     /// (the address follows it).
     fn start(command: &mut Command, ready: &str) -> Process {
         use std::io::BufRead;
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts");
-        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        // Owned by a `Process` at once, so a failure below still kills it.
+        let mut process = Process { child: command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts"), addr: String::new() };
+        let mut lines = std::io::BufReader::new(process.child.stdout.take().expect("stdout")).lines();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let line = lines.next().and_then(Result::ok).unwrap_or_else(|| panic!("the server exited before saying `{ready}`"));
             if let Some(rest) = line.split(ready).nth(1) {
-                let addr = rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("").to_owned();
+                process.addr = rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("").to_owned();
                 // Keep draining its output so the server never blocks on a full pipe.
                 std::thread::spawn(move || lines.for_each(drop));
-                return Process { child, addr };
+                return process;
             }
             assert!(Instant::now() < deadline, "the server did not say `{ready}` in 30 s");
         }
@@ -399,14 +400,13 @@ impl Process {
 
     /// Starts `command` and waits until something listens on `port`.
     fn start_on_port(command: &mut Command, port: u16) -> Process {
-        let child = command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("server starts");
-        let addr = format!("127.0.0.1:{port}");
+        let process = Process { child: command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("server starts"), addr: format!("127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(Instant::now() < deadline, "nothing listens on {addr} after 30 s");
+        while std::net::TcpStream::connect(&process.addr).is_err() {
+            assert!(Instant::now() < deadline, "nothing listens on {} after 30 s", process.addr);
             std::thread::sleep(Duration::from_millis(100));
         }
-        Process { child, addr }
+        process
     }
 
     /// The process's resident memory now and at its peak, in KiB (Linux).

@@ -2,6 +2,7 @@
 // served on loopback, and helpers that act as a user would (mouse selection, clicks,
 // keys) and look where a user or the browser would (highlights, the extension's store).
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,4 +219,102 @@ export async function openFormWithButton(page, selector, text, options) {
 /** Waits until the UI element with `className` shows text that `accept` likes. */
 export function uiTextEventually(page, className, accept, what) {
   return eventually(() => uiText(page, className), (text) => text !== null && accept(text), { what });
+}
+
+// ---- The team's server -----------------------------------------------------------------
+
+const SERVER_BIN = process.env.INFLOW_SERVER_BIN;
+
+/** Runs `inflow-server` with `args` on `database`; resolves to its last line of output. */
+function serverCli(database, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SERVER_BIN, args, { env: { ...process.env, INFLOW_DATABASE_URL: database }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').pop()) : reject(new Error(`inflow-server ${args.join(' ')}: ${err}`))));
+  });
+}
+
+/** A real `inflow-server` on a fresh SQLite database with one team and the named members,
+ *  behind a recording proxy whose address stays the same when the server restarts.
+ *  Resolves to { url, tokens: {name: token}, requests, stop, start, exportTips }. */
+export async function startTeamServer(memberNames) {
+  if (!SERVER_BIN) throw new Error('INFLOW_SERVER_BIN is unset: run the tests through `cargo xtask test`');
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-server-'));
+  const database = `sqlite://${join(dir, 'inflow.db')}`;
+  const team = await serverCli(database, ['team', 'create', 'E2E ward']);
+  const tokens = {};
+  for (const name of memberNames) tokens[name] = await serverCli(database, ['member', 'add', '--team', team, '--name', name]);
+  let child = null;
+  let upstream = null;
+  const start = async () => {
+    child = spawn(SERVER_BIN, ['serve', '--listen', '127.0.0.1:0'], { env: { ...process.env, INFLOW_DATABASE_URL: database }, stdio: ['ignore', 'pipe', 'inherit'] });
+    upstream = await new Promise((resolve, reject) => {
+      let seen = '';
+      child.stdout.on('data', (chunk) => {
+        seen += chunk;
+        const match = seen.match(/listening on http:\/\/(\S+)/);
+        if (match) resolve(match[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`inflow-server exited (${code}) before listening`)));
+    });
+  };
+  const stop = async () => {
+    if (!child) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    child = null;
+    upstream = null;
+  };
+  await start();
+  // Every request and its body, as the network carried it from the browsers.
+  const requests = [];
+  const proxy = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ method: req.method, path: req.url, body: body.toString('utf8') });
+      if (!upstream) {
+        req.socket.destroy(); // the server is down: the connection fails as it would
+        return;
+      }
+      const forward = http.request(`http://${upstream}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => req.socket.destroy());
+      forward.end(body);
+    });
+  });
+  await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${proxy.address().port}`;
+  const exportTips = async () => JSON.parse(await new Promise((resolve, reject) => {
+    const child = spawn(SERVER_BIN, ['export'], { env: { ...process.env, INFLOW_DATABASE_URL: database }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`export failed (${code})`))));
+  }));
+  const close = async () => {
+    await stop();
+    proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, tokens, requests, stop, start, exportTips, close };
+}
+
+/** Connects the extension in `context` to the team's server through its options page. */
+export async function connect(context, extensionId, serverUrl, token) {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  await page.locator('main[aria-busy="false"]').waitFor(); // the page is wired up
+  await page.getByLabel('Server address').fill(serverUrl);
+  await page.getByLabel('Member token').fill(token);
+  await page.getByRole('button', { name: 'Save and connect' }).click();
+  const result = page.locator('#connection-result');
+  await eventually(() => result.textContent(), (t) => t.startsWith('Saved. Connected to team'), { what: 'the connection to the team server', timeout: 10000 });
+  await page.close();
 }

@@ -150,6 +150,7 @@ fn test(root: &Path) -> Result<()> {
             .arg(root.join("tests/e2e"))
             .env("INFLOW_DIST", root.join("dist"))
             .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+            .env("INFLOW_SERVER_BIN", root.join("target/release/inflow-server"))
             .env("INFLOW_CHROMIUM", &browser.chromium),
     )
 }

@@ -47,7 +47,7 @@ pub fn check_dist(dist: &Path) -> Result<()> {
 
 /// Files the manifest refers to: scripts, stylesheets, icons, pages.
 fn named_files(manifest: &str) -> Vec<String> {
-    let exts = [".js\"", ".css\"", ".png\"", ".html\""];
+    let exts = [".js\"", ".css\"", ".png\"", ".html\"", ".json\""];
     manifest
         .split('"')
         .collect::<Vec<_>>()

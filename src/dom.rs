@@ -1,0 +1,46 @@
+//! Small helpers for the extension's own pages (options, side panel), which are built in
+//! Rust: find elements, put text in them (always as text, never markup), listen.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
+
+pub fn document() -> Document {
+    // Extension pages always have a window and a document.
+    web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Inflow's page has no document"))
+}
+
+/// The element with `id`, as `T`; a page without it is a build mistake, reported loudly.
+pub fn by_id<T: JsCast>(id: &str) -> T {
+    document().get_element_by_id(id).and_then(|e| e.dyn_into::<T>().ok()).unwrap_or_else(|| wasm_bindgen::throw_str(&format!("Inflow's page lacks #{id}")))
+}
+
+pub fn input(id: &str) -> HtmlInputElement {
+    by_id(id)
+}
+
+/// A new element with `text` as its content.
+pub fn element(tag: &str, text: &str) -> Element {
+    let element = document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element"));
+    element.set_text_content(Some(text));
+    element
+}
+
+/// Sets a status line: its text and whether it reports a problem.
+pub fn status(id: &str, text: &str, problem: bool) {
+    let element: HtmlElement = by_id(id);
+    element.set_text_content(Some(text));
+    element.set_class_name(if problem { "error" } else if text.is_empty() { "" } else { "ok" });
+}
+
+/// Calls `handler` on every `event` at `target`, for as long as the page lives.
+pub fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget(); // the page's listeners live as long as the page
+}
+
+/// Runs `future` without blocking the event that started it.
+pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(future);
+}

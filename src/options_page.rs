@@ -1,0 +1,256 @@
+//! The options page (`extension/options.html`), built in Rust: the team server's address
+//! and token with a connection test that says exactly what is wrong, the display name,
+//! the sites Inflow works on (optional host permissions asked for at run time), the
+//! team's screen rules and the keyboard shortcut. Values the organisation's policy sets
+//! are shown locked.
+
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlElement;
+
+use crate::chrome;
+use crate::dom::{by_id, element, input, on, spawn, status};
+use crate::idb_store::{IdbStore, DATABASE};
+use crate::messages::SyncStatus;
+use crate::settings::{Connection, CONNECTION, DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
+use crate::sync_client;
+
+/// Origins the manifest grants; they are always on and not listed as removable.
+const BUILT_IN_SITES: [&str; 2] = ["http://127.0.0.1/*", "http://localhost/*"];
+
+#[wasm_bindgen(js_name = optionsPage)]
+pub async fn options_page() -> Result<(), JsValue> {
+    let store = IdbStore::open(DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let connection = sync_client::connection(&store).await;
+    input("server-url").set_value(&connection.server_url);
+    input("token").set_value(&connection.token);
+    if connection.managed {
+        for id in ["server-url", "token", "save-connection"] {
+            by_id::<HtmlElement>(id).set_attribute("disabled", "")?;
+        }
+        by_id::<HtmlElement>("managed-note").set_hidden(false);
+    }
+    on(&by_id::<web_sys::EventTarget>("connection-form"), "submit", |event| {
+        event.prevent_default();
+        spawn(save_connection());
+    });
+    on(&by_id::<web_sys::EventTarget>("test-connection"), "click", |_| spawn(test_connection()));
+    on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| {
+        spawn(async {
+            status("connection-result", "Syncing…", false);
+            let answer = ask_worker("syncNow").await;
+            show_status(&answer);
+            match answer.as_ref().and_then(|s| s.last_error.clone()) {
+                Some(problem) => status("connection-result", &problem, true),
+                None => status("connection-result", "Synced.", false),
+            }
+        })
+    });
+    on(&by_id::<web_sys::EventTarget>("name-form"), "submit", |event| {
+        event.prevent_default();
+        spawn(save_name());
+    });
+    on(&by_id::<web_sys::EventTarget>("site-form"), "submit", |event| {
+        event.prevent_default();
+        // permissions.request must run within the click's user gesture: call it now, not
+        // after an await.
+        let typed = input("site").value();
+        match site_pattern(&typed) {
+            Ok(pattern) => {
+                let request = wasm_bindgen_futures::JsFuture::from(chrome::permissions_request(&to_js(&json!({ "origins": [pattern] }))));
+                spawn(async move {
+                    match request.await.map(|granted| granted.as_bool() == Some(true)) {
+                        Ok(true) => {
+                            status("site-result", "Inflow now works there. Reload that site's open tabs.", false);
+                            input("site").set_value("");
+                        }
+                        Ok(false) => status("site-result", "The browser did not grant access to that site.", true),
+                        Err(why) => status("site-result", &format!("The browser refused: {}", js_text(&why)), true),
+                    }
+                    show_sites().await;
+                });
+            }
+            Err(why) => status("site-result", &why, true),
+        }
+    });
+    let name = store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned());
+    input("display-name").set_value(&name);
+    by_id::<HtmlElement>("options").set_attribute("aria-busy", "false")?;
+    show_status(&ask_worker("syncStatus").await);
+    show_sites().await;
+    show_shortcut().await;
+    Ok(())
+}
+
+/// The permission pattern for a typed site address.
+fn site_pattern(typed: &str) -> Result<String, String> {
+    let typed = typed.trim();
+    let with_scheme = if typed.contains("://") { typed.to_owned() } else { format!("https://{typed}") };
+    let url = inflow_core::url::PageUrl::parse(&with_scheme).map_err(|e| format!("That is not a site address: {e}."))?;
+    // Permission patterns take no port: the grant covers every port of the host.
+    Ok(format!("{}://{}/*", url.scheme.to_ascii_lowercase(), url.host.to_ascii_lowercase()))
+}
+
+fn typed_connection() -> Result<Connection, String> {
+    let connection = Connection { server_url: input("server-url").value().trim().to_owned(), token: input("token").value().trim().to_owned(), managed: false };
+    if connection.server_url.is_empty() {
+        return Err("Enter the server address.".to_owned());
+    }
+    if connection.token.is_empty() {
+        return Err("Enter your member token.".to_owned());
+    }
+    if !connection.token.starts_with("inflow_") {
+        return Err("That is not an Inflow token: tokens start with inflow_. Copy the whole last line `inflow-server member add` printed.".to_owned());
+    }
+    connection.base_url()?;
+    Ok(connection)
+}
+
+/// Checks the typed connection against the server; says who it is, or what is wrong.
+async fn check(connection: &Connection) -> Result<String, String> {
+    let base = connection.base_url()?;
+    let (membership, _) = sync_client::who_am_i(&base, &connection.token).await?;
+    Ok(format!("Connected to team \u{201c}{}\u{201d} as {} ({}).", membership.team_name, membership.name, membership.role))
+}
+
+async fn test_connection() {
+    status("connection-result", "Testing…", false);
+    match typed_connection() {
+        Ok(connection) => match check(&connection).await {
+            Ok(who) => status("connection-result", &who, false),
+            Err(why) => status("connection-result", &why, true),
+        },
+        Err(why) => status("connection-result", &why, true),
+    }
+}
+
+async fn save_connection() {
+    let connection = match typed_connection() {
+        Ok(connection) => connection,
+        Err(why) => return status("connection-result", &why, true),
+    };
+    let Ok(store) = IdbStore::open(DATABASE).await else {
+        return status("connection-result", "Inflow's storage could not be opened; nothing was saved.", true);
+    };
+    let Ok(text) = serde_json::to_string(&connection) else { return };
+    if let Err(why) = store.set_setting(CONNECTION, &text).await {
+        return status("connection-result", &why.to_string(), true);
+    }
+    status("connection-result", "Saved. Connecting…", false);
+    match check(&connection).await {
+        Ok(who) => {
+            let answer = ask_worker("syncNow").await;
+            show_status(&answer);
+            match answer.and_then(|s| s.last_error) {
+                Some(problem) => status("connection-result", &format!("{who} But sync failed: {problem}"), true),
+                None => status("connection-result", &format!("Saved. {who}"), false),
+            }
+        }
+        Err(why) => status("connection-result", &format!("Saved, but not connected: {why}"), true),
+    }
+}
+
+async fn save_name() {
+    let name = input("display-name").value().trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return status("name-result", "A name is 1 to 100 characters.", true);
+    }
+    let saved = match IdbStore::open(DATABASE).await {
+        Ok(store) => store.set_setting(DISPLAY_NAME, &name).await.map_err(|e| e.to_string()),
+        Err(why) => Err(why.to_string()),
+    };
+    match saved {
+        Ok(()) => status("name-result", "Saved.", false),
+        Err(why) => status("name-result", &why, true),
+    }
+}
+
+async fn ask_worker(kind: &str) -> Option<SyncStatus> {
+    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": kind }))).await.ok()?;
+    serde_wasm_bindgen::from_value(answer).ok()
+}
+
+/// Fills the facts list under the connection form.
+fn show_status(sync: &Option<SyncStatus>) {
+    let list: HtmlElement = by_id("sync-state");
+    list.set_text_content(None);
+    let Some(sync) = sync else { return };
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(member) = &sync.membership {
+        facts.push(("Team", member.team_name.clone()));
+        facts.push(("You", format!("{} ({})", member.name, member.role)));
+    }
+    facts.push(("Waiting to send", if sync.pending == 1 { "1 change".to_owned() } else { format!("{} changes", sync.pending) }));
+    facts.push(("Last sync", sync.last_success_ms.map_or_else(|| "never".to_owned(), |ms| String::from(js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_string("default", &JsValue::UNDEFINED)))));
+    if let Some(problem) = &sync.last_error {
+        facts.push(("Problem", problem.clone()));
+    }
+    for (term, value) in facts {
+        let _ = list.append_child(&element("dt", term));
+        let _ = list.append_child(&element("dd", &value));
+    }
+    let rules: HtmlElement = by_id("rules");
+    rules.set_text_content(None);
+    if sync.screen_rules.is_empty() {
+        let _ = rules.append_child(&element("li", "None: the default rules apply."));
+    }
+    for rule in &sync.screen_rules {
+        let _ = rules.append_child(&element("li", rule));
+    }
+}
+
+/// Lists the sites granted at run time, each with a Remove button.
+async fn show_sites() {
+    #[derive(serde::Deserialize, Default)]
+    struct Granted {
+        #[serde(default)]
+        origins: Vec<String>,
+    }
+    let granted: Granted = match chrome::permissions_get_all().await {
+        Ok(value) => serde_wasm_bindgen::from_value(value).unwrap_or_default(),
+        Err(_) => Granted::default(),
+    };
+    let list: HtmlElement = by_id("sites");
+    list.set_text_content(None);
+    for origin in granted.origins {
+        let item = element("li", origin.trim_end_matches("/*"));
+        if !BUILT_IN_SITES.contains(&origin.as_str()) {
+            let remove = element("button", "Remove");
+            let _ = remove.set_attribute("type", "button");
+            let _ = remove.set_attribute("aria-label", &format!("Remove {}", origin.trim_end_matches("/*")));
+            let pattern = origin.clone();
+            on(&remove, "click", move |_| {
+                let pattern = pattern.clone();
+                spawn(async move {
+                    let _ = chrome::permissions_remove(&to_js(&json!({ "origins": [pattern] }))).await;
+                    show_sites().await;
+                });
+            });
+            let _ = item.append_child(&remove);
+        } else {
+            let _ = item.append_child(&element("span", " (always on)"));
+        }
+        let _ = list.append_child(&item);
+    }
+}
+
+async fn show_shortcut() {
+    let Ok(commands) = chrome::commands_get_all().await else { return };
+    for command in js_sys::Array::from(&commands).iter() {
+        let field = |name: &str| js_sys::Reflect::get(&command, &JsValue::from_str(name)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        if field("name") == "capture-tip" {
+            let shortcut = field("shortcut");
+            let text = if shortcut.is_empty() { "No shortcut is set for adding a tip.".to_owned() } else { format!("Select text, then press {shortcut} to add a tip.") };
+            by_id::<HtmlElement>("shortcut").set_text_content(Some(&text));
+        }
+    }
+}
+
+fn js_text(value: &JsValue) -> String {
+    value.as_string().or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string())).unwrap_or_else(|| "unknown error".to_owned())
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+

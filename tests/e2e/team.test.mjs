@@ -1,0 +1,107 @@
+// Two teammates, two browser profiles, one real server: what Dana shares on one patient's
+// orders screen shows for Sam on another patient's orders screen; what Dana captures
+// while the server is down reaches Sam exactly once after it returns; a private tip never
+// crosses the network.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  connect, eventually, highlightedTexts, launch, newProfileDir, openFormWithButton, startDemo, startTeamServer, storedTips, uiTextEventually,
+} from './harness.mjs';
+
+const SHARED = 'Max 3 g/day from all sources.'; // on patient 1's and patient 2's orders
+const OFFLINE = ['Hold for platelets < 100.', 'Use the Adult Subcutaneous Insulin order set.', 'Check K+ and creatinine before the 3rd dose.'];
+const PRIVATE_NOTE = 'Only for me: page the pharmacist on 4417 first.';
+
+let demo;
+let server;
+before(async () => {
+  demo = await startDemo();
+  server = await startTeamServer(['Dana', 'Sam']);
+});
+after(async () => {
+  demo.stop();
+  await server.close();
+});
+
+/** Captures a tip on `text` in the orders table with `note`, for "My team" or "Only me",
+ *  and waits until the extension has stored it. */
+async function capture(browser, page, text, note, { team }) {
+  await openFormWithButton(page, 'table.orders', text);
+  await page.keyboard.type(note);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press(team ? 'ArrowDown' : 'ArrowUp'); // "Who sees it" (the form keeps the last choice)
+  await page.keyboard.press('Control+Enter');
+  await uiTextEventually(page, 'notice', (t) => t.includes(team ? 'saved for your team' : 'only you'), 'the saved notice');
+  const [tip] = await eventually(async () => (await storedTips(browser.worker)).filter((t) => t.note === note), (tips) => tips.length === 1, { what: `the tip "${note}" stored` });
+  assert.equal(tip.visibility, team ? 'team' : 'private');
+}
+
+describe('a team shares tips through its server', () => {
+  test('shared on one patient, seen on another; offline captures arrive once; private stays home', async () => {
+    const profiles = { dana: newProfileDir(), sam: newProfileDir() };
+    let dana = await launch(profiles.dana.dir);
+    const sam = await launch(profiles.sam.dir);
+    try {
+      await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
+      await connect(sam.context, sam.extensionId, server.url, server.tokens.Sam);
+
+      // Dana shares a tip on patient 1's orders.
+      const danaPage = await dana.context.newPage();
+      await danaPage.goto(`${demo.url}/patients/1/orders`);
+      await danaPage.getByText(SHARED).first().waitFor();
+      await capture(dana, danaPage, SHARED, 'Count the acetaminophen in combination products too.', { team: true });
+      const savedAt = Date.now();
+      await eventually(() => server.exportTips(), (tips) => tips.length === 1, { what: 'the shared tip on the server' });
+
+      // Sam opens patient 2's orders: the tip is there, highlighted on the same text.
+      const samPage = await sam.context.newPage();
+      await samPage.goto(`${demo.url}/patients/2/orders`);
+      await eventually(() => highlightedTexts(samPage), (h) => h.length === 1 && h[0] === SHARED, { what: "Dana's tip highlighted for Sam", timeout: 10000 });
+      console.log(`  propagation: Dana's save to Sam's highlight took ${Date.now() - savedAt} ms (page open included)`);
+      const samTips = await storedTips(sam.worker);
+      assert.equal(samTips.length, 1);
+      assert.equal(samTips[0].author, 'Dana', 'signed with the name the server knows');
+      assert.equal(samTips[0].note, 'Count the acetaminophen in combination products too.');
+
+      // Dana keeps a private tip: it is stored, and never sent.
+      await capture(dana, danaPage, 'Hold if HR < 60 or SBP < 100.', PRIVATE_NOTE, { team: false });
+
+      // The server goes away; Dana captures three tips, then restarts her browser.
+      await server.stop();
+      for (const [i, text] of OFFLINE.entries()) await capture(dana, danaPage, text, `Offline tip ${i + 1}`, { team: true });
+      await dana.context.close();
+      dana = await launch(profiles.dana.dir);
+      assert.equal((await storedTips(dana.worker)).filter((tip) => tip.note.startsWith('Offline tip')).length, 3, 'kept through the restart');
+
+      // The server returns; Dana presses "Sync now" in the options, her browser sends what
+      // waited, and Sam, opening a page (which pulls), gets each tip once.
+      await server.start();
+      const options = await dana.context.newPage();
+      await options.goto(`chrome-extension://${dana.extensionId}/options.html`);
+      await options.getByRole('button', { name: 'Sync now' }).click();
+      await eventually(() => options.locator('#connection-result').textContent(), (t) => t === 'Synced.', { what: 'the sync after the server returned', timeout: 15000 });
+      assert.match(await options.locator('#sync-state').textContent(), /Waiting to send0 changes/);
+      await eventually(() => server.exportTips(), (tips) => tips.length === 4, { what: 'the three offline tips on the server' });
+      await samPage.goto(`${demo.url}/patients/3/orders`);
+      const offline = await eventually(
+        async () => (await storedTips(sam.worker)).filter((tip) => tip.note.startsWith('Offline tip')),
+        (tips) => tips.length === 3,
+        { what: "the offline tips in Sam's store", timeout: 15000 },
+      );
+      assert.deepEqual(offline.map((tip) => tip.note).sort(), ['Offline tip 1', 'Offline tip 2', 'Offline tip 3']);
+      const onServer = await server.exportTips();
+      assert.equal(new Set(onServer.map((entry) => entry.tip.tip.id)).size, 4, 'no tip doubled on the server');
+
+      // The private tip crossed the network in no request, and the server does not have it.
+      assert.ok(server.requests.length > 5, 'the proxy saw the sync traffic');
+      assert.ok(server.requests.every((request) => !request.body.includes(PRIVATE_NOTE)), 'the private note was never sent');
+      assert.ok(onServer.every((entry) => entry.tip.tip.note !== PRIVATE_NOTE));
+    } finally {
+      await dana.context.close();
+      await sam.context.close();
+      profiles.dana.remove();
+      profiles.sam.remove();
+    }
+  });
+});

@@ -35,6 +35,7 @@
   let paintedRanges = []; // [{ tip, range }] as last painted, for hit tests
   let paintedWindows = new Set(); // windows (top and frames) whose registry holds our highlight
   let tipsOnScreen = 0;
+  let unplacedIds = []; // tips of this screen that could not be placed with confidence
   let lastSentText = null;
   let lastUrl = location.href;
   let pending = null; // { text, start, end, range } or { element } while the capture form is open
@@ -197,6 +198,7 @@
     placedTips = answer.placed;
     elementTips = answer.elements;
     tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.elements.length;
+    unplacedIds = answer.unplaced.map((tip) => tip.id);
     paint(map);
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
@@ -661,6 +663,23 @@
     await refresh(true);
   }
 
+  /** Scrolls a tip's text or element into view and flashes it (asked by the side panel). */
+  function reveal(tipId) {
+    const painted = paintedRanges.find(({ tip }) => tip.id === tipId);
+    const pinned = placedElements.find(({ tip }) => tip.id === tipId);
+    if (!painted && !pinned) return false;
+    const target = painted ? painted.range.startContainer.parentElement : pinned.element;
+    target?.scrollIntoView({ block: 'center', behavior: 'instant' });
+    if (painted) {
+      const view = painted.range.startContainer.ownerDocument.defaultView;
+      view.CSS.highlights.set(PENDING_HIGHLIGHT, new view.Highlight(painted.range));
+      setTimeout(() => {
+        if (!pending) view.CSS.highlights.delete(PENDING_HIGHLIGHT);
+      }, 1500);
+    }
+    return true;
+  }
+
   // ---- Wiring --------------------------------------------------------------------------
 
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
@@ -669,6 +688,20 @@
     else if (message.type === 'pinElement') openElementCapture();
     else if (message.type === 'notice') showNotice(message.message);
     else if (message.type === 'tipsChanged') refresh(true); // teammates' tips arrived
+    else if (message.type === 'reveal') {
+      sendResponse({ ok: reveal(message.tipId) });
+      return false;
+    } else if (message.type === 'screenTips') {
+      // The side panel asks what this screen shows: ids only, it reads tips from storage.
+      sendResponse({
+        active: siteActive,
+        placed: paintedRanges.map(({ tip }) => tip.id),
+        unplaced: unplacedIds,
+        elements: placedElements.map(({ tip }) => tip.id),
+        missingElements: elementTips.filter((tip) => !placedElements.some((p) => p.tip.id === tip.id)).map((tip) => tip.id),
+      });
+      return false;
+    }
     sendResponse({ ok: true });
     return false;
   });

@@ -31,6 +31,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "contextMenus"], js_name = removeAll, catch)]
     pub async fn context_menus_remove_all() -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "sidePanel"], js_name = setPanelBehavior, catch)]
+    pub async fn side_panel_set_behavior(behavior: &JsValue) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "contextMenus"], js_name = create, catch)]
     pub fn context_menus_create(properties: &JsValue) -> Result<JsValue, JsValue>;
 }
@@ -79,4 +82,20 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "commands"], js_name = getAll, catch)]
     pub async fn commands_get_all() -> Result<JsValue, JsValue>;
+}
+
+/// Events the side panel listens to.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime", "onMessage"], js_name = addListener)]
+    pub fn on_runtime_message(listener: &js_sys::Function);
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs", "onActivated"], js_name = addListener)]
+    pub fn on_tab_activated(listener: &js_sys::Function);
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs", "onUpdated"], js_name = addListener)]
+    pub fn on_tab_updated(listener: &js_sys::Function);
+
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage)]
+    pub fn runtime_broadcast(message: &JsValue) -> js_sys::Promise;
 }

@@ -73,8 +73,11 @@ async fn answer(request: Request, sender_url: &str) -> Response {
         screen_rules: &state.screen_rules,
     };
     let response = worker::handle(&store, &cx, request).await;
-    if matches!(&response, Response::Saved { tip, .. } if tip.visibility == Visibility::Team) {
-        wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
+    if let Response::Saved { tip, .. } = &response {
+        tell_pages();
+        if tip.visibility == Visibility::Team {
+            wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
+        }
     }
     response
 }
@@ -114,8 +117,18 @@ async fn sync_and_tell_tabs(trigger: Trigger) {
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
     let report = sync_client::sync(&store, trigger).await;
     if report.pulled > 0 {
+        tell_pages();
         tell_tabs(&Command::TipsChanged).await;
     }
+}
+
+/// Tells the extension's open pages (the side panel) that tips changed.
+fn tell_pages() {
+    let sent = wasm_bindgen_futures::JsFuture::from(chrome::runtime_broadcast(&to_js(&Command::TipsChanged)));
+    // With no page open the browser rejects the message: nobody to tell.
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = sent.await;
+    });
 }
 
 /// Starts a sync and waits for it at most `budget_ms`; a slower one finishes on its own.
@@ -189,6 +202,8 @@ pub async fn on_installed() -> Result<(), JsValue> {
         "contexts": ["page", "link", "editable", "image"],
     })))?;
     chrome::alarms_create(SYNC_ALARM, &to_js(&json!({ "periodInMinutes": SYNC_ALARM_MINUTES }))).await?;
+    // The toolbar button opens the side panel: this screen's tips and the team's feed.
+    chrome::side_panel_set_behavior(&to_js(&json!({ "openPanelOnActionClick": true }))).await?;
     wasm_bindgen_futures::spawn_local(refresh_policy());
     sync_granted_sites().await
 }

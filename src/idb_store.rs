@@ -108,6 +108,12 @@ impl TipStore for IdbStore {
         store.count(None).map_err(io)?.await.map_err(io)
     }
 
+    async fn all(&self) -> Result<Vec<Tip>, StoreError> {
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
+        let values = tx.object_store(TIPS).map_err(io)?.get_all(None, None).map_err(io)?.await.map_err(io)?;
+        values.into_iter().map(from_js).collect()
+    }
+
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly).map_err(io)?;
         let values = tx.object_store(OUTBOX).map_err(io)?.get_all(None, Some(limit)).map_err(io)?.await.map_err(io)?;

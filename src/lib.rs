@@ -22,3 +22,5 @@ pub mod sync_client;
 mod dom;
 #[cfg(target_arch = "wasm32")]
 pub mod options_page;
+#[cfg(target_arch = "wasm32")]
+pub mod side_panel;

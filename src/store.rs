@@ -32,6 +32,8 @@ pub trait TipStore {
     /// Every tip whose screen key starts with `prefix`, oldest first.
     async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError>;
     async fn count(&self) -> Result<u32, StoreError>;
+    /// Every tip on this device, in id order (oldest first).
+    async fn all(&self) -> Result<Vec<Tip>, StoreError>;
     /// The oldest queued mutations, at most `limit`.
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError>;
     async fn outbox_len(&self) -> Result<u32, StoreError>;
@@ -69,6 +71,10 @@ impl TipStore for MemoryStore {
 
     async fn count(&self) -> Result<u32, StoreError> {
         Ok(self.tips.borrow().len() as u32)
+    }
+
+    async fn all(&self) -> Result<Vec<Tip>, StoreError> {
+        Ok(self.tips.borrow().values().cloned().collect())
     }
 
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {

@@ -29,6 +29,7 @@ pub mod index;
 pub mod id;
 pub mod model;
 pub mod screen;
+pub mod search;
 pub mod sync;
 pub mod text;
 pub mod time;

@@ -9,7 +9,7 @@ import {
 } from './harness.mjs';
 
 const SHARED = 'Max 3 g/day from all sources.'; // on patient 1's and patient 2's orders
-const OFFLINE = ['Hold for platelets < 100.', 'Use the Adult Subcutaneous Insulin order set.', 'Check K+ and creatinine before the 3rd dose.'];
+const OFFLINE = ['Hold for platelets < 100.', 'Check K+ and creatinine before the 3rd dose.', 'Insulin lispro'];
 const PRIVATE_NOTE = 'Only for me: page the pharmacist on 4417 first.';
 
 let demo;
@@ -64,6 +64,36 @@ describe('a team shares tips through its server', () => {
       assert.equal(samTips[0].author, 'Dana', 'signed with the name the server knows');
       assert.equal(samTips[0].note, 'Count the acetaminophen in combination products too.');
 
+      // Sam opens the side panel: the tip is first under "This screen", and in the feed.
+      const panel = await sam.context.newPage();
+      await panel.goto(`chrome-extension://${sam.extensionId}/sidepanel.html`);
+      await panel.locator('main[aria-busy="false"]').waitFor();
+      const screenList = panel.locator('#screen-tips');
+      await eventually(() => screenList.textContent(), (t) => t.includes('On this page') && t.includes('Count the acetaminophen'), { what: 'the tip under This screen' });
+      await eventually(() => panel.locator('#sync-line').textContent(), (t) => t.startsWith('Online: E2E ward as Sam'), { what: 'the sync state' });
+      assert.equal(await panel.locator('#feed > li').count(), 1);
+      // Search by word, tag and author; a miss says so.
+      await panel.getByRole('searchbox', { name: 'Search' }).fill('acetaminophen author:dana');
+      assert.equal(await panel.locator('#feed > li').count(), 1);
+      await panel.getByRole('searchbox', { name: 'Search' }).fill('heparin');
+      assert.equal(await panel.locator('#feed > li').count(), 0);
+      assert.equal(await panel.locator('#feed-count').textContent(), '0 of 1 tips match');
+      await panel.getByRole('searchbox', { name: 'Search' }).fill('');
+      // "Show on page" scrolls to the text in Sam's page and flashes it.
+      await screenList.getByRole('button', { name: /^Show on page/ }).click();
+      await eventually(() => samPage.evaluate(() => CSS.highlights.has('inflow-tip-flash')), (flashing) => flashing, { what: 'the flash in the page' });
+
+      // Dana shares another tip while Sam's panel is open: it arrives live, behind a
+      // button, so the list Sam is reading does not move.
+      await capture(dana, danaPage, 'Use the Adult Subcutaneous Insulin order set.', 'The order set is under Favourites since the upgrade.', { team: true });
+      const newTips = panel.locator('#new-tips');
+      await eventually(() => newTips.isVisible(), (visible) => visible, { what: 'the new-tip button in the panel', timeout: 10000 });
+      assert.equal(await newTips.textContent(), '1 new tip: show it');
+      assert.equal(await panel.locator('#feed > li').count(), 1, 'the list did not move');
+      await newTips.click();
+      assert.equal(await panel.locator('#feed > li').count(), 2);
+      assert.match(await panel.locator('#feed > li').first().textContent(), /Favourites since the upgrade/);
+
       // Dana keeps a private tip: it is stored, and never sent.
       await capture(dana, danaPage, 'Hold if HR < 60 or SBP < 100.', PRIVATE_NOTE, { team: false });
 
@@ -82,7 +112,7 @@ describe('a team shares tips through its server', () => {
       await options.getByRole('button', { name: 'Sync now' }).click();
       await eventually(() => options.locator('#connection-result').textContent(), (t) => t === 'Synced.', { what: 'the sync after the server returned', timeout: 15000 });
       assert.match(await options.locator('#sync-state').textContent(), /Waiting to send0 changes/);
-      await eventually(() => server.exportTips(), (tips) => tips.length === 4, { what: 'the three offline tips on the server' });
+      await eventually(() => server.exportTips(), (tips) => tips.length === 5, { what: 'the three offline tips on the server' });
       await samPage.goto(`${demo.url}/patients/3/orders`);
       const offline = await eventually(
         async () => (await storedTips(sam.worker)).filter((tip) => tip.note.startsWith('Offline tip')),
@@ -91,7 +121,7 @@ describe('a team shares tips through its server', () => {
       );
       assert.deepEqual(offline.map((tip) => tip.note).sort(), ['Offline tip 1', 'Offline tip 2', 'Offline tip 3']);
       const onServer = await server.exportTips();
-      assert.equal(new Set(onServer.map((entry) => entry.tip.tip.id)).size, 4, 'no tip doubled on the server');
+      assert.equal(new Set(onServer.map((entry) => entry.tip.tip.id)).size, 5, 'no tip doubled on the server');
 
       // The private tip crossed the network in no request, and the server does not have it.
       assert.ok(server.requests.length > 5, 'the proxy saw the sync traffic');

@@ -1,0 +1,399 @@
+//! The side panel (`extension/sidepanel.html`), built in Rust: "This screen" first (the
+//! tips placed in the active tab's page, then those that need review), then the team's
+//! feed with search, filters and sort. Tips arrive live while the panel is open: it keeps
+//! the server's event stream open and asks the worker to pull on each change. New tips
+//! never move what the user is reading: the feed offers them behind a button.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use inflow_core::search::Search;
+use inflow_core::{Tip, TipId, Visibility};
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlSelectElement};
+
+use crate::chrome;
+use crate::dom::{by_id, element, input, on, spawn};
+use crate::idb_store::{IdbStore, DATABASE};
+use crate::messages::SyncStatus;
+use crate::store::TipStore;
+use crate::sync_client;
+
+/// Tips rendered per page of the feed: enough to fill a panel, few enough to paint fast
+/// with 10,000 tips stored.
+const PAGE: usize = 50;
+/// Wait before reopening a lost event stream.
+const STREAM_RETRY_MS: u32 = 5_000;
+
+#[derive(Default)]
+struct Panel {
+    /// Every tip on this device, newest first.
+    tips: Vec<Tip>,
+    /// Ids the feed showed; tips beyond these are "new" until the user shows them.
+    seen: HashSet<TipId>,
+    /// How many matching tips the feed renders.
+    shown: usize,
+    /// Who "Mine" means.
+    me: String,
+}
+
+thread_local! {
+    static PANEL: RefCell<Panel> = RefCell::new(Panel::default());
+}
+
+#[wasm_bindgen(js_name = sidePanel)]
+pub async fn side_panel() -> Result<(), JsValue> {
+    let store = IdbStore::open(DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let state = sync_client::state(&store).await;
+    let me = match state.membership {
+        Some(membership) => membership.name,
+        None => store.setting(crate::settings::DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
+    };
+    let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
+    PANEL.with(|p| {
+        let mut panel = p.borrow_mut();
+        panel.seen = tips.iter().map(|t| t.id).collect();
+        panel.tips = tips;
+        panel.shown = PAGE;
+        panel.me = me;
+    });
+    render_feed();
+    by_id::<HtmlElement>("panel").set_attribute("aria-busy", "false")?;
+    // Visible in the browser's performance tools, and to Inflow's own benchmark.
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark("inflow:panel-painted");
+    }
+
+    on(&by_id::<web_sys::EventTarget>("search"), "input", |_| reset_and_render());
+    on(&by_id::<web_sys::EventTarget>("show"), "change", |_| reset_and_render());
+    on(&by_id::<web_sys::EventTarget>("sort"), "change", |_| reset_and_render());
+    on(&by_id::<web_sys::EventTarget>("feed-filters"), "submit", |event| event.prevent_default());
+    on(&by_id::<web_sys::EventTarget>("more"), "click", |_| {
+        PANEL.with(|p| p.borrow_mut().shown += PAGE);
+        render_feed();
+    });
+    on(&by_id::<web_sys::EventTarget>("new-tips"), "click", |_| {
+        PANEL.with(|p| {
+            let mut panel = p.borrow_mut();
+            panel.seen = panel.tips.iter().map(|t| t.id).collect();
+        });
+        render_feed();
+        by_id::<HtmlElement>("new-tips").set_hidden(true);
+    });
+    on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| {
+        spawn(async {
+            show_sync_line(&ask_worker("syncNow").await);
+        })
+    });
+    listen_to_the_browser();
+    show_sync_line(&ask_worker("syncStatus").await);
+    render_screen().await;
+    spawn(follow_event_stream());
+    Ok(())
+}
+
+fn newest_first(mut tips: Vec<Tip>) -> Vec<Tip> {
+    tips.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
+    tips
+}
+
+fn reset_and_render() {
+    PANEL.with(|p| p.borrow_mut().shown = PAGE);
+    render_feed();
+}
+
+/// Re-reads the store after tips changed; new ones wait behind the "new tips" button.
+async fn reload() {
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let Ok(tips) = store.all().await else { return };
+    let fresh = PANEL.with(|p| {
+        let mut panel = p.borrow_mut();
+        panel.tips = newest_first(tips);
+        panel.tips.iter().filter(|t| !panel.seen.contains(&t.id)).count()
+    });
+    let button: HtmlElement = by_id("new-tips");
+    if fresh > 0 {
+        button.set_text_content(Some(&if fresh == 1 { "1 new tip: show it".to_owned() } else { format!("{fresh} new tips: show them") }));
+        button.set_hidden(false);
+    }
+    render_feed();
+    render_screen().await;
+}
+
+/// The feed: matching tips the user has seen, newest or oldest first, a page at a time.
+fn render_feed() {
+    let search = Search::parse(&input("search").value());
+    let show = by_id::<HtmlSelectElement>("show").value();
+    let oldest_first = by_id::<HtmlSelectElement>("sort").value() == "oldest";
+    PANEL.with(|p| {
+        let panel = p.borrow();
+        let mut matching: Vec<&Tip> = panel
+            .tips
+            .iter()
+            .filter(|t| panel.seen.contains(&t.id))
+            .filter(|t| match show.as_str() {
+                "mine" => t.author == panel.me,
+                "team" => t.visibility == Visibility::Team,
+                "private" => t.visibility == Visibility::Private,
+                _ => true,
+            })
+            .filter(|t| search.matches(t))
+            .collect();
+        if oldest_first {
+            matching.reverse();
+        }
+        let list: HtmlElement = by_id("feed");
+        list.set_text_content(None);
+        for tip in matching.iter().take(panel.shown) {
+            let _ = list.append_child(&tip_item(tip, None, None));
+        }
+        let total = panel.seen.len();
+        let count = match (matching.len(), search.is_empty() && show == "all") {
+            (0, true) => "No tips yet. Select text on a page and add one.".to_owned(),
+            (n, true) => format!("{n} tip{}", if n == 1 { "" } else { "s" }),
+            (n, false) => format!("{n} of {total} tips match"),
+        };
+        by_id::<HtmlElement>("feed-count").set_text_content(Some(&count));
+        by_id::<HtmlElement>("more").set_hidden(matching.len() <= panel.shown);
+    });
+}
+
+/// One tip: its note, the quoted text, who and when, and what it is.
+fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>) -> Element {
+    let item = element("li", "");
+    let _ = item.set_attribute("data-tip", &tip.id.to_string());
+    if let Some(badge) = badge {
+        let mark = element("span", badge);
+        mark.set_class_name(if badge == "Needs review" { "badge review" } else { "badge" });
+        let _ = item.append_child(&mark);
+        if badge == "Needs review" {
+            item.set_class_name("review");
+        }
+    }
+    let note = element("p", if tip.note.is_empty() { "(no note)" } else { &tip.note });
+    note.set_class_name("note");
+    let _ = item.append_child(&note);
+    let target = tip.target.quote().map(|q| format!("\u{201c}{}\u{201d}", shorten(q, 140))).unwrap_or_else(|| "Pinned to a control".to_owned());
+    let quote = element("p", &target);
+    quote.set_class_name("quote");
+    let _ = item.append_child(&quote);
+    let when = js_sys::Date::new(&JsValue::from_f64(tip.created.unix_ms() as f64)).to_locale_date_string("default", &JsValue::UNDEFINED);
+    let who = if tip.visibility == Visibility::Team { "team" } else { "only you" };
+    let mut meta = format!("{} · {} · {who}", tip.author, String::from(when));
+    if !tip.tags.is_empty() {
+        meta.push_str(&format!(" · {}", tip.tags.join(", ")));
+    }
+    let meta = element("p", &meta);
+    meta.set_class_name("meta");
+    let _ = item.append_child(&meta);
+    if let Some(tab) = reveal {
+        let button = element("button", "Show on page");
+        let _ = button.set_attribute("type", "button");
+        button.set_class_name("secondary");
+        let _ = button.set_attribute("aria-label", &format!("Show on page: {}", shorten(&tip.note, 60)));
+        let id = tip.id.to_string();
+        on(&button, "click", move |_| {
+            let message = to_js(&json!({ "type": "reveal", "tipId": id }));
+            spawn(async move {
+                let _ = chrome::tabs_send_message(tab, &message).await;
+            });
+        });
+        let _ = item.append_child(&button);
+    }
+    item
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+/// What the active tab's page shows, as its content script reports it.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ScreenTips {
+    #[serde(default)]
+    active: bool,
+    #[serde(default)]
+    placed: Vec<TipId>,
+    #[serde(default)]
+    unplaced: Vec<TipId>,
+    #[serde(default)]
+    elements: Vec<TipId>,
+    #[serde(default)]
+    missing_elements: Vec<TipId>,
+}
+
+/// "This screen": the active tab's placed tips, then those that need review.
+async fn render_screen() {
+    let list: HtmlElement = by_id("screen-tips");
+    let note: HtmlElement = by_id("screen-note");
+    let tab = active_tab().await;
+    let answer = match tab {
+        Some(id) => chrome::tabs_send_message(id, &to_js(&json!({ "type": "screenTips" }))).await.ok(),
+        None => None,
+    };
+    let screen: Option<ScreenTips> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
+    list.set_text_content(None);
+    let Some(screen) = screen.filter(|s| s.active) else {
+        note.set_text_content(Some("Inflow is not working on this tab's page. Open a page of a site switched on in the options."));
+        return;
+    };
+    PANEL.with(|p| {
+        let panel = p.borrow();
+        let find = |id: &TipId| panel.tips.iter().find(|t| t.id == *id);
+        let groups: [(&[TipId], &str, bool); 4] =
+            [(&screen.placed, "On this page", true), (&screen.elements, "Pinned here", true), (&screen.unplaced, "Needs review", false), (&screen.missing_elements, "Needs review", false)];
+        let mut count = 0;
+        for (ids, badge, revealable) in groups {
+            for tip in ids.iter().filter_map(find) {
+                let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }));
+                count += 1;
+            }
+        }
+        let text = match count {
+            0 => "No tips for this screen yet.".to_owned(),
+            _ if screen.unplaced.is_empty() && screen.missing_elements.is_empty() => String::new(),
+            _ => "Tips marked \u{201c}Needs review\u{201d} could not be placed with confidence: the screen changed since they were written.".to_owned(),
+        };
+        note.set_text_content(Some(&text));
+    });
+}
+
+/// The tab whose screen the panel describes: the active web page of the panel's window,
+/// or, when the panel is not docked beside one (opened as a tab or a window of its own),
+/// the web page used last.
+async fn active_tab() -> Option<i32> {
+    let field = |tab: &JsValue, name: &str| js_sys::Reflect::get(tab, &JsValue::from_str(name)).ok();
+    let is_web = |tab: &JsValue| field(tab, "url").and_then(|u| u.as_string()).is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let id = |tab: &JsValue| field(tab, "id").and_then(|id| id.as_f64()).map(|id| id as i32);
+    let docked = chrome::tabs_query(&to_js(&json!({ "active": true, "currentWindow": true }))).await.ok()?;
+    if let Some(tab) = js_sys::Array::from(&docked).iter().find(is_web) {
+        return id(&tab);
+    }
+    let all = chrome::tabs_query(&to_js(&json!({}))).await.ok()?;
+    let last_used = js_sys::Array::from(&all)
+        .iter()
+        .filter(is_web)
+        .max_by(|a, b| {
+            let at = |tab: &JsValue| field(tab, "lastAccessed").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            at(a).total_cmp(&at(b))
+        })?;
+    id(&last_used)
+}
+
+/// Tips changed (the worker says so), or the user switched or reloaded a tab.
+fn listen_to_the_browser() {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(|message: JsValue| {
+        let kind = js_sys::Reflect::get(&message, &JsValue::from_str("type")).ok().and_then(|t| t.as_string());
+        if kind.as_deref() == Some("tipsChanged") {
+            spawn(async {
+                reload().await;
+                show_sync_line(&ask_worker("syncStatus").await);
+            });
+        }
+    });
+    chrome::on_runtime_message(on_message.as_ref().unchecked_ref());
+    on_message.forget();
+    let on_tab = Closure::<dyn FnMut(JsValue)>::new(|_| spawn(render_screen()));
+    chrome::on_tab_activated(on_tab.as_ref().unchecked_ref());
+    on_tab.forget();
+    let on_update = Closure::<dyn FnMut(JsValue, JsValue)>::new(|_, change: JsValue| {
+        let complete = js_sys::Reflect::get(&change, &JsValue::from_str("status")).ok().and_then(|s| s.as_string()).as_deref() == Some("complete");
+        if complete {
+            // The page's content script answers once it has asked the worker.
+            spawn(async {
+                gloo::timers::future::TimeoutFuture::new(600).await;
+                render_screen().await;
+            });
+        }
+    });
+    chrome::on_tab_updated(on_update.as_ref().unchecked_ref());
+    on_update.forget();
+}
+
+async fn ask_worker(kind: &str) -> Option<SyncStatus> {
+    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": kind }))).await.ok()?;
+    serde_wasm_bindgen::from_value(answer).ok()
+}
+
+/// The one-line sync state at the top: online or not, what waits, what went wrong.
+fn show_sync_line(status: &Option<SyncStatus>) {
+    let line: HtmlElement = by_id("sync-line");
+    let text = match status {
+        None => "Inflow's worker did not answer.".to_owned(),
+        Some(s) if !s.configured => "Not connected to a team server: tips stay on this device. Connect in Options.".to_owned(),
+        Some(s) => {
+            let team = s.membership.as_ref().map_or_else(|| "your team".to_owned(), |m| format!("{} as {}", m.team_name, m.name));
+            let waiting = match s.pending {
+                0 => String::new(),
+                1 => " · 1 change waiting to send".to_owned(),
+                n => format!(" · {n} changes waiting to send"),
+            };
+            match &s.last_error {
+                Some(problem) => format!("Offline{waiting}. {problem}"),
+                None => format!("Online: {team}{waiting}"),
+            }
+        }
+    };
+    line.set_text_content(Some(&text));
+}
+
+/// Keeps the team's event stream open while the panel is, and pulls on every change.
+/// EventSource cannot send the token, so the stream is read from a fetch.
+async fn follow_event_stream() {
+    loop {
+        let Ok(store) = IdbStore::open(DATABASE).await else { return };
+        let connection = sync_client::connection(&store).await;
+        drop(store);
+        if let (true, Ok(base)) = (connection.is_set(), connection.base_url()) {
+            if let Err(why) = read_events(&base, &connection.token).await {
+                web_sys::console::debug_1(&JsValue::from_str(&format!("Inflow's event stream ended: {why}")));
+            }
+        }
+        gloo::timers::future::TimeoutFuture::new(STREAM_RETRY_MS).await;
+    }
+}
+
+async fn read_events(base: &str, token: &str) -> Result<(), String> {
+    let response = gloo::net::http::Request::get(&format!("{base}/v1/events"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if response.status() != 200 {
+        return Err(format!("status {}", response.status()));
+    }
+    let body = response.body().ok_or("no body")?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let decoder = web_sys::TextDecoder::new().map_err(|_| "no TextDecoder")?;
+    let mut buffer = String::new();
+    loop {
+        let chunk = wasm_bindgen_futures::JsFuture::from(reader.read()).await.map_err(|e| format!("{e:?}"))?;
+        if js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
+            return Ok(());
+        }
+        let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| "no value")?.unchecked_into();
+        buffer.push_str(&decoder.decode_with_js_u8_array(&bytes).unwrap_or_default());
+        // Events end with a blank line; each `change` means "pull now".
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            if event.lines().any(|line| line.trim() == "event: change") {
+                spawn(async {
+                    let _ = ask_worker("syncNow").await;
+                });
+            }
+        }
+    }
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}

@@ -114,6 +114,22 @@ impl TipStore for IdbStore {
         values.into_iter().map(from_js).collect()
     }
 
+    async fn newest(&self, limit: u32) -> Result<Vec<Tip>, StoreError> {
+        let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
+        let store = tx.object_store(TIPS).map_err(io)?;
+        // Ids are UUIDv7, so the last keys are the newest tips. Two requests (the keys,
+        // then one range of values) cost far less than a cursor's round trip per tip.
+        let keys = store.get_all_keys(None, None).map_err(io)?.await.map_err(io)?;
+        let (Some(first), Some(last)) = (keys.len().checked_sub(limit as usize).map_or(keys.first(), |i| keys.get(i)), keys.last()) else {
+            return Ok(Vec::new());
+        };
+        let range = KeyRange::bound(first, last, None, None).map_err(io)?;
+        let values = store.get_all(Some(Query::KeyRange(range)), None).map_err(io)?.await.map_err(io)?;
+        let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<Tip>, _>>()?;
+        tips.reverse();
+        Ok(tips)
+    }
+
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {
         let tx = self.db.transaction(&[OUTBOX], TransactionMode::ReadOnly).map_err(io)?;
         let values = tx.object_store(OUTBOX).map_err(io)?.get_all(None, Some(limit)).map_err(io)?.await.map_err(io)?;

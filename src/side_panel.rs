@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use inflow_core::search::Search;
+use inflow_core::search::{Search, Searchable};
 use inflow_core::{Tip, TipId, Visibility};
 use serde::Deserialize;
 use serde_json::json;
@@ -30,14 +30,17 @@ const STREAM_RETRY_MS: u32 = 5_000;
 
 #[derive(Default)]
 struct Panel {
-    /// Every tip on this device, newest first.
+    /// Every tip on this device, newest first, with its text prepared for search.
     tips: Vec<Tip>,
+    searchable: Vec<Searchable>,
     /// Ids the feed showed; tips beyond these are "new" until the user shows them.
     seen: HashSet<TipId>,
     /// How many matching tips the feed renders.
     shown: usize,
     /// Who "Mine" means.
     me: String,
+    /// Only the newest page is loaded yet.
+    loading: bool,
 }
 
 thread_local! {
@@ -47,6 +50,22 @@ thread_local! {
 #[wasm_bindgen(js_name = sidePanel)]
 pub async fn side_panel() -> Result<(), JsValue> {
     let store = IdbStore::open(DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+    // The newest page first, so the panel paints at once however many tips are stored;
+    // every tip, for search and filters, right after.
+    let first_page = store.newest(PAGE as u32).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+    PANEL.with(|p| {
+        let mut panel = p.borrow_mut();
+        panel.seen = first_page.iter().map(|t| t.id).collect();
+        panel.searchable = first_page.iter().map(Searchable::of).collect();
+        panel.tips = first_page;
+        panel.shown = PAGE;
+        panel.loading = true;
+    });
+    render_feed();
+    // Visible in the browser's performance tools, and to Inflow's own benchmark.
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark("inflow:panel-painted");
+    }
     let state = sync_client::state(&store).await;
     let me = match state.membership {
         Some(membership) => membership.name,
@@ -55,17 +74,14 @@ pub async fn side_panel() -> Result<(), JsValue> {
     let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
     PANEL.with(|p| {
         let mut panel = p.borrow_mut();
-        panel.seen = tips.iter().map(|t| t.id).collect();
-        panel.tips = tips;
-        panel.shown = PAGE;
         panel.me = me;
+        panel.seen = tips.iter().map(|t| t.id).collect();
+        panel.searchable = tips.iter().map(Searchable::of).collect();
+        panel.tips = tips;
+        panel.loading = false;
     });
     render_feed();
     by_id::<HtmlElement>("panel").set_attribute("aria-busy", "false")?;
-    // Visible in the browser's performance tools, and to Inflow's own benchmark.
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark("inflow:panel-painted");
-    }
 
     on(&by_id::<web_sys::EventTarget>("search"), "input", |_| reset_and_render());
     on(&by_id::<web_sys::EventTarget>("show"), "change", |_| reset_and_render());
@@ -112,6 +128,7 @@ async fn reload() {
     let fresh = PANEL.with(|p| {
         let mut panel = p.borrow_mut();
         panel.tips = newest_first(tips);
+        panel.searchable = panel.tips.iter().map(Searchable::of).collect();
         panel.tips.iter().filter(|t| !panel.seen.contains(&t.id)).count()
     });
     let button: HtmlElement = by_id("new-tips");
@@ -133,14 +150,16 @@ fn render_feed() {
         let mut matching: Vec<&Tip> = panel
             .tips
             .iter()
-            .filter(|t| panel.seen.contains(&t.id))
-            .filter(|t| match show.as_str() {
+            .zip(&panel.searchable)
+            .filter(|(t, _)| panel.seen.contains(&t.id))
+            .filter(|(t, _)| match show.as_str() {
                 "mine" => t.author == panel.me,
                 "team" => t.visibility == Visibility::Team,
                 "private" => t.visibility == Visibility::Private,
                 _ => true,
             })
-            .filter(|t| search.matches(t))
+            .filter(|(_, prepared)| search.matches_prepared(prepared))
+            .map(|(t, _)| t)
             .collect();
         if oldest_first {
             matching.reverse();
@@ -152,6 +171,7 @@ fn render_feed() {
         }
         let total = panel.seen.len();
         let count = match (matching.len(), search.is_empty() && show == "all") {
+            _ if panel.loading => "Loading all tips…".to_owned(),
             (0, true) => "No tips yet. Select text on a page and add one.".to_owned(),
             (n, true) => format!("{n} tip{}", if n == 1 { "" } else { "s" }),
             (n, false) => format!("{n} of {total} tips match"),

@@ -34,6 +34,8 @@ pub trait TipStore {
     async fn count(&self) -> Result<u32, StoreError>;
     /// Every tip on this device, in id order (oldest first).
     async fn all(&self) -> Result<Vec<Tip>, StoreError>;
+    /// The `limit` newest tips (by id), newest first: what a feed paints first.
+    async fn newest(&self, limit: u32) -> Result<Vec<Tip>, StoreError>;
     /// The oldest queued mutations, at most `limit`.
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError>;
     async fn outbox_len(&self) -> Result<u32, StoreError>;
@@ -75,6 +77,10 @@ impl TipStore for MemoryStore {
 
     async fn all(&self) -> Result<Vec<Tip>, StoreError> {
         Ok(self.tips.borrow().values().cloned().collect())
+    }
+
+    async fn newest(&self, limit: u32) -> Result<Vec<Tip>, StoreError> {
+        Ok(self.tips.borrow().values().rev().take(limit as usize).cloned().collect())
     }
 
     async fn outbox(&self, limit: u32) -> Result<Vec<Mutation>, StoreError> {

@@ -1,9 +1,10 @@
 //! The service worker's decisions, free of browser APIs so they run in native tests:
 //! answer a content script's request against a [`TipStore`].
 
-use inflow_core::anchor::{anchor_by_capture_page, describe};
+use inflow_core::anchor::{anchor_on_screen, describe};
 use inflow_core::element::describe_element;
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
+use inflow_core::url::screen_key;
 use inflow_core::sync::{Change, Hlc, Mutation};
 use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipId, Visibility};
 
@@ -103,7 +104,8 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
     let page = PageText::new(text);
     // Tips captured on another record's page of this screen have positions from that page.
     let selectors: Vec<(&str, &[Selector])> = tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
-    let anchors = anchor_by_capture_page(&page, &selectors);
+    let this_page = screen_key(cx.page_url).unwrap_or_default();
+    let anchors = anchor_on_screen(&page, &this_page, &selectors);
     let (mut placed, mut unplaced) = (Vec::new(), Vec::new());
     for (tip, anchor) in tips.into_iter().zip(anchors) {
         match anchor {

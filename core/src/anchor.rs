@@ -147,22 +147,25 @@ pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> 
     anchor_with_index(page, &index, tips)
 }
 
-/// Places the tips of one screen that were captured on different pages of it (one
-/// patient's orders, another's): text positions compare only between tips captured on the
-/// same page, so tips vouch for each other only within the group of the page they were
-/// captured on (`tips` pairs each tip's capture page key with its selectors). One index of
-/// the page serves every group. Results are in input order.
-pub fn anchor_by_capture_page(page: &PageText, tips: &[(&str, &[Selector])]) -> Vec<Option<Anchor>> {
+/// Places the tips of one screen, some of which were captured on other pages of it (one
+/// patient's orders, another's). Tips vouch for each other by their captured positions,
+/// which compare only with the page they were captured on: the tips captured on this page
+/// (`this_page`, a screen key) are anchored together; every other tip stands on its own
+/// evidence (its quote and context, no position), so it can neither vouch for nor veto
+/// another. One index of the page serves them all. `tips` pairs each tip's capture screen
+/// key with its selectors; results are in input order.
+pub fn anchor_on_screen(page: &PageText, this_page: &str, tips: &[(&str, &[Selector])]) -> Vec<Option<Anchor>> {
     let index = GramIndex::new(page.as_str().as_bytes());
-    let mut groups: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
-    for (i, (captured_on, _)) in tips.iter().enumerate() {
-        groups.entry(captured_on).or_default().push(i);
-    }
+    let here: Vec<usize> = (0..tips.len()).filter(|&i| tips[i].0 == this_page).collect();
     let mut results = vec![None; tips.len()];
-    for members in groups.values() {
-        let selectors: Vec<&[Selector]> = members.iter().map(|&i| tips[i].1).collect();
-        for (&i, anchor) in members.iter().zip(anchor_with_index(page, &index, &selectors)) {
-            results[i] = anchor;
+    let together: Vec<&[Selector]> = here.iter().map(|&i| tips[i].1).collect();
+    for (&i, anchor) in here.iter().zip(anchor_with_index(page, &index, &together)) {
+        results[i] = anchor;
+    }
+    for (i, (captured_on, selectors)) in tips.iter().enumerate() {
+        if *captured_on != this_page {
+            let without_position: Vec<Selector> = selectors.iter().filter(|s| !matches!(s, Selector::TextPosition { .. })).cloned().collect();
+            results[i] = anchor_with_index(page, &index, &[&without_position]).pop().flatten();
         }
     }
     results

@@ -35,19 +35,32 @@ impl Search {
 
     /// Whether `tip` matches every part of the search.
     pub fn matches(&self, tip: &Tip) -> bool {
-        let tags: Vec<String> = tip.tags.iter().map(|t| t.to_lowercase()).collect();
-        if !self.tags.iter().all(|wanted| tags.iter().any(|t| t == wanted || t.starts_with(wanted.as_str()))) {
-            return false;
+        self.matches_prepared(&Searchable::of(tip))
+    }
+
+    /// [`Search::matches`] on a tip prepared once, for searching the same tips often.
+    pub fn matches_prepared(&self, tip: &Searchable) -> bool {
+        self.tags.iter().all(|wanted| tip.tags.iter().any(|t| t.starts_with(wanted.as_str())))
+            && self.authors.iter().all(|wanted| tip.author.contains(wanted.as_str()))
+            && self.words.iter().all(|word| tip.text.contains(word.as_str()))
+    }
+}
+
+/// A tip's searchable text, lowercased once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Searchable {
+    text: String,
+    tags: Vec<String>,
+    author: String,
+}
+
+impl Searchable {
+    pub fn of(tip: &Tip) -> Searchable {
+        Searchable {
+            text: format!("{}\n{}\n{}\n{}", tip.note, tip.target.quote().unwrap_or(""), tip.page_title, tip.tags.join(" ")).to_lowercase(),
+            tags: tip.tags.iter().map(|t| t.to_lowercase()).collect(),
+            author: tip.author.to_lowercase(),
         }
-        let author = tip.author.to_lowercase();
-        if !self.authors.iter().all(|wanted| author.contains(wanted.as_str())) {
-            return false;
-        }
-        if self.words.is_empty() {
-            return true;
-        }
-        let haystack = format!("{}\n{}\n{}\n{}", tip.note, tip.target.quote().unwrap_or(""), tip.page_title, tip.tags.join(" ")).to_lowercase();
-        self.words.iter().all(|word| haystack.contains(word.as_str()))
     }
 }
 

@@ -171,18 +171,22 @@ proptest! {
 
 /// Regression: a tip made on one patient's orders shows on another patient's orders (the
 /// same screen). Its captured position comes from the other patient's page, so it must
-/// not vouch for, nor be judged by, tips captured on this page: together they once left
-/// both unplaced.
+/// not vouch for, nor be judged by, other tips: together with a tip captured on this page,
+/// or with another tip from that patient whose row comes in another order here, they once
+/// left each other unplaced.
 #[test]
 fn tips_captured_on_another_records_page_neither_vouch_nor_veto() {
     let filler = |n: usize| "Ordered by Dr. A. Okafor, active since 11/02. ".repeat(n);
-    let quote = "DVT prophylaxis. Hold for platelets < 100.";
-    let patient1 = format!("Orders for Jane Doe\n{}{quote}\n{}", filler(14), filler(3));
-    let patient3 = format!("Orders for Maria Gonzalez\nAdvance directive on file, scanned 10/30.\n{}{quote}\n{}", filler(15), filler(3));
-    let from_patient1 = capture(&patient1, quote, 0);
-    let on_patient3 = capture(&patient3, "Advance directive on file", 0);
+    let (dvt, metoprolol) = ("DVT prophylaxis. Hold for platelets < 100.", "Metoprolol tartrate 25 mg PO BID");
+    let patient1 = format!("Orders for Jane Doe\n{metoprolol}\n{}{dvt}\n{}", filler(14), filler(3));
+    let patient3 = format!("Orders for Maria Gonzalez\nAdvance directive on file, scanned 10/30.\n{dvt}\n{}{metoprolol}\n{}", filler(15), filler(3));
+    let (dvt_1, metoprolol_1) = (capture(&patient1, dvt, 0), capture(&patient1, metoprolol, 0));
+    let directive_3 = capture(&patient3, "Advance directive on file", 0);
     let page = PageText::new(&patient3);
-    let placed = inflow_core::anchor::anchor_by_capture_page(&page, &[("patients/1/orders", &from_patient1), ("patients/3/orders", &on_patient3)]);
+    let tips: [(&str, &[Selector]); 3] = [("patients/1/orders", &dvt_1), ("patients/1/orders", &metoprolol_1), ("patients/3/orders", &directive_3)];
+    let placed = inflow_core::anchor::anchor_on_screen(&page, "patients/3/orders", &tips);
     let texts: Vec<Option<&str>> = placed.iter().map(|a| a.as_ref().map(|a| &patient3[a.start as usize..a.end as usize])).collect();
-    assert_eq!(texts, vec![Some(quote), Some("Advance directive on file")]);
+    assert_eq!(texts, vec![Some(dvt), Some(metoprolol), Some("Advance directive on file")]);
+    let together = anchor_all(&page, &[&dvt_1, &metoprolol_1, &directive_3]);
+    assert!(together.iter().any(Option::is_none), "anchored as one page, they veto each other: this test would catch a return to that");
 }

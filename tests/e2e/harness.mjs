@@ -83,9 +83,15 @@ export function storedTips(worker) {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          if (!db.objectStoreNames.contains('tips')) return resolve([]);
+          if (!db.objectStoreNames.contains('tips')) {
+            db.close();
+            return resolve([]);
+          }
           const request = db.transaction('tips').objectStore('tips').getAll();
-          request.onsuccess = () => resolve(request.result);
+          request.onsuccess = () => {
+            db.close(); // an open connection would block the extension's upgrades
+            resolve(request.result);
+          };
           request.onerror = () => reject(request.error);
         };
       }),

@@ -24,6 +24,9 @@ cargo xtask <command>
   bench server
           200 clients pushing and pulling against the sync server (SQLite, PostgreSQL)
           and against pouchdb-server, with 100,000 tips stored
+  bench feed
+          the side panel with 10,000 tips (first paint, search) and save-to-highlight
+          time between two teammates' browsers
 
 Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
 Chromium) or says exactly what is missing.";
@@ -214,6 +217,19 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
                     .env("INFLOW_CHROMIUM", &browser.chromium),
             )
         }
+        Some("feed") => {
+            let browser = tools::ensure_chromium()?;
+            dist::build(root)?;
+            tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
+            tools::run(
+                Command::new("node")
+                    .arg(root.join("tests/bench/feed.mjs"))
+                    .env("INFLOW_DIST", root.join("dist"))
+                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+                    .env("INFLOW_SERVER_BIN", root.join("target/release/inflow-server"))
+                    .env("INFLOW_CHROMIUM", &browser.chromium),
+            )
+        }
         Some("server") => {
             let peer = root.join("tests/bench/pouchdb");
             println!("== installing the peer, pouchdb-server, from npm (the first time takes about 2 minutes)");
@@ -226,7 +242,7 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             }
             tools::run(&mut bench)
         }
-        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `cargo xtask bench content` or `cargo xtask bench server`"),
+        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `content`, `server` or `feed`"),
     }
 }
 

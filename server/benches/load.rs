@@ -142,10 +142,8 @@ async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
             (latencies, errors)
         }
     });
-    let (cycles, errors, elapsed, latencies) = run_clients(work.collect()).await;
-    let (_, rss_peak_kib) = server.memory();
-    server.stop();
-    figures(name, seed_tips_per_s, cycles, errors, elapsed, latencies, rss_seeded_kib, rss_peak_kib, 1)
+    let seeded = Seeded { tips_per_s: seed_tips_per_s, rss_kib: rss_seeded_kib };
+    load(name, &mut server, seeded, work.collect(), 1).await
 }
 
 /// A fresh PostgreSQL database for the benchmark, when a server is named.
@@ -229,10 +227,8 @@ async fn pouch_target(script: &str, dir: &std::path::Path, settings: &Settings) 
             (latencies, errors)
         }
     });
-    let (cycles, errors, elapsed, latencies) = run_clients(work.collect()).await;
-    let (_, rss_peak_kib) = server.memory();
-    server.stop();
-    figures(name, seed_tips_per_s, cycles, errors, elapsed, latencies, rss_seeded_kib, rss_peak_kib, 2)
+    let seeded = Seeded { tips_per_s: seed_tips_per_s, rss_kib: rss_seeded_kib };
+    load(name, &mut server, seeded, work.collect(), 2).await
 }
 
 fn couch_doc(tip: &Tip) -> Value {
@@ -248,6 +244,23 @@ fn urlencode(text: &str) -> String {
 }
 
 // ---- Shared ----------------------------------------------------------------------------
+
+/// What seeding measured.
+struct Seeded {
+    tips_per_s: f64,
+    rss_kib: u64,
+}
+
+/// Runs the clients against `server`, then stops it and reports.
+async fn load<F>(name: &str, server: &mut Process, seeded: Seeded, clients: Vec<F>, requests_per_cycle: usize) -> Figures
+where
+    F: std::future::Future<Output = (Vec<Duration>, usize)> + Send + 'static,
+{
+    let (cycles, errors, elapsed, latencies) = run_clients(clients).await;
+    let (_, rss_peak_kib) = server.memory();
+    server.stop();
+    figures(name, seeded.tips_per_s, cycles, errors, elapsed, latencies, seeded.rss_kib, rss_peak_kib, requests_per_cycle)
+}
 
 /// Runs every client at once, until all are done or the deadline passes.
 async fn run_clients<F>(clients: Vec<F>) -> (usize, usize, Duration, Vec<Duration>)

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 use wasm_bindgen::prelude::*;
-use web_sys::HtmlElement;
+use web_sys::{HtmlElement, HtmlTextAreaElement};
 
 use crate::chrome;
 use crate::dom::{by_id, element, input, on, spawn, status};
@@ -45,6 +45,10 @@ pub async fn options_page() -> Result<(), JsValue> {
                 None => status("connection-result", "Synced.", false),
             }
         })
+    });
+    on(&by_id::<web_sys::EventTarget>("rules-form"), "submit", |event| {
+        event.prevent_default();
+        spawn(save_rules());
     });
     on(&by_id::<web_sys::EventTarget>("name-form"), "submit", |event| {
         event.prevent_default();
@@ -196,6 +200,33 @@ fn show_status(sync: &Option<SyncStatus>) {
     }
     for rule in &sync.screen_rules {
         let _ = rules.append_child(&element("li", rule));
+    }
+    // Admins edit the rules here; everyone else sees them.
+    let is_admin = sync.configured && sync.membership.as_ref().is_some_and(|m| m.role == "admin");
+    by_id::<HtmlElement>("rules-form").set_hidden(!is_admin);
+    let editor: HtmlTextAreaElement = by_id("rules-text");
+    if is_admin && editor.value().is_empty() {
+        editor.set_value(&sync.screen_rules.join("\n"));
+    }
+}
+
+/// Sends the admin's rules to the server, after checking each with core's rule.
+async fn save_rules() {
+    let typed = by_id::<HtmlTextAreaElement>("rules-text").value();
+    let rules: Vec<String> = typed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if let Err(why) = inflow_core::screen::parse_rules(&rules) {
+        return status("rules-result", &why.to_string(), true);
+    }
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let connection = sync_client::connection(&store).await;
+    let Ok(base) = connection.base_url() else { return status("rules-result", "Connect to the team server first.", true) };
+    match sync_client::put_screen_rules(&base, &connection.token, &rules).await {
+        Ok(()) => {
+            let answer = ask_worker("syncNow").await;
+            show_status(&answer);
+            status("rules-result", "Saved. Your team's browsers apply them at their next sync.", false);
+        }
+        Err(why) => status("rules-result", &why, true),
     }
 }
 

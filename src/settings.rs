@@ -73,6 +73,9 @@ pub struct SyncState {
     pub node: u32,
     #[serde(default)]
     pub membership: Option<Membership>,
+    /// When membership and screen rules were last read from the server.
+    #[serde(default)]
+    pub membership_checked_ms: f64,
     /// The team's screen rules, as the server last sent them.
     #[serde(default)]
     pub screen_rules: Vec<ScreenRule>,

@@ -38,6 +38,9 @@ pub enum Trigger {
     Now,
 }
 
+/// How old the member's name and the team's screen rules may get before they are read again.
+const MEMBERSHIP_MAX_AGE_MS: f64 = 10.0 * 60_000.0;
+
 /// The least time between two syncs set off by opening pages.
 const PAGE_OPEN_GAP_MS: f64 = 3_000.0;
 
@@ -129,7 +132,7 @@ async fn sync_once(store: &IdbStore, trigger: Trigger) -> Report {
         // Another server or member: its cursor and membership mean nothing here.
         state = SyncState { clock: state.clock, node: state.node, connection_key: key, ..SyncState::default() };
     }
-    let outcome = round_trips(store, &connection, &mut state).await;
+    let outcome = round_trips(store, &connection, &mut state, trigger).await;
     let now = js_sys::Date::now();
     match outcome {
         Ok(report) => {
@@ -149,12 +152,16 @@ async fn sync_once(store: &IdbStore, trigger: Trigger) -> Report {
     }
 }
 
-async fn round_trips(store: &IdbStore, connection: &Connection, state: &mut SyncState) -> Result<Report, String> {
+async fn round_trips(store: &IdbStore, connection: &Connection, state: &mut SyncState, trigger: Trigger) -> Result<Report, String> {
     let base = connection.base_url()?;
-    if state.membership.is_none() {
+    // The member's name and the team's rules change rarely: read them when unknown, when
+    // the user asks for a sync, and every few minutes.
+    let now = js_sys::Date::now();
+    if state.membership.is_none() || trigger == Trigger::Now || now - state.membership_checked_ms > MEMBERSHIP_MAX_AGE_MS {
         let (membership, rules) = who_am_i(&base, &connection.token).await?;
         state.membership = Some(membership);
         state.screen_rules = rules;
+        state.membership_checked_ms = now;
     }
     state.last_error = None;
     let mut report = Report::default();
@@ -262,6 +269,17 @@ pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<Screen
     let rules = parse_rules(&me.screen_rules).unwrap_or_default();
     let membership = Membership { member_id: me.member.id, name: me.member.name, role: me.member.role, team_id: me.team.id, team_name: me.team.name };
     Ok((membership, rules))
+}
+
+/// `PUT /v1/team/screen-rules` (admins): replaces the team's screen rules.
+pub async fn put_screen_rules(base: &str, token: &str, rules: &[String]) -> Result<(), String> {
+    let request = authorized(Request::put(&format!("{base}/v1/team/screen-rules")), token).json(&serde_json::json!({ "rules": rules })).map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => Ok(()),
+        401 => Err(token_refused()),
+        _ => Err(response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused the rules ({})", response.status()))),
+    }
 }
 
 /// A request with the member's token and a time limit.

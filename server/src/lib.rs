@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/openapi.json", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/me", get(me::me))
+        .route("/v1/team/screen-rules", axum::routing::put(me::set_screen_rules))
         .route("/v1/events", get(events::events))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())
@@ -59,7 +60,7 @@ fn cors() -> tower_http::cors::CorsLayer {
         .allow_origin(tower_http::cors::AllowOrigin::predicate(|origin: &HeaderValue, _| {
             origin.to_str().is_ok_and(|o| o.starts_with("chrome-extension://") || o.starts_with("moz-extension://"))
         }))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(3600))
 }

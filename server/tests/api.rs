@@ -319,6 +319,31 @@ async fn me_names_the_member_the_team_and_its_screen_rules() {
     }
 }
 
+#[tokio::test]
+async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Ada", Role::Admin), ("Dana", Role::Curator)]).await;
+        let put = |token: &str, body: &str| {
+            Request::put("/v1/team/screen-rules")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_owned()))
+                .expect("request")
+        };
+        let send = |request| async { app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response") };
+        let answer = send(put(&t.tokens[0].1, r#"{"rules":["/wards/*/board","/wards/*/board","/handbook/**"]}"#)).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{kind}");
+        assert_eq!(db.team(&t.id).await.expect("team").map(|(_, rules)| rules), Some(vec!["/wards/*/board".to_owned(), "/handbook/**".to_owned()]), "{kind}: kept once each");
+        let curator = send(put(&t.tokens[1].1, r#"{"rules":[]}"#)).await;
+        assert_eq!(curator.status(), StatusCode::FORBIDDEN, "{kind}: a curator may not");
+        let bad = send(put(&t.tokens[0].1, r#"{"rules":["wards/*"]}"#)).await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        let body: Value = serde_json::from_slice(&bad.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+        assert!(body["message"].as_str().is_some_and(|m| m.contains("starts with /")), "{kind}: {body}");
+        assert_eq!(db.team(&t.id).await.expect("team").map(|(_, rules)| rules.len()), Some(2), "{kind}: refused changes change nothing");
+    }
+}
+
 async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(origin) = origin {

@@ -243,16 +243,17 @@ function serverCli(database, args) {
   });
 }
 
-/** A real `inflow-server` on a fresh SQLite database with one team and the named members,
+/** A real `inflow-server` on a fresh SQLite database with one team and the named members
+ *  (role `member` unless `roles` names another),
  *  behind a recording proxy whose address stays the same when the server restarts.
  *  Resolves to { url, tokens: {name: token}, requests, stop, start, exportTips }. */
-export async function startTeamServer(memberNames) {
+export async function startTeamServer(memberNames, { roles = {} } = {}) {
   if (!SERVER_BIN) throw new Error('INFLOW_SERVER_BIN is unset: run the tests through `cargo xtask test`');
   const dir = mkdtempSync(join(tmpdir(), 'inflow-server-'));
   const database = `sqlite://${join(dir, 'inflow.db')}`;
   const team = await serverCli(database, ['team', 'create', 'E2E ward']);
   const tokens = {};
-  for (const name of memberNames) tokens[name] = await serverCli(database, ['member', 'add', '--team', team, '--name', name]);
+  for (const name of memberNames) tokens[name] = await serverCli(database, ['member', 'add', '--team', team, '--name', name, '--role', roles[name] ?? 'member']);
   let child = null;
   let upstream = null;
   const start = async () => {

@@ -1,7 +1,8 @@
 // Two teammates, two browser profiles, one real server: what Dana shares on one patient's
-// orders screen shows for Sam on another patient's orders screen; what Dana captures
-// while the server is down reaches Sam exactly once after it returns; a private tip never
-// crosses the network.
+// orders screen shows for Sam on another patient's orders screen and in his side panel,
+// live while it is open; what Dana captures while the server is down reaches Sam exactly
+// once after it returns; a private tip never crosses the network; the screen rules Dana
+// (an admin) sets in her options reach Sam's browser.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -16,7 +17,7 @@ let demo;
 let server;
 before(async () => {
   demo = await startDemo();
-  server = await startTeamServer(['Dana', 'Sam']);
+  server = await startTeamServer(['Dana', 'Sam'], { roles: { Dana: 'admin' } });
 });
 after(async () => {
   demo.stop();
@@ -38,7 +39,7 @@ async function capture(browser, page, text, note, { team }) {
 }
 
 describe('a team shares tips through its server', () => {
-  test('shared on one patient, seen on another; offline captures arrive once; private stays home', async () => {
+  test('shared on one patient, seen on another and in the panel; live arrivals; offline captures arrive once; private stays home; an admin\'s screen rule reaches the team', async () => {
     const profiles = { dana: newProfileDir(), sam: newProfileDir() };
     let dana = await launch(profiles.dana.dir);
     const sam = await launch(profiles.sam.dir);
@@ -127,6 +128,20 @@ describe('a team shares tips through its server', () => {
       assert.ok(server.requests.length > 5, 'the proxy saw the sync traffic');
       assert.ok(server.requests.every((request) => !request.body.includes(PRIVATE_NOTE)), 'the private note was never sent');
       assert.ok(onServer.every((entry) => entry.tip.tip.note !== PRIVATE_NOTE));
+
+      // Dana, the team's admin, adds a screen rule in her options; Sam's browser receives it.
+      await options.getByLabel(/Team screen rules/).fill('/wards/*/board\nwards/*');
+      await options.getByRole('button', { name: 'Save screen rules' }).click();
+      await eventually(() => options.locator('#rules-result').textContent(), (t) => t.includes('starts with /'), { what: 'the bad rule refused with a reason' });
+      await options.getByLabel(/Team screen rules/).fill('/wards/*/board');
+      await options.getByRole('button', { name: 'Save screen rules' }).click();
+      await eventually(() => options.locator('#rules-result').textContent(), (t) => t.startsWith('Saved.'), { what: 'the rule saved' });
+      const samOptions = await sam.context.newPage();
+      await samOptions.goto(`chrome-extension://${sam.extensionId}/options.html`);
+      await samOptions.locator('main[aria-busy="false"]').waitFor();
+      assert.ok(await samOptions.locator('#rules-form').isHidden(), 'only admins edit rules');
+      await samOptions.getByRole('button', { name: 'Sync now' }).click();
+      await eventually(() => samOptions.locator('#rules').textContent(), (t) => t === '/wards/*/board', { what: "the rule in Sam's options" });
     } finally {
       await dana.context.close();
       await sam.context.close();

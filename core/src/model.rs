@@ -20,6 +20,8 @@ pub const MAX_TITLE_CHARS: usize = 500;
 pub const MAX_AUTHOR_CHARS: usize = 100;
 pub const MAX_SELECTORS: usize = 8;
 pub const MAX_CSS_SELECTOR_CHARS: usize = 1_000;
+/// The most replies one tip keeps.
+pub const MAX_REPLIES: usize = 200;
 
 /// Who may see a tip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -108,6 +110,39 @@ pub struct Tip {
     pub tags: Vec<String>,
     pub visibility: Visibility,
     pub target: Target,
+    /// Teammates' replies, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<Reply>,
+    /// Who marked the tip helpful, in name order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub helpful: Vec<String>,
+}
+
+/// A teammate's answer to a tip. Replies are only ever added, never edited, so every copy
+/// of a tip converges on the union of its replies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    pub id: TipId,
+    pub author: String,
+    pub created: Timestamp,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn validate(&self) -> Result<(), TipError> {
+        if self.author.trim().is_empty() || self.author.chars().count() > MAX_AUTHOR_CHARS {
+            return Err(TipError::BadAuthor);
+        }
+        if self.text.trim().is_empty() {
+            return Err(TipError::EmptyReply);
+        }
+        let chars = self.text.chars().count();
+        if chars > MAX_NOTE_CHARS {
+            return Err(TipError::NoteTooLong { chars });
+        }
+        Ok(())
+    }
 }
 
 /// What a user submits when capturing a tip, before validation.
@@ -156,6 +191,12 @@ pub enum TipError {
     UncleanTags,
     #[error("This page can't hold tips: {0}.")]
     BadUrl(#[from] UrlError),
+    #[error("Write something to reply.")]
+    EmptyReply,
+    #[error("A tip can have at most {MAX_REPLIES} replies.")]
+    TooManyReplies,
+    #[error("Helpful marks must name members once each, in order.")]
+    BadHelpfulMarks,
 }
 
 impl NewTip {
@@ -184,6 +225,8 @@ impl NewTip {
             tags,
             visibility: self.visibility,
             target: Target { source: self.page_url, selector },
+            replies: Vec::new(),
+            helpful: Vec::new(),
         })
     }
 }
@@ -226,6 +269,14 @@ impl Tip {
         }
         if clean_tags(&self.tags)? != self.tags {
             return Err(TipError::UncleanTags);
+        }
+        if self.replies.len() > MAX_REPLIES {
+            return Err(TipError::TooManyReplies);
+        }
+        self.replies.iter().try_for_each(Reply::validate)?;
+        let in_order = self.helpful.windows(2).all(|pair| pair[0] < pair[1]);
+        if !in_order || self.helpful.iter().any(|name| name.trim().is_empty() || name.chars().count() > MAX_AUTHOR_CHARS) {
+            return Err(TipError::BadHelpfulMarks);
         }
         check_selectors(&self.target.selector)
     }

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::id::TipId;
-use crate::model::{clean_tags, Tip, TipError, Visibility, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
+use crate::model::{clean_tags, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_REPLIES, MAX_TITLE_CHARS};
 use crate::time::Timestamp;
 
 /// The most mutations one push may carry.
@@ -108,13 +108,19 @@ pub enum Change {
     /// Delete the tip (a tombstone).
     #[serde(rename_all = "camelCase")]
     Delete { tip_id: TipId },
+    /// Add a teammate's reply.
+    #[serde(rename_all = "camelCase")]
+    Reply { tip_id: TipId, reply: Reply },
+    /// Mark the tip helpful, or take the mark back, for the member `by`.
+    #[serde(rename_all = "camelCase")]
+    Helpful { tip_id: TipId, by: String, helpful: bool },
 }
 
 impl Change {
     pub fn tip_id(&self) -> TipId {
         match self {
             Change::Put { tip } => tip.id,
-            Change::Patch { tip_id, .. } | Change::Delete { tip_id } => *tip_id,
+            Change::Patch { tip_id, .. } | Change::Delete { tip_id } | Change::Reply { tip_id, .. } | Change::Helpful { tip_id, .. } => *tip_id,
         }
     }
 }
@@ -159,12 +165,23 @@ impl FieldClocks {
     }
 }
 
-/// A tip as sync keeps it: its fields, when each was last written, and its tombstone.
+/// A member's latest "helpful" mark on a tip, and when it was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpfulMark {
+    pub helpful: bool,
+    pub at: Stamp,
+}
+
+/// A tip as sync keeps it: its fields, when each was last written, its members' helpful
+/// marks, and its tombstone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncedTip {
     pub tip: Tip,
     pub clocks: FieldClocks,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub marks: std::collections::BTreeMap<String, HelpfulMark>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Stamp>,
 }
@@ -193,7 +210,9 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
     match (&mutation.change, existing) {
         (Change::Put { tip }, None) => {
             tip.validate()?;
-            Ok(SyncedTip { tip: (**tip).clone(), clocks: FieldClocks::all(hlc), deleted: None })
+            // Replies and marks arrive by their own mutations, never inside a new tip.
+            let tip = Tip { replies: Vec::new(), helpful: Vec::new(), ..(**tip).clone() };
+            Ok(SyncedTip { tip, clocks: FieldClocks::all(hlc), marks: Default::default(), deleted: None })
         }
         (Change::Put { tip }, Some(mut stored)) => {
             tip.validate()?;
@@ -213,7 +232,9 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
             stored.tip.modified = stored.tip.modified.max(tip.modified);
             Ok(stored)
         }
-        (Change::Patch { tip_id, .. }, None) | (Change::Delete { tip_id }, None) => Err(MergeError::UnknownTip(*tip_id)),
+        (Change::Patch { tip_id, .. } | Change::Delete { tip_id } | Change::Reply { tip_id, .. } | Change::Helpful { tip_id, .. }, None) => {
+            Err(MergeError::UnknownTip(*tip_id))
+        }
         (Change::Patch { note, tags, visibility, page_title, .. }, Some(mut stored)) => {
             if let Some(note) = note {
                 if note.chars().count() > MAX_NOTE_CHARS {
@@ -236,6 +257,31 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
         }
         (Change::Delete { .. }, Some(mut stored)) => {
             stored.deleted = Some(stored.deleted.map_or(hlc, |d| d.max(hlc)));
+            Ok(stored)
+        }
+        (Change::Reply { reply, .. }, Some(mut stored)) => {
+            reply.validate()?;
+            // A union of replies, ordered by time then id: the same in every order of arrival.
+            if !stored.tip.replies.iter().any(|r| r.id == reply.id) {
+                if stored.tip.replies.len() >= MAX_REPLIES {
+                    return Err(TipError::TooManyReplies.into());
+                }
+                stored.tip.replies.push(reply.clone());
+                stored.tip.replies.sort_by_key(|r| (r.created, r.id));
+            }
+            Ok(stored)
+        }
+        (Change::Helpful { by, helpful, .. }, Some(mut stored)) => {
+            if by.trim().is_empty() || by.chars().count() > MAX_AUTHOR_CHARS {
+                return Err(TipError::BadAuthor.into());
+            }
+            // Each member's last mark wins.
+            let mark = HelpfulMark { helpful: *helpful, at: hlc };
+            let newer = stored.marks.get(by).is_none_or(|old| hlc > old.at);
+            if newer {
+                stored.marks.insert(by.clone(), mark);
+                stored.tip.helpful = stored.marks.iter().filter(|(_, m)| m.helpful).map(|(name, _)| name.clone()).collect();
+            }
             Ok(stored)
         }
     }
@@ -359,6 +405,23 @@ mod tests {
         assert_eq!(apply(None, &patch), Err(MergeError::UnknownTip(tip(9).id)));
     }
 
+    #[test]
+    fn replies_gather_once_each_and_helpful_marks_keep_each_members_last_word() {
+        let created = apply(None, &mutation(1, at(10, 1), Change::Put { tip: Box::new(tip(1)) })).expect("created");
+        let reply = |n: u8, ms: i64| Reply { id: TipId::new_v7(ms as u64, [n; 10]), author: "Sam".into(), created: Timestamp(ms), text: format!("Thanks {n}") };
+        let later = mutation(2, at(20, 2), Change::Reply { tip_id: tip(1).id, reply: reply(2, 300) });
+        let earlier = mutation(3, at(21, 2), Change::Reply { tip_id: tip(1).id, reply: reply(1, 200) });
+        let state = [&later, &earlier, &later].iter().fold(created, |s, m| apply(Some(s), m).expect("reply"));
+        assert_eq!(state.tip.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), vec!["Thanks 1", "Thanks 2"], "in time order, once each");
+        let mark = |n: u8, ms: u64, helpful: bool| mutation(n, at(ms, 3), Change::Helpful { tip_id: tip(1).id, by: "Sam".into(), helpful });
+        let marked = apply(Some(apply(Some(state.clone()), &mark(5, 40, false)).expect("unmark")), &mark(4, 30, true)).expect("mark");
+        assert!(marked.tip.helpful.is_empty(), "the later unmark wins even when it arrives first");
+        let marked = apply(Some(state), &mark(6, 50, true)).expect("mark");
+        assert_eq!(marked.tip.helpful, vec!["Sam"]);
+        let empty = mutation(7, at(60, 3), Change::Reply { tip_id: tip(1).id, reply: Reply { text: "  ".into(), ..reply(3, 400) } });
+        assert_eq!(apply(Some(marked), &empty), Err(MergeError::Invalid(TipError::EmptyReply)));
+    }
+
     fn arbitrary_mutations() -> impl Strategy<Value = Vec<Mutation>> {
         let change = prop_oneof![
             (0u8..3).prop_map(|n| Change::Patch { tip_id: tip(1).id, note: Some(format!("note {n}")), tags: None, visibility: None, page_title: None }),
@@ -371,6 +434,11 @@ mod tests {
                 page_title: None
             }),
             Just(Change::Delete { tip_id: tip(1).id }),
+            (0u8..4, 0u64..3).prop_map(|(n, at)| Change::Reply {
+                tip_id: tip(1).id,
+                reply: Reply { id: TipId::new_v7(50 + at, [n; 10]), author: format!("Member {n}"), created: Timestamp(50 + at as i64), text: format!("reply {n}") },
+            }),
+            (0u8..3, any::<bool>()).prop_map(|(n, helpful)| Change::Helpful { tip_id: tip(1).id, by: format!("Member {n}"), helpful }),
         ];
         proptest::collection::vec((1u64..50, 0u32..3, change), 0..12).prop_map(|items| {
             items.into_iter().enumerate().map(|(i, (ms, node, change))| mutation(10 + i as u8, at(100 + ms, node), change)).collect()

@@ -52,11 +52,22 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
 }
 
 /// Who may do what: tips are pushed and edited by their author; a delete may also come
-/// from a curator or an admin. Private tips are refused outright: they never leave the
+/// from a curator or an admin; every member may reply and mark helpful, as themselves. Private tips are refused outright: they never leave the
 /// device that made them, and a server that received one would be a leak.
 fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
     let private = || ApiError::unprocessable("private tips stay on the device that made them; share the tip with the team to sync it");
     let not_author = |author: &str| ApiError::forbidden(format!("only the tip's author ({author}) may change it; this token belongs to {}", member.name));
+    // Any member may reply to a shared tip or mark it helpful, in their own name only.
+    match &mutation.change {
+        Change::Reply { reply, .. } if reply.author != member.name => {
+            return Err(ApiError::forbidden(format!("a reply is signed with its writer's name; this token belongs to {}", member.name)));
+        }
+        Change::Helpful { by, .. } if *by != member.name => {
+            return Err(ApiError::forbidden(format!("a helpful mark is given in one's own name; this token belongs to {}", member.name)));
+        }
+        Change::Reply { .. } | Change::Helpful { .. } => return Ok(()),
+        _ => {}
+    }
     if let Some(stored) = stored {
         let may_delete = matches!(member.role, Role::Curator | Role::Admin);
         let is_delete = matches!(mutation.change, Change::Delete { .. });

@@ -225,6 +225,28 @@ async fn only_the_author_edits_and_curators_may_delete() {
 }
 
 #[tokio::test]
+async fn teammates_reply_and_mark_helpful_in_their_own_names() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+        let tip = new_tip("Dana", "Apixaban 5 mg");
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
+        let reply = |author: &str| inflow_core::model::Reply { id: unique_id(), author: author.into(), created: Timestamp(1_795_000_000_500), text: "It is under Favourites now.".into() };
+        let (status, body) = sync(&db, &t.tokens[1].1, push(&[mutation(20, Change::Reply { tip_id: tip.id, reply: reply("Sam") }), mutation(21, Change::Helpful { tip_id: tip.id, by: "Sam".into(), helpful: true })])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(22, Change::Reply { tip_id: tip.id, reply: reply("Dana") })])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no reply in another's name");
+        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(23, Change::Helpful { tip_id: tip.id, by: "Dana".into(), helpful: true })])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no mark in another's name");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let stored = &pulled["changes"][0]["tip"];
+        assert_eq!(stored["replies"][0]["text"], "It is under Favourites now.", "{kind}: {pulled}");
+        assert_eq!(stored["replies"].as_array().map(Vec::len), Some(1), "{kind}");
+        assert_eq!(stored["helpful"], json!(["Sam"]), "{kind}");
+        assert_eq!(stored["note"], "Check the renal panel first", "{kind}: the author's note is untouched");
+    }
+}
+
+#[tokio::test]
 async fn pulls_page_through_changes_in_order() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member)]).await;

@@ -16,7 +16,7 @@ use crate::messages::{Command, PageRequest, Request, Response, SyncStatus};
 use crate::settings::{DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
 use crate::store::TipStore;
 use crate::sync_client::{self, Trigger};
-use crate::worker::{self, not_active_message, Context};
+use crate::worker::{self, not_active_message, Addition, Context};
 
 /// The context-menu entry's id.
 const CAPTURE_MENU: &str = "inflow-capture";
@@ -54,13 +54,7 @@ async fn answer(request: Request, sender_url: &str) -> Response {
     if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
         sync_within(PULL_ON_OPEN_BUDGET_MS).await;
     }
-    let state = sync_client::state(&store).await;
-    // Shared tips are signed with the member's name on the server, which accepts them
-    // under no other; without a server, with the name chosen in the options.
-    let author = match state.membership.filter(|_| connection.is_set()) {
-        Some(membership) => membership.name,
-        None => store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned()),
-    };
+    let (author, state) = author(&store).await;
     let now = js_sys::Date::now();
     let cx = Context {
         page_url: sender_url,
@@ -88,13 +82,51 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
     let Ok(request) = serde_wasm_bindgen::from_value::<PageRequest>(message) else {
         return to_js(&Response::Error { message: "Inflow did not understand the request.".to_owned() });
     };
-    if request == PageRequest::SyncNow {
-        sync_and_tell_tabs(Trigger::Now).await;
+    let store = match IdbStore::open(DATABASE).await {
+        Ok(store) => store,
+        Err(why) => return to_js(&Response::Error { message: why.to_string() }),
+    };
+    let (tip_id, addition) = match request {
+        PageRequest::SyncStatus => return to_js(&sync_status(&store).await),
+        PageRequest::SyncNow => {
+            sync_and_tell_tabs(Trigger::Now).await;
+            return to_js(&sync_status(&store).await);
+        }
+        PageRequest::Reply { tip_id, text } => (tip_id, Addition::Reply(text)),
+        PageRequest::Helpful { tip_id, helpful } => (tip_id, Addition::Helpful(helpful)),
+    };
+    let (author, state) = author(&store).await;
+    let now = js_sys::Date::now();
+    let cx = Context {
+        page_url: "",
+        site_active: true,
+        author: &author,
+        now: Timestamp(now as i64),
+        random: random_bytes(),
+        mutation_random: random_bytes(),
+        clock: sync_client::next_clock(&store, now).await,
+        screen_rules: &state.screen_rules,
+    };
+    let response = worker::respond(&store, &cx, tip_id, addition).await;
+    if let Response::Saved { tip, .. } = &response {
+        tell_pages();
+        if tip.visibility == Visibility::Team {
+            wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
+        }
     }
-    match IdbStore::open(DATABASE).await {
-        Ok(store) => to_js(&sync_status(&store).await),
-        Err(why) => to_js(&Response::Error { message: why.to_string() }),
-    }
+    to_js(&response)
+}
+
+/// Who signs what this device writes: the member's name on the team's server when
+/// connected (the server accepts shared writes under no other), else the display name.
+async fn author(store: &IdbStore) -> (String, crate::settings::SyncState) {
+    let connection = sync_client::connection(store).await;
+    let state = sync_client::state(store).await;
+    let author = match state.membership.as_ref().filter(|_| connection.is_set()) {
+        Some(membership) => membership.name.clone(),
+        None => store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned()),
+    };
+    (author, state)
 }
 
 async fn sync_status(store: &IdbStore) -> SyncStatus {

@@ -83,13 +83,19 @@ pub enum Command {
 }
 
 /// What the extension's own pages (options, side panel) ask of the worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum PageRequest {
     /// Where sync stands.
     SyncStatus,
     /// Sync now, whatever the backoff, then say where it stands.
     SyncNow,
+    /// Reply to a tip (answered with [`Response::Saved`] or [`Response::Error`]).
+    #[serde(rename_all = "camelCase")]
+    Reply { tip_id: inflow_core::TipId, text: String },
+    /// Mark a tip helpful, or take the mark back.
+    #[serde(rename_all = "camelCase")]
+    Helpful { tip_id: inflow_core::TipId, helpful: bool },
 }
 
 /// Where sync stands, for people: shown by the options page and the side panel.

@@ -41,10 +41,13 @@ struct Panel {
     me: String,
     /// Only the newest page is loaded yet.
     loading: bool,
+    /// Tips whose replies the user opened; kept open through re-renders.
+    open_replies: HashSet<TipId>,
 }
 
 thread_local! {
     static PANEL: RefCell<Panel> = RefCell::new(Panel::default());
+    static NEXT_FIELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 #[wasm_bindgen(js_name = sidePanel)]
@@ -167,7 +170,7 @@ fn render_feed() {
         let list: HtmlElement = by_id("feed");
         list.set_text_content(None);
         for tip in matching.iter().take(panel.shown) {
-            let _ = list.append_child(&tip_item(tip, None, None));
+            let _ = list.append_child(&tip_item(tip, None, None, &panel));
         }
         let total = panel.seen.len();
         let count = match (matching.len(), search.is_empty() && show == "all") {
@@ -181,8 +184,9 @@ fn render_feed() {
     });
 }
 
-/// One tip: its note, the quoted text, who and when, and what it is.
-fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>) -> Element {
+/// One tip: its note, the quoted text, who and when, what it is, and its replies and
+/// helpful marks.
+fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) -> Element {
     let item = element("li", "");
     let _ = item.set_attribute("data-tip", &tip.id.to_string());
     if let Some(badge) = badge {
@@ -223,7 +227,105 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>) -> Element {
         });
         let _ = item.append_child(&button);
     }
+    let _ = item.append_child(&helpful_button(tip, &panel.me));
+    let _ = item.append_child(&replies(tip, panel.open_replies.contains(&tip.id)));
     item
+}
+
+/// "Helpful" with its count; pressed when this member marked it.
+fn helpful_button(tip: &Tip, me: &str) -> Element {
+    let marked = tip.helpful.iter().any(|name| name == me);
+    let label = if tip.helpful.is_empty() { "Helpful".to_owned() } else { format!("Helpful · {}", tip.helpful.len()) };
+    let button = element("button", &label);
+    let _ = button.set_attribute("type", "button");
+    button.set_class_name("secondary helpful");
+    let _ = button.set_attribute("aria-pressed", if marked { "true" } else { "false" });
+    if !tip.helpful.is_empty() {
+        let _ = button.set_attribute("title", &format!("Helpful to {}", tip.helpful.join(", ")));
+    }
+    let id = tip.id;
+    on(&button, "click", move |_| spawn(add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None)));
+    button
+}
+
+/// The replies, folded, with a form to add one.
+fn replies(tip: &Tip, open: bool) -> Element {
+    let details = element("details", "");
+    details.set_class_name("replies");
+    if open {
+        let _ = details.set_attribute("open", "");
+    }
+    let summary = match tip.replies.len() {
+        0 => "Reply".to_owned(),
+        1 => "1 reply".to_owned(),
+        n => format!("{n} replies"),
+    };
+    let _ = details.append_child(&element("summary", &summary));
+    let id = tip.id;
+    on(&details, "toggle", move |event| {
+        let open = event.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|d| d.has_attribute("open"));
+        PANEL.with(|p| {
+            let mut panel = p.borrow_mut();
+            if open {
+                panel.open_replies.insert(id);
+            } else {
+                panel.open_replies.remove(&id);
+            }
+        });
+    });
+    let list = element("ol", "");
+    for reply in &tip.replies {
+        let when = js_sys::Date::new(&JsValue::from_f64(reply.created.unix_ms() as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+        let item = element("li", "");
+        let text = element("p", &reply.text);
+        text.set_class_name("note");
+        let _ = item.append_child(&text);
+        let meta = element("p", &format!("{} · {}", reply.author, String::from(when)));
+        meta.set_class_name("meta");
+        let _ = item.append_child(&meta);
+        let _ = list.append_child(&item);
+    }
+    let _ = details.append_child(&list);
+    let form = element("form", "");
+    // The same tip can stand under "This screen" and in the feed: each form its own id.
+    let field_id = format!("reply-{id}-{}", NEXT_FIELD.with(|n| n.replace(n.get() + 1)));
+    let label = element("label", "Your reply");
+    let _ = label.set_attribute("for", &field_id);
+    let field = element("textarea", "");
+    let _ = field.set_attribute("id", &field_id);
+    let _ = field.set_attribute("rows", "2");
+    let _ = field.set_attribute("maxlength", "10000");
+    let send = element("button", "Send reply");
+    let _ = send.set_attribute("type", "submit");
+    let problem = element("p", "");
+    problem.set_class_name("error");
+    let _ = problem.set_attribute("role", "alert");
+    for part in [&label, &field, &send, &problem] {
+        let _ = form.append_child(part);
+    }
+    on(&form, "submit", move |event| {
+        event.prevent_default();
+        let Some(text) = field.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|f| f.value()) else { return };
+        spawn(add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), Some(problem.clone())));
+    });
+    let _ = details.append_child(&form);
+    details
+}
+
+/// Sends a reply or a mark to the worker; a refusal is shown in `problem`. The panel
+/// re-renders when the worker says tips changed.
+async fn add(request: serde_json::Value, problem: Option<Element>) {
+    let answer = chrome::runtime_send_message(&to_js(&request)).await;
+    let message = match &answer {
+        Ok(value) => {
+            let kind = js_sys::Reflect::get(value, &JsValue::from_str("type")).ok().and_then(|t| t.as_string());
+            (kind.as_deref() != Some("saved")).then(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "Not saved.".to_owned()))
+        }
+        Err(_) => Some("Inflow's worker did not answer; nothing was saved.".to_owned()),
+    };
+    if let (Some(problem), Some(message)) = (problem, message) {
+        problem.set_text_content(Some(&message));
+    }
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -273,7 +375,7 @@ async fn render_screen() {
         let mut count = 0;
         for (ids, badge, revealable) in groups {
             for tip in ids.iter().filter_map(find) {
-                let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }));
+                let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }, &panel));
                 count += 1;
             }
         }

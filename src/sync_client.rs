@@ -24,6 +24,8 @@ thread_local! {
     /// One sync at a time in this worker: a second caller finds it running and leaves it
     /// to finish (the outbox and cursor are shared).
     static IN_FLIGHT: Cell<bool> = const { Cell::new(false) };
+    /// Someone asked for a sync while one was running.
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What set a sync off; it decides how the backoff after failures applies.
@@ -100,12 +102,21 @@ pub async fn next_clock(store: &IdbStore, now_ms: f64) -> Hlc {
     state.clock
 }
 
-/// Pushes and pulls until both are done.
+/// Pushes and pulls until both are done. A sync asked for while one runs is not lost: the
+/// running one goes round once more when it is done.
 pub async fn sync(store: &IdbStore, trigger: Trigger) -> Report {
     if IN_FLIGHT.with(|f| f.replace(true)) {
+        if trigger == Trigger::Now {
+            AGAIN.with(|again| again.set(true));
+        }
         return Report { skipped: true, ..Report::default() };
     }
-    let report = sync_once(store, trigger).await;
+    let mut report = sync_once(store, trigger).await;
+    while AGAIN.with(|again| again.replace(false)) {
+        let more = sync_once(store, Trigger::Now).await;
+        report.pushed += more.pushed;
+        report.pulled += more.pulled;
+    }
     IN_FLIGHT.with(|f| f.set(false));
     report
 }

@@ -116,6 +116,46 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
     Response::PageTips { active: true, placed, unplaced, elements }
 }
 
+/// A reply or a helpful mark from the side panel: applied to the stored tip with core's
+/// rules and, for a shared tip, queued for the team in the same transaction. A private
+/// tip's replies stay on this device with it.
+pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, change: Addition) -> Response {
+    let mut tip = match store.get(tip_id).await {
+        Ok(Some(tip)) => tip,
+        Ok(None) => return error("That tip is no longer here; it may have been deleted.".to_owned()),
+        Err(why) => return error(why.to_string()),
+    };
+    let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
+    let change = match change {
+        Addition::Reply(text) => {
+            let reply = inflow_core::model::Reply { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random), author: cx.author.to_owned(), created: cx.now, text };
+            if let Err(why) = tip.add_reply(reply.clone()) {
+                return error(why.to_string());
+            }
+            Change::Reply { tip_id, reply }
+        }
+        Addition::Helpful(helpful) => {
+            tip.set_helpful(cx.author, helpful);
+            Change::Helpful { tip_id, by: cx.author.to_owned(), helpful }
+        }
+    };
+    let stored = match tip.visibility {
+        Visibility::Team => store.put_and_send(&tip, &Mutation { id: mutation_id, hlc: cx.clock, change }).await,
+        Visibility::Private => store.put(&tip).await,
+    };
+    match stored {
+        Ok(()) => Response::Saved { tip, anchor: None },
+        Err(why) => error(why.to_string()),
+    }
+}
+
+/// What a teammate adds to a tip from the side panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addition {
+    Reply(String),
+    Helpful(bool),
+}
+
 /// The message shown when Inflow is used on a site the user has not switched it on for.
 pub fn not_active_message(page_url: &str) -> String {
     let site = inflow_core::url::PageUrl::parse(page_url).map(|u| u.host.to_owned()).unwrap_or_else(|_| "this page".to_owned());
@@ -243,6 +283,30 @@ mod tests {
         assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
         let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into() }));
         assert!(matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()), "a screen that merely shares the prefix gets nothing");
+    }
+
+    #[test]
+    fn replies_and_helpful_marks_are_stored_and_queued_for_shared_tips_only() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Metoprolol").expect("present") as u32;
+        let mut shared = capture(start, start + 10, "Hold if HR < 60");
+        if let Request::Capture { visibility, .. } = &mut shared {
+            *visibility = Visibility::Team;
+        }
+        let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared)) else { panic!("not saved") };
+        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))) else { panic!("not saved") };
+        let queued_before = block_on(store.outbox_len()).expect("outbox");
+
+        let answer = block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Reply("It moved to Favourites.".into())));
+        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.replies.len() == 1 && tip.replies[0].author == "Dana"), "{answer:?}");
+        block_on(respond(&store, &cx(URL, true, 4), shared.id, Addition::Helpful(true)));
+        assert_eq!(block_on(store.get(shared.id)).expect("read").map(|t| t.helpful), Some(vec!["Dana".to_owned()]));
+        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued_before + 2, "both go to the team");
+
+        block_on(respond(&store, &cx(URL, true, 5), private.id, Addition::Reply("Note to self".into())));
+        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued_before + 2, "a private tip's reply stays here");
+        let blank = block_on(respond(&store, &cx(URL, true, 6), shared.id, Addition::Reply("  ".into())));
+        assert_eq!(blank, Response::Error { message: "Write something to reply.".into() });
     }
 
     #[test]

@@ -251,6 +251,32 @@ pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, TipError> {
 }
 
 impl Tip {
+    /// Adds a reply unless it is there already, keeping replies in time order (then id):
+    /// the same list whatever order replies arrive in.
+    pub fn add_reply(&mut self, reply: Reply) -> Result<(), TipError> {
+        reply.validate()?;
+        if self.replies.iter().any(|r| r.id == reply.id) {
+            return Ok(());
+        }
+        if self.replies.len() >= MAX_REPLIES {
+            return Err(TipError::TooManyReplies);
+        }
+        self.replies.push(reply);
+        self.replies.sort_by_key(|r| (r.created, r.id));
+        Ok(())
+    }
+
+    /// Sets whether `member` finds the tip helpful; the list stays in name order.
+    pub fn set_helpful(&mut self, member: &str, helpful: bool) {
+        match (self.helpful.binary_search_by(|name| name.as_str().cmp(member)), helpful) {
+            (Err(at), true) => self.helpful.insert(at, member.to_owned()),
+            (Ok(at), false) => {
+                self.helpful.remove(at);
+            }
+            _ => {}
+        }
+    }
+
     /// Checks a tip that arrives already built (from another device, through sync) against
     /// the same limits [`NewTip::into_tip`] applies when one is captured.
     pub fn validate(&self) -> Result<(), TipError> {

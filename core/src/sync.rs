@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::id::TipId;
-use crate::model::{clean_tags, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_REPLIES, MAX_TITLE_CHARS};
+use crate::model::{clean_tags, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
 use crate::time::Timestamp;
 
 /// The most mutations one push may carry.
@@ -260,15 +260,7 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
             Ok(stored)
         }
         (Change::Reply { reply, .. }, Some(mut stored)) => {
-            reply.validate()?;
-            // A union of replies, ordered by time then id: the same in every order of arrival.
-            if !stored.tip.replies.iter().any(|r| r.id == reply.id) {
-                if stored.tip.replies.len() >= MAX_REPLIES {
-                    return Err(TipError::TooManyReplies.into());
-                }
-                stored.tip.replies.push(reply.clone());
-                stored.tip.replies.sort_by_key(|r| (r.created, r.id));
-            }
+            stored.tip.add_reply(reply.clone())?;
             Ok(stored)
         }
         (Change::Helpful { by, helpful, .. }, Some(mut stored)) => {
@@ -280,7 +272,7 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
             let newer = stored.marks.get(by).is_none_or(|old| hlc > old.at);
             if newer {
                 stored.marks.insert(by.clone(), mark);
-                stored.tip.helpful = stored.marks.iter().filter(|(_, m)| m.helpful).map(|(name, _)| name.clone()).collect();
+                stored.tip.set_helpful(by, *helpful);
             }
             Ok(stored)
         }

@@ -95,6 +95,22 @@ describe('a team shares tips through its server', () => {
       assert.equal(await panel.locator('#feed > li').count(), 2);
       assert.match(await panel.locator('#feed > li').first().textContent(), /Favourites since the upgrade/);
 
+      // Sam replies in the feed and marks the tip helpful; Dana, her panel open, sees both.
+      const danaPanel = await dana.context.newPage();
+      await danaPanel.goto(`chrome-extension://${dana.extensionId}/sidepanel.html`);
+      await danaPanel.locator('main[aria-busy="false"]').waitFor();
+      const samTip = panel.locator('#feed > li').filter({ hasText: 'Count the acetaminophen' });
+      await samTip.getByText('Reply', { exact: true }).click();
+      await samTip.getByLabel('Your reply').fill('Also Excedrin: it has 250 mg a tablet.');
+      await samTip.getByRole('button', { name: 'Send reply' }).click();
+      await samTip.getByRole('button', { name: 'Helpful' }).click();
+      await eventually(() => samTip.getByRole('button', { name: /^Helpful/ }).getAttribute('aria-pressed'), (p) => p === 'true', { what: "Sam's helpful mark" });
+      const danaTip = danaPanel.locator('#feed > li').filter({ hasText: 'Count the acetaminophen' });
+      await eventually(() => danaTip.textContent(), (t) => t.includes('1 reply') && t.includes('Helpful · 1'), { what: "Sam's reply and mark in Dana's panel", timeout: 10000 });
+      await danaTip.getByText('1 reply').click();
+      assert.match(await danaTip.locator('.replies li').textContent(), /Also Excedrin: it has 250 mg a tablet\.Sam/);
+      await danaPanel.close();
+
       // Dana keeps a private tip: it is stored, and never sent.
       await capture(dana, danaPage, 'Hold if HR < 60 or SBP < 100.', PRIVATE_NOTE, { team: false });
 

@@ -54,26 +54,53 @@ async fn answer(request: Request, sender_url: &str) -> Response {
     if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
         sync_within(PULL_ON_OPEN_BUDGET_MS).await;
     }
-    let (author, state) = author(&store).await;
-    let now = js_sys::Date::now();
-    let cx = Context {
-        page_url: sender_url,
-        site_active,
-        author: &author,
-        now: Timestamp(now as i64),
-        random: random_bytes(),
-        mutation_random: random_bytes(),
-        clock: sync_client::next_clock(&store, now).await,
-        screen_rules: &state.screen_rules,
-    };
-    let response = worker::handle(&store, &cx, request).await;
-    if let Response::Saved { tip, .. } = &response {
+    // Only a save needs a clock reading (and its write); a page opening only reads.
+    let saves = !matches!(request, Request::PageOpened { .. });
+    let writer = Writer::now(&store, saves).await;
+    let response = worker::handle(&store, &writer.context(sender_url, site_active), request).await;
+    after_save(&response);
+    response
+}
+
+/// Who writes, and when: what every change made on this device needs.
+struct Writer {
+    author: String,
+    state: crate::settings::SyncState,
+    now: f64,
+    clock: inflow_core::sync::Hlc,
+}
+
+impl Writer {
+    /// `ticks`: take (and save) the next clock reading, for a change about to be made.
+    async fn now(store: &IdbStore, ticks: bool) -> Writer {
+        let (author, state) = author(store).await;
+        let now = js_sys::Date::now();
+        let clock = if ticks { sync_client::next_clock(store, now).await } else { state.clock };
+        Writer { author, state, now, clock }
+    }
+
+    fn context<'a>(&'a self, page_url: &'a str, site_active: bool) -> Context<'a> {
+        Context {
+            page_url,
+            site_active,
+            author: &self.author,
+            now: Timestamp(self.now as i64),
+            random: random_bytes(),
+            mutation_random: random_bytes(),
+            clock: self.clock,
+            screen_rules: &self.state.screen_rules,
+        }
+    }
+}
+
+/// After a save: open pages hear of it, and a shared change goes to the team at once.
+fn after_save(response: &Response) {
+    if let Response::Saved { tip, .. } = response {
         tell_pages();
         if tip.visibility == Visibility::Team {
             wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
         }
     }
-    response
 }
 
 /// A message from one of the extension's own pages (options, side panel).
@@ -95,25 +122,9 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::Reply { tip_id, text } => (tip_id, Addition::Reply(text)),
         PageRequest::Helpful { tip_id, helpful } => (tip_id, Addition::Helpful(helpful)),
     };
-    let (author, state) = author(&store).await;
-    let now = js_sys::Date::now();
-    let cx = Context {
-        page_url: "",
-        site_active: true,
-        author: &author,
-        now: Timestamp(now as i64),
-        random: random_bytes(),
-        mutation_random: random_bytes(),
-        clock: sync_client::next_clock(&store, now).await,
-        screen_rules: &state.screen_rules,
-    };
-    let response = worker::respond(&store, &cx, tip_id, addition).await;
-    if let Response::Saved { tip, .. } = &response {
-        tell_pages();
-        if tip.visibility == Visibility::Team {
-            wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
-        }
-    }
+    let writer = Writer::now(&store, true).await;
+    let response = worker::respond(&store, &writer.context("", true), tip_id, addition).await;
+    after_save(&response);
     to_js(&response)
 }
 

@@ -201,6 +201,15 @@ mod tests {
         }
     }
 
+    /// `capture`, shared with the team.
+    fn shared_capture(start: u32, end: u32, note: &str) -> Request {
+        let mut request = capture(start, end, note);
+        if let Request::Capture { visibility, .. } = &mut request {
+            *visibility = Visibility::Team;
+        }
+        request
+    }
+
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
         // The memory store never suspends, so one poll finishes every future here.
         let mut future = std::pin::pin!(future);
@@ -267,10 +276,7 @@ mod tests {
     fn a_tip_shows_on_every_patients_same_screen_and_only_shared_tips_are_queued() {
         let store = MemoryStore::default();
         let start = PAGE.find("Metoprolol").expect("present") as u32;
-        let mut shared = capture(start, start + 10, "Hold if HR < 60");
-        if let Request::Capture { visibility, .. } = &mut shared {
-            *visibility = Visibility::Team;
-        }
+        let shared = shared_capture(start, start + 10, "Hold if HR < 60");
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 1), shared)), Response::Saved { .. }));
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))), Response::Saved { .. }));
         let queued = block_on(store.outbox(10)).expect("outbox");
@@ -289,10 +295,7 @@ mod tests {
     fn replies_and_helpful_marks_are_stored_and_queued_for_shared_tips_only() {
         let store = MemoryStore::default();
         let start = PAGE.find("Metoprolol").expect("present") as u32;
-        let mut shared = capture(start, start + 10, "Hold if HR < 60");
-        if let Request::Capture { visibility, .. } = &mut shared {
-            *visibility = Visibility::Team;
-        }
+        let shared = shared_capture(start, start + 10, "Hold if HR < 60");
         let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared)) else { panic!("not saved") };
         let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))) else { panic!("not saved") };
         let queued_before = block_on(store.outbox_len()).expect("outbox");

@@ -62,7 +62,7 @@ async fn a_shared_tip_is_queued_with_it_and_leaves_the_outbox_once_acknowledged(
     let from_team = tip("http://127.0.0.1:8700/patients/4/orders", "Warfarin", 7_000);
     let mut gone = SyncedTip { tip: shared.clone(), clocks: serde_json::from_value(serde_json::json!({
         "note": stamp(1), "tags": stamp(1), "visibility": stamp(1), "page_title": stamp(1)
-    })).expect("clocks"), deleted: None };
+    })).expect("clocks"), marks: Default::default(), deleted: None };
     let arriving = SyncedTip { tip: from_team.clone(), ..gone.clone() };
     gone.deleted = Some(serde_json::from_value(stamp(2)).expect("stamp"));
     store.settle(&[mutation.id], &[arriving, gone]).await.expect("settled");

@@ -21,15 +21,17 @@ const BUILT_IN_SITES: [&str; 2] = ["http://127.0.0.1/*", "http://localhost/*"];
 #[wasm_bindgen(js_name = optionsPage)]
 pub async fn options_page() -> Result<(), JsValue> {
     let store = IdbStore::open(DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let connection = sync_client::connection(&store).await;
-    input("server-url").set_value(&connection.server_url);
-    input("token").set_value(&connection.token);
-    if connection.managed {
-        for id in ["server-url", "token", "save-connection"] {
-            by_id::<HtmlElement>(id).set_attribute("disabled", "")?;
+    show_connection(&sync_client::connection(&store).await);
+    // The policy copy in settings may predate a policy change or not exist yet (reading
+    // managed storage at start-up takes seconds): read it again, and show what it says.
+    spawn(async {
+        let Ok(store) = IdbStore::open(DATABASE).await else { return };
+        sync_client::refresh_policy(&store).await;
+        let connection = sync_client::connection(&store).await;
+        if connection.managed {
+            show_connection(&connection);
         }
-        by_id::<HtmlElement>("managed-note").set_hidden(false);
-    }
+    });
     on(&by_id::<web_sys::EventTarget>("connection-form"), "submit", |event| {
         event.prevent_default();
         spawn(save_connection());
@@ -84,6 +86,16 @@ pub async fn options_page() -> Result<(), JsValue> {
     show_sites().await;
     show_shortcut().await;
     Ok(())
+}
+
+/// Fills the connection fields; values the organisation's policy sets are locked.
+fn show_connection(connection: &Connection) {
+    input("server-url").set_value(&connection.server_url);
+    input("token").set_value(&connection.token);
+    for id in ["server-url", "token", "save-connection"] {
+        by_id::<HtmlElement>(id).toggle_attribute_with_force("disabled", connection.managed).ok();
+    }
+    by_id::<HtmlElement>("managed-note").set_hidden(!connection.managed);
 }
 
 /// The permission pattern for a typed site address.

@@ -43,6 +43,8 @@ struct Panel {
     loading: bool,
     /// Tips whose replies the user opened; kept open through re-renders.
     open_replies: HashSet<TipId>,
+    /// Tips with changes the server has not acknowledged yet.
+    waiting: HashSet<TipId>,
 }
 
 thread_local! {
@@ -75,9 +77,11 @@ pub async fn side_panel() -> Result<(), JsValue> {
         None => store.setting(crate::settings::DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
     };
     let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
+    let waiting = waiting(&store).await;
     PANEL.with(|p| {
         let mut panel = p.borrow_mut();
         panel.me = me;
+        panel.waiting = waiting;
         panel.seen = tips.iter().map(|t| t.id).collect();
         panel.searchable = tips.iter().map(Searchable::of).collect();
         panel.tips = tips;
@@ -128,8 +132,10 @@ fn reset_and_render() {
 async fn reload() {
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
     let Ok(tips) = store.all().await else { return };
+    let waiting = waiting(&store).await;
     let fresh = PANEL.with(|p| {
         let mut panel = p.borrow_mut();
+        panel.waiting = waiting;
         panel.tips = newest_first(tips);
         panel.searchable = panel.tips.iter().map(Searchable::of).collect();
         panel.tips.iter().filter(|t| !panel.seen.contains(&t.id)).count()
@@ -141,6 +147,11 @@ async fn reload() {
     }
     render_feed();
     render_screen().await;
+}
+
+/// Tips with a change in the outbox.
+async fn waiting(store: &IdbStore) -> HashSet<TipId> {
+    store.outbox(u32::MAX).await.map(|queued| queued.iter().map(|m| m.change.tip_id()).collect()).unwrap_or_default()
 }
 
 /// The feed: matching tips the user has seen, newest or oldest first, a page at a time.
@@ -159,6 +170,7 @@ fn render_feed() {
                 "mine" => t.author == panel.me,
                 "team" => t.visibility == Visibility::Team,
                 "private" => t.visibility == Visibility::Private,
+                "waiting" => panel.waiting.contains(&t.id),
                 _ => true,
             })
             .filter(|(_, prepared)| search.matches_prepared(prepared))
@@ -205,7 +217,11 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     quote.set_class_name("quote");
     let _ = item.append_child(&quote);
     let when = js_sys::Date::new(&JsValue::from_f64(tip.created.unix_ms() as f64)).to_locale_date_string("default", &JsValue::UNDEFINED);
-    let who = if tip.visibility == Visibility::Team { "team" } else { "only you" };
+    let who = match (tip.visibility, panel.waiting.contains(&tip.id)) {
+        (Visibility::Team, true) => "team, waiting to send",
+        (Visibility::Team, false) => "team",
+        (Visibility::Private, _) => "only you",
+    };
     let mut meta = format!("{} · {} · {who}", tip.author, String::from(when));
     if !tip.tags.is_empty() {
         meta.push_str(&format!(" · {}", tip.tags.join(", ")));

@@ -121,6 +121,14 @@ describe('a team shares tips through its server', () => {
       dana = await launch(profiles.dana.dir);
       assert.equal((await storedTips(dana.worker)).filter((tip) => tip.note.startsWith('Offline tip')).length, 3, 'kept through the restart');
 
+      // Her panel shows what waits to be sent.
+      const danaWaiting = await dana.context.newPage();
+      await danaWaiting.goto(`chrome-extension://${dana.extensionId}/sidepanel.html`);
+      await danaWaiting.locator('main[aria-busy="false"]').waitFor();
+      await danaWaiting.getByLabel('Show').selectOption('waiting');
+      assert.equal(await danaWaiting.locator('#feed > li').count(), 3, 'the three offline tips wait to be sent');
+      assert.match(await danaWaiting.locator('#feed > li').first().textContent(), /team, waiting to send/);
+      await danaWaiting.close();
       // The server returns; Dana presses "Sync now" in the options, her browser sends what
       // waited, and Sam, opening a page (which pulls), gets each tip once.
       await server.start();

@@ -77,6 +77,7 @@ pub async fn side_panel() -> Result<(), JsValue> {
         None => store.setting(crate::settings::DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
     };
     let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
+    fill_tags(&tips);
     let waiting = waiting(&store).await;
     PANEL.with(|p| {
         let mut panel = p.borrow_mut();
@@ -92,6 +93,7 @@ pub async fn side_panel() -> Result<(), JsValue> {
 
     on(&by_id::<web_sys::EventTarget>("search"), "input", |_| reset_and_render());
     on(&by_id::<web_sys::EventTarget>("show"), "change", |_| reset_and_render());
+    on(&by_id::<web_sys::EventTarget>("tag"), "change", |_| reset_and_render());
     on(&by_id::<web_sys::EventTarget>("sort"), "change", |_| reset_and_render());
     on(&by_id::<web_sys::EventTarget>("feed-filters"), "submit", |event| event.prevent_default());
     on(&by_id::<web_sys::EventTarget>("more"), "click", |_| {
@@ -132,6 +134,7 @@ fn reset_and_render() {
 async fn reload() {
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
     let Ok(tips) = store.all().await else { return };
+    fill_tags(&tips);
     let waiting = waiting(&store).await;
     let fresh = PANEL.with(|p| {
         let mut panel = p.borrow_mut();
@@ -149,6 +152,28 @@ async fn reload() {
     render_screen().await;
 }
 
+/// Fills the tag filter with the tags in use, most used first, keeping the choice.
+fn fill_tags(tips: &[Tip]) {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for tag in tips.iter().flat_map(|t| &t.tags) {
+        *counts.entry(tag.as_str()).or_default() += 1;
+    }
+    let mut tags: Vec<(&str, usize)> = counts.into_iter().collect();
+    tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let select: HtmlSelectElement = by_id("tag");
+    let chosen = select.value();
+    select.set_text_content(None);
+    let any = element("option", "Any tag");
+    let _ = any.set_attribute("value", "");
+    let _ = select.append_child(&any);
+    for (tag, count) in tags.into_iter().take(200) {
+        let option = element("option", &format!("{tag} ({count})"));
+        let _ = option.set_attribute("value", tag);
+        let _ = select.append_child(&option);
+    }
+    select.set_value(&chosen);
+}
+
 /// Tips with a change in the outbox.
 async fn waiting(store: &IdbStore) -> HashSet<TipId> {
     store.outbox(u32::MAX).await.map(|queued| queued.iter().map(|m| m.change.tip_id()).collect()).unwrap_or_default()
@@ -158,6 +183,7 @@ async fn waiting(store: &IdbStore) -> HashSet<TipId> {
 fn render_feed() {
     let search = Search::parse(&input("search").value());
     let show = by_id::<HtmlSelectElement>("show").value();
+    let tag = by_id::<HtmlSelectElement>("tag").value();
     let oldest_first = by_id::<HtmlSelectElement>("sort").value() == "oldest";
     PANEL.with(|p| {
         let panel = p.borrow();
@@ -173,6 +199,7 @@ fn render_feed() {
                 "waiting" => panel.waiting.contains(&t.id),
                 _ => true,
             })
+            .filter(|(t, _)| tag.is_empty() || t.tags.iter().any(|t| *t == tag))
             .filter(|(_, prepared)| search.matches_prepared(prepared))
             .map(|(t, _)| t)
             .collect();

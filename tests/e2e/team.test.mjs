@@ -26,10 +26,11 @@ after(async () => {
 
 /** Captures a tip on `text` in the orders table with `note`, for "My team" or "Only me",
  *  and waits until the extension has stored it. */
-async function capture(browser, page, text, note, { team }) {
+async function capture(browser, page, text, note, { team, tags = '' }) {
   await openFormWithButton(page, 'table.orders', text);
   await page.keyboard.type(note);
   await page.keyboard.press('Tab');
+  await page.keyboard.type(tags);
   await page.keyboard.press('Tab');
   await page.keyboard.press(team ? 'ArrowDown' : 'ArrowUp'); // "Who sees it" (the form keeps the last choice)
   await page.keyboard.press('Control+Enter');
@@ -51,7 +52,7 @@ describe('a team shares tips through its server', () => {
       const danaPage = await dana.context.newPage();
       await danaPage.goto(`${demo.url}/patients/1/orders`);
       await danaPage.getByText(SHARED).first().waitFor();
-      await capture(dana, danaPage, SHARED, 'Count the acetaminophen in combination products too.', { team: true });
+      await capture(dana, danaPage, SHARED, 'Count the acetaminophen in combination products too.', { team: true, tags: 'dosing, orders' });
       const savedAt = Date.now();
       await eventually(() => server.exportTips(), (tips) => tips.length === 1, { what: 'the shared tip on the server' });
 
@@ -94,6 +95,9 @@ describe('a team shares tips through its server', () => {
       await newTips.click();
       assert.equal(await panel.locator('#feed > li').count(), 2);
       assert.match(await panel.locator('#feed > li').first().textContent(), /Favourites since the upgrade/);
+      await panel.getByLabel('Tag').selectOption('dosing');
+      assert.equal(await panel.locator('#feed > li').count(), 1, 'the tag filter keeps only the tagged tip');
+      await panel.getByLabel('Tag').selectOption('');
 
       // Sam replies in the feed and marks the tip helpful; Dana, her panel open, sees both.
       const danaPanel = await dana.context.newPage();

@@ -199,7 +199,7 @@ fn render_feed() {
                 "waiting" => panel.waiting.contains(&t.id),
                 _ => true,
             })
-            .filter(|(t, _)| tag.is_empty() || t.tags.iter().any(|t| *t == tag))
+            .filter(|(t, _)| tag.is_empty() || t.tags.contains(&tag))
             .filter(|(_, prepared)| search.matches_prepared(prepared))
             .map(|(t, _)| t)
             .collect();

@@ -114,6 +114,7 @@ pub async fn side_panel() -> Result<(), JsValue> {
         })
     });
     listen_to_the_browser();
+    listen_to_tips();
     show_sync_line(&ask_worker("syncStatus").await);
     render_screen().await;
     spawn(follow_event_stream());
@@ -261,13 +262,8 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
         let _ = button.set_attribute("type", "button");
         button.set_class_name("secondary");
         let _ = button.set_attribute("aria-label", &format!("Show on page: {}", shorten(&tip.note, 60)));
-        let id = tip.id.to_string();
-        on(&button, "click", move |_| {
-            let message = to_js(&json!({ "type": "reveal", "tipId": id }));
-            spawn(async move {
-                let _ = chrome::tabs_send_message(tab, &message).await;
-            });
-        });
+        let _ = button.set_attribute("data-action", "reveal");
+        let _ = button.set_attribute("data-tab", &tab.to_string());
         let _ = item.append_child(&button);
     }
     let _ = item.append_child(&helpful_button(tip, &panel.me));
@@ -282,40 +278,24 @@ fn helpful_button(tip: &Tip, me: &str) -> Element {
     let button = element("button", &label);
     let _ = button.set_attribute("type", "button");
     button.set_class_name("secondary helpful");
+    let _ = button.set_attribute("data-action", "helpful");
     let _ = button.set_attribute("aria-pressed", if marked { "true" } else { "false" });
     if !tip.helpful.is_empty() {
         let _ = button.set_attribute("title", &format!("Helpful to {}", tip.helpful.join(", ")));
     }
-    let id = tip.id;
-    on(&button, "click", move |_| spawn(add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None)));
     button
 }
 
-/// The replies, folded, with a form to add one.
+/// The replies, folded; the form to add one is built when they are opened.
 fn replies(tip: &Tip, open: bool) -> Element {
     let details = element("details", "");
     details.set_class_name("replies");
-    if open {
-        let _ = details.set_attribute("open", "");
-    }
     let summary = match tip.replies.len() {
         0 => "Reply".to_owned(),
         1 => "1 reply".to_owned(),
         n => format!("{n} replies"),
     };
     let _ = details.append_child(&element("summary", &summary));
-    let id = tip.id;
-    on(&details, "toggle", move |event| {
-        let open = event.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|d| d.has_attribute("open"));
-        PANEL.with(|p| {
-            let mut panel = p.borrow_mut();
-            if open {
-                panel.open_replies.insert(id);
-            } else {
-                panel.open_replies.remove(&id);
-            }
-        });
-    });
     let list = element("ol", "");
     for reply in &tip.replies {
         let when = js_sys::Date::new(&JsValue::from_f64(reply.created.unix_ms() as f64)).to_locale_string("default", &JsValue::UNDEFINED);
@@ -329,9 +309,18 @@ fn replies(tip: &Tip, open: bool) -> Element {
         let _ = list.append_child(&item);
     }
     let _ = details.append_child(&list);
+    if open {
+        let _ = details.set_attribute("open", "");
+        let _ = details.append_child(&reply_form());
+    }
+    details
+}
+
+fn reply_form() -> Element {
     let form = element("form", "");
+    let _ = form.set_attribute("data-action", "reply");
     // The same tip can stand under "This screen" and in the feed: each form its own id.
-    let field_id = format!("reply-{id}-{}", NEXT_FIELD.with(|n| n.replace(n.get() + 1)));
+    let field_id = format!("reply-field-{}", NEXT_FIELD.with(|n| n.replace(n.get() + 1)));
     let label = element("label", "Your reply");
     let _ = label.set_attribute("for", &field_id);
     let field = element("textarea", "");
@@ -346,13 +335,68 @@ fn replies(tip: &Tip, open: bool) -> Element {
     for part in [&label, &field, &send, &problem] {
         let _ = form.append_child(part);
     }
-    on(&form, "submit", move |event| {
-        event.prevent_default();
-        let Some(text) = field.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|f| f.value()) else { return };
-        spawn(add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), Some(problem.clone())));
+    form
+}
+
+/// One set of listeners for every tip the panel shows (tips are re-rendered often; per-tip
+/// listeners would pile up): Show on page, Helpful, opening replies, sending a reply.
+fn listen_to_tips() {
+    let tip_of = |element: &Element| -> Option<(Element, TipId)> {
+        let item = element.closest("li[data-tip]").ok()??;
+        let id = item.get_attribute("data-tip")?.parse().ok()?;
+        Some((item, id))
+    };
+    let target = |event: &web_sys::Event| event.target().and_then(|t| t.dyn_into::<Element>().ok());
+    let document: web_sys::EventTarget = crate::dom::document().into();
+    on(&document, "click", move |event| {
+        let Some(button) = target(&event).and_then(|t| t.closest("button[data-action]").ok().flatten()) else { return };
+        let Some((_, id)) = tip_of(&button) else { return };
+        match button.get_attribute("data-action").as_deref() {
+            Some("reveal") => {
+                let Some(tab) = button.get_attribute("data-tab").and_then(|t| t.parse::<i32>().ok()) else { return };
+                let message = to_js(&json!({ "type": "reveal", "tipId": id.to_string() }));
+                spawn(async move {
+                    let _ = chrome::tabs_send_message(tab, &message).await;
+                });
+            }
+            Some("helpful") => {
+                let marked = button.get_attribute("aria-pressed").as_deref() == Some("true");
+                spawn(add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None));
+            }
+            _ => {}
+        }
     });
-    let _ = details.append_child(&form);
-    details
+    // `toggle` does not bubble; a capturing listener still sees it.
+    let toggled = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let Some(details) = target(&event).filter(|t| t.tag_name() == "DETAILS") else { return };
+        let Some((_, id)) = tip_of(&details) else { return };
+        let open = details.has_attribute("open");
+        if open && details.query_selector("form").ok().flatten().is_none() {
+            let _ = details.append_child(&reply_form());
+        }
+        PANEL.with(|p| {
+            let mut panel = p.borrow_mut();
+            if open {
+                panel.open_replies.insert(id);
+            } else {
+                panel.open_replies.remove(&id);
+            }
+        });
+    });
+    let _ = document.add_event_listener_with_callback_and_bool(
+        "toggle",
+        toggled.as_ref().unchecked_ref(),
+        true,
+    );
+    toggled.forget(); // lives as long as the panel
+    on(&document, "submit", move |event| {
+        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reply")) else { return };
+        event.prevent_default();
+        let Some((_, id)) = tip_of(&form) else { return };
+        let text = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|f| f.value()).unwrap_or_default();
+        let problem = form.query_selector(".error").ok().flatten();
+        spawn(add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem));
+    });
 }
 
 /// Sends a reply or a mark to the worker; a refusal is shown in `problem`. The panel

@@ -6,8 +6,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
 
 pub fn document() -> Document {
-    // Extension pages always have a window and a document.
-    web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Inflow's page has no document"))
+    thread_local! {
+        // Extension pages always have a window and a document; looked up once, since the
+        // panel creates many elements per render.
+        static DOCUMENT: Document = web_sys::window().and_then(|w| w.document()).unwrap_or_else(|| wasm_bindgen::throw_str("Inflow's page has no document"));
+    }
+    DOCUMENT.with(Document::clone)
 }
 
 /// The element with `id`, as `T`; a page without it is a build mistake, reported loudly.

@@ -244,13 +244,13 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     let quote = element("p", &target);
     quote.set_class_name("quote");
     let _ = item.append_child(&quote);
-    let when = js_sys::Date::new(&JsValue::from_f64(tip.created.unix_ms() as f64)).to_locale_date_string("default", &JsValue::UNDEFINED);
+    let when = format_time(tip.created.unix_ms(), false);
     let who = match (tip.visibility, panel.waiting.contains(&tip.id)) {
         (Visibility::Team, true) => "team, waiting to send",
         (Visibility::Team, false) => "team",
         (Visibility::Private, _) => "only you",
     };
-    let mut meta = format!("{} · {} · {who}", tip.author, String::from(when));
+    let mut meta = format!("{} · {when} · {who}", tip.author);
     if !tip.tags.is_empty() {
         meta.push_str(&format!(" · {}", tip.tags.join(", ")));
     }
@@ -286,8 +286,16 @@ fn helpful_button(tip: &Tip, me: &str) -> Element {
     button
 }
 
-/// The replies, folded; the form to add one is built when they are opened.
+/// The replies, folded; the form to add one is built when they are opened. A tip without
+/// replies gets a plain "Reply" button, which becomes this when pressed.
 fn replies(tip: &Tip, open: bool) -> Element {
+    if tip.replies.is_empty() && !open {
+        let button = element("button", "Reply");
+        let _ = button.set_attribute("type", "button");
+        button.set_class_name("link");
+        let _ = button.set_attribute("data-action", "open-replies");
+        return button;
+    }
     let details = element("details", "");
     details.set_class_name("replies");
     let summary = match tip.replies.len() {
@@ -298,12 +306,12 @@ fn replies(tip: &Tip, open: bool) -> Element {
     let _ = details.append_child(&element("summary", &summary));
     let list = element("ol", "");
     for reply in &tip.replies {
-        let when = js_sys::Date::new(&JsValue::from_f64(reply.created.unix_ms() as f64)).to_locale_string("default", &JsValue::UNDEFINED);
+        let when = format_time(reply.created.unix_ms(), true);
         let item = element("li", "");
         let text = element("p", &reply.text);
         text.set_class_name("note");
         let _ = item.append_child(&text);
-        let meta = element("p", &format!("{} · {}", reply.author, String::from(when)));
+        let meta = element("p", &format!("{} · {when}", reply.author));
         meta.set_class_name("meta");
         let _ = item.append_child(&meta);
         let _ = list.append_child(&item);
@@ -359,6 +367,20 @@ fn listen_to_tips() {
                     let _ = chrome::tabs_send_message(tab, &message).await;
                 });
             }
+            Some("open-replies") => {
+                let tip = PANEL.with(|p| {
+                    let mut panel = p.borrow_mut();
+                    panel.open_replies.insert(id);
+                    panel.tips.iter().find(|t| t.id == id).cloned()
+                });
+                if let Some(tip) = tip {
+                    let opened = replies(&tip, true);
+                    let _ = button.replace_with_with_node_1(&opened);
+                    if let Some(field) = opened.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok()) {
+                        let _ = field.focus();
+                    }
+                }
+            }
             Some("helpful") => {
                 let marked = button.get_attribute("aria-pressed").as_deref() == Some("true");
                 spawn(add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None));
@@ -413,6 +435,21 @@ async fn add(request: serde_json::Value, problem: Option<Element>) {
     if let (Some(problem), Some(message)) = (problem, message) {
         problem.set_text_content(Some(&message));
     }
+}
+
+/// A date (or date and time) in the user's locale. One formatter each, made once: a
+/// `toLocale…String` call builds a new one every time, which dominated re-rendering.
+fn format_time(unix_ms: i64, with_time: bool) -> String {
+    thread_local! {
+        static FORMATS: [js_sys::Function; 2] = {
+            let make = |options: serde_json::Value| {
+                js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &to_js(&options).unchecked_into()).format()
+            };
+            [make(json!({ "dateStyle": "short" })), make(json!({ "dateStyle": "short", "timeStyle": "short" }))]
+        };
+    }
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_ms as f64));
+    FORMATS.with(|formats| formats[usize::from(with_time)].call1(&JsValue::NULL, &date).ok().and_then(|v| v.as_string()).unwrap_or_default())
 }
 
 fn shorten(text: &str, max: usize) -> String {

@@ -104,7 +104,7 @@ describe('a team shares tips through its server', () => {
       await danaPanel.goto(`chrome-extension://${dana.extensionId}/sidepanel.html`);
       await danaPanel.locator('main[aria-busy="false"]').waitFor();
       const samTip = panel.locator('#feed > li').filter({ hasText: 'Count the acetaminophen' });
-      await samTip.getByText('Reply', { exact: true }).click();
+      await samTip.getByRole('button', { name: 'Reply', exact: true }).click();
       await samTip.getByLabel('Your reply').fill('Also Excedrin: it has 250 mg a tablet.');
       await samTip.getByRole('button', { name: 'Send reply' }).click();
       await samTip.getByRole('button', { name: 'Helpful' }).click();

@@ -5,6 +5,11 @@
 
 use wasm_bindgen::prelude::*;
 
+/// A Rust value as the plain JS object (or array) the `chrome.*` APIs and messages take.
+pub fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = contains, catch)]

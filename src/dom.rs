@@ -48,3 +48,9 @@ pub fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(web_sy
 pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
     wasm_bindgen_futures::spawn_local(future);
 }
+
+/// Asks the worker where sync stands (`syncStatus`), or to sync first (`syncNow`).
+pub async fn ask_worker(kind: &str) -> Option<crate::messages::SyncStatus> {
+    let answer = crate::chrome::runtime_send_message(&crate::chrome::to_js(&serde_json::json!({ "type": kind }))).await.ok()?;
+    serde_wasm_bindgen::from_value(answer).ok()
+}

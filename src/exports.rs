@@ -5,12 +5,11 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use inflow_core::{Timestamp, Visibility};
-use serde::Serialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::chrome;
+use crate::chrome::{self, to_js};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::{Command, PageRequest, Request, Response, SyncStatus};
 use crate::settings::{DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
@@ -56,7 +55,7 @@ async fn answer(request: Request, sender_url: &str) -> Response {
     }
     // Only a save needs a clock reading (and its write); a page opening only reads.
     let saves = !matches!(request, Request::PageOpened { .. });
-    let writer = Writer::now(&store, saves).await;
+    let writer = Writer::now(&store, &connection, saves).await;
     let response = worker::handle(&store, &writer.context(sender_url, site_active), request).await;
     after_save(&response);
     response
@@ -72,8 +71,8 @@ struct Writer {
 
 impl Writer {
     /// `ticks`: take (and save) the next clock reading, for a change about to be made.
-    async fn now(store: &IdbStore, ticks: bool) -> Writer {
-        let (author, state) = author(store).await;
+    async fn now(store: &IdbStore, connection: &crate::settings::Connection, ticks: bool) -> Writer {
+        let (author, state) = author(store, connection).await;
         let now = js_sys::Date::now();
         let clock = if ticks { sync_client::next_clock(store, now).await } else { state.clock };
         Writer { author, state, now, clock }
@@ -122,7 +121,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::Reply { tip_id, text } => (tip_id, Addition::Reply(text)),
         PageRequest::Helpful { tip_id, helpful } => (tip_id, Addition::Helpful(helpful)),
     };
-    let writer = Writer::now(&store, true).await;
+    let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
     let response = worker::respond(&store, &writer.context("", true), tip_id, addition).await;
     after_save(&response);
     to_js(&response)
@@ -130,8 +129,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
 
 /// Who signs what this device writes: the member's name on the team's server when
 /// connected (the server accepts shared writes under no other), else the display name.
-async fn author(store: &IdbStore) -> (String, crate::settings::SyncState) {
-    let connection = sync_client::connection(store).await;
+async fn author(store: &IdbStore, connection: &crate::settings::Connection) -> (String, crate::settings::SyncState) {
     let state = sync_client::state(store).await;
     let author = match state.membership.as_ref().filter(|_| connection.is_set()) {
         Some(membership) => membership.name.clone(),
@@ -357,6 +355,4 @@ fn random_bytes() -> [u8; 10] {
     }
 }
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-}
+

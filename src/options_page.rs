@@ -8,8 +8,8 @@ use serde_json::json;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 
-use crate::chrome;
-use crate::dom::{by_id, element, input, on, spawn, status};
+use crate::chrome::{self, to_js};
+use crate::dom::{ask_worker, by_id, element, input, on, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::SyncStatus;
 use crate::settings::{Connection, CONNECTION, DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
@@ -181,10 +181,6 @@ async fn save_name() {
     }
 }
 
-async fn ask_worker(kind: &str) -> Option<SyncStatus> {
-    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": kind }))).await.ok()?;
-    serde_wasm_bindgen::from_value(answer).ok()
-}
 
 /// Fills the facts list under the connection form.
 fn show_status(sync: &Option<SyncStatus>) {
@@ -293,7 +289,4 @@ fn js_text(value: &JsValue) -> String {
     value.as_string().or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string())).unwrap_or_else(|| "unknown error".to_owned())
 }
 
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-}
 

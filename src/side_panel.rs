@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
-use crate::chrome;
-use crate::dom::{by_id, element, input, on, spawn};
+use crate::chrome::{self, to_js};
+use crate::dom::{ask_worker, by_id, element, input, on, spawn};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::SyncStatus;
 use crate::store::TipStore;
@@ -564,10 +564,6 @@ fn listen_to_the_browser() {
     on_update.forget();
 }
 
-async fn ask_worker(kind: &str) -> Option<SyncStatus> {
-    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": kind }))).await.ok()?;
-    serde_wasm_bindgen::from_value(answer).ok()
-}
 
 /// The one-line sync state at the top: online or not, what waits, what went wrong.
 fn show_sync_line(status: &Option<SyncStatus>) {
@@ -640,6 +636,3 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
     }
 }
 
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-}

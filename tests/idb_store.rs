@@ -46,6 +46,8 @@ async fn tips_round_trip_and_are_found_by_screen() {
     assert_eq!(on_patient.len(), 3, "a prefix finds every screen under it");
     assert_eq!(store.newest(2).await.expect("read"), vec![notes.clone(), later.clone()], "newest first");
     assert_eq!(store.newest(10).await.expect("read").len(), 3);
+    assert_eq!(store.newest(1).await.expect("read"), vec![notes.clone()]);
+    assert!(store.newest(0).await.expect("read").is_empty());
     assert_eq!(store.all().await.expect("read"), vec![orders.clone(), later.clone(), notes.clone()], "every tip, oldest first");
     assert_eq!(store.count().await.expect("count"), 3);
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::curation::Curation;
 use crate::id::TipId;
 use crate::text::normalize;
 use crate::time::Timestamp;
@@ -116,6 +117,9 @@ pub struct Tip {
     /// Who marked the tip helpful, in name order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub helpful: Vec<String>,
+    /// Where curators have taken the tip (see [`crate::curation`]).
+    #[serde(default, skip_serializing_if = "Curation::is_untouched")]
+    pub curation: Curation,
 }
 
 /// A teammate's answer to a tip. Replies are only ever added, never edited, so every copy
@@ -227,6 +231,7 @@ impl NewTip {
             target: Target { source: self.page_url, selector },
             replies: Vec::new(),
             helpful: Vec::new(),
+            curation: Curation::default(),
         })
     }
 }

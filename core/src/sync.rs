@@ -12,8 +12,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::curation::{validate_member, Action, Curation, CurationError, CurationEvent, ReviewFlag, Status, Verification, MAX_REASON_CHARS};
 use crate::id::TipId;
-use crate::model::{clean_tags, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
+use crate::model::{clean_tags, truncate_chars, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
 use crate::time::Timestamp;
 
 /// The most mutations one push may carry.
@@ -114,13 +115,20 @@ pub enum Change {
     /// Mark the tip helpful, or take the mark back, for the member `by`.
     #[serde(rename_all = "camelCase")]
     Helpful { tip_id: TipId, by: String, helpful: bool },
+    /// A curation step taken by the member `by` (see [`crate::curation`]).
+    #[serde(rename_all = "camelCase")]
+    Curate { tip_id: TipId, by: String, step: Action },
 }
 
 impl Change {
     pub fn tip_id(&self) -> TipId {
         match self {
             Change::Put { tip } => tip.id,
-            Change::Patch { tip_id, .. } | Change::Delete { tip_id } | Change::Reply { tip_id, .. } | Change::Helpful { tip_id, .. } => *tip_id,
+            Change::Patch { tip_id, .. }
+            | Change::Delete { tip_id }
+            | Change::Reply { tip_id, .. }
+            | Change::Helpful { tip_id, .. }
+            | Change::Curate { tip_id, .. } => *tip_id,
         }
     }
 }
@@ -145,7 +153,8 @@ pub struct Stamp {
     pub by: TipId,
 }
 
-/// The stamp of each mergeable field's last write.
+/// The stamp of each mergeable field's last write. The curation parts have none until a
+/// curation step writes them (tips stored before curation existed read as never written).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldClocks {
@@ -153,15 +162,26 @@ pub struct FieldClocks {
     pub tags: Stamp,
     pub visibility: Stamp,
     pub page_title: Stamp,
+    /// Curation status with its verification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Stamp>,
+    /// The curator's title and summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording: Option<Stamp>,
+    /// The review flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Stamp>,
 }
 
 impl FieldClocks {
     fn all(stamp: Stamp) -> Self {
-        FieldClocks { note: stamp, tags: stamp, visibility: stamp, page_title: stamp }
+        FieldClocks { note: stamp, tags: stamp, visibility: stamp, page_title: stamp, status: None, wording: None, review: None }
     }
 
     fn latest(&self) -> Stamp {
-        self.note.max(self.tags).max(self.visibility).max(self.page_title)
+        let curated = self.status.max(self.wording).max(self.review);
+        let edited = self.note.max(self.tags).max(self.visibility).max(self.page_title);
+        curated.map_or(edited, |c| c.max(edited))
     }
 }
 
@@ -202,6 +222,8 @@ pub enum MergeError {
     Immutable { id: TipId, field: &'static str },
     #[error("invalid tip: {0}")]
     Invalid(#[from] TipError),
+    #[error("{0}")]
+    Curation(#[from] CurationError),
 }
 
 /// Applies one mutation to the stored state of its tip (`None` if there is none yet).
@@ -210,8 +232,8 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
     match (&mutation.change, existing) {
         (Change::Put { tip }, None) => {
             tip.validate()?;
-            // Replies and marks arrive by their own mutations, never inside a new tip.
-            let tip = Tip { replies: Vec::new(), helpful: Vec::new(), ..(**tip).clone() };
+            // Replies, marks and curation arrive by their own mutations, never inside a new tip.
+            let tip = Tip { replies: Vec::new(), helpful: Vec::new(), curation: Curation::default(), ..(**tip).clone() };
             Ok(SyncedTip { tip, clocks: FieldClocks::all(hlc), marks: Default::default(), deleted: None })
         }
         (Change::Put { tip }, Some(mut stored)) => {
@@ -232,9 +254,14 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
             stored.tip.modified = stored.tip.modified.max(tip.modified);
             Ok(stored)
         }
-        (Change::Patch { tip_id, .. } | Change::Delete { tip_id } | Change::Reply { tip_id, .. } | Change::Helpful { tip_id, .. }, None) => {
-            Err(MergeError::UnknownTip(*tip_id))
-        }
+        (
+            Change::Patch { tip_id, .. }
+            | Change::Delete { tip_id }
+            | Change::Reply { tip_id, .. }
+            | Change::Helpful { tip_id, .. }
+            | Change::Curate { tip_id, .. },
+            None,
+        ) => Err(MergeError::UnknownTip(*tip_id)),
         (Change::Patch { note, tags, visibility, page_title, .. }, Some(mut stored)) => {
             if let Some(note) = note {
                 if note.chars().count() > MAX_NOTE_CHARS {
@@ -276,7 +303,64 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
             }
             Ok(stored)
         }
+        (Change::Curate { by, step, .. }, Some(mut stored)) => {
+            curate(&mut stored, by, step, hlc)?;
+            Ok(stored)
+        }
     }
+}
+
+/// Applies a curation step. Only the step's own values are checked here (the same on
+/// every copy, whenever it arrives); who may take it, and whether it suits the tip's
+/// state, is the server's check (see [`crate::curation::Action::allowed`]).
+fn curate(stored: &mut SyncedTip, by: &str, step: &Action, hlc: Stamp) -> Result<(), MergeError> {
+    validate_member(by)?;
+    step.check()?;
+    let at = Timestamp(hlc.hlc.wall_ms as i64);
+    let curation = &mut stored.tip.curation;
+    let clocks = &mut stored.clocks;
+    let status = match step {
+        Action::Propose => Some((Status::Proposed, None)),
+        Action::Retire => Some((Status::Retired, None)),
+        Action::Reopen => Some((Status::Shared, None)),
+        Action::Approve { verify_by } => Some((Status::Approved, Some(Verification { by: by.to_owned(), at, verify_by: *verify_by }))),
+        _ => None,
+    };
+    if let Some((status, verified)) = status {
+        if wins(&mut clocks.status, hlc) {
+            curation.status = status;
+            curation.verified = verified;
+        }
+    }
+    // Verifying a tip answers its review flag.
+    let review = match step {
+        Action::Flag { reason } => Some(Some(ReviewFlag { since: at, reason: truncate_chars(reason.trim(), MAX_REASON_CHARS) })),
+        Action::Unflag | Action::Approve { .. } => Some(None),
+        _ => None,
+    };
+    if let Some(flag) = review {
+        if wins(&mut clocks.review, hlc) {
+            curation.needs_review = flag;
+        }
+    }
+    if let Action::Reword { title, summary } = step {
+        if wins(&mut clocks.wording, hlc) {
+            curation.title = title.trim().to_owned();
+            curation.summary = summary.trim().to_owned();
+        }
+    }
+    curation.record(CurationEvent { id: hlc.by, at, by: by.to_owned(), what: step.describe() });
+    Ok(())
+}
+
+/// Last writer wins for a curation part, whose clock is `None` until first written:
+/// whether the write at `hlc` wins (and the clock moves to it).
+fn wins(clock: &mut Option<Stamp>, hlc: Stamp) -> bool {
+    let newer = Some(hlc) > *clock;
+    if newer {
+        *clock = Some(hlc);
+    }
+    newer
 }
 
 /// Last writer wins: take `value` if it was written after the field's current value.
@@ -414,6 +498,30 @@ mod tests {
         assert_eq!(apply(Some(marked), &empty), Err(MergeError::Invalid(TipError::EmptyReply)));
     }
 
+    #[test]
+    fn curation_steps_merge_by_part_and_keep_their_history() {
+        use crate::curation::{Action, Status};
+        let created = apply(None, &mutation(1, at(10, 1), Change::Put { tip: Box::new(tip(1)) })).expect("created");
+        let step = |n: u8, ms: u64, by: &str, step: Action| mutation(n, at(ms, 1), Change::Curate { tip_id: tip(1).id, by: by.into(), step });
+        let flagged = apply(Some(created), &step(2, 20, "Sam", Action::Flag { reason: "quote not found on its own page".into() })).expect("flag");
+        assert!(flagged.tip.curation.needs_review.is_some());
+        let approve = step(3, 30, "Dana", Action::Approve { verify_by: Timestamp(90_000) });
+        let reword = step(4, 25, "Dana", Action::Reword { title: " Order sets after the upgrade ".into(), summary: "Favourites".into() });
+        let state = apply(Some(apply(Some(flagged), &approve).expect("approve")), &reword).expect("reword");
+        let curation = &state.tip.curation;
+        assert_eq!(curation.status, Status::Approved);
+        assert_eq!(curation.verified.as_ref().map(|v| (v.by.as_str(), v.verify_by)), Some(("Dana", Timestamp(90_000))));
+        assert_eq!(curation.needs_review, None, "approving answers the flag");
+        assert_eq!(curation.title, "Order sets after the upgrade", "trimmed");
+        assert_eq!(state.tip.note, "first", "the author's note stays as written");
+        let history: Vec<&str> = curation.history.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(history, vec!["flagged for review: quote not found on its own page", "titled it \u{201c}Order sets after the upgrade\u{201d}", "approved; verify again by 1970-01-01"]);
+        let older_retire = step(5, 15, "Dana", Action::Retire);
+        assert_eq!(apply(Some(state.clone()), &older_retire).expect("retire").tip.curation.status, Status::Approved, "an older step loses");
+        let blank = step(6, 40, "Sam", Action::Flag { reason: " ".into() });
+        assert!(matches!(apply(Some(state), &blank), Err(MergeError::Curation(_))));
+    }
+
     fn arbitrary_mutations() -> impl Strategy<Value = Vec<Mutation>> {
         let change = prop_oneof![
             (0u8..3).prop_map(|n| Change::Patch { tip_id: tip(1).id, note: Some(format!("note {n}")), tags: None, visibility: None, page_title: None }),
@@ -431,6 +539,19 @@ mod tests {
                 reply: Reply { id: TipId::new_v7(50 + at, [n; 10]), author: format!("Member {n}"), created: Timestamp(50 + at as i64), text: format!("reply {n}") },
             }),
             (0u8..3, any::<bool>()).prop_map(|(n, helpful)| Change::Helpful { tip_id: tip(1).id, by: format!("Member {n}"), helpful }),
+            (0u8..7, 0u8..3).prop_map(|(kind, n)| Change::Curate {
+                tip_id: tip(1).id,
+                by: format!("Curator {n}"),
+                step: match kind {
+                    0 => Action::Propose,
+                    1 => Action::Approve { verify_by: Timestamp(10_000 + n as i64) },
+                    2 => Action::Retire,
+                    3 => Action::Reopen,
+                    4 => Action::Reword { title: format!("Title {n}"), summary: String::new() },
+                    5 => Action::Flag { reason: format!("moved {n}") },
+                    _ => Action::Unflag,
+                },
+            }),
         ];
         proptest::collection::vec((1u64..50, 0u32..3, change), 0..12).prop_map(|items| {
             items.into_iter().enumerate().map(|(i, (ms, node, change))| mutation(10 + i as u8, at(100 + ms, node), change)).collect()

@@ -9,32 +9,8 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::AppState;
 
-/// What a member may do in the team.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Member,
-    Curator,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "member" => Some(Role::Member),
-            "curator" => Some(Role::Curator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Curator => "curator",
-            Role::Admin => "admin",
-        }
-    }
-}
+// What a member may do in the team: the rule is core's, shared with the side panel.
+pub use inflow_core::curation::Role;
 
 /// The member a request was authenticated as.
 #[derive(Clone, Debug)]

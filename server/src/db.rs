@@ -333,6 +333,6 @@ pub fn new_id() -> String {
     TipId::new_v7(now_ms() as u64, random).to_string()
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }

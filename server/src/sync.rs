@@ -7,9 +7,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use inflow_core::sync::{Change, Mutation, SyncRequest, SyncResponse, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
-use inflow_core::Visibility;
+use inflow_core::curation::{Action, CurationError, Status};
+use inflow_core::{Timestamp, Visibility};
 
-use crate::auth::{Member, Role};
+use crate::auth::Member;
 use crate::metrics::Metrics;
 use crate::error::ApiError;
 use crate::AppState;
@@ -52,7 +53,8 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
 }
 
 /// Who may do what: tips are pushed and edited by their author; a delete may also come
-/// from a curator or an admin; every member may reply and mark helpful, as themselves. Private tips are refused outright: they never leave the
+/// from a curator or an admin; every member may reply and mark helpful, as themselves;
+/// curation steps follow core's rule ([`Action::allowed`]), signed as oneself. Private tips are refused outright: they never leave the
 /// device that made them, and a server that received one would be a leak.
 fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
     let private = || ApiError::unprocessable("private tips stay on the device that made them; share the tip with the team to sync it");
@@ -66,10 +68,11 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
             return Err(ApiError::forbidden(format!("a helpful mark is given in one's own name; this token belongs to {}", member.name)));
         }
         Change::Reply { .. } | Change::Helpful { .. } => return Ok(()),
+        Change::Curate { by, step, .. } => return authorize_curation(member, by, step, stored),
         _ => {}
     }
     if let Some(stored) = stored {
-        let may_delete = matches!(member.role, Role::Curator | Role::Admin);
+        let may_delete = member.role.curates();
         let is_delete = matches!(mutation.change, Change::Delete { .. });
         if stored.tip.author != member.name && !(is_delete && may_delete) {
             return Err(not_author(&stored.tip.author));
@@ -81,6 +84,25 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
         Change::Patch { visibility: Some(Visibility::Private), .. } => Err(private()),
         _ => Ok(()),
     }
+}
+
+/// A curation step: in the member's own name, allowed for their role, asked for now (its
+/// verify-again date checked against the server's clock), on a shared tip in a state the
+/// step suits.
+fn authorize_curation(member: &Member, by: &str, step: &Action, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
+    if by != member.name {
+        return Err(ApiError::forbidden(format!("a curation step is taken in one's own name; this token belongs to {}", member.name)));
+    }
+    step.allowed(member.role).map_err(|e| ApiError::forbidden(e.to_string()))?;
+    step.validate(Timestamp(crate::db::now_ms())).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let Some(stored) = stored else { return Ok(()) }; // apply answers "unknown tip"
+    if stored.tip.visibility == Visibility::Private {
+        return Err(ApiError::unprocessable(CurationError::Private.to_string()));
+    }
+    if matches!(step, Action::Propose) && stored.tip.curation.status == Status::Retired {
+        return Err(ApiError::unprocessable(CurationError::Retired.to_string()));
+    }
+    Ok(())
 }
 
 const CURSOR_VERSION: &str = "c1";

@@ -247,6 +247,48 @@ async fn teammates_reply_and_mark_helpful_in_their_own_names() {
 }
 
 #[tokio::test]
+async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() {
+    use inflow_core::curation::Action;
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
+        let tip = new_tip("Dana", "Heparin 5,000 units");
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
+        let step = |ms, by: &str, step| mutation(ms, Change::Curate { tip_id: tip.id, by: by.into(), step });
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        let approve = |ms, by: &str| step(ms, by, Action::Approve { verify_by: inflow_core::curation::default_verify_by(Timestamp(now)) });
+
+        let (status, body) = sync(&db, &t.tokens[1].1, push(&[step(20, "Sam", Action::Propose), step(21, "Sam", Action::Flag { reason: "quote not found".into() })])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: any member proposes and flags: {body}");
+        for refused in [approve(22, "Sam"), step(23, "Sam", Action::Retire), step(24, "Sam", Action::Reword { title: "Mine now".into(), summary: String::new() })] {
+            let (status, body) = sync(&db, &t.tokens[1].1, push(&[refused])).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
+            assert!(body["message"].as_str().unwrap_or_default().starts_with("only curators can"), "{kind}: {body}");
+        }
+        let (status, _) = sync(&db, &t.tokens[2].1, push(&[approve(25, "Dana")])).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: a curator signs steps with their own name");
+        let long_ago = step(26, "Cory", Action::Approve { verify_by: Timestamp(now - 1000) });
+        let (status, body) = sync(&db, &t.tokens[2].1, push(&[long_ago])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: a verify-again date in the past: {body}");
+        let (status, body) = sync(&db, &t.tokens[2].1, push(&[approve(27, "Cory"), step(28, "Cory", Action::Reword { title: "Heparin order set".into(), summary: "Under Favourites since the upgrade.".into() })])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let curation = &pulled["changes"][0]["tip"]["curation"];
+        assert_eq!(curation["status"], "approved", "{kind}: {pulled}");
+        assert_eq!(curation["verified"]["by"], "Cory", "{kind}");
+        assert!(curation["needsReview"].is_null(), "{kind}: approval answered the flag");
+        assert_eq!(curation["title"], "Heparin order set", "{kind}");
+        assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}: the author's note stays");
+        assert_eq!(curation["history"].as_array().map(Vec::len), Some(4), "{kind}: proposed, flagged, approved, titled: {curation}");
+
+        let (status, _) = sync(&db, &t.tokens[2].1, push(&[step(29, "Cory", Action::Retire)])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+        let (status, body) = sync(&db, &t.tokens[1].1, push(&[step(30, "Sam", Action::Propose)])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: a retired tip is reopened by a curator, not proposed: {body}");
+    }
+}
+
+#[tokio::test]
 async fn pulls_page_through_changes_in_order() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member)]).await;

@@ -55,7 +55,7 @@ pub enum Response {
     PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip>, elements: Vec<Tip> },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
-    Saved { tip: Tip, anchor: Option<Anchor> },
+    Saved { tip: Box<Tip>, anchor: Option<Anchor> },
     /// Nothing was changed; `message` is shown to the user as it is.
     Error { message: String },
 }

@@ -82,7 +82,7 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
     if let Err(why) = stored {
         return error(why.to_string());
     }
-    Response::Saved { tip, anchor }
+    Response::Saved { tip: Box::new(tip), anchor }
 }
 
 async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Response {
@@ -144,7 +144,7 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
         Visibility::Private => store.put(&tip).await,
     };
     match stored {
-        Ok(()) => Response::Saved { tip, anchor: None },
+        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None },
         Err(why) => error(why.to_string()),
     }
 }

@@ -265,6 +265,53 @@ impl Action {
     }
 }
 
+/// The longest collection name, in characters.
+pub const MAX_COLLECTION_NAME_CHARS: usize = 200;
+/// The most tips one collection gathers.
+pub const MAX_COLLECTION_TIPS: usize = 1_000;
+
+/// A curator's named, ordered gathering of tips ("Orders module after the March upgrade"):
+/// what a course or a tip sheet is made from. Only curators make and change collections.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collection {
+    pub id: TipId,
+    pub name: String,
+    /// The tips, in the order the collection presents them.
+    pub tips: Vec<TipId>,
+    pub updated: Timestamp,
+    /// Who changed it last.
+    pub by: String,
+}
+
+/// Why a collection cannot be saved. Messages are shown to the user as they are.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectionError {
+    #[error("give the collection a name of 1 to {MAX_COLLECTION_NAME_CHARS} characters")]
+    BadName,
+    #[error("a collection gathers at most {MAX_COLLECTION_TIPS} tips")]
+    TooManyTips,
+    #[error("a collection lists each tip once")]
+    RepeatedTip,
+}
+
+impl Collection {
+    pub fn validate(&self) -> Result<(), CollectionError> {
+        let name = self.name.trim();
+        if name.is_empty() || name != self.name || name.chars().count() > MAX_COLLECTION_NAME_CHARS {
+            return Err(CollectionError::BadName);
+        }
+        if self.tips.len() > MAX_COLLECTION_TIPS {
+            return Err(CollectionError::TooManyTips);
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !self.tips.iter().all(|id| seen.insert(*id)) {
+            return Err(CollectionError::RepeatedTip);
+        }
+        Ok(())
+    }
+}
+
 /// The date a verification made at `now` runs out by default.
 pub fn default_verify_by(now: Timestamp) -> Timestamp {
     Timestamp(now.0 + DEFAULT_VERIFY_DAYS * DAY_MS)
@@ -319,6 +366,15 @@ mod tests {
         assert!(!curation.wants_curator(NOW));
         assert!(curation.is_due(Timestamp(NOW.0 + DAY_MS)));
         assert!(curation.wants_curator(Timestamp(NOW.0 + DAY_MS)));
+    }
+
+    #[test]
+    fn collections_have_a_name_and_list_each_tip_once() {
+        let id = |n: u8| TipId::new_v7(1, [n; 10]);
+        let collection = Collection { id: id(0), name: "Orders after the March upgrade".into(), tips: vec![id(1), id(2)], updated: NOW, by: "Dana".into() };
+        assert_eq!(collection.validate(), Ok(()));
+        assert_eq!(Collection { name: " padded ".into(), ..collection.clone() }.validate(), Err(CollectionError::BadName));
+        assert_eq!(Collection { tips: vec![id(1), id(1)], ..collection.clone() }.validate(), Err(CollectionError::RepeatedTip));
     }
 
     #[test]

@@ -25,7 +25,9 @@ macro_rules! serde_as_string {
 pub mod anchor;
 pub mod curation;
 pub mod element;
+pub mod export;
 pub mod fuzzy;
+pub mod import;
 pub mod index;
 pub mod id;
 pub mod model;

@@ -312,6 +312,18 @@ impl Collection {
     }
 }
 
+/// A tip's tags after renaming every tag in `from` (case aside) to `to`: how curators
+/// rename a tag or merge several into one. `None` when the tip has none of them.
+pub fn rename_tags(tags: &[String], from: &[String], to: &str) -> Option<Vec<String>> {
+    let from: Vec<String> = from.iter().map(|t| t.trim().to_lowercase()).collect();
+    if !tags.iter().any(|t| from.contains(&t.to_lowercase())) {
+        return None;
+    }
+    let renamed: Vec<String> = tags.iter().map(|t| if from.contains(&t.to_lowercase()) { to.to_owned() } else { t.clone() }).collect();
+    // Merging can leave the same tag twice: clean keeps the first.
+    crate::model::clean_tags(&renamed).ok()
+}
+
 /// The date a verification made at `now` runs out by default.
 pub fn default_verify_by(now: Timestamp) -> Timestamp {
     Timestamp(now.0 + DEFAULT_VERIFY_DAYS * DAY_MS)
@@ -375,6 +387,14 @@ mod tests {
         assert_eq!(collection.validate(), Ok(()));
         assert_eq!(Collection { name: " padded ".into(), ..collection.clone() }.validate(), Err(CollectionError::BadName));
         assert_eq!(Collection { tips: vec![id(1), id(1)], ..collection.clone() }.validate(), Err(CollectionError::RepeatedTip));
+    }
+
+    #[test]
+    fn renaming_merges_tags_and_leaves_other_tips_alone() {
+        let tags = |list: &[&str]| list.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        assert_eq!(rename_tags(&tags(&["Orders", "labs"]), &tags(&["orders", "order sets"]), "order sets"), Some(tags(&["order sets", "labs"])));
+        assert_eq!(rename_tags(&tags(&["orders", "Order sets"]), &tags(&["orders", "order sets"]), "order sets"), Some(tags(&["order sets"])), "merged once");
+        assert_eq!(rename_tags(&tags(&["labs"]), &tags(&["orders"]), "order sets"), None);
     }
 
     #[test]

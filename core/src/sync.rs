@@ -213,6 +213,15 @@ impl SyncedTip {
     }
 }
 
+/// A tip brought in whole by an import (see [`crate::import`]): every part, replies,
+/// helpful marks and curation included, written at `stamp`.
+pub fn imported(tip: Tip, stamp: Stamp) -> SyncedTip {
+    let curated = (!tip.curation.is_untouched()).then_some(stamp);
+    let marks = tip.helpful.iter().map(|name| (name.clone(), HelpfulMark { helpful: true, at: stamp })).collect();
+    let clocks = FieldClocks { status: curated, wording: curated, review: curated, ..FieldClocks::all(stamp) };
+    SyncedTip { tip, clocks, marks, deleted: None }
+}
+
 /// Why a mutation cannot be applied. Messages are shown to API clients as they are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MergeError {

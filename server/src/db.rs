@@ -4,8 +4,9 @@
 
 use std::str::FromStr;
 
+use inflow_core::curation::Collection;
 use inflow_core::sync::{apply, MergeError, Mutation, SyncedTip};
-use inflow_core::TipId;
+use inflow_core::{Tip, TipId};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
 
@@ -42,6 +43,13 @@ const MIGRATIONS: &[&str] = &["
     );
 ", "
     ALTER TABLE teams ADD COLUMN screen_rules TEXT NOT NULL DEFAULT '[]';
+", "
+    CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        team_id TEXT NOT NULL REFERENCES teams (id),
+        body TEXT NOT NULL
+    );
+    CREATE INDEX collections_by_team ON collections (team_id);
 "];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,6 +314,79 @@ impl Db {
             changes.push((row.try_get("seq")?, tip));
         }
         Ok((changes, more))
+    }
+
+    /// The team's live tips (tombstoned ones left out), oldest first: what exports read.
+    pub async fn tips(&self, team_id: &str) -> Result<Vec<Tip>, sqlx::Error> {
+        let rows = sqlx::query("SELECT body FROM tips WHERE team_id = $1 ORDER BY id").bind(team_id).fetch_all(&self.pool).await?;
+        let mut tips = Vec::with_capacity(rows.len());
+        for row in rows {
+            let body: String = row.try_get("body")?;
+            let synced: SyncedTip = serde_json::from_str(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            if !synced.is_deleted() {
+                tips.push(synced.tip);
+            }
+        }
+        Ok(tips)
+    }
+
+    /// Every tip id the team has (tombstones included): what an import must not repeat.
+    pub async fn tip_ids(&self, team_id: &str) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id FROM tips WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
+        Ok(rows.iter().filter_map(|r| r.try_get::<String, _>("id").ok()?.parse().ok()).collect())
+    }
+
+    /// Adds imported tips, whole, in one transaction; members pull them like any change.
+    /// Returns the team's sequence after them.
+    pub async fn import(&self, team_id: &str, tips: Vec<SyncedTip>) -> Result<Option<i64>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(team_id).execute(&mut *tx).await?;
+        let mut last_seq = None;
+        for tip in tips {
+            let body = serde_json::to_string(&tip).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq").bind(team_id).fetch_one(&mut *tx).await?.try_get("last_seq")?;
+            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4)").bind(tip.tip.id.to_string()).bind(team_id).bind(seq).bind(body).execute(&mut *tx).await?;
+            last_seq = Some(seq);
+        }
+        if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
+            sqlx::query("SELECT pg_notify($1, $2)").bind(crate::events::CHANNEL).bind(format!("{team_id}:{seq}")).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(last_seq)
+    }
+
+    /// The team's collections, by name.
+    pub async fn collections(&self, team_id: &str) -> Result<Vec<Collection>, sqlx::Error> {
+        let rows = sqlx::query("SELECT body FROM collections WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
+        let mut collections = rows
+            .iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                serde_json::from_str::<Collection>(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        collections.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        Ok(collections)
+    }
+
+    /// Creates or replaces a collection of `team_id`. `false` when the id belongs to
+    /// another team's collection.
+    pub async fn put_collection(&self, team_id: &str, collection: &Collection) -> Result<bool, sqlx::Error> {
+        let body = serde_json::to_string(collection).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let id = collection.id.to_string();
+        let done = sqlx::query("INSERT INTO collections (id, team_id, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body WHERE collections.team_id = excluded.team_id")
+            .bind(&id)
+            .bind(team_id)
+            .bind(body)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes a collection of `team_id`; `false` when there was none.
+    pub async fn delete_collection(&self, team_id: &str, id: TipId) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM collections WHERE id = $1 AND team_id = $2").bind(id.to_string()).bind(team_id).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Every tip of `team_id` (or of every team), for `inflow-server export`.

@@ -2,6 +2,7 @@
 //! core's sync rules to axum; [`db`] keeps them in SQLite or PostgreSQL.
 
 pub mod auth;
+pub mod curation;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -47,6 +48,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/me", get(me::me))
         .route("/v1/team/screen-rules", axum::routing::put(me::set_screen_rules))
         .route("/v1/events", get(events::events))
+        .route("/v1/collections", get(curation::list))
+        .route("/v1/collections/{id}", axum::routing::put(curation::put).delete(curation::delete))
+        .route("/v1/team/tags/rename", post(curation::rename))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())
         .with_state(state)

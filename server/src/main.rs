@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use inflow_core::export::{render, Format, Selection, Sheet};
+use inflow_core::import::import;
 use inflow_server::auth::Role;
 use inflow_server::db::Db;
 use inflow_server::{app, AppState};
@@ -44,10 +46,41 @@ enum Command {
     /// Make sure the demo team and its members exist, give them fresh tokens, and print
     /// them, one member a line: `name role token` (for `cargo xtask run`).
     Demo,
-    /// Print every tip (of one team, or all) as JSON.
+    /// Export a team's tips as learning material (approved tips unless told otherwise), or
+    /// every stored tip as a JSON backup (`--format backup`, of one team or all).
     Export {
+        /// The team's id or name (every team, for a backup without it).
         #[arg(long)]
         team: Option<String>,
+        /// markdown, html (a printable tip sheet), csv, jsonld (W3C Web Annotation), or backup.
+        #[arg(long, default_value = "jsonld")]
+        format: String,
+        /// Only the tips of this collection (its name), in its order.
+        #[arg(long, conflicts_with_all = ["query", "everything"])]
+        collection: Option<String>,
+        /// Tips matching a search, as the side panel reads it (`tag:orders heparin`).
+        #[arg(long)]
+        query: Option<String>,
+        /// With --query: only tips in this curation status (shared, proposed, approved, retired).
+        #[arg(long, requires = "query")]
+        status: Option<String>,
+        /// Every shared tip that is not retired.
+        #[arg(long)]
+        everything: bool,
+        /// Write here instead of to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import annotations into a team: W3C Web Annotation JSON-LD (Inflow's or another
+    /// tool's) or a Hypothesis export / API result. Prints what was imported and skipped.
+    Import {
+        file: PathBuf,
+        /// The team's id or name.
+        #[arg(long)]
+        team: String,
+        /// Who authors annotations that name no one.
+        #[arg(long, default_value = "Imported")]
+        author: String,
     },
 }
 
@@ -165,9 +198,84 @@ async fn main() -> anyhow::Result<()> {
                 println!("member {} {token} {name}", role.as_str());
             }
         }
-        Command::Export { team } => println!("{}", serde_json::to_string_pretty(&db.export(team.as_deref()).await?)?),
+        Command::Export { team, format, collection, query, status, everything, out } => {
+            let text = if format == "backup" {
+                let team = match team {
+                    Some(team) => Some(resolve_team(&db, &team).await?),
+                    None => None,
+                };
+                serde_json::to_string_pretty(&db.export(team.as_deref()).await?)? + "\n"
+            } else {
+                let format = Format::parse(&format).with_context(|| format!("unknown format {format:?}: use markdown, html, csv, jsonld or backup"))?;
+                let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
+                let (team_name, _) = db.team(&team).await?.context("the team vanished")?;
+                let tips = db.tips(&team).await?;
+                let collections = db.collections(&team).await?;
+                let selection = match (collection, query, everything) {
+                    (Some(name), _, _) => {
+                        let found = collections.iter().find(|c| c.name.eq_ignore_ascii_case(name.trim()));
+                        let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
+                        Selection::Collection { id: found.with_context(|| format!("the team has no collection {name:?}; it has: {}", names.join(", ")))?.id }
+                    }
+                    (None, Some(query), _) => {
+                        let status = match status {
+                            Some(s) => Some(serde_json::from_value(serde_json::json!(s)).map_err(|_| anyhow::anyhow!("unknown status {s:?}: use shared, proposed, approved or retired"))?),
+                            None => None,
+                        };
+                        Selection::Filter { query, status }
+                    }
+                    (None, None, true) => Selection::Everything,
+                    (None, None, false) => Selection::Approved,
+                };
+                let sheet = Sheet {
+                    title: selection.describe(&collections),
+                    team: team_name,
+                    generated: inflow_core::Timestamp(inflow_server::db::now_ms()),
+                    tips: selection.pick(&tips, &collections),
+                    collections: &collections,
+                };
+                let total = sheet.tips.len();
+                let text = render(format, &sheet, &mut |done, total| {
+                    if total >= 1000 && done % 2500 == 0 {
+                        eprintln!("exported {done} of {total} tips");
+                    }
+                });
+                eprintln!("{}: {total} tip(s) as {}", sheet.title, format.label());
+                text
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        Command::Import { file, team, author } => {
+            let team = resolve_team(&db, &team).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
+            let known = db.tip_ids(&team).await?;
+            let now = inflow_core::Timestamp(inflow_server::db::now_ms());
+            let report = import(&text, &known, &author, now).with_context(|| format!("{} cannot be imported", file.display()))?;
+            let stamp = inflow_core::sync::Stamp { hlc: inflow_core::sync::Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 }, by: inflow_server::db::new_id().parse()? };
+            let summary = report.summary();
+            let synced = report.tips.into_iter().map(|tip| inflow_core::sync::imported(tip, stamp)).collect();
+            db.import(&team, synced).await?;
+            println!("{summary}");
+            for skipped in report.skipped {
+                println!("skipped {}: {}", skipped.annotation, skipped.reason);
+            }
+        }
     }
     Ok(())
+}
+
+/// A team by id or by name.
+async fn resolve_team(db: &Db, team: &str) -> anyhow::Result<String> {
+    if db.team_exists(team).await? {
+        return Ok(team.to_owned());
+    }
+    db.team_named(team).await?.with_context(|| format!("there is no team {team:?} (by id or name)"))
 }
 
 /// The URL without a password, for messages.

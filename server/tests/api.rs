@@ -288,6 +288,57 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
     }
 }
 
+async fn send(db: &Db, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .expect("request");
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn curators_keep_collections_and_rename_tags_for_the_team() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
+        let (a, b) = (new_tip("Dana", "Heparin 5,000 units"), new_tip("Dana", "Apixaban 5 mg"));
+        let mut b = b;
+        b.tags = vec!["order sets".into(), "labs".into()];
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(a.clone()) }), mutation(11, Change::Put { tip: Box::new(b.clone()) })])).await.0, StatusCode::OK);
+        let path = format!("/v1/collections/{}", unique_id());
+        let body = json!({ "name": "Orders after the March upgrade", "tips": [b.id, a.id] });
+        let (status, answer) = send(&db, &t.tokens[0].1, "PUT", &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: members read collections, curators change them: {answer}");
+        let (status, answer) = send(&db, &t.tokens[1].1, "PUT", &path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
+        assert_eq!(answer["by"], "Cory");
+        let (status, answer) = send(&db, &t.tokens[1].1, "PUT", &path, Some(json!({ "name": " ", "tips": [] }))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {answer}");
+        let (status, listed) = send(&db, &t.tokens[0].1, "GET", "/v1/collections", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(listed["collections"][0]["tips"], json!([b.id, a.id]), "{kind}: in the curator's order");
+
+        let rename = json!({ "from": ["orders", "order sets"], "to": "Order sets" });
+        let (status, _) = send(&db, &t.tokens[0].1, "POST", "/v1/team/tags/rename", Some(rename.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}");
+        let (status, answer) = send(&db, &t.tokens[1].1, "POST", "/v1/team/tags/rename", Some(rename)).await;
+        assert_eq!((status, answer["renamed"].clone()), (StatusCode::OK, json!(2)), "{kind}: {answer}");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let tags: Vec<Value> = pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["tags"].clone()).collect();
+        assert!(tags.contains(&json!(["Order sets"])) && tags.contains(&json!(["Order sets", "labs"])), "{kind}: merged into one tag: {tags:?}");
+
+        let (status, _) = send(&db, &t.tokens[1].1, "DELETE", &path, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{kind}");
+        let (status, _) = send(&db, &t.tokens[1].1, "DELETE", &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{kind}");
+    }
+}
+
 #[tokio::test]
 async fn pulls_page_through_changes_in_order() {
     for (kind, db) in databases().await {
@@ -334,7 +385,7 @@ fn the_command_line_makes_teams_and_members_and_exports() {
     assert!(!ok && err.contains("there is no team"), "{err}");
     let (ok, _, err) = run(&["member", "add", "--team", team, "--name", "X", "--role", "owner"]);
     assert!(!ok && err.contains("owner"), "{err}");
-    let (ok, export, _) = run(&["export", "--team", team]);
+    let (ok, export, _) = run(&["export", "--team", team, "--format", "backup"]);
     assert!(ok);
     assert_eq!(serde_json::from_str::<Value>(&export).expect("JSON"), json!([]));
     assert!(dir.join("inflow.db").exists(), "the default database lives in the data folder");
@@ -345,6 +396,50 @@ fn the_command_line_makes_teams_and_members_and_exports() {
     assert!(!ok && err.contains("starts with /"), "a bad rule is refused and says why: {err}");
     let (ok, out, _) = run(&["team", "rules", "--team", team, "--remove", "/handbook/**"]);
     assert!(ok && out.contains("1 screen rule(s)") && !out.contains("handbook"), "{out}");
+}
+
+#[test]
+fn the_command_line_imports_annotations_and_exports_learning_material() {
+    let dir = std::env::temp_dir().join(format!("inflow-cli-{}", inflow_server::db::new_id()));
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server"))
+            .args(args)
+            .env("INFLOW_DATA_DIR", &dir)
+            .env_remove("INFLOW_DATABASE_URL")
+            .output()
+            .expect("runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, team, _) = run(&["team", "create", "Billing office"]);
+    assert!(ok);
+    let hypothesis = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/golden/hypothesis-search.json");
+    let (ok, out, err) = run(&["import", hypothesis, "--team", "Billing office"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("Imported 2 tips and 1 reply from Hypothesis; skipped 2."), "{out}");
+    assert!(out.contains("skipped hPageNote01: it has no text quote"), "{out}");
+    let (ok, again, _) = run(&["import", hypothesis, "--team", team.trim()]);
+    assert!(ok && again.starts_with("Imported 0 tips"), "a second import adds nothing: {again}");
+
+    let (ok, approved, err) = run(&["export", "--team", "Billing office", "--format", "markdown"]);
+    assert!(ok && err.contains("Approved tips: 0 tip(s)"), "nothing is approved yet: {err}");
+    assert!(approved.starts_with("# Approved tips"), "{approved}");
+    let sheet = dir.join("sheet.html");
+    let (ok, _, err) = run(&["export", "--team", "Billing office", "--everything", "--format", "html", "--out", sheet.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(&sheet).expect("the sheet was written");
+    assert!(html.contains("Order sets moved to Favourites after the upgrade.") && html.contains("Use modifier 25 here."), "{html}");
+    assert!(html.contains("Same on 4 West."), "replies are on the sheet");
+    let (ok, csv, _) = run(&["export", "--team", "Billing office", "--query", "tag:billing", "--format", "csv"]);
+    assert!(ok && csv.lines().count() == 2 && csv.contains("Use modifier 25 here."), "{csv}");
+    let (ok, jsonld, _) = run(&["export", "--team", "Billing office", "--everything"]);
+    assert!(ok);
+    let document: Value = serde_json::from_str(&jsonld).expect("JSON-LD");
+    assert_eq!(document["type"], "AnnotationCollection");
+    assert_eq!(document["total"], 3, "two tips and a reply");
+    let (ok, _, err) = run(&["export", "--team", "Billing office", "--collection", "Nope"]);
+    assert!(!ok && err.contains("no collection \"Nope\""), "{err}");
+    let (ok, _, err) = run(&["export", "--team", "Billing office", "--format", "pdf"]);
+    assert!(!ok && err.contains("unknown format"), "{err}");
 }
 
 #[test]

@@ -120,6 +120,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         }
         PageRequest::Reply { tip_id, text } => (tip_id, Addition::Reply(text)),
         PageRequest::Helpful { tip_id, helpful } => (tip_id, Addition::Helpful(helpful)),
+        PageRequest::Curate { tip_id, step } => (tip_id, Addition::Curate(step)),
     };
     let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
     let response = worker::respond(&store, &writer.context("", true), tip_id, addition).await;

@@ -96,6 +96,9 @@ pub enum PageRequest {
     /// Mark a tip helpful, or take the mark back.
     #[serde(rename_all = "camelCase")]
     Helpful { tip_id: inflow_core::TipId, helpful: bool },
+    /// Take a curation step on a tip.
+    #[serde(rename_all = "camelCase")]
+    Curate { tip_id: inflow_core::TipId, step: inflow_core::curation::Action },
 }
 
 /// Where sync stands, for people: shown by the options page and the side panel.

@@ -2,6 +2,7 @@
 //! answer a content script's request against a [`TipStore`].
 
 use inflow_core::anchor::{anchor_on_screen, describe};
+use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
 use inflow_core::url::screen_key;
@@ -113,10 +114,43 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
             None => unplaced.push(tip),
         }
     }
+    for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
+        flag_for_review(store, cx, tip).await;
+    }
     Response::PageTips { active: true, placed, unplaced, elements }
 }
 
-/// A reply or a helpful mark from the side panel: applied to the stored tip with core's
+/// A shared tip whose quote is gone from the very page it was captured on, once that page
+/// holds at least as much text as it did then (so a page still rendering does not count):
+/// the app changed under it, and curators should look.
+fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
+    let captured_end = tip.target.selector.iter().find_map(|s| match s {
+        Selector::TextPosition { end, .. } => Some(*end as usize),
+        _ => None,
+    });
+    tip.visibility == Visibility::Team
+        && tip.target.source == page_url
+        && tip.curation.needs_review.is_none()
+        && tip.curation.status != Status::Retired
+        && captured_end.is_some_and(|end| page.raw_len() as usize >= end)
+}
+
+/// Flags the tip for review here and queues the flag for the team. A failure only means
+/// the next visit tries again.
+async fn flag_for_review(store: &impl TipStore, cx: &Context<'_>, tip: &mut Tip) {
+    let step = Action::Flag { reason: "its text was not found on the page it was captured on; the app may have changed".to_owned() };
+    // One page can flag several tips at once: each flag's id mixes in its tip's id.
+    let mut random = cx.mutation_random;
+    for (byte, tip_byte) in random.iter_mut().zip(&tip.id.as_bytes()[6..]) {
+        *byte ^= tip_byte;
+    }
+    let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, random);
+    tip.curation.take_step(cx.author, &step, cx.now, id, Parts::ALL);
+    let mutation = Mutation { id, hlc: cx.clock, change: Change::Curate { tip_id: tip.id, by: cx.author.to_owned(), step } };
+    let _ = store.put_and_send(tip, &mutation).await;
+}
+
+/// A reply, a helpful mark or a curation step from the side panel: applied to the stored tip with core's
 /// rules and, for a shared tip, queued for the team in the same transaction. A private
 /// tip's replies stay on this device with it.
 pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, change: Addition) -> Response {
@@ -138,6 +172,17 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
             tip.set_helpful(cx.author, helpful);
             Change::Helpful { tip_id, by: cx.author.to_owned(), helpful }
         }
+        Addition::Curate(step) => {
+            // The panel offers only what the member's role allows; the server checks again.
+            if tip.visibility == Visibility::Private {
+                return error(CurationError::Private.to_string());
+            }
+            if let Err(why) = step.validate(cx.now) {
+                return error(why.to_string());
+            }
+            tip.curation.take_step(cx.author, &step, cx.now, mutation_id, Parts::ALL);
+            Change::Curate { tip_id, by: cx.author.to_owned(), step }
+        }
     };
     let stored = match tip.visibility {
         Visibility::Team => store.put_and_send(&tip, &Mutation { id: mutation_id, hlc: cx.clock, change }).await,
@@ -154,6 +199,8 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
 pub enum Addition {
     Reply(String),
     Helpful(bool),
+    /// A curation step (see [`inflow_core::curation`]).
+    Curate(Action),
 }
 
 /// The message shown when Inflow is used on a site the user has not switched it on for.
@@ -310,6 +357,48 @@ mod tests {
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued_before + 2, "a private tip's reply stays here");
         let blank = block_on(respond(&store, &cx(URL, true, 6), shared.id, Addition::Reply("  ".into())));
         assert_eq!(blank, Response::Error { message: "Write something to reply.".into() });
+    }
+
+    #[test]
+    fn curation_steps_are_stored_and_queued_and_private_tips_are_not_curated() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Metoprolol").expect("present") as u32;
+        let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60"))) else { panic!("not saved") };
+        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))) else { panic!("not saved") };
+        let verify_by = inflow_core::curation::default_verify_by(cx(URL, true, 3).now);
+        let answer = block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Curate(Action::Approve { verify_by })));
+        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.curation.status == Status::Approved), "{answer:?}");
+        let queued = block_on(store.outbox(10)).expect("outbox");
+        assert!(queued.iter().any(|m| matches!(&m.change, Change::Curate { by, step: Action::Approve { .. }, .. } if by == "Dana")), "{queued:?}");
+        let refused = block_on(respond(&store, &cx(URL, true, 4), private.id, Addition::Curate(Action::Propose)));
+        assert!(matches!(&refused, Response::Error { message } if message.contains("private tips cannot be curated")), "{refused:?}");
+        let past = block_on(respond(&store, &cx(URL, true, 5), shared.id, Addition::Curate(Action::Approve { verify_by: Timestamp(0) })));
+        assert!(matches!(&past, Response::Error { message } if message.contains("verify-again date")), "{past:?}");
+    }
+
+    #[test]
+    fn a_shared_tip_lost_on_its_own_page_is_flagged_for_review_once() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Lisinopril").expect("present") as u32;
+        block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 16, "Check renal labs first")));
+        let queued = block_on(store.outbox_len()).expect("outbox");
+        let open = |text: String, url: &str, n: u8| block_on(handle(&store, &cx(url, true, n), Request::PageOpened { title: String::new(), text }));
+
+        // Still rendering (less text than at capture): not a reason to flag.
+        open("Orders for Jane Doe\n".into(), URL, 2);
+        // Another patient's page: the quote may simply not be there.
+        open(PAGE.replace("Lisinopril 10 mg", "Amlodipine 5 mg  "), "http://127.0.0.1:8700/patients/2/orders", 3);
+        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "nothing flagged yet");
+
+        // The page it was captured on, fully there, without the quote: the app changed.
+        let changed = PAGE.replace("Lisinopril 10 mg", "Lisinopril (see new order set)");
+        let answer = open(changed.clone(), URL, 4);
+        let Response::PageTips { unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
+        assert!(unplaced[0].curation.needs_review.as_ref().is_some_and(|f| f.reason.contains("not found on the page it was captured on")));
+        let outbox = block_on(store.outbox(10)).expect("outbox");
+        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Curate { step: Action::Flag { .. }, .. })), "{outbox:?}");
+        open(changed, URL, 5);
+        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued + 1, "flagged once, not on every visit");
     }
 
     #[test]

@@ -164,6 +164,54 @@ impl Curation {
     }
 }
 
+/// The parts of a tip's curation a step writes; each merges on its own clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// The status with its verification.
+    pub status: bool,
+    /// The review flag.
+    pub review: bool,
+    /// The curator's title and summary.
+    pub wording: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts { status: true, review: true, wording: true };
+}
+
+impl Curation {
+    /// Takes `step` (made by `by` at `at`, recorded under `id`), writing only the parts in
+    /// `writes`: sync passes the parts whose clocks the step won; a device taking a step
+    /// itself passes [`Parts::ALL`].
+    pub fn take_step(&mut self, by: &str, step: &Action, at: Timestamp, id: TipId, writes: Parts) {
+        let status = match step {
+            Action::Propose => Some((Status::Proposed, None)),
+            Action::Retire => Some((Status::Retired, None)),
+            Action::Reopen => Some((Status::Shared, None)),
+            Action::Approve { verify_by } => Some((Status::Approved, Some(Verification { by: by.to_owned(), at, verify_by: *verify_by }))),
+            _ => None,
+        };
+        if let (Some((status, verified)), true) = (status, writes.status) {
+            self.status = status;
+            self.verified = verified;
+        }
+        // Verifying a tip answers its review flag.
+        let review = match step {
+            Action::Flag { reason } => Some(Some(ReviewFlag { since: at, reason: truncate_chars(reason.trim(), MAX_REASON_CHARS) })),
+            Action::Unflag | Action::Approve { .. } => Some(None),
+            _ => None,
+        };
+        if let (Some(flag), true) = (review, writes.review) {
+            self.needs_review = flag;
+        }
+        if let (Action::Reword { title, summary }, true) = (step, writes.wording) {
+            self.title = title.trim().to_owned();
+            self.summary = summary.trim().to_owned();
+        }
+        self.record(CurationEvent { id, at, by: by.to_owned(), what: step.describe() });
+    }
+}
+
 /// A curation step a member asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
@@ -217,6 +265,15 @@ impl Action {
             Action::Reword { .. } => "reword",
             Action::Flag { .. } => "flag for review",
             Action::Unflag => "clear the review flag",
+        }
+    }
+
+    /// The parts of the curation this step writes.
+    pub fn writes(&self) -> Parts {
+        Parts {
+            status: matches!(self, Action::Propose | Action::Approve { .. } | Action::Retire | Action::Reopen),
+            review: matches!(self, Action::Flag { .. } | Action::Unflag | Action::Approve { .. }),
+            wording: matches!(self, Action::Reword { .. }),
         }
     }
 

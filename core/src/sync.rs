@@ -12,9 +12,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::curation::{validate_member, Action, Curation, CurationError, CurationEvent, ReviewFlag, Status, Verification, MAX_REASON_CHARS};
+use crate::curation::{validate_member, Action, Curation, CurationError, Parts};
 use crate::id::TipId;
-use crate::model::{clean_tags, truncate_chars, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
+use crate::model::{clean_tags, Reply, Tip, TipError, Visibility, MAX_AUTHOR_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS};
 use crate::time::Timestamp;
 
 /// The most mutations one push may carry.
@@ -326,39 +326,14 @@ fn curate(stored: &mut SyncedTip, by: &str, step: &Action, hlc: Stamp) -> Result
     validate_member(by)?;
     step.check()?;
     let at = Timestamp(hlc.hlc.wall_ms as i64);
-    let curation = &mut stored.tip.curation;
+    let parts = step.writes();
     let clocks = &mut stored.clocks;
-    let status = match step {
-        Action::Propose => Some((Status::Proposed, None)),
-        Action::Retire => Some((Status::Retired, None)),
-        Action::Reopen => Some((Status::Shared, None)),
-        Action::Approve { verify_by } => Some((Status::Approved, Some(Verification { by: by.to_owned(), at, verify_by: *verify_by }))),
-        _ => None,
+    let won = Parts {
+        status: parts.status && wins(&mut clocks.status, hlc),
+        review: parts.review && wins(&mut clocks.review, hlc),
+        wording: parts.wording && wins(&mut clocks.wording, hlc),
     };
-    if let Some((status, verified)) = status {
-        if wins(&mut clocks.status, hlc) {
-            curation.status = status;
-            curation.verified = verified;
-        }
-    }
-    // Verifying a tip answers its review flag.
-    let review = match step {
-        Action::Flag { reason } => Some(Some(ReviewFlag { since: at, reason: truncate_chars(reason.trim(), MAX_REASON_CHARS) })),
-        Action::Unflag | Action::Approve { .. } => Some(None),
-        _ => None,
-    };
-    if let Some(flag) = review {
-        if wins(&mut clocks.review, hlc) {
-            curation.needs_review = flag;
-        }
-    }
-    if let Action::Reword { title, summary } = step {
-        if wins(&mut clocks.wording, hlc) {
-            curation.title = title.trim().to_owned();
-            curation.summary = summary.trim().to_owned();
-        }
-    }
-    curation.record(CurationEvent { id: hlc.by, at, by: by.to_owned(), what: step.describe() });
+    stored.tip.curation.take_step(by, step, at, hlc.by, won);
     Ok(())
 }
 

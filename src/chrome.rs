@@ -104,3 +104,17 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage)]
     pub fn runtime_broadcast(message: &JsValue) -> js_sys::Promise;
 }
+
+/// Ten random bytes for a new id (a tip's, a mutation's, a collection's).
+pub fn random_bytes() -> [u8; 10] {
+    let mut bytes = [0u8; 10];
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+        .ok()
+        .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok());
+    match crypto {
+        Some(crypto) if crypto.get_random_values_with_u8_array(&mut bytes).is_ok() => bytes,
+        // Every context the extension runs in has Web Crypto; fall back to Math.random
+        // rather than fail a save, as ids only need to be unique, not secret.
+        _ => bytes.map(|_| (js_sys::Math::random() * 256.0) as u8),
+    }
+}

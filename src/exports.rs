@@ -7,7 +7,6 @@ use std::rc::Rc;
 use inflow_core::{Timestamp, Visibility};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::chrome::{self, to_js};
 use crate::idb_store::{IdbStore, DATABASE};
@@ -84,8 +83,8 @@ impl Writer {
             site_active,
             author: &self.author,
             now: Timestamp(self.now as i64),
-            random: random_bytes(),
-            mutation_random: random_bytes(),
+            random: chrome::random_bytes(),
+            mutation_random: chrome::random_bytes(),
             clock: self.clock,
             screen_rules: &self.state.screen_rules,
         }
@@ -343,17 +342,5 @@ async fn site_active(page_url: &str) -> bool {
     }
 }
 
-fn random_bytes() -> [u8; 10] {
-    let mut bytes = [0u8; 10];
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
-        .ok()
-        .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok());
-    match crypto {
-        Some(crypto) if crypto.get_random_values_with_u8_array(&mut bytes).is_ok() => bytes,
-        // Every context the extension runs in has Web Crypto; fall back to Math.random
-        // rather than fail a save, as ids only need to be unique, not secret.
-        _ => bytes.map(|_| (js_sys::Math::random() * 256.0) as u8),
-    }
-}
 
 

@@ -4,10 +4,13 @@
 //! the server's event stream open and asks the worker to pull on each change. New tips
 //! never move what the user is reading: the feed offers them behind a button.
 
+mod curation;
+
 use std::cell::RefCell;
 use std::collections::HashSet;
 
 use inflow_core::search::{Search, Searchable};
+use inflow_core::curation::Status;
 use inflow_core::{Tip, TipId, Visibility};
 use serde::Deserialize;
 use serde_json::json;
@@ -45,6 +48,12 @@ struct Panel {
     open_replies: HashSet<TipId>,
     /// Tips with changes the server has not acknowledged yet.
     waiting: HashSet<TipId>,
+    /// Whether this member curates (curators and admins).
+    curator: bool,
+    /// The team's name, for exports.
+    team: String,
+    /// The team's collections, from the server.
+    collections: Vec<inflow_core::curation::Collection>,
 }
 
 thread_local! {
@@ -72,6 +81,7 @@ pub async fn side_panel() -> Result<(), JsValue> {
         let _ = performance.mark("inflow:panel-painted");
     }
     let state = sync_client::state(&store).await;
+    let (curator, team) = state.membership.as_ref().map_or((false, "Inflow".to_owned()), |m| (curation::curates(&m.role), m.team_name.clone()));
     let me = match state.membership {
         Some(membership) => membership.name,
         None => store.setting(crate::settings::DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
@@ -82,6 +92,8 @@ pub async fn side_panel() -> Result<(), JsValue> {
     PANEL.with(|p| {
         let mut panel = p.borrow_mut();
         panel.me = me;
+        panel.curator = curator;
+        panel.team = team;
         panel.waiting = waiting;
         panel.seen = tips.iter().map(|t| t.id).collect();
         panel.searchable = tips.iter().map(Searchable::of).collect();
@@ -89,7 +101,10 @@ pub async fn side_panel() -> Result<(), JsValue> {
         panel.loading = false;
     });
     render_feed();
+    curation::render_queue();
     by_id::<HtmlElement>("panel").set_attribute("aria-busy", "false")?;
+    curation::listen();
+    spawn(curation::load_collections());
 
     on(&by_id::<web_sys::EventTarget>("search"), "input", |_| reset_and_render());
     on(&by_id::<web_sys::EventTarget>("show"), "change", |_| reset_and_render());
@@ -116,6 +131,11 @@ pub async fn side_panel() -> Result<(), JsValue> {
     listen_to_the_browser();
     listen_to_tips();
     show_sync_line(&ask_worker("syncStatus").await);
+    // Opening the panel is asking for the team's latest: pull now (what arrives comes back
+    // as "tips changed").
+    spawn(async {
+        show_sync_line(&ask_worker("syncNow").await);
+    });
     render_screen().await;
     spawn(follow_event_stream());
     Ok(())
@@ -142,6 +162,10 @@ async fn reload() {
         panel.waiting = waiting;
         panel.tips = newest_first(tips);
         panel.searchable = panel.tips.iter().map(Searchable::of).collect();
+        if panel.seen.is_empty() {
+            // An empty feed has nothing to keep in place: show what arrived.
+            panel.seen = panel.tips.iter().map(|t| t.id).collect();
+        }
         panel.tips.iter().filter(|t| !panel.seen.contains(&t.id)).count()
     });
     let button: HtmlElement = by_id("new-tips");
@@ -150,6 +174,7 @@ async fn reload() {
         button.set_hidden(false);
     }
     render_feed();
+    curation::render_queue();
     render_screen().await;
 }
 
@@ -186,8 +211,11 @@ fn render_feed() {
     let show = by_id::<HtmlSelectElement>("show").value();
     let tag = by_id::<HtmlSelectElement>("tag").value();
     let oldest_first = by_id::<HtmlSelectElement>("sort").value() == "oldest";
+    let now = curation::now();
+    let collection = curation::shown_collection(&show);
     PANEL.with(|p| {
         let panel = p.borrow();
+        let in_collection = collection.and_then(|id| panel.collections.iter().find(|c| c.id == id));
         let mut matching: Vec<&Tip> = panel
             .tips
             .iter()
@@ -198,19 +226,31 @@ fn render_feed() {
                 "team" => t.visibility == Visibility::Team,
                 "private" => t.visibility == Visibility::Private,
                 "waiting" => panel.waiting.contains(&t.id),
+                "proposed" => t.curation.status == Status::Proposed,
+                "approved" => t.curation.status == Status::Approved,
+                "review" => t.curation.needs_review.is_some() || t.curation.is_due(now),
+                "retired" => t.curation.status == Status::Retired,
+                _ if collection.is_some() => in_collection.is_some_and(|c| c.tips.contains(&t.id)),
                 _ => true,
             })
             .filter(|(t, _)| tag.is_empty() || t.tags.contains(&tag))
             .filter(|(_, prepared)| search.matches_prepared(prepared))
             .map(|(t, _)| t)
             .collect();
-        if oldest_first {
+        if let Some(collection) = in_collection {
+            // A collection reads in its curator's order.
+            matching.sort_by_key(|t| collection.tips.iter().position(|id| *id == t.id));
+        } else if oldest_first {
             matching.reverse();
         }
         let list: HtmlElement = by_id("feed");
         list.set_text_content(None);
         for tip in matching.iter().take(panel.shown) {
-            let _ = list.append_child(&tip_item(tip, None, None, &panel));
+            let item = tip_item(tip, None, None, &panel);
+            if in_collection.is_some() && panel.curator {
+                let _ = item.append_child(&curation::collection_controls());
+            }
+            let _ = list.append_child(&item);
         }
         let total = panel.seen.len();
         let count = match (matching.len(), search.is_empty() && show == "all") {
@@ -236,6 +276,10 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
         if badge == "Needs review" {
             item.set_class_name("review");
         }
+    }
+    let now = curation::now();
+    if let Some(badges) = curation::badges(tip, now) {
+        let _ = item.append_child(&badges);
     }
     let note = element("p", if tip.note.is_empty() { "(no note)" } else { &tip.note });
     note.set_class_name("note");
@@ -268,6 +312,9 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     }
     let _ = item.append_child(&helpful_button(tip, &panel.me));
     let _ = item.append_child(&replies(tip, panel.open_replies.contains(&tip.id)));
+    if let Some(actions) = curation::actions(tip, panel.curator, &panel.collections, now) {
+        let _ = item.append_child(&actions);
+    }
     item
 }
 
@@ -383,7 +430,9 @@ fn listen_to_tips() {
             }
             Some("helpful") => {
                 let marked = button.get_attribute("aria-pressed").as_deref() == Some("true");
-                spawn(add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None));
+                spawn(async move {
+                    add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None).await;
+                });
             }
             _ => {}
         }
@@ -417,13 +466,15 @@ fn listen_to_tips() {
         let Some((_, id)) = tip_of(&form) else { return };
         let text = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|f| f.value()).unwrap_or_default();
         let problem = form.query_selector(".error").ok().flatten();
-        spawn(add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem));
+        spawn(async move {
+            add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem).await;
+        });
     });
 }
 
-/// Sends a reply or a mark to the worker; a refusal is shown in `problem`. The panel
-/// re-renders when the worker says tips changed.
-async fn add(request: serde_json::Value, problem: Option<Element>) {
+/// Sends a reply, a mark or a curation step to the worker; a refusal is shown in `problem`
+/// and returned. The panel re-renders when the worker says tips changed.
+async fn add(request: serde_json::Value, problem: Option<Element>) -> Option<String> {
     let answer = chrome::runtime_send_message(&to_js(&request)).await;
     let message = match &answer {
         Ok(value) => {
@@ -432,9 +483,10 @@ async fn add(request: serde_json::Value, problem: Option<Element>) {
         }
         Err(_) => Some("Inflow's worker did not answer; nothing was saved.".to_owned()),
     };
-    if let (Some(problem), Some(message)) = (problem, message) {
-        problem.set_text_content(Some(&message));
+    if let (Some(problem), Some(message)) = (problem, &message) {
+        problem.set_text_content(Some(message));
     }
+    message
 }
 
 /// A date (or date and time) in the user's locale. One formatter each, made once: a

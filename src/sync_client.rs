@@ -7,6 +7,7 @@
 use std::cell::Cell;
 
 use gloo::net::http::{Request, RequestBuilder, Response};
+use inflow_core::curation::Collection;
 use inflow_core::screen::{parse_rules, ScreenRule};
 use inflow_core::sync::{Hlc, Mutation, SyncRequest, SyncResponse, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
 use serde::Deserialize;
@@ -291,6 +292,52 @@ pub async fn put_screen_rules(base: &str, token: &str, rules: &[String]) -> Resu
         401 => Err(token_refused()),
         _ => Err(response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused the rules ({})", response.status()))),
     }
+}
+
+/// `GET /v1/collections`: the team's collections.
+pub async fn collections(base: &str, token: &str) -> Result<Vec<Collection>, String> {
+    #[derive(Deserialize)]
+    struct Listed {
+        collections: Vec<Collection>,
+    }
+    let request = authorized(Request::get(&format!("{base}/v1/collections")), token).build().map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => response.json::<Listed>().await.map(|l| l.collections).map_err(|e| format!("the server's collections could not be read: {e}")),
+        401 => Err(token_refused()),
+        status => Err(format!("The server at {base} answered {status} for the collections.")),
+    }
+}
+
+/// `PUT /v1/collections/{id}` (curators): creates or replaces a collection; the server
+/// answers with it as stored (its time and who changed it).
+pub async fn put_collection(base: &str, token: &str, collection: &Collection) -> Result<Collection, String> {
+    let body = serde_json::json!({ "name": collection.name, "tips": collection.tips });
+    let request = authorized(Request::put(&format!("{base}/v1/collections/{}", collection.id)), token).json(&body).map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => response.json::<Collection>().await.map_err(|e| format!("the server's answer could not be read: {e}")),
+        401 => Err(token_refused()),
+        _ => Err(refusal(response, "the collection").await),
+    }
+}
+
+/// `POST /v1/team/tags/rename` (curators): renames `from` (one tag, or several to merge)
+/// to `to` on every tip of the team; answers how many tips changed.
+pub async fn rename_tags(base: &str, token: &str, from: &[String], to: &str) -> Result<u64, String> {
+    let request = authorized(Request::post(&format!("{base}/v1/team/tags/rename")), token).json(&serde_json::json!({ "from": from, "to": to })).map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => response.json::<serde_json::Value>().await.ok().and_then(|v| v["renamed"].as_u64()).ok_or_else(|| "the server's answer could not be read".to_owned()),
+        401 => Err(token_refused()),
+        _ => Err(refusal(response, "the rename").await),
+    }
+}
+
+/// The server's own message for a refusal, or its status.
+async fn refusal(response: Response, what: &str) -> String {
+    let status = response.status();
+    response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused {what} ({status})"))
 }
 
 /// A request with the member's token and a time limit.

@@ -300,7 +300,7 @@ export async function startTeamServer(memberNames, { roles = {} } = {}) {
   await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${proxy.address().port}`;
   const exportTips = async () => JSON.parse(await new Promise((resolve, reject) => {
-    const child = spawn(SERVER_BIN, ['export'], { env: { ...process.env, INFLOW_DATABASE_URL: database }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(SERVER_BIN, ['export', '--format', 'backup'], { env: { ...process.env, INFLOW_DATABASE_URL: database }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`export failed (${code})`))));
@@ -324,4 +324,20 @@ export async function connect(context, extensionId, serverUrl, token) {
   const result = page.locator('#connection-result');
   await eventually(() => result.textContent(), (t) => t.startsWith('Saved. Connected to team'), { what: 'the connection to the team server', timeout: 10000 });
   await page.close();
+}
+
+/** Captures a tip on `text` in the orders table of `page` with `note`, for "My team" or
+ *  "Only me", and waits until the extension of `browser` has stored it. */
+export async function captureOnOrders(browser, page, text, note, { team, tags = '' }) {
+  await openFormWithButton(page, 'table.orders', text);
+  await page.keyboard.type(note);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(tags);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press(team ? 'ArrowDown' : 'ArrowUp'); // "Who sees it" (the form keeps the last choice)
+  await page.keyboard.press('Control+Enter');
+  await uiTextEventually(page, 'notice', (t) => t.includes(team ? 'saved for your team' : 'only you'), 'the saved notice');
+  const [tip] = await eventually(async () => (await storedTips(browser.worker)).filter((t) => t.note === note), (tips) => tips.length === 1, { what: `the tip "${note}" stored` });
+  if (tip.visibility !== (team ? 'team' : 'private')) throw new Error(`the tip "${note}" was stored as ${tip.visibility}`);
+  return tip;
 }

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  connect, eventually, highlightedTexts, launch, newProfileDir, openFormWithButton, startDemo, startTeamServer, storedTips, uiTextEventually,
+  captureOnOrders, connect, eventually, highlightedTexts, launch, newProfileDir, openFormWithButton, startDemo, startTeamServer, storedTips, uiTextEventually,
 } from './harness.mjs';
 
 const SHARED = 'Max 3 g/day from all sources.'; // on patient 1's and patient 2's orders
@@ -24,20 +24,7 @@ after(async () => {
   await server.close();
 });
 
-/** Captures a tip on `text` in the orders table with `note`, for "My team" or "Only me",
- *  and waits until the extension has stored it. */
-async function capture(browser, page, text, note, { team, tags = '' }) {
-  await openFormWithButton(page, 'table.orders', text);
-  await page.keyboard.type(note);
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(tags);
-  await page.keyboard.press('Tab');
-  await page.keyboard.press(team ? 'ArrowDown' : 'ArrowUp'); // "Who sees it" (the form keeps the last choice)
-  await page.keyboard.press('Control+Enter');
-  await uiTextEventually(page, 'notice', (t) => t.includes(team ? 'saved for your team' : 'only you'), 'the saved notice');
-  const [tip] = await eventually(async () => (await storedTips(browser.worker)).filter((t) => t.note === note), (tips) => tips.length === 1, { what: `the tip "${note}" stored` });
-  assert.equal(tip.visibility, team ? 'team' : 'private');
-}
+const capture = captureOnOrders;
 
 describe('a team shares tips through its server', () => {
   test('shared on one patient, seen on another and in the panel; live arrivals; offline captures arrive once; private stays home; an admin\'s screen rule reaches the team', async () => {

@@ -1,0 +1,506 @@
+//! The side panel's curation: badges and steps on each tip, the curator queue, collections
+//! and tag renames (kept on the team's server), and exports, which are made here from this
+//! device's tips with core's export rules and downloaded.
+//!
+//! The panel offers a step only to the roles core allows it ([`Action::allowed`]); the
+//! server checks again.
+
+use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status};
+use inflow_core::export::{file_name, render, Format, Selection, Sheet};
+use inflow_core::{Timestamp, Tip, TipId, Visibility};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlSelectElement};
+
+use super::{add, render_feed, PANEL};
+use crate::chrome;
+use crate::dom::{by_id, document, element, input, on, spawn, status};
+use crate::idb_store::{IdbStore, DATABASE};
+use crate::sync_client;
+
+/// Tips the curator queue lists at most (the oldest waiting first).
+const QUEUE_SIZE: usize = 50;
+
+pub fn now() -> Timestamp {
+    Timestamp(js_sys::Date::now() as i64)
+}
+
+/// Whether `role` (as the server named it) curates.
+pub fn curates(role: &str) -> bool {
+    Role::parse(role).is_some_and(Role::curates)
+}
+
+/// The curation badges of a tip: its status, a review flag, a verification that ran out.
+pub fn badges(tip: &Tip, at: Timestamp) -> Option<Element> {
+    let c = &tip.curation;
+    let mut marks: Vec<(&str, &str)> = Vec::new();
+    match c.status {
+        Status::Proposed => marks.push(("Proposed", "badge proposed")),
+        Status::Approved if c.is_due(at) => marks.push(("Due for review", "badge review")),
+        Status::Approved => marks.push(("Approved", "badge approved")),
+        Status::Retired => marks.push(("Retired", "badge retired")),
+        Status::Shared => {}
+    }
+    if c.needs_review.is_some() {
+        marks.push(("Needs review", "badge review"));
+    }
+    if marks.is_empty() && c.title.is_empty() {
+        return None;
+    }
+    let line = element("p", "");
+    line.set_class_name("curation");
+    for (text, class) in marks {
+        let badge = element("span", text);
+        badge.set_class_name(class);
+        let _ = line.append_child(&badge);
+    }
+    if let Some(flag) = &c.needs_review {
+        let _ = line.set_attribute("title", &flag.reason);
+    }
+    if let Some(v) = c.verified.as_ref().filter(|_| c.status == Status::Approved) {
+        let _ = line.append_child(&element("span", &format!(" verified by {}", v.by)));
+    }
+    if !c.title.is_empty() {
+        let title = element("strong", &c.title);
+        title.set_class_name("curated-title");
+        let _ = line.append_child(&title);
+    }
+    Some(line)
+}
+
+/// The steps this member may take on a shared tip, as buttons; for curators also "Edit
+/// title" and "Add to collection".
+pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timestamp) -> Option<Element> {
+    if tip.visibility != Visibility::Team {
+        return None;
+    }
+    let c = &tip.curation;
+    let mut steps: Vec<(&str, &str)> = Vec::new();
+    if c.status == Status::Shared {
+        steps.push(("propose", "Propose"));
+    }
+    if curator {
+        if c.status != Status::Approved || c.is_due(at) {
+            steps.push(("approve", if c.status == Status::Approved { "Verify again" } else { "Approve" }));
+        }
+        if c.needs_review.is_some() {
+            steps.push(("unflag", "Clear review"));
+        }
+        if c.status != Status::Retired {
+            steps.push(("retire", "Retire"));
+        }
+        if c.status != Status::Shared {
+            steps.push(("reopen", "Reopen"));
+        }
+        steps.push(("reword", "Edit title"));
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    let bar = element("div", "");
+    bar.set_class_name("curate");
+    let _ = bar.set_attribute("role", "group");
+    let _ = bar.set_attribute("aria-label", "Curation");
+    for (step, label) in steps {
+        let button = element("button", label);
+        let _ = button.set_attribute("type", "button");
+        button.set_class_name("secondary");
+        let _ = button.set_attribute("data-action", "curate");
+        let _ = button.set_attribute("data-step", step);
+        let _ = bar.append_child(&button);
+    }
+    if curator && !collections.is_empty() {
+        let select = element("select", "");
+        let _ = select.set_attribute("data-action", "collect");
+        let _ = select.set_attribute("aria-label", "Add to collection");
+        let prompt = element("option", "Add to collection…");
+        let _ = prompt.set_attribute("value", "");
+        let _ = select.append_child(&prompt);
+        for collection in collections {
+            let already = collection.tips.contains(&tip.id);
+            let option = element("option", &format!("{}{}", collection.name, if already { " (in it)" } else { "" }));
+            let _ = option.set_attribute("value", &collection.id.to_string());
+            if already {
+                let _ = option.set_attribute("disabled", "");
+            }
+            let _ = select.append_child(&option);
+        }
+        let _ = bar.append_child(&select);
+    }
+    Some(bar)
+}
+
+/// Move up, move down and remove, for a curator looking at a collection.
+pub fn collection_controls() -> Element {
+    let bar = element("div", "");
+    bar.set_class_name("curate");
+    let _ = bar.set_attribute("role", "group");
+    let _ = bar.set_attribute("aria-label", "Place in the collection");
+    for (action, label) in [("move-up", "Move up"), ("move-down", "Move down"), ("uncollect", "Remove from collection")] {
+        let button = element("button", label);
+        let _ = button.set_attribute("type", "button");
+        button.set_class_name("secondary");
+        let _ = button.set_attribute("data-action", action);
+        let _ = bar.append_child(&button);
+    }
+    bar
+}
+
+fn reword_form(tip: &Tip) -> Element {
+    let form = element("form", "");
+    let _ = form.set_attribute("data-action", "reword");
+    let id = tip.id.to_string();
+    let title_label = element("label", "Title");
+    let _ = title_label.set_attribute("for", &format!("title-{id}"));
+    let title = element("input", "");
+    let _ = title.set_attribute("id", &format!("title-{id}"));
+    let _ = title.set_attribute("name", "title");
+    let _ = title.set_attribute("maxlength", "500");
+    let _ = title.set_attribute("value", &tip.curation.title);
+    let summary_label = element("label", "Summary (the author's note stays as written)");
+    let _ = summary_label.set_attribute("for", &format!("summary-{id}"));
+    let summary = element("textarea", &tip.curation.summary);
+    let _ = summary.set_attribute("id", &format!("summary-{id}"));
+    let _ = summary.set_attribute("name", "summary");
+    let _ = summary.set_attribute("rows", "2");
+    let _ = summary.set_attribute("maxlength", "2000");
+    let save = element("button", "Save title");
+    let _ = save.set_attribute("type", "submit");
+    for part in [&title_label, &title, &summary_label, &summary, &save] {
+        let _ = form.append_child(part);
+    }
+    form
+}
+
+/// The curator queue: proposed, flagged and due tips, the longest waiting first.
+pub fn render_queue() {
+    let section: HtmlElement = by_id("queue-section");
+    PANEL.with(|p| {
+        let panel = p.borrow();
+        section.set_hidden(!panel.curator);
+        if !panel.curator {
+            return;
+        }
+        let at = now();
+        let mut waiting: Vec<&Tip> = panel.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(at)).collect();
+        waiting.sort_by_key(|t| (t.curation.needs_review.is_none(), t.curation.status != Status::Proposed, t.modified));
+        let list: HtmlElement = by_id("queue");
+        list.set_text_content(None);
+        for tip in waiting.iter().take(QUEUE_SIZE) {
+            let _ = list.append_child(&super::tip_item(tip, None, None, &panel));
+        }
+        let count = match waiting.len() {
+            0 => "Nothing waits for a curator.".to_owned(),
+            1 => "1 tip waits for a curator.".to_owned(),
+            n => format!("{n} tips wait for a curator."),
+        };
+        by_id::<HtmlElement>("queue-count").set_text_content(Some(&count));
+    });
+}
+
+/// Fetches the team's collections and puts them in the filters and the export choices.
+pub async fn load_collections() {
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let connection = sync_client::connection(&store).await;
+    let (true, Ok(base)) = (connection.is_set(), connection.base_url()) else { return };
+    match sync_client::collections(&base, &connection.token).await {
+        Ok(collections) => {
+            PANEL.with(|p| p.borrow_mut().collections = collections);
+            fill_collection_choices();
+            render_feed();
+            render_queue();
+        }
+        Err(why) => status("curation-status", &format!("Collections could not be loaded: {why}"), true),
+    }
+}
+
+/// Collections as choices of the Show filter and of the export, keeping what is chosen.
+fn fill_collection_choices() {
+    let (collections, curator) = PANEL.with(|p| (p.borrow().collections.clone(), p.borrow().curator));
+    for (select_id, prefix) in [("show", "Collection: "), ("export-what", "Collection: ")] {
+        let select: HtmlSelectElement = by_id(select_id);
+        let chosen = select.value();
+        while let Ok(Some(old)) = select.query_selector("option[data-collection]") {
+            old.remove();
+        }
+        for collection in &collections {
+            let option = element("option", &format!("{prefix}{} ({})", collection.name, collection.tips.len()));
+            let _ = option.set_attribute("value", &format!("collection:{}", collection.id));
+            let _ = option.set_attribute("data-collection", "");
+            let _ = select.append_child(&option);
+        }
+        select.set_value(&chosen);
+        if select.value().is_empty() {
+            select.set_selected_index(0);
+        }
+    }
+    by_id::<HtmlElement>("collections-tools").set_hidden(!curator);
+}
+
+/// The collection the Show filter names, if any.
+pub fn shown_collection(show: &str) -> Option<TipId> {
+    show.strip_prefix("collection:").and_then(|id| id.parse().ok())
+}
+
+/// One set of listeners for curation everywhere in the panel.
+pub fn listen() {
+    let document: web_sys::EventTarget = document().into();
+    let target = |event: &web_sys::Event| event.target().and_then(|t| t.dyn_into::<Element>().ok());
+    let tip_of = |element: &Element| -> Option<(Element, TipId)> {
+        let item = element.closest("li[data-tip]").ok()??;
+        let id = item.get_attribute("data-tip")?.parse().ok()?;
+        Some((item, id))
+    };
+    on(&document, "click", move |event| {
+        let Some(button) = target(&event).and_then(|t| t.closest("button[data-action]").ok().flatten()) else { return };
+        let Some((item, id)) = tip_of(&button) else { return };
+        match button.get_attribute("data-action").as_deref() {
+            Some("curate") => {
+                let step = match button.get_attribute("data-step").as_deref() {
+                    Some("propose") => Action::Propose,
+                    Some("approve") => Action::Approve { verify_by: default_verify_by(now()) },
+                    Some("retire") => Action::Retire,
+                    Some("reopen") => Action::Reopen,
+                    Some("unflag") => Action::Unflag,
+                    Some("reword") => {
+                        let tip = PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned());
+                        if let (Some(tip), Ok(None)) = (tip, item.query_selector("form[data-action=reword]")) {
+                            let form = reword_form(&tip);
+                            let _ = button.parent_element().map(|bar| bar.after_with_node_1(&form));
+                            if let Ok(Some(field)) = form.query_selector("input") {
+                                let _ = field.unchecked_into::<HtmlElement>().focus();
+                            }
+                        }
+                        return;
+                    }
+                    _ => return,
+                };
+                spawn(take_step(id, step));
+            }
+            Some(action @ ("move-up" | "move-down" | "uncollect")) => {
+                let action = action.to_owned();
+                spawn(rearrange(id, action));
+            }
+            _ => {}
+        }
+    });
+    on(&document, "submit", move |event| {
+        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reword")) else { return };
+        event.prevent_default();
+        let Some((_, id)) = tip_of(&form) else { return };
+        let field = |name: &str| -> String {
+            form.query_selector(&format!("[name={name}]"))
+                .ok()
+                .flatten()
+                .and_then(|f| js_sys::Reflect::get(&f, &JsValue::from_str("value")).ok())
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
+        spawn(take_step(id, Action::Reword { title: field("title"), summary: field("summary") }));
+    });
+    on(&document, "change", move |event| {
+        let Some(select) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("collect")) else { return };
+        let Some((_, id)) = tip_of(&select) else { return };
+        let Some(collection) = select.unchecked_ref::<HtmlSelectElement>().value().parse::<TipId>().ok() else { return };
+        spawn(add_to_collection(collection, id));
+    });
+    on(&by_id::<web_sys::EventTarget>("new-collection"), "submit", |event| {
+        event.prevent_default();
+        spawn(create_collection());
+    });
+    on(&by_id::<web_sys::EventTarget>("rename-tags"), "submit", |event| {
+        event.prevent_default();
+        spawn(rename_tags());
+    });
+    on(&by_id::<web_sys::EventTarget>("export-form"), "submit", |event| {
+        event.prevent_default();
+        spawn(export());
+    });
+}
+
+async fn take_step(id: TipId, step: Action) {
+    let verb = step.verb();
+    let request = json!({ "type": "curate", "tipId": id.to_string(), "step": step });
+    status("curation-status", "", false);
+    // The worker stores the step and says tips changed; the panel then re-renders.
+    if let Some(problem) = add(request, None).await {
+        status("curation-status", &format!("Could not {verb}: {problem}"), true);
+    }
+}
+
+/// The member's server connection, or a message saying why there is none.
+async fn server() -> Result<(String, String), String> {
+    let store = IdbStore::open(DATABASE).await.map_err(|e| e.to_string())?;
+    let connection = sync_client::connection(&store).await;
+    match (connection.is_set(), connection.base_url()) {
+        (true, Ok(base)) => Ok((base, connection.token)),
+        _ => Err("connect to your team's server in Options first".to_owned()),
+    }
+}
+
+/// Saves `collection` on the server and in the panel.
+async fn save_collection(collection: Collection, done: &str) {
+    let saved = match server().await {
+        Ok((base, token)) => sync_client::put_collection(&base, &token, &collection).await,
+        Err(why) => Err(why),
+    };
+    match saved {
+        Ok(saved) => {
+            PANEL.with(|p| {
+                let mut panel = p.borrow_mut();
+                match panel.collections.iter_mut().find(|c| c.id == saved.id) {
+                    Some(old) => *old = saved,
+                    None => panel.collections.push(saved),
+                }
+                panel.collections.sort_by_key(|c| c.name.to_lowercase());
+            });
+            fill_collection_choices();
+            render_feed();
+            render_queue();
+            status("curation-status", done, false);
+        }
+        Err(why) => status("curation-status", &format!("The collection was not saved: {why}"), true),
+    }
+}
+
+async fn add_to_collection(collection: TipId, tip: TipId) {
+    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else { return };
+    if !chosen.tips.contains(&tip) {
+        chosen.tips.push(tip);
+    }
+    let done = format!("Added to \u{201c}{}\u{201d}.", chosen.name);
+    save_collection(chosen, &done).await;
+}
+
+async fn rearrange(tip: TipId, action: String) {
+    let show = by_id::<HtmlSelectElement>("show").value();
+    let Some(collection) = shown_collection(&show) else { return };
+    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else { return };
+    let Some(at) = chosen.tips.iter().position(|t| *t == tip) else { return };
+    match action.as_str() {
+        "move-up" if at > 0 => chosen.tips.swap(at, at - 1),
+        "move-down" if at + 1 < chosen.tips.len() => chosen.tips.swap(at, at + 1),
+        "uncollect" => {
+            chosen.tips.remove(at);
+        }
+        _ => return,
+    }
+    let done = format!("\u{201c}{}\u{201d} saved.", chosen.name);
+    save_collection(chosen, &done).await;
+}
+
+async fn create_collection() {
+    let name = input("collection-name").value().trim().to_owned();
+    let (me, _) = PANEL.with(|p| (p.borrow().me.clone(), ()));
+    let collection = Collection { id: TipId::new_v7(now().unix_ms().max(0) as u64, chrome::random_bytes()), name: name.clone(), tips: Vec::new(), updated: now(), by: me };
+    if let Err(why) = collection.validate() {
+        status("curation-status", &format!("The collection was not saved: {why}."), true);
+        return;
+    }
+    input("collection-name").set_value("");
+    save_collection(collection, &format!("Collection \u{201c}{name}\u{201d} made; add tips to it from their \u{201c}Add to collection\u{201d} menu.")).await;
+}
+
+async fn rename_tags() {
+    let from: Vec<String> = input("rename-from").value().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let to = input("rename-to").value().trim().to_owned();
+    if from.is_empty() || to.is_empty() {
+        status("curation-status", "Name the tags to rename (commas between several, to merge them) and the new name.", true);
+        return;
+    }
+    let renamed = match server().await {
+        Ok((base, token)) => sync_client::rename_tags(&base, &token, &from, &to).await,
+        Err(why) => Err(why),
+    };
+    match renamed {
+        Ok(n) => {
+            status("curation-status", &format!("Renamed on {n} tip{}; they arrive with the next sync.", if n == 1 { "" } else { "s" }), false);
+            let _ = crate::dom::ask_worker("syncNow").await;
+        }
+        Err(why) => status("curation-status", &format!("Tags were not renamed: {why}"), true),
+    }
+}
+
+/// Makes the chosen export from this device's tips and downloads it.
+async fn export() {
+    let what = by_id::<HtmlSelectElement>("export-what").value();
+    let Some(format) = Format::parse(&by_id::<HtmlSelectElement>("export-format").value()) else { return };
+    let progress: HtmlElement = by_id("export-progress");
+    progress.set_hidden(false);
+    let _ = progress.set_attribute("value", "0");
+    status("export-status", "Preparing the export…", false);
+    // Let the panel paint the message before the work starts.
+    gloo::timers::future::TimeoutFuture::new(0).await;
+    let selection = match what.as_str() {
+        "everything" => Selection::Everything,
+        "filter" => {
+            let show = by_id::<HtmlSelectElement>("show").value();
+            let tag = by_id::<HtmlSelectElement>("tag").value();
+            let mut query = input("search").value();
+            if !tag.is_empty() {
+                query.push_str(&format!(" \"tag:{tag}\""));
+            }
+            let status = match show.as_str() {
+                "proposed" => Some(Status::Proposed),
+                "approved" => Some(Status::Approved),
+                "retired" => Some(Status::Retired),
+                _ => None,
+            };
+            Selection::Filter { query, status }
+        }
+        other => match shown_collection(other) {
+            Some(id) => Selection::Collection { id },
+            None => Selection::Approved,
+        },
+    };
+    let started = js_sys::Date::now();
+    let (text, name, count) = PANEL.with(|p| {
+        let panel = p.borrow();
+        let sheet = Sheet {
+            title: selection.describe(&panel.collections),
+            team: panel.team.clone(),
+            generated: now(),
+            tips: selection.pick(&panel.tips, &panel.collections),
+            collections: &panel.collections,
+        };
+        let text = render(format, &sheet, &mut |done, total| {
+            let _ = progress.set_attribute("value", &format!("{}", done as f64 / total.max(1) as f64));
+        });
+        (text, file_name(&sheet, format), sheet.tips.len())
+    });
+    if count == 0 {
+        status("export-status", "No tips match this choice; nothing was downloaded.", true);
+        progress.set_hidden(true);
+        return;
+    }
+    match download(&text, &name, format.media_type()) {
+        Ok(()) => status(
+            "export-status",
+            &format!("Downloaded {name}: {count} tip{} as {}, {} KB, in {:.0} ms.", if count == 1 { "" } else { "s" }, format.label(), text.len().div_ceil(1024), js_sys::Date::now() - started),
+            false,
+        ),
+        Err(why) => status("export-status", &format!("The download could not start: {why:?}"), true),
+    }
+}
+
+fn download(text: &str, name: &str, media_type: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(media_type);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let link = element("a", "");
+    link.set_attribute("href", &url)?;
+    link.set_attribute("download", name)?;
+    let body = document().body().ok_or("no body")?;
+    body.append_child(&link)?;
+    link.unchecked_ref::<HtmlElement>().click();
+    link.remove();
+    // The browser has the file once the download starts; free the copy a little later.
+    spawn(async move {
+        gloo::timers::future::TimeoutFuture::new(60_000).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    Ok(())
+}

@@ -1,0 +1,132 @@
+// Curation as trainers use it: a member proposes a tip from the side panel; the curator
+// finds it in the curator queue, approves it, gives it a title, gathers it into a
+// collection, and downloads the printable tip sheet, which is then opened in the browser
+// and read as a trainee would (and printed). Members see the approval but cannot approve.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { captureOnOrders, connect, eventually, launch, newProfileDir, startDemo, startTeamServer } from './harness.mjs';
+
+const TIPS = {
+  sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
+  other: { text: 'Metoprolol tartrate', note: 'Hold if HR < 60.' },
+};
+const TITLE = 'Acetaminophen: count every source';
+
+let demo;
+let server;
+before(async () => {
+  demo = await startDemo();
+  server = await startTeamServer(['Dana', 'Cory'], { roles: { Cory: 'curator' } });
+});
+after(async () => {
+  demo.stop();
+  await server.close();
+});
+
+async function openPanel(browser) {
+  const panel = await browser.context.newPage();
+  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
+  await panel.locator('main[aria-busy="false"]').waitFor();
+  return panel;
+}
+
+/** The feed's item for the tip whose note is `note`. */
+const feedItem = (panel, note) => panel.locator('#feed > li', { hasText: note.slice(0, 20) });
+
+describe('curators turn tips into learning material', () => {
+  test('proposed by a member, approved and titled by a curator, collected, downloaded as a tip sheet that prints', async () => {
+    const profiles = { dana: newProfileDir(), cory: newProfileDir() };
+    const download = mkdtempSync(join(tmpdir(), 'inflow-download-'));
+    const dana = await launch(profiles.dana.dir);
+    const cory = await launch(profiles.cory.dir);
+    try {
+      await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
+      await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
+      const page = await dana.context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await page.getByText(TIPS.sets.text).first().waitFor();
+      await captureOnOrders(dana, page, TIPS.sets.text, TIPS.sets.note, { team: true, tags: 'dosing' });
+      await captureOnOrders(dana, page, TIPS.other.text, TIPS.other.note, { team: true });
+
+      // Dana, a member, proposes her tip; she is offered no curator's steps.
+      const danaPanel = await openPanel(dana);
+      const danaItem = feedItem(danaPanel, TIPS.sets.note);
+      assert.equal(await danaItem.getByRole('button', { name: 'Approve' }).count(), 0, 'members cannot approve');
+      assert.equal(await danaPanel.locator('#queue-section').isHidden(), true, 'members have no curator queue');
+      await danaItem.getByRole('button', { name: 'Propose' }).click();
+      await eventually(() => danaItem.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed'), { what: 'the Proposed badge' });
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'proposed'), { what: 'the proposal on the server', timeout: 10000 });
+
+      // Cory, a curator, finds it in the queue and approves it there.
+      const panel = await openPanel(cory);
+      await eventually(() => panel.locator('#feed > li').count(), (n) => n === 2, { what: "Dana's tips in Cory's feed", timeout: 10000 });
+      const queued = panel.locator('#queue > li', { hasText: TIPS.sets.note.slice(0, 20) });
+      await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the queue count' });
+      await queued.getByRole('button', { name: 'Approve' }).click();
+      const item = feedItem(panel, TIPS.sets.note);
+      await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved') && t.includes('verified by Cory'), { what: 'the Approved badge' });
+      await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === 'Nothing waits for a curator.', { what: 'the queue emptied' });
+
+      // A title of the curator's own; the author's note stays as written.
+      await item.getByRole('button', { name: 'Edit title' }).click();
+      await item.getByLabel('Title').fill(TITLE);
+      await item.getByRole('button', { name: 'Save title' }).click();
+      await eventually(() => item.locator('.curated-title').textContent().catch(() => ''), (t) => t === TITLE, { what: 'the curated title' });
+      assert.ok((await item.locator('.note').textContent()).startsWith('Count <b>combination</b>'), 'the note is untouched, and shown as text');
+
+      // A collection, with the approved tip in it.
+      await panel.getByRole('textbox', { name: 'New collection' }).fill('Orders after the March upgrade');
+      await panel.getByRole('button', { name: 'Create' }).click();
+      await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('made'), { what: 'the collection made' });
+      await item.getByLabel('Add to collection').selectOption({ label: 'Orders after the March upgrade' });
+      await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('Added to'), { what: 'the tip added to the collection' });
+      await panel.locator('#show').selectOption({ label: 'Collection: Orders after the March upgrade (1)' });
+      assert.equal(await panel.locator('#feed > li').count(), 1, 'the collection shows its one tip');
+      await panel.locator('#show').selectOption('all');
+
+      // The server has the approval, the title and the collection; Dana's panel shows the approval.
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'approved' && r.tip.tip.curation?.title === TITLE), { what: 'the approval on the server', timeout: 10000 });
+      await danaPanel.reload();
+      await danaPanel.locator('main[aria-busy="false"]').waitFor();
+      await eventually(() => feedItem(danaPanel, TIPS.sets.note).locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved'), { what: "the approval in Dana's panel", timeout: 10000 });
+
+      // Cory downloads the approved tips as a printable tip sheet.
+      await panel.getByRole('combobox', { name: 'Tips', exact: true }).selectOption('approved');
+      await panel.getByRole('combobox', { name: 'Format' }).selectOption('html');
+      const [file] = await Promise.all([panel.waitForEvent('download'), panel.getByRole('button', { name: 'Download' }).click()]);
+      assert.match(file.suggestedFilename(), /^inflow-approved-tips-\d{4}-\d{2}-\d{2}\.html$/);
+      const saved = join(download, file.suggestedFilename());
+      await file.saveAs(saved);
+      await eventually(() => panel.locator('#export-status').textContent(), (t) => t.startsWith('Downloaded inflow-approved-tips') && t.includes('1 tip as Printable tip sheet'), { what: 'the export status' });
+
+      // The sheet, opened in the browser as a trainee would.
+      const html = readFileSync(saved, 'utf8');
+      assert.ok(!/<script|<link|<img|src=|@import|url\(/i.test(html), 'nothing runs and nothing loads from elsewhere');
+      const sheet = await cory.context.newPage();
+      await sheet.goto(pathToFileURL(saved).href);
+      assert.equal(await sheet.locator('h1').textContent(), 'Approved tips');
+      assert.equal(await sheet.locator('article.tip').count(), 1, 'only the approved tip');
+      assert.equal(await sheet.locator('section.group > h2').textContent(), 'Orders after the March upgrade', 'grouped by its collection');
+      assert.ok((await sheet.locator('article.tip h3').textContent()).startsWith(TITLE));
+      assert.equal(await sheet.locator('article.tip .note').textContent(), TIPS.sets.note, 'the note, markup shown as text');
+      assert.equal(await sheet.locator('article.tip b').count(), 0, 'no markup from the note became an element');
+      assert.equal(await sheet.locator('blockquote').textContent(), TIPS.sets.text);
+      assert.match(await sheet.locator('article.tip .facts').last().textContent(), /Approved by Cory on \d{4}-\d{2}-\d{2}; verify again by \d{4}-\d{2}-\d{2}/);
+      // On paper: a tip is never split across pages.
+      await sheet.emulateMedia({ media: 'print' });
+      assert.equal(await sheet.locator('article.tip').evaluate((a) => getComputedStyle(a).breakInside), 'avoid');
+      const pdf = await sheet.pdf({ format: 'A4' });
+      assert.ok(pdf.subarray(0, 5).toString() === '%PDF-' && pdf.length > 1000, 'it prints');
+    } finally {
+      await dana.context.close();
+      await cory.context.close();
+      profiles.dana.remove();
+      profiles.cory.remove();
+      rmSync(download, { recursive: true, force: true });
+    }
+  });
+});

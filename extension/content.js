@@ -21,6 +21,7 @@
   const PENDING_HIGHLIGHT = 'inflow-tip-flash';
   const REFRESH_DEBOUNCE_MS = 300;
   const NOTICE_MS = 6000;
+  const MISSING_AFTER_MS = 5000; // a control missing this long is not still rendering
   const MAX_NOTE_CHARS = 10000; // the worker enforces it; shown here as a counter only
   // Text under these elements is not page text a tip can quote.
   const SKIPPED = 'script,style,noscript,template,textarea,select,option,[data-inflow-ui]';
@@ -188,6 +189,7 @@
     if (!force && !urlChanged && placementsIntact()) {
       lastSentText = null; // offsets are stale now; the live ranges are what counts
       placeElements();
+      watchMissingElements();
       return;
     }
     lastUrl = location.href;
@@ -200,6 +202,7 @@
     tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.elements.length;
     unplacedIds = answer.unplaced.map((tip) => tip.id);
     paint(map);
+    watchMissingElements();
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
   }
@@ -364,6 +367,30 @@
       if (agrees) return there;
     }
     return null;
+  }
+
+  let missingTimer = 0;
+  const missingSince = new Map(); // tip id -> when its control was first seen missing
+  const reportedMissing = new Set();
+  /** Tells the worker which shared element tips of this very page have had no control on
+   *  the page for a while (a page still rendering does not count): the app changed under
+   *  them, and curators should look. The worker decides, and flags each tip once. */
+  function watchMissingElements() {
+    const now = performance.now();
+    const missing = elementTips
+      .filter((tip) => tip.visibility === 'team' && tip.target.source === location.href && !tip.curation?.needsReview)
+      .filter((tip) => !placedElements.some((placed) => placed.tip.id === tip.id));
+    for (const id of missingSince.keys()) if (!missing.some((tip) => tip.id === id)) missingSince.delete(id);
+    for (const tip of missing) if (!missingSince.has(tip.id)) missingSince.set(tip.id, now);
+    const due = [...missingSince].filter(([id, since]) => now - since >= MISSING_AFTER_MS && !reportedMissing.has(id)).map(([id]) => id);
+    if (due.length) {
+      due.forEach((id) => reportedMissing.add(id));
+      send({ type: 'elementsMissing', tipIds: due });
+    }
+    // Look again when the next one falls due, whether or not the page changes meanwhile.
+    clearTimeout(missingTimer);
+    const waiting = [...missingSince].filter(([id]) => !reportedMissing.has(id)).map(([, since]) => since + MISSING_AFTER_MS - now);
+    if (waiting.length) missingTimer = setTimeout(() => watchMissingElements(), Math.max(0, Math.min(...waiting)) + 50);
   }
 
   function placeElements() {

@@ -93,11 +93,15 @@ impl Writer {
 
 /// After a save: open pages hear of it, and a shared change goes to the team at once.
 fn after_save(response: &Response) {
-    if let Response::Saved { tip, .. } = response {
-        tell_pages();
-        if tip.visibility == Visibility::Team {
-            wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
-        }
+    let shared = match response {
+        Response::Saved { tip, .. } => tip.visibility == Visibility::Team,
+        // Flags are only ever on shared tips.
+        Response::Flagged { count } if *count > 0 => true,
+        _ => return,
+    };
+    tell_pages();
+    if shared {
+        wasm_bindgen_futures::spawn_local(sync_and_tell_tabs(Trigger::Now));
     }
 }
 

@@ -42,6 +42,10 @@ pub enum Request {
         #[serde(default)]
         visibility: Visibility,
     },
+    /// Element tips of this page that the page, settled, does not have (see
+    /// `watchMissingElements` in content.js).
+    #[serde(rename_all = "camelCase")]
+    ElementsMissing { tip_ids: Vec<inflow_core::TipId> },
 }
 
 /// The worker's answer to a [`Request`].
@@ -58,6 +62,8 @@ pub enum Response {
     Saved { tip: Box<Tip>, anchor: Option<Anchor> },
     /// Nothing was changed; `message` is shown to the user as it is.
     Error { message: String },
+    /// How many tips were flagged for review.
+    Flagged { count: usize },
 }
 
 /// A tip and where it sits in the page text (raw UTF-16 offsets).

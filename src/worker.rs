@@ -37,6 +37,18 @@ pub struct Context<'a> {
 pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
     match request {
         Request::PageOpened { text, .. } => page_tips(store, cx, &text).await,
+        Request::ElementsMissing { tip_ids } => {
+            let mut count = 0;
+            for id in tip_ids.into_iter().take(if cx.site_active { 100 } else { 0 }) {
+                let Ok(Some(mut tip)) = store.get(id).await else { continue };
+                if tip.target.is_element() && ours_to_flag(&tip, cx.page_url) {
+                    let reason = "the control it is pinned to was not found on the page it was captured on; the app may have changed";
+                    flag_for_review(store, cx, &mut tip, reason).await;
+                    count += 1;
+                }
+            }
+            Response::Flagged { count }
+        }
         Request::Capture { title, text, start, end, note, tags, visibility } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
@@ -115,7 +127,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
         }
     }
     for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
-        flag_for_review(store, cx, tip).await;
+        flag_for_review(store, cx, tip, "its text was not found on the page it was captured on; the app may have changed").await;
     }
     Response::PageTips { active: true, placed, unplaced, elements }
 }
@@ -128,17 +140,18 @@ fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
         Selector::TextPosition { end, .. } => Some(*end as usize),
         _ => None,
     });
-    tip.visibility == Visibility::Team
-        && tip.target.source == page_url
-        && tip.curation.needs_review.is_none()
-        && tip.curation.status != Status::Retired
-        && captured_end.is_some_and(|end| page.raw_len() as usize >= end)
+    ours_to_flag(tip, page_url) && captured_end.is_some_and(|end| page.raw_len() as usize >= end)
+}
+
+/// A shared tip captured on this very page, not flagged yet, still in use.
+fn ours_to_flag(tip: &Tip, page_url: &str) -> bool {
+    tip.visibility == Visibility::Team && tip.target.source == page_url && tip.curation.needs_review.is_none() && tip.curation.status != Status::Retired
 }
 
 /// Flags the tip for review here and queues the flag for the team. A failure only means
 /// the next visit tries again.
-async fn flag_for_review(store: &impl TipStore, cx: &Context<'_>, tip: &mut Tip) {
-    let step = Action::Flag { reason: "its text was not found on the page it was captured on; the app may have changed".to_owned() };
+async fn flag_for_review(store: &impl TipStore, cx: &Context<'_>, tip: &mut Tip, reason: &str) {
+    let step = Action::Flag { reason: reason.to_owned() };
     // One page can flag several tips at once: each flag's id mixes in its tip's id.
     let mut random = cx.mutation_random;
     for (byte, tip_byte) in random.iter_mut().zip(&tip.id.as_bytes()[6..]) {
@@ -146,7 +159,9 @@ async fn flag_for_review(store: &impl TipStore, cx: &Context<'_>, tip: &mut Tip)
     }
     let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, random);
     tip.curation.take_step(cx.author, &step, cx.now, id, Parts::ALL);
-    let mutation = Mutation { id, hlc: cx.clock, change: Change::Curate { tip_id: tip.id, by: cx.author.to_owned(), step } };
+    // A page opening reads the clock without advancing it; the flag is a new event.
+    let hlc = Hlc::tick(cx.clock, cx.now.unix_ms().max(0) as u64, cx.clock.node);
+    let mutation = Mutation { id, hlc, change: Change::Curate { tip_id: tip.id, by: cx.author.to_owned(), step } };
     let _ = store.put_and_send(tip, &mutation).await;
 }
 
@@ -399,6 +414,19 @@ mod tests {
         assert!(outbox.iter().any(|m| matches!(&m.change, Change::Curate { step: Action::Flag { .. }, .. })), "{outbox:?}");
         open(changed, URL, 5);
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued + 1, "flagged once, not on every visit");
+    }
+
+    #[test]
+    fn a_shared_element_tip_missing_from_its_own_page_is_flagged_for_review() {
+        let store = MemoryStore::default();
+        let element = inflow_core::element::ElementDescription { tag: "button".into(), text: Some("Sign note".into()), path: vec![("button".into(), 1)], ..Default::default() };
+        let request = Request::CaptureElement { title: "Notes".into(), element, note: "Sign within the hour".into(), tags: vec![], visibility: Visibility::Team };
+        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 3), request)) else { panic!("not saved") };
+        let missing = || Request::ElementsMissing { tip_ids: vec![tip.id] };
+        assert_eq!(block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/2/orders", true, 4), missing())), Response::Flagged { count: 0 }, "another record's page may lack it");
+        assert_eq!(block_on(handle(&store, &cx(URL, true, 5), missing())), Response::Flagged { count: 1 });
+        assert!(block_on(store.get(tip.id)).expect("read").is_some_and(|t| t.curation.needs_review.is_some_and(|f| f.reason.contains("control it is pinned to"))));
+        assert_eq!(block_on(handle(&store, &cx(URL, true, 6), missing())), Response::Flagged { count: 0 }, "once");
     }
 
     #[test]

@@ -2,13 +2,14 @@
 // finds it in the curator queue, approves it, gives it a title, gathers it into a
 // collection, and downloads the printable tip sheet, which is then opened in the browser
 // and read as a trainee would (and printed). Members see the approval but cannot approve.
+// A control that an upgrade removes flags its pinned tip for the curators by itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { captureOnOrders, connect, eventually, launch, newProfileDir, startDemo, startTeamServer } from './harness.mjs';
+import { captureOnOrders, connect, eventually, launch, newProfileDir, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
 
 const TIPS = {
   sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
@@ -121,6 +122,30 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await sheet.locator('article.tip').evaluate((a) => getComputedStyle(a).breakInside), 'avoid');
       const pdf = await sheet.pdf({ format: 'A4' });
       assert.ok(pdf.subarray(0, 5).toString() === '%PDF-' && pdf.length > 1000, 'it prints');
+
+      // An upgrade removes the control a shared tip is pinned to: once the page settles,
+      // the tip is flagged for review, and the curator's queue has it.
+      await page.bringToFront(); // the context menu acts on the active tab
+      const header = page.getByRole('columnheader', { name: 'Instructions' });
+      await header.click({ button: 'right' });
+      await dana.worker.evaluate(async () => {
+        const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+        chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-pin' }, tab);
+      });
+      await uiTextEventually(page, 'quote', (t) => t === 'Element: th “Instructions”', 'the element capture form');
+      await page.keyboard.type('Hold parameters live in this column.');
+      await page.keyboard.press('Control+Enter');
+      await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the saved notice');
+      await page.evaluate(() => document.querySelectorAll('table.orders th').forEach((th) => th.remove())); // the upgrade
+      const flagged = await eventually(
+        () => server.exportTips(),
+        (rows) => rows.some((r) => r.tip.tip.note === 'Hold parameters live in this column.' && r.tip.tip.curation?.needsReview),
+        { what: 'the pinned tip flagged for review on the server', timeout: 20000 },
+      );
+      assert.match(flagged.find((r) => r.tip.tip.curation?.needsReview).tip.tip.curation.needsReview.reason, /control it is pinned to was not found/);
+      await panel.getByRole('button', { name: 'Sync now' }).click();
+      await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the flagged tip in the queue', timeout: 10000 });
+      assert.match(await panel.locator('#queue > li .curation').textContent(), /Needs review/);
     } finally {
       await dana.context.close();
       await cory.context.close();

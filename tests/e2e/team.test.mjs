@@ -82,9 +82,9 @@ describe('a team shares tips through its server', () => {
       await newTips.click();
       assert.equal(await panel.locator('#feed > li').count(), 2);
       assert.match(await panel.locator('#feed > li').first().textContent(), /Favourites since the upgrade/);
-      await panel.getByLabel('Tag').selectOption('dosing');
+      await panel.getByLabel('Tag', { exact: true }).selectOption('dosing');
       assert.equal(await panel.locator('#feed > li').count(), 1, 'the tag filter keeps only the tagged tip');
-      await panel.getByLabel('Tag').selectOption('');
+      await panel.getByLabel('Tag', { exact: true }).selectOption('');
 
       // Sam replies in the feed and marks the tip helpful; Dana, her panel open, sees both.
       const danaPanel = await dana.context.newPage();

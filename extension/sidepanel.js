@@ -1,9 +1,18 @@
 // The side panel: loads the Rust/wasm package, which builds and runs the panel (see
 // src/side_panel.rs). No logic lives here.
-import init, { sidePanel } from './pkg/inflow_extension.js';
+import init, { sidePanel } from './pkg/inflow_pages.js';
 
-init({ module_or_path: new URL('./pkg/inflow_extension_bg.wasm', import.meta.url) })
-  .then(() => sidePanel())
+// The database starts opening while the code compiles; the panel takes the connection over
+// (or, on a first run or after an update, opens and upgrades the database itself).
+const connection = new Promise((resolve) => {
+  const request = indexedDB.open('inflow');
+  request.onupgradeneeded = () => request.transaction.abort(); // no database yet: not ours to create
+  request.onsuccess = () => resolve(request.result);
+  request.onerror = () => resolve(null);
+});
+
+Promise.all([init({ module_or_path: new URL('./pkg/inflow_pages_bg.wasm', import.meta.url) }), connection])
+  .then(([, db]) => sidePanel(db))
   .catch((error) => {
     document.getElementById('sync-line').textContent = `Inflow's panel could not start: ${error}`;
   });

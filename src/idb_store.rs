@@ -51,6 +51,21 @@ impl IdbStore {
         Ok(IdbStore { db })
     }
 
+    /// Takes over a connection a page opened early (see `extension/sidepanel.js`), when it
+    /// is at the version this code needs; otherwise closes it and opens (and upgrades) the
+    /// database itself.
+    pub async fn adopt(connection: JsValue, name: &str) -> Result<Self, StoreError> {
+        use wasm_bindgen::JsCast;
+        match connection.dyn_into::<web_sys::IdbDatabase>() {
+            Ok(db) if db.version() as u32 == VERSION => Ok(IdbStore { db: Database::from(db) }),
+            Ok(db) => {
+                db.close(); // it would block the upgrade
+                Self::open(name).await
+            }
+            Err(_) => Self::open(name).await,
+        }
+    }
+
     /// A setting, or `None` when it was never set.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let tx = self.db.transaction(&[SETTINGS], TransactionMode::ReadOnly).map_err(io)?;
@@ -184,8 +199,12 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| StoreError::Io(e.to_string()))
 }
 
+/// Reads a stored value through JSON text: one `JSON.stringify` and one parse in wasm cost
+/// far less than a boundary crossing per field (a tip has dozens), which is what reading
+/// thousands of tips spends its time on.
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    let text: String = js_sys::JSON::stringify(&value).map_err(|_| StoreError::Corrupt("a stored value is not JSON".to_owned()))?.into();
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn io(error: idb::Error) -> StoreError {

@@ -1,9 +1,11 @@
-//! Inflow's extension logic, compiled to WebAssembly and run by the service worker.
+//! Inflow's extension logic, compiled to WebAssembly: the service worker's package (feature
+//! `worker`) and the extension pages' package (feature `pages`), built apart by `xtask`.
 //!
 //! This crate adapts [`inflow_core`] to the browser: IndexedDB storage, the message
 //! protocol with the content script, and the `chrome.*` APIs. It holds no rule of its
 //! own that the server would also need; those live in core.
 
+#[cfg(feature = "worker")]
 pub mod anchoring;
 pub mod messages;
 pub mod settings;
@@ -12,15 +14,15 @@ pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 mod chrome;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod exports;
 #[cfg(target_arch = "wasm32")]
 pub mod idb_store;
 #[cfg(target_arch = "wasm32")]
 pub mod sync_client;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
 mod dom;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
 pub mod options_page;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
 pub mod side_panel;

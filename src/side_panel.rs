@@ -61,9 +61,11 @@ thread_local! {
     static NEXT_FIELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
+/// Builds and runs the panel. `connection` is the database connection the page's script
+/// started opening while this code compiled (or `null`).
 #[wasm_bindgen(js_name = sidePanel)]
-pub async fn side_panel() -> Result<(), JsValue> {
-    let store = IdbStore::open(DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
+    let store = IdbStore::adopt(connection, DATABASE).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
     // The newest page first, so the panel paints at once however many tips are stored;
     // every tip, for search and filters, right after.
     let first_page = store.newest(PAGE as u32).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
@@ -244,14 +246,16 @@ fn render_feed() {
             matching.reverse();
         }
         let list: HtmlElement = by_id("feed");
-        list.set_text_content(None);
-        for tip in matching.iter().take(panel.shown) {
-            let item = tip_item(tip, None, None, &panel);
-            if in_collection.is_some() && panel.curator {
-                let _ = item.append_child(&curation::collection_controls());
+        keeping_drafts(&list, || {
+            list.set_text_content(None);
+            for tip in matching.iter().take(panel.shown) {
+                let item = tip_item(tip, None, None, &panel);
+                if in_collection.is_some() && panel.curator {
+                    let _ = item.append_child(&curation::collection_controls());
+                }
+                let _ = list.append_child(&item);
             }
-            let _ = list.append_child(&item);
-        }
+        });
         let total = panel.seen.len();
         let count = match (matching.len(), search.is_empty() && show == "all") {
             _ if panel.loading => "Loading all tips…".to_owned(),
@@ -262,6 +266,40 @@ fn render_feed() {
         by_id::<HtmlElement>("feed-count").set_text_content(Some(&count));
         by_id::<HtmlElement>("more").set_hidden(matching.len() <= panel.shown);
     });
+}
+
+/// Re-renders a list of tips with `rebuild`, carrying over the forms the user has open in
+/// it (a reply, a curator's title), with what was typed and the focus: tips arriving live
+/// must not wipe a draft.
+fn keeping_drafts(list: &HtmlElement, rebuild: impl FnOnce()) {
+    let focused = crate::dom::document().active_element();
+    let mut drafts: Vec<(String, String, Element, bool)> = Vec::new();
+    if let Ok(forms) = list.query_selector_all("li[data-tip] form[data-action]") {
+        for form in (0..forms.length()).filter_map(|i| forms.item(i)).filter_map(|n| n.dyn_into::<Element>().ok()) {
+            let tip = form.closest("li[data-tip]").ok().flatten().and_then(|li| li.get_attribute("data-tip"));
+            let kind = form.get_attribute("data-action").unwrap_or_default();
+            let has_focus = focused.as_ref().is_some_and(|f| form.contains(Some(f)));
+            if let Some(tip) = tip {
+                drafts.push((tip, kind, form, has_focus));
+            }
+        }
+    }
+    rebuild();
+    for (tip, kind, form, has_focus) in drafts {
+        let Ok(Some(item)) = list.query_selector(&format!("li[data-tip=\"{tip}\"]")) else { continue };
+        let placed = match item.query_selector(&format!("form[data-action=\"{kind}\"]")) {
+            Ok(Some(fresh)) => fresh.replace_with_with_node_1(&form).is_ok(),
+            _ => match item.query_selector(".curate") {
+                Ok(Some(bar)) => bar.after_with_node_1(&form).is_ok(),
+                _ => false,
+            },
+        };
+        if placed && has_focus {
+            if let Some(focused) = focused.as_ref().and_then(|f| f.dyn_ref::<HtmlElement>()) {
+                let _ = focused.focus();
+            }
+        }
+    }
 }
 
 /// One tip: its note, the quoted text, who and when, what it is, and its replies and
@@ -466,8 +504,14 @@ fn listen_to_tips() {
         let Some((_, id)) = tip_of(&form) else { return };
         let text = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|f| f.value()).unwrap_or_default();
         let problem = form.query_selector(".error").ok().flatten();
+        let form = form.clone();
         spawn(async move {
-            add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem).await;
+            if add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem).await.is_none() {
+                // Sent: the form (kept through re-renders) starts empty again.
+                if let Ok(Some(field)) = form.query_selector("textarea") {
+                    field.unchecked_into::<web_sys::HtmlTextAreaElement>().set_value("");
+                }
+            }
         });
     });
 }
@@ -538,8 +582,8 @@ async fn render_screen() {
         None => None,
     };
     let screen: Option<ScreenTips> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
-    list.set_text_content(None);
     let Some(screen) = screen.filter(|s| s.active) else {
+        list.set_text_content(None);
         note.set_text_content(Some("Inflow is not working on this tab's page. Open a page of a site switched on in the options."));
         return;
     };
@@ -549,12 +593,15 @@ async fn render_screen() {
         let groups: [(&[TipId], &str, bool); 4] =
             [(&screen.placed, "On this page", true), (&screen.elements, "Pinned here", true), (&screen.unplaced, "Needs review", false), (&screen.missing_elements, "Needs review", false)];
         let mut count = 0;
-        for (ids, badge, revealable) in groups {
-            for tip in ids.iter().filter_map(find) {
-                let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }, &panel));
-                count += 1;
+        keeping_drafts(&list, || {
+            list.set_text_content(None);
+            for (ids, badge, revealable) in groups {
+                for tip in ids.iter().filter_map(find) {
+                    let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }, &panel));
+                    count += 1;
+                }
             }
-        }
+        });
         let text = match count {
             0 => "No tips for this screen yet.".to_owned(),
             _ if screen.unplaced.is_empty() && screen.missing_elements.is_empty() => String::new(),

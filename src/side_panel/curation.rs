@@ -186,10 +186,12 @@ pub fn render_queue() {
         let mut waiting: Vec<&Tip> = panel.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(at)).collect();
         waiting.sort_by_key(|t| (t.curation.needs_review.is_none(), t.curation.status != Status::Proposed, t.modified));
         let list: HtmlElement = by_id("queue");
-        list.set_text_content(None);
-        for tip in waiting.iter().take(QUEUE_SIZE) {
-            let _ = list.append_child(&super::tip_item(tip, None, None, &panel));
-        }
+        super::keeping_drafts(&list, || {
+            list.set_text_content(None);
+            for tip in waiting.iter().take(QUEUE_SIZE) {
+                let _ = list.append_child(&super::tip_item(tip, None, None, &panel));
+            }
+        });
         let count = match waiting.len() {
             0 => "Nothing waits for a curator.".to_owned(),
             1 => "1 tip waits for a curator.".to_owned(),
@@ -276,7 +278,9 @@ pub fn listen() {
                     }
                     _ => return,
                 };
-                spawn(take_step(id, step));
+                spawn(async move {
+                    take_step(id, step).await;
+                });
             }
             Some(action @ ("move-up" | "move-down" | "uncollect")) => {
                 let action = action.to_owned();
@@ -297,7 +301,13 @@ pub fn listen() {
                 .and_then(|v| v.as_string())
                 .unwrap_or_default()
         };
-        spawn(take_step(id, Action::Reword { title: field("title"), summary: field("summary") }));
+        let step = Action::Reword { title: field("title"), summary: field("summary") };
+        let form = form.clone();
+        spawn(async move {
+            if take_step(id, step).await {
+                form.remove(); // saved: the title shows on the tip
+            }
+        });
     });
     on(&document, "change", move |event| {
         let Some(select) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("collect")) else { return };
@@ -319,13 +329,18 @@ pub fn listen() {
     });
 }
 
-async fn take_step(id: TipId, step: Action) {
+/// Sends a step to the worker; whether it was stored.
+async fn take_step(id: TipId, step: Action) -> bool {
     let verb = step.verb();
     let request = json!({ "type": "curate", "tipId": id.to_string(), "step": step });
     status("curation-status", "", false);
     // The worker stores the step and says tips changed; the panel then re-renders.
-    if let Some(problem) = add(request, None).await {
-        status("curation-status", &format!("Could not {verb}: {problem}"), true);
+    match add(request, None).await {
+        Some(problem) => {
+            status("curation-status", &format!("Could not {verb}: {problem}"), true);
+            false
+        }
+        None => true,
     }
 }
 

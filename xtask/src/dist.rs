@@ -14,36 +14,47 @@ pub struct Built {
     pub zip: PathBuf,
 }
 
-/// The wasm-bindgen output name (from the extension crate's name).
-const WASM_NAME: &str = "inflow_extension";
+/// The two wasm packages built from the extension crate, by feature: the service worker's
+/// (anchoring, sync, the message handlers) and the extension pages' (side panel, options:
+/// curation, exports). Each page loads only its own, so a page starts without compiling
+/// the worker's code and the worker without the pages'.
+const PACKAGES: [(&str, &str); 2] = [("inflow_extension", "worker"), ("inflow_pages", "pages")];
 
 pub fn build(root: &Path) -> Result<Built> {
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_bindgen(root)?;
     tools::ensure_npm_packages(root)?;
 
-    println!("== building the extension's wasm");
-    tools::cargo(&["build", "--quiet", "--profile", "wasm-release", "--target", tools::WASM_TARGET, "-p", "inflow-extension", "--lib"])?;
-    let raw_wasm = root.join(format!("target/{}/wasm-release/{WASM_NAME}.wasm", tools::WASM_TARGET));
-
     let dist = root.join("dist");
     if dist.exists() {
         std::fs::remove_dir_all(&dist).context("clearing dist/")?;
     }
     let pkg = dist.join("pkg");
-    tools::run(Command::new("wasm-bindgen").arg(&raw_wasm).args(["--target", "web", "--out-dir"]).arg(&pkg))?;
-    let wasm = pkg.join(format!("{WASM_NAME}_bg.wasm"));
-    let bindgen_size = file_size(&wasm)?;
-    // Debian's binaryen is too old for this output (its result fails at run time); the npm
-    // package is current. The feature flags match what rustc emits for wasm32 by default.
-    tools::run(
-        Command::new(root.join("node_modules/.bin/wasm-opt"))
-            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
-            .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
-            .arg(&wasm)
-            .arg("-o")
-            .arg(&wasm),
-    )?;
+    let mut sizes = Vec::new();
+    for (name, feature) in PACKAGES {
+        println!("== building the extension's wasm: {name} (feature {feature})");
+        tools::cargo(&[
+            "build", "--quiet", "--profile", "wasm-release", "--target", tools::WASM_TARGET, "-p", "inflow-extension", "--lib", "--no-default-features", "--features", feature,
+        ])?;
+        // One crate, so one artifact name: copied aside before the next build replaces it.
+        let built = root.join(format!("target/{}/wasm-release/inflow_extension.wasm", tools::WASM_TARGET));
+        let raw_wasm = root.join(format!("target/{}/wasm-release/{name}.raw.wasm", tools::WASM_TARGET));
+        std::fs::copy(&built, &raw_wasm).with_context(|| format!("copying {}", built.display()))?;
+        tools::run(Command::new("wasm-bindgen").arg(&raw_wasm).args(["--target", "web", "--out-name", name, "--out-dir"]).arg(&pkg))?;
+        let wasm = pkg.join(format!("{name}_bg.wasm"));
+        let bindgen_size = file_size(&wasm)?;
+        // Debian's binaryen is too old for this output (its result fails at run time); the npm
+        // package is current. The feature flags match what rustc emits for wasm32 by default.
+        tools::run(
+            Command::new(root.join("node_modules/.bin/wasm-opt"))
+                .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+                .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&wasm),
+        )?;
+        sizes.push((name, file_size(&raw_wasm)?, bindgen_size, wasm));
+    }
 
     copy_dir(&root.join("extension"), &dist)?;
     let version = env!("CARGO_PKG_VERSION");
@@ -57,8 +68,10 @@ pub fn build(root: &Path) -> Result<Built> {
     let content = dist.join("content.js");
     println!("\n== sizes");
     println!("  page load cost (content.js + content.css): {} (gzip {})", kb(file_size(&content)? + file_size(&dist.join("content.css"))?), kb(gzip_size(&content)? + gzip_size(&dist.join("content.css"))?));
-    println!("  wasm: {} from cargo, {} after wasm-bindgen, {} after wasm-opt (gzip {})", kb(file_size(&raw_wasm)?), kb(bindgen_size), kb(file_size(&wasm)?), kb(gzip_size(&wasm)?));
-    println!("  wasm glue (pkg/{WASM_NAME}.js): {}", kb(file_size(&pkg.join(format!("{WASM_NAME}.js")))?));
+    for (name, raw, bindgen, wasm) in &sizes {
+        println!("  wasm {name}: {} from cargo, {} after wasm-bindgen, {} after wasm-opt (gzip {})", kb(*raw), kb(*bindgen), kb(file_size(wasm)?), kb(gzip_size(wasm)?));
+        println!("  wasm glue (pkg/{name}.js): {}", kb(file_size(&pkg.join(format!("{name}.js")))?));
+    }
     println!("  dist/: {}    zip: {} ({})", dist.display(), kb(file_size(&zip)?), zip.display());
     Ok(Built { dist, zip })
 }

@@ -11,8 +11,12 @@ const connection = new Promise((resolve) => {
   request.onerror = () => resolve(null);
 });
 
-Promise.all([init({ module_or_path: new URL('./pkg/inflow_pages_bg.wasm', import.meta.url) }), connection])
+// The code compiles while the page parses; the panel starts once both are done.
+const parsed = document.readyState === 'loading' ? new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true })) : null;
+
+Promise.all([init({ module_or_path: new URL('./pkg/inflow_pages_bg.wasm', import.meta.url) }), connection, parsed])
   .then(([, db]) => sidePanel(db))
-  .catch((error) => {
+  .catch(async (error) => {
+    await parsed;
     document.getElementById('sync-line').textContent = `Inflow's panel could not start: ${error}`;
   });

@@ -334,6 +334,26 @@ pub async fn rename_tags(base: &str, token: &str, from: &[String], to: &str) -> 
     }
 }
 
+/// `POST /v1/import` (curators): imports a file's annotations into the team; answers the
+/// server's report (`summary`, `imported`, `replies`, `skipped`).
+pub async fn import(base: &str, token: &str, file_text: String) -> Result<serde_json::Value, String> {
+    // An import can be large: a minute instead of the usual limit.
+    let timeout = web_sys::AbortSignal::timeout_with_u32(60_000);
+    let request = Request::post(&format!("{base}/v1/import"))
+        .header("Authorization", &format!("Bearer {}", token.trim()))
+        .header("Content-Type", "application/json")
+        .abort_signal(Some(&timeout))
+        .body(file_text)
+        .map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => response.json().await.map_err(|e| format!("the server's report could not be read: {e}")),
+        401 => Err(token_refused()),
+        413 => Err("the file is larger than the server takes in one request (4 MB); ask IT to run `inflow-server import` with it".to_owned()),
+        _ => Err(refusal(response, "the import").await),
+    }
+}
+
 /// The server's own message for a refusal, or its status.
 async fn refusal(response: Response, what: &str) -> String {
     let status = response.status();

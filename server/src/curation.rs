@@ -1,12 +1,15 @@
 //! Curators' team-wide tools: collections (`GET /v1/collections`, `PUT` and `DELETE
-//! /v1/collections/{id}`) and renaming or merging tags (`POST /v1/team/tags/rename`).
-//! Every member reads collections; only curators and admins change anything here.
+//! /v1/collections/{id}`), renaming or merging tags (`POST /v1/team/tags/rename`) and
+//! importing annotations (`POST /v1/import`, and `inflow-server import`). Every member
+//! reads collections; only curators and admins change anything here.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use inflow_core::curation::{rename_tags, Collection};
+use inflow_core::import::{derive_id, import, ImportReport, Skipped};
+use inflow_core::sync::{imported, Stamp};
 use inflow_core::model::clean_tags;
 use inflow_core::sync::{Change, Hlc, Mutation};
 use inflow_core::{Timestamp, TipId};
@@ -14,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Member;
-use crate::db::{new_id, now_ms};
+use crate::db::{new_id, now_ms, Db};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -105,4 +108,46 @@ pub async fn rename(State(state): State<AppState>, member: Member, body: Result<
         }
     }
     Ok(Json(json!({ "renamed": renamed, "to": to })))
+}
+
+/// Imports a file's annotations into `team_id` (see core's import), written by `author`
+/// where they name no one. Tips the team has are skipped; a tip whose id another team on
+/// this server holds (both imported the same file) gets an id of this team's own.
+pub async fn import_annotations(db: &Db, team_id: &str, text: &str, author: &str) -> Result<ImportReport, ApiError> {
+    let known = db.tip_ids(team_id).await?;
+    let now = Timestamp(now_ms());
+    let mut report = import(text, &known, author, now).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let ids: Vec<TipId> = report.tips.iter().map(|t| t.id).collect();
+    let elsewhere = db.tip_ids_elsewhere(team_id, &ids).await?;
+    for tip in report.tips.iter_mut().filter(|t| elsewhere.contains(&t.id)) {
+        tip.id = derive_id(&format!("{team_id}/{}", tip.id), Timestamp(tip.id.unix_ms() as i64));
+    }
+    let (fresh, again): (Vec<_>, Vec<_>) = std::mem::take(&mut report.tips).into_iter().partition(|t| !known.contains(&t.id));
+    report.tips = fresh;
+    for tip in again {
+        report.replies -= tip.replies.len();
+        report.skipped.push(Skipped { annotation: tip.id.to_string(), reason: "already in the team (imported before)".to_owned() });
+    }
+    let stamp = Stamp { hlc: Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 }, by: new_id().parse().map_err(|_| ApiError::unprocessable("no id"))? };
+    db.import(team_id, report.tips.iter().cloned().map(|tip| imported(tip, stamp)).collect()).await?;
+    Ok(report)
+}
+
+/// `POST /v1/import` (curators): the body is the file's text, W3C Web Annotation JSON-LD
+/// or a Hypothesis export or API result.
+pub async fn import_file(State(state): State<AppState>, member: Member, body: String) -> Result<Json<Value>, ApiError> {
+    curators_only(&member, "import annotations")?;
+    let report = import_annotations(&state.db, &member.team_id, &body, &member.name).await?;
+    if !report.tips.is_empty() && state.db.backend == crate::db::Backend::Sqlite {
+        // PostgreSQL's NOTIFY from the import reaches every instance, this one included.
+        if let Ok(Some(seq)) = state.db.last_seq(&member.team_id).await {
+            state.hub.publish(crate::events::TeamChanged { team_id: member.team_id.clone(), seq });
+        }
+    }
+    Ok(Json(json!({
+        "summary": report.summary(),
+        "imported": report.tips.len(),
+        "replies": report.replies,
+        "skipped": report.skipped,
+    })))
 }

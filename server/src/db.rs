@@ -336,6 +336,24 @@ impl Db {
         Ok(rows.iter().filter_map(|r| r.try_get::<String, _>("id").ok()?.parse().ok()).collect())
     }
 
+    /// Which of `ids` other teams hold (ids are unique across the server).
+    pub async fn tip_ids_elsewhere(&self, team_id: &str, ids: &[TipId]) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
+        let mut found = std::collections::HashSet::new();
+        for id in ids {
+            let row = sqlx::query("SELECT team_id FROM tips WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await?;
+            if row.is_some_and(|r| r.try_get::<String, _>("team_id").is_ok_and(|team| team != team_id)) {
+                found.insert(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The team's latest sequence number.
+    pub async fn last_seq(&self, team_id: &str) -> Result<Option<i64>, sqlx::Error> {
+        let row = sqlx::query("SELECT last_seq FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get("last_seq")).transpose()
+    }
+
     /// Adds imported tips, whole, in one transaction; members pull them like any change.
     /// Returns the team's sequence after them.
     pub async fn import(&self, team_id: &str, tips: Vec<SyncedTip>) -> Result<Option<i64>, sqlx::Error> {

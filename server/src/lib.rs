@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/collections", get(curation::list))
         .route("/v1/collections/{id}", axum::routing::put(curation::put).delete(curation::delete))
         .route("/v1/team/tags/rename", post(curation::rename))
+        .route("/v1/import", post(curation::import_file))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors())
         .with_state(state)

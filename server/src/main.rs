@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use inflow_core::export::{render, Format, Selection, Sheet};
-use inflow_core::import::import;
 use inflow_server::auth::Role;
 use inflow_server::db::Db;
 use inflow_server::{app, AppState};
@@ -254,14 +253,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { file, team, author } => {
             let team = resolve_team(&db, &team).await?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
-            let known = db.tip_ids(&team).await?;
-            let now = inflow_core::Timestamp(inflow_server::db::now_ms());
-            let report = import(&text, &known, &author, now).with_context(|| format!("{} cannot be imported", file.display()))?;
-            let stamp = inflow_core::sync::Stamp { hlc: inflow_core::sync::Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 }, by: inflow_server::db::new_id().parse()? };
-            let summary = report.summary();
-            let synced = report.tips.into_iter().map(|tip| inflow_core::sync::imported(tip, stamp)).collect();
-            db.import(&team, synced).await?;
-            println!("{summary}");
+            let report = inflow_server::curation::import_annotations(&db, &team, &text, &author)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} cannot be imported: {}", file.display(), e.message))?;
+            println!("{}", report.summary());
             for skipped in report.skipped {
                 println!("skipped {}: {}", skipped.annotation, skipped.reason);
             }

@@ -340,6 +340,35 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
 }
 
 #[tokio::test]
+async fn curators_import_files_and_two_teams_may_import_the_same_one() {
+    let file: Value = serde_json::from_str(include_str!("../../core/tests/golden/hypothesis-search.json")).expect("fixture");
+    for (kind, db) in databases().await {
+        let west = team(&db, &[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
+        let east = team(&db, &[("Erin", Role::Admin)]).await;
+        let (status, _) = send(&db, &west.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: members do not import");
+        let (status, report) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(file.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {report}");
+        assert_eq!((report["imported"].clone(), report["replies"].clone()), (json!(2), json!(1)), "{kind}: {report}");
+        assert_eq!(report["skipped"].as_array().map(Vec::len), Some(2), "{kind}");
+        let (_, again) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(file.clone())).await;
+        assert_eq!(again["imported"], 0, "{kind}: a second import adds nothing: {again}");
+        let (status, other) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+        assert_eq!((status, other["imported"].clone()), (StatusCode::OK, json!(2)), "{kind}: another team imports the same file: {other}");
+        let (_, east_again) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+        assert_eq!(east_again["imported"], 0, "{kind}: and only once: {east_again}");
+        let (_, west_pull) = sync(&db, &west.tokens[0].1, json!({})).await;
+        let (_, east_pull) = sync(&db, &east.tokens[0].1, json!({})).await;
+        let ids = |pulled: &Value| pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&west_pull).len(), 2, "{kind}: members pull what was imported");
+        assert!(ids(&east_pull).iter().all(|id| id.is_string() && !ids(&west_pull).contains(id)), "{kind}: each team its own tips");
+        let (status, body) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(json!({ "hello": "world" }))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
+        assert!(body["message"].as_str().unwrap_or_default().contains("no annotations Inflow knows"), "{kind}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn pulls_page_through_changes_in_order() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member)]).await;

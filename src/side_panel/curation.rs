@@ -323,6 +323,10 @@ pub fn listen() {
         event.prevent_default();
         spawn(rename_tags());
     });
+    on(&by_id::<web_sys::EventTarget>("import-form"), "submit", |event| {
+        event.prevent_default();
+        spawn(import_file());
+    });
     on(&by_id::<web_sys::EventTarget>("export-form"), "submit", |event| {
         event.prevent_default();
         spawn(export());
@@ -434,6 +438,49 @@ async fn rename_tags() {
             let _ = crate::dom::ask_worker("syncNow").await;
         }
         Err(why) => status("curation-status", &format!("Tags were not renamed: {why}"), true),
+    }
+}
+
+/// Sends the chosen file to the team's server to import, and shows its report: what was
+/// imported, and each annotation skipped with the reason.
+async fn import_file() {
+    let report: HtmlElement = by_id("import-report");
+    report.set_text_content(None);
+    let Some(file) = input("import-file").files().and_then(|files| files.get(0)) else {
+        status("curation-status", "Choose a file to import first.", true);
+        return;
+    };
+    status("curation-status", &format!("Importing {}…", file.name()), false);
+    let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string()) {
+        Some(text) => text,
+        None => {
+            status("curation-status", "The file could not be read.", true);
+            return;
+        }
+    };
+    let answer = match server().await {
+        Ok((base, token)) => sync_client::import(&base, &token, text).await,
+        Err(why) => Err(why),
+    };
+    match answer {
+        Ok(answer) => {
+            status("curation-status", answer["summary"].as_str().unwrap_or("Imported."), false);
+            let skipped = answer["skipped"].as_array().cloned().unwrap_or_default();
+            if !skipped.is_empty() {
+                let _ = report.append_child(&element("p", "Skipped:"));
+                let list = element("ul", "");
+                for item in skipped.iter().take(100) {
+                    let line = format!("{}: {}", item["annotation"].as_str().unwrap_or("?"), item["reason"].as_str().unwrap_or(""));
+                    let _ = list.append_child(&element("li", &line));
+                }
+                if skipped.len() > 100 {
+                    let _ = list.append_child(&element("li", &format!("and {} more", skipped.len() - 100)));
+                }
+                let _ = report.append_child(&list);
+            }
+            let _ = crate::dom::ask_worker("syncNow").await;
+        }
+        Err(why) => status("curation-status", &format!("Nothing was imported: {why}"), true),
     }
 }
 

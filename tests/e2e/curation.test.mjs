@@ -2,7 +2,8 @@
 // finds it in the curator queue, approves it, gives it a title, gathers it into a
 // collection, and downloads the printable tip sheet, which is then opened in the browser
 // and read as a trainee would (and printed). Members see the approval but cannot approve.
-// A control that an upgrade removes flags its pinned tip for the curators by itself.
+// A control that an upgrade removes flags its pinned tip for the curators by itself. The
+// curator imports a Hypothesis file and reads what was skipped and why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ const TIPS = {
   other: { text: 'Metoprolol tartrate', note: 'Hold if HR < 60.' },
 };
 const TITLE = 'Acetaminophen: count every source';
+const HYPOTHESIS_FILE = new URL('../../core/tests/golden/hypothesis-search.json', import.meta.url).pathname;
 
 let demo;
 let server;
@@ -88,6 +90,18 @@ describe('curators turn tips into learning material', () => {
       await panel.locator('#show').selectOption({ label: 'Collection: Orders after the March upgrade (1)' });
       assert.equal(await panel.locator('#feed > li').count(), 1, 'the collection shows its one tip');
       await panel.locator('#show').selectOption('all');
+
+      // The team brings its Hypothesis annotations; the report says what was left out and why.
+      await panel.getByLabel(/Import annotations:/).setInputFiles(HYPOTHESIS_FILE);
+      await panel.getByRole('button', { name: 'Import for the team' }).click();
+      await eventually(() => panel.locator('#curation-status').textContent(), (t) => t === 'Imported 2 tips and 1 reply from Hypothesis; skipped 2.', { what: 'the import summary', timeout: 10000 });
+      assert.match(await panel.locator('#import-report').textContent(), /hPageNote01: it has no text quote or CSS selector to anchor to/);
+      // Arrivals wait behind a button, so the feed does not move under the reader.
+      await panel.getByRole('button', { name: '2 new tips: show them' }).click({ timeout: 10000 });
+      assert.equal(await panel.locator('#feed > li').count(), 4, 'the imported tips are in the feed');
+      await panel.getByRole('searchbox', { name: 'Search' }).fill('author:alice');
+      assert.equal(await panel.locator('#feed > li').count(), 1, "Alice's annotation, with her name");
+      await panel.getByRole('searchbox', { name: 'Search' }).fill('');
 
       // The server has the approval, the title and the collection; Dana's panel shows the approval.
       await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'approved' && r.tip.tip.curation?.title === TITLE), { what: 'the approval on the server', timeout: 10000 });

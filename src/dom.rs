@@ -44,6 +44,14 @@ pub fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(web_sy
     closure.forget(); // the page's listeners live as long as the page
 }
 
+/// Runs `action` when the form `id` is submitted, instead of the browser's submission.
+pub fn on_submit<F: std::future::Future<Output = ()> + 'static>(id: &str, action: impl Fn() -> F + 'static) {
+    on(&by_id::<web_sys::EventTarget>(id), "submit", move |event| {
+        event.prevent_default();
+        spawn(action());
+    });
+}
+
 /// Runs `future` without blocking the event that started it.
 pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
     wasm_bindgen_futures::spawn_local(future);

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 
 use crate::chrome::{self, to_js};
-use crate::dom::{ask_worker, by_id, element, input, on, spawn, status};
+use crate::dom::{ask_worker, by_id, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::SyncStatus;
 use crate::settings::{Connection, CONNECTION, DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
@@ -48,14 +48,8 @@ pub async fn options_page() -> Result<(), JsValue> {
             }
         })
     });
-    on(&by_id::<web_sys::EventTarget>("rules-form"), "submit", |event| {
-        event.prevent_default();
-        spawn(save_rules());
-    });
-    on(&by_id::<web_sys::EventTarget>("name-form"), "submit", |event| {
-        event.prevent_default();
-        spawn(save_name());
-    });
+    on_submit("rules-form", save_rules);
+    on_submit("name-form", save_name);
     on(&by_id::<web_sys::EventTarget>("site-form"), "submit", |event| {
         event.prevent_default();
         // permissions.request must run within the click's user gesture: call it now, not

@@ -391,18 +391,23 @@ async fn pulls_page_through_changes_in_order() {
     }
 }
 
-#[test]
-fn the_command_line_makes_teams_and_members_and_exports() {
-    let dir = std::env::temp_dir().join(format!("inflow-cli-{}", inflow_server::db::new_id()));
-    let run = |args: &[&str]| {
+/// Runs `inflow-server` with its data in `dir`: whether it succeeded, its output, its errors.
+fn cli(dir: &std::path::Path) -> impl Fn(&[&str]) -> (bool, String, String) + '_ {
+    move |args| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server"))
             .args(args)
-            .env("INFLOW_DATA_DIR", &dir)
+            .env("INFLOW_DATA_DIR", dir)
             .env_remove("INFLOW_DATABASE_URL")
             .output()
             .expect("runs");
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
+    }
+}
+
+#[test]
+fn the_command_line_makes_teams_and_members_and_exports() {
+    let dir = std::env::temp_dir().join(format!("inflow-cli-{}", inflow_server::db::new_id()));
+    let run = cli(&dir);
     let (ok, team, _) = run(&["team", "create", "4 West"]);
     assert!(ok);
     let team = team.trim();
@@ -430,15 +435,7 @@ fn the_command_line_makes_teams_and_members_and_exports() {
 #[test]
 fn the_command_line_imports_annotations_and_exports_learning_material() {
     let dir = std::env::temp_dir().join(format!("inflow-cli-{}", inflow_server::db::new_id()));
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server"))
-            .args(args)
-            .env("INFLOW_DATA_DIR", &dir)
-            .env_remove("INFLOW_DATABASE_URL")
-            .output()
-            .expect("runs");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
+    let run = cli(&dir);
     let (ok, team, _) = run(&["team", "create", "Billing office"]);
     assert!(ok);
     let hypothesis = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/golden/hypothesis-search.json");

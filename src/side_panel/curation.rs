@@ -15,7 +15,7 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
 use super::{add, render_feed, PANEL};
 use crate::chrome;
-use crate::dom::{by_id, document, element, input, on, spawn, status};
+use crate::dom::{by_id, document, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::sync_client;
 
@@ -315,22 +315,10 @@ pub fn listen() {
         let Some(collection) = select.unchecked_ref::<HtmlSelectElement>().value().parse::<TipId>().ok() else { return };
         spawn(add_to_collection(collection, id));
     });
-    on(&by_id::<web_sys::EventTarget>("new-collection"), "submit", |event| {
-        event.prevent_default();
-        spawn(create_collection());
-    });
-    on(&by_id::<web_sys::EventTarget>("rename-tags"), "submit", |event| {
-        event.prevent_default();
-        spawn(rename_tags());
-    });
-    on(&by_id::<web_sys::EventTarget>("import-form"), "submit", |event| {
-        event.prevent_default();
-        spawn(import_file());
-    });
-    on(&by_id::<web_sys::EventTarget>("export-form"), "submit", |event| {
-        event.prevent_default();
-        spawn(export());
-    });
+    on_submit("new-collection", create_collection);
+    on_submit("rename-tags", rename_tags);
+    on_submit("import-form", import_file);
+    on_submit("export-form", export);
 }
 
 /// Sends a step to the worker; whether it was stored.

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
+  eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, openFormWithButton, pinWithContextMenu, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
 } from './harness.mjs';
 
 let demo, profile, context, worker, page;
@@ -110,11 +110,7 @@ test('a tip whose text is gone waits, and returns when the text does', async () 
 test('a tip pinned to a control stays beside it through a re-render and a reload', async () => {
   await page.goto(`${demo.url}/patients/6/orders`);
   const header = page.getByRole('columnheader', { name: 'Instructions' });
-  await header.click({ button: 'right' }); // a real right-click: the page sees the contextmenu event
-  await worker.evaluate(async () => {
-    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
-    chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-pin' }, tab);
-  });
+  await pinWithContextMenu(worker, header);
   await uiTextEventually(page, 'quote', (t) => t === 'Element: th “Instructions”', 'the element capture form');
   await page.keyboard.type('Hold parameters are in this column since the March upgrade.');
   await page.keyboard.press('Control+Enter');

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { captureOnOrders, connect, eventually, launch, newProfileDir, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
+import { captureOnOrders, connect, eventually, launch, newProfileDir, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
 
 const TIPS = {
   sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
@@ -141,11 +141,7 @@ describe('curators turn tips into learning material', () => {
       // the tip is flagged for review, and the curator's queue has it.
       await page.bringToFront(); // the context menu acts on the active tab
       const header = page.getByRole('columnheader', { name: 'Instructions' });
-      await header.click({ button: 'right' });
-      await dana.worker.evaluate(async () => {
-        const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
-        chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-pin' }, tab);
-      });
+      await pinWithContextMenu(dana.worker, header);
       await uiTextEventually(page, 'quote', (t) => t === 'Element: th “Instructions”', 'the element capture form');
       await page.keyboard.type('Hold parameters live in this column.');
       await page.keyboard.press('Control+Enter');

@@ -341,3 +341,13 @@ export async function captureOnOrders(browser, page, text, note, { team, tags = 
   if (tip.visibility !== (team ? 'team' : 'private')) throw new Error(`the tip "${note}" was stored as ${tip.visibility}`);
   return tip;
 }
+
+/** Right-clicks `locator` in its page and chooses "Pin an Inflow tip to this element" from
+ *  Inflow's context menu (dispatched through the worker: headless Chromium draws no menu). */
+export async function pinWithContextMenu(worker, locator) {
+  await locator.click({ button: 'right' }); // a real right-click: the page sees the contextmenu event
+  await worker.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-pin' }, tab);
+  });
+}

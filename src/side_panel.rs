@@ -350,6 +350,9 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     }
     let _ = item.append_child(&helpful_button(tip, &panel.me));
     let _ = item.append_child(&replies(tip, panel.open_replies.contains(&tip.id)));
+    if let Some(history) = curation::history(tip) {
+        let _ = item.append_child(&history);
+    }
     if let Some(actions) = curation::actions(tip, panel.curator, &panel.collections, now) {
         let _ = item.append_child(&actions);
     }

@@ -69,6 +69,23 @@ pub fn badges(tip: &Tip, at: Timestamp) -> Option<Element> {
     Some(line)
 }
 
+/// The tip's curation history, folded: who did what, when.
+pub fn history(tip: &Tip) -> Option<Element> {
+    if tip.curation.history.is_empty() {
+        return None;
+    }
+    let details = element("details", "");
+    details.set_class_name("history");
+    let _ = details.append_child(&element("summary", &format!("Curation history ({})", tip.curation.history.len())));
+    let list = element("ol", "");
+    for event in tip.curation.history.iter().rev() {
+        let when = super::format_time(event.at.unix_ms(), true);
+        let _ = list.append_child(&element("li", &format!("{when} \u{b7} {}: {}", event.by, event.what)));
+    }
+    let _ = details.append_child(&list);
+    Some(details)
+}
+
 /// The steps this member may take on a shared tip, as buttons; for curators also "Edit
 /// title" and "Add to collection".
 pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timestamp) -> Option<Element> {

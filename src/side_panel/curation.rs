@@ -237,14 +237,14 @@ pub async fn load_collections() {
 /// Collections as choices of the Show filter and of the export, keeping what is chosen.
 fn fill_collection_choices() {
     let (collections, curator) = PANEL.with(|p| (p.borrow().collections.clone(), p.borrow().curator));
-    for (select_id, prefix) in [("show", "Collection: "), ("export-what", "Collection: ")] {
+    for select_id in ["show", "export-what"] {
         let select: HtmlSelectElement = by_id(select_id);
         let chosen = select.value();
         while let Ok(Some(old)) = select.query_selector("option[data-collection]") {
             old.remove();
         }
         for collection in &collections {
-            let option = element("option", &format!("{prefix}{} ({})", collection.name, collection.tips.len()));
+            let option = element("option", &format!("Collection: {} ({})", collection.name, collection.tips.len()));
             let _ = option.set_attribute("value", &format!("collection:{}", collection.id));
             let _ = option.set_attribute("data-collection", "");
             let _ = select.append_child(&option);
@@ -416,7 +416,7 @@ async fn rearrange(tip: TipId, action: String) {
 
 async fn create_collection() {
     let name = input("collection-name").value().trim().to_owned();
-    let (me, _) = PANEL.with(|p| (p.borrow().me.clone(), ()));
+    let me = PANEL.with(|p| p.borrow().me.clone());
     let collection = Collection { id: TipId::new_v7(now().unix_ms().max(0) as u64, chrome::random_bytes()), name: name.clone(), tips: Vec::new(), updated: now(), by: me };
     if let Err(why) = collection.validate() {
         status("curation-status", &format!("The collection was not saved: {why}."), true);

@@ -5,7 +5,7 @@
 //! The panel offers a step only to the roles core allows it ([`Action::allowed`]); the
 //! server checks again.
 
-use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status};
+use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Selection, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
 use serde_json::json;
@@ -18,6 +18,8 @@ use crate::chrome;
 use crate::dom::{by_id, document, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::sync_client;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Tips the curator queue lists at most (the oldest waiting first).
 const QUEUE_SIZE: usize = 50;
@@ -164,6 +166,30 @@ pub fn collection_controls() -> Element {
     bar
 }
 
+/// Approval asks for the date to verify the tip again by (in 90 days unless changed).
+fn approve_form(tip: &Tip) -> Element {
+    let form = element("form", "");
+    let _ = form.set_attribute("data-action", "approve");
+    let field_id = format!("verify-by-{}", tip.id);
+    let label = element("label", "Verify again by");
+    let _ = label.set_attribute("for", &field_id);
+    let day = |at: Timestamp| at.to_string().chars().take(10).collect::<String>();
+    let date = element("input", "");
+    let _ = date.set_attribute("type", "date");
+    let _ = date.set_attribute("id", &field_id);
+    let _ = date.set_attribute("name", "verify-by");
+    let _ = date.set_attribute("required", "");
+    let _ = date.set_attribute("value", &day(default_verify_by(now())));
+    let _ = date.set_attribute("min", &day(Timestamp(now().unix_ms() + DAY_MS)));
+    let _ = date.set_attribute("max", &day(Timestamp(now().unix_ms() + (MAX_VERIFY_DAYS - 1) * DAY_MS)));
+    let confirm = element("button", "Confirm approval");
+    let _ = confirm.set_attribute("type", "submit");
+    for part in [&label, &date, &confirm] {
+        let _ = form.append_child(part);
+    }
+    form
+}
+
 fn reword_form(tip: &Tip) -> Element {
     let form = element("form", "");
     let _ = form.set_attribute("data-action", "reword");
@@ -278,14 +304,14 @@ pub fn listen() {
             Some("curate") => {
                 let step = match button.get_attribute("data-step").as_deref() {
                     Some("propose") => Action::Propose,
-                    Some("approve") => Action::Approve { verify_by: default_verify_by(now()) },
                     Some("retire") => Action::Retire,
                     Some("reopen") => Action::Reopen,
                     Some("unflag") => Action::Unflag,
-                    Some("reword") => {
+                    // Approving and rewording ask for more first, in a form under the buttons.
+                    Some(kind @ ("reword" | "approve")) => {
                         let tip = PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned());
-                        if let (Some(tip), Ok(None)) = (tip, item.query_selector("form[data-action=reword]")) {
-                            let form = reword_form(&tip);
+                        if let (Some(tip), Ok(None)) = (tip, item.query_selector(&format!("form[data-action={kind}]"))) {
+                            let form = if kind == "reword" { reword_form(&tip) } else { approve_form(&tip) };
                             let _ = button.parent_element().map(|bar| bar.after_with_node_1(&form));
                             if let Ok(Some(field)) = form.query_selector("input") {
                                 let _ = field.unchecked_into::<HtmlElement>().focus();
@@ -307,7 +333,7 @@ pub fn listen() {
         }
     });
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reword")) else { return };
+        let Some(form) = target(&event).filter(|t| matches!(t.get_attribute("data-action").as_deref(), Some("reword" | "approve"))) else { return };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
         let field = |name: &str| -> String {
@@ -318,11 +344,22 @@ pub fn listen() {
                 .and_then(|v| v.as_string())
                 .unwrap_or_default()
         };
-        let step = Action::Reword { title: field("title"), summary: field("summary") };
+        let step = if form.get_attribute("data-action").as_deref() == Some("approve") {
+            // The end of the chosen day, UTC; core checks it is ahead and within a year.
+            match format!("{}T23:59:59.000Z", field("verify-by")).parse() {
+                Ok(verify_by) => Action::Approve { verify_by },
+                Err(_) => {
+                    status("curation-status", "Choose the date to verify the tip again by.", true);
+                    return;
+                }
+            }
+        } else {
+            Action::Reword { title: field("title"), summary: field("summary") }
+        };
         let form = form.clone();
         spawn(async move {
             if take_step(id, step).await {
-                form.remove(); // saved: the title shows on the tip
+                form.remove(); // saved: the tip shows it
             }
         });
     });

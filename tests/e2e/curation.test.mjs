@@ -17,6 +17,7 @@ const TIPS = {
   other: { text: 'Metoprolol tartrate', note: 'Hold if HR < 60.' },
 };
 const TITLE = 'Acetaminophen: count every source';
+const VERIFY_BY = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10); // the curator's choice
 const HYPOTHESIS_FILE = new URL('../../core/tests/golden/hypothesis-search.json', import.meta.url).pathname;
 
 let demo;
@@ -70,6 +71,8 @@ describe('curators turn tips into learning material', () => {
       const queued = panel.locator('#queue > li', { hasText: TIPS.sets.note.slice(0, 20) });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the queue count' });
       await queued.getByRole('button', { name: 'Approve' }).click();
+      await queued.getByLabel('Verify again by').fill(VERIFY_BY);
+      await queued.getByRole('button', { name: 'Confirm approval' }).click();
       const item = feedItem(panel, TIPS.sets.note);
       await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved') && t.includes('verified by Cory'), { what: 'the Approved badge' });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === 'Nothing waits for a curator.', { what: 'the queue emptied' });
@@ -133,7 +136,7 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await sheet.locator('article.tip .note').textContent(), TIPS.sets.note, 'the note, markup shown as text');
       assert.equal(await sheet.locator('article.tip b').count(), 0, 'no markup from the note became an element');
       assert.equal(await sheet.locator('blockquote').textContent(), TIPS.sets.text);
-      assert.match(await sheet.locator('article.tip .facts').last().textContent(), /Approved by Cory on \d{4}-\d{2}-\d{2}; verify again by \d{4}-\d{2}-\d{2}/);
+      assert.match(await sheet.locator('article.tip .facts').last().textContent(), new RegExp(`Approved by Cory on \\d{4}-\\d{2}-\\d{2}; verify again by ${VERIFY_BY}`));
       // On paper: a tip is never split across pages.
       await sheet.emulateMedia({ media: 'print' });
       assert.equal(await sheet.locator('article.tip').evaluate((a) => getComputedStyle(a).breakInside), 'avoid');

@@ -1,5 +1,5 @@
 // The side panel: loads the Rust/wasm package, which builds and runs the panel (see
-// src/side_panel.rs). No logic lives here.
+// src/side_panel.rs). Only start-up lives here: what can begin before the code is ready.
 import init, { sidePanel } from './pkg/inflow_pages.js';
 
 // The database starts opening while the code compiles; the panel takes the connection over

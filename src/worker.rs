@@ -37,9 +37,10 @@ pub struct Context<'a> {
 pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
     match request {
         Request::PageOpened { text, .. } => page_tips(store, cx, &text).await,
+        Request::ElementsMissing { .. } if !cx.site_active => Response::Flagged { count: 0 },
         Request::ElementsMissing { tip_ids } => {
             let mut count = 0;
-            for id in tip_ids.into_iter().take(if cx.site_active { 100 } else { 0 }) {
+            for id in tip_ids.into_iter().take(100) {
                 let Ok(Some(mut tip)) = store.get(id).await else { continue };
                 if tip.target.is_element() && ours_to_flag(&tip, cx.page_url) {
                     let reason = "the control it is pinned to was not found on the page it was captured on; the app may have changed";

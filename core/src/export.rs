@@ -222,6 +222,19 @@ fn status_line(tip: &Tip) -> String {
     }
 }
 
+/// The line under a tip in the tip sheet and Markdown: who and when, its status, its tags,
+/// how many found it helpful; user text escaped by `escape`.
+fn facts(tip: &Tip, escape: fn(&str) -> String) -> String {
+    let mut facts = vec![format!("By {}, {}", escape(&tip.author), date(tip.created)), escape(&status_line(tip))];
+    if !tip.tags.is_empty() {
+        facts.push(format!("Tags: {}", tip.tags.iter().map(|t| escape(t)).collect::<Vec<_>>().join(", ")));
+    }
+    if !tip.helpful.is_empty() {
+        facts.push(format!("Helpful to {}", tip.helpful.len()));
+    }
+    facts.join(" \u{b7} ")
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
@@ -320,14 +333,7 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
                 out.push_str(&markdown_text(tip.note.trim()));
                 out.push_str("\n\n");
             }
-            let mut facts = vec![format!("By {}, {}", markdown_text(&tip.author), date(tip.created)), markdown_text(&status_line(tip))];
-            if !tip.tags.is_empty() {
-                facts.push(format!("Tags: {}", tip.tags.iter().map(|t| markdown_text(t)).collect::<Vec<_>>().join(", ")));
-            }
-            if !tip.helpful.is_empty() {
-                facts.push(format!("Helpful to {}", tip.helpful.len()));
-            }
-            out.push_str(&format!("*{}*\n", facts.join(" \u{b7} ")));
+            out.push_str(&format!("*{}*\n", facts(tip, markdown_text)));
             for reply in &tip.replies {
                 out.push_str(&format!("\n- {} ({}): {}\n", markdown_text(&reply.author), date(reply.created), markdown_text(&reply.text)));
             }
@@ -415,14 +421,7 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
             if !tip.note.trim().is_empty() {
                 out.push_str(&format!("<p class=\"note\">{}</p>\n", html_text(tip.note.trim())));
             }
-            let mut facts = vec![format!("By {}, {}", html_text(&tip.author), date(tip.created)), html_text(&status_line(tip))];
-            if !tip.tags.is_empty() {
-                facts.push(format!("Tags: {}", tip.tags.iter().map(|t| html_text(t)).collect::<Vec<_>>().join(", ")));
-            }
-            if !tip.helpful.is_empty() {
-                facts.push(format!("Helpful to {}", tip.helpful.len()));
-            }
-            out.push_str(&format!("<p class=\"facts\">{}</p>\n", facts.join(" \u{b7} ")));
+            out.push_str(&format!("<p class=\"facts\">{}</p>\n", facts(tip, html_text)));
             if !tip.replies.is_empty() {
                 out.push_str("<ul class=\"replies\">\n");
                 for reply in &tip.replies {

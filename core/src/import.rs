@@ -342,8 +342,7 @@ fn tip_id(source_id: &str, created: Timestamp) -> TipId {
 
 /// A UUIDv7 made of `created` and a hash of `key`: the same key and time give the same id.
 pub fn derive_id(key: &str, created: Timestamp) -> TipId {
-    let source_id = key;
-    let hash = |seed: u64| source_id.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = |seed: u64| key.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
     let mut random = [0u8; 10];
     random[..8].copy_from_slice(&a.to_be_bytes());

@@ -34,8 +34,23 @@ pub const MIN_QUOTE_SIMILARITY: f32 = 0.75;
 const MIN_LEAD: f32 = 0.05;
 /// Quotes shorter than this (in bytes) are matched exactly or not at all.
 const MIN_FUZZY_LEN: usize = 12;
+/// A side's context agrees with the capture when this share of it is unchanged...
+const AGREEING_SIMILARITY: f32 = 0.7;
+/// ...or when this many bytes right next to the quote are (text inserted a little way off
+/// changes the far end of a context, not the near end).
+const AGREEING_RUN: usize = 8;
+/// A quote this long (in bytes) found exactly once is its own evidence, whatever its
+/// context: a moved paragraph quoted whole has new text on both sides.
+const SELF_EVIDENT_LEN: usize = 64;
 /// Grams more frequent than this are too common to seed approximate search.
 const MAX_SEED_BUCKET: u32 = 64;
+/// How close (bytes) to a neighbour's point an exact occurrence is "at" it.
+const AT_POINT: usize = 2;
+/// The longest gap between two neighbours searched whole for an edited quote (bytes).
+const MAX_GAP_SEARCH: usize = 16 * 1024;
+/// Rounds of placing tips by their neighbours; the last also weighs context alone and
+/// searches the whole page for edited quotes.
+const ROUNDS: usize = 4;
 /// Quotes with more exact occurrences than this are not settled in the first pass.
 const SETTLE_CANDIDATES: usize = 16;
 /// More exact occurrences than this make a quote ambiguous by itself.
@@ -91,7 +106,9 @@ struct Quote {
     exact: String,
     prefix: String,
     suffix: String,
-    /// The captured position, as a byte offset in the normalised text.
+    /// The captured position: its raw UTF-16 offset, as captured...
+    captured: Option<u32>,
+    /// ...and where that offset falls in this page's normalised text (a byte offset).
     hint: Option<usize>,
 }
 
@@ -105,11 +122,12 @@ impl Quote {
         if exact.is_empty() {
             return None;
         }
-        let hint = selectors.iter().find_map(|s| match s {
-            Selector::TextPosition { start, .. } => Some(page.norm_offset(*start)),
+        let captured = selectors.iter().find_map(|s| match s {
+            Selector::TextPosition { start, .. } => Some(*start),
             _ => None,
         });
-        Some(Quote { exact, prefix: normalize(prefix), suffix: normalize(suffix), hint })
+        let hint = captured.map(|start| page.norm_offset(start));
+        Some(Quote { exact, prefix: normalize(prefix), suffix: normalize(suffix), captured, hint })
     }
 
     /// How many edits a fuzzy match of this quote may have.
@@ -124,34 +142,102 @@ struct Candidate {
     start: usize,
     end: usize,
     quote: f32,
-    context: f32,
+    /// How much of each side's context is as captured (see [`Side`]).
+    prefix: Side,
+    suffix: Side,
     score: f32,
 }
 
-/// Places every tip of a page at once. One index of the text serves all of them, and the
-/// tips place each other, because tips keep their order on a page:
+/// The evidence of one side's context at a candidate.
+#[derive(Clone, Copy, Debug)]
+struct Side {
+    /// 1 for the captured context exactly, falling with each edit.
+    similarity: f32,
+    /// Whether this side agrees with the capture: mostly the same text, or the same
+    /// characters right next to the quote (text inserted further off does not count against
+    /// it). An empty captured context (the quote began or ended the page) agrees.
+    agrees: bool,
+}
+
+impl Candidate {
+    /// Whether the context agrees on at least one side. A place whose context matches on
+    /// neither side is another passage that happens to read the same: never the tip's.
+    fn context_agrees(&self) -> bool {
+        self.prefix.agrees || self.suffix.agrees
+    }
+
+    /// Whether the context meets `need`.
+    fn context_meets(&self, need: Need) -> bool {
+        let identical = |side: &Side| side.similarity >= 1.0;
+        match need {
+            Need::OneSide => self.context_agrees(),
+            Need::OneIdentical => identical(&self.prefix) || identical(&self.suffix),
+            Need::BothSides => self.prefix.agrees && self.suffix.agrees,
+            Need::Identical => identical(&self.prefix) && identical(&self.suffix),
+        }
+    }
+}
+
+/// How much of its context a place must keep, by how well its position is vouched for.
+/// Records made from one template differ in a digit or two of their context, so the
+/// further a place is from where the tip's neighbours put it, the closer to the letter
+/// its context must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Agreeing on one side (mostly the same, or the same right next to the quote).
+    OneSide,
+    /// Identical on one side: at the point the neighbours give.
+    OneIdentical,
+    /// Agreeing on both sides.
+    BothSides,
+    /// Identical on both sides: away from the neighbours, or merely between them.
+    Identical,
+}
+
+impl Need {
+    /// What a place away from the tip's neighbours needs: `vouched` when it has placed
+    /// neighbours (which put it elsewhere), `alone` when it has none.
+    fn away_from(neighbours: &Neighbours<'_>, quote: &Quote, vouched: Need, alone: Need) -> Need {
+        match quote.captured.map(|at| neighbours.around(at)) {
+            Some((Some(_), _) | (_, Some(_))) => vouched,
+            _ => alone,
+        }
+    }
+}
+
+/// Places every tip of a page at once. One index of the text serves all of them.
 ///
-/// 1. Exact occurrences settle the tips whose quote and context leave no doubt.
-/// 2. Of those, only the ones in page order (the longest run whose places increase with
-///    their captured positions) are trusted; they tell how far the text has shifted
-///    around every other tip.
-/// 3. Each tip is then looked for first where its neighbours say it must be now (an exact
-///    occurrence, or an edited one found by approximate search in a small window), then
-///    at its settled exact place, and last, when it has neither, by approximate search of
-///    the whole page.
+/// Pages change in blocks: an upgrade inserts, deletes and reorders paragraphs and rows,
+/// and edits a few words. So a tip's own evidence comes first, and its neighbours only
+/// choose among candidates, never veto one:
 ///
-/// A tip that none of these places with confidence is `None`: "needs review". Results
-/// are in input order.
+/// 1. **Its own evidence.** A quote found exactly once, with its context as captured on
+///    at least one side (or long enough to vouch for itself), is placed there. These tips
+///    are the neighbours of the others: each tells how far the text around it has moved.
+/// 2. **Its neighbours.** A quote found once with new text on both sides is placed when it
+///    lies between where its nearest neighbours before and after are now. A quote found
+///    several times, or edited, is looked for where its nearest neighbours put it (in a
+///    moved block, the tips of the same block): an exact occurrence there wins; only when
+///    there is none is an edited occurrence in a small window taken.
+/// 3. **Its context.** Several exact occurrences and no neighbour to choose: the one whose
+///    context clearly beats the others'.
+/// 4. **The whole page.** Nothing exact, or only look-alikes: an edited occurrence anywhere,
+///    by approximate search seeded by the index, taken only as a clear winner.
+///
+/// Every place but a lone exact or long quote needs its context to agree on a side: a
+/// passage whose context matches on neither side is a look-alike, never the tip's. A tip
+/// that none of these places with confidence is `None`: "needs review". Results are in
+/// input order.
 pub fn anchor_all(page: &PageText, tips: &[&[Selector]]) -> Vec<Option<Anchor>> {
     let index = GramIndex::new(page.as_str().as_bytes());
-    anchor_with_index(page, &index, tips)
+    anchor_with_index(page, &index, tips, Captured::OnThisPage)
 }
 
 /// Places the tips of one screen, some of which were captured on other pages of it (one
 /// patient's orders, another's). Tips vouch for each other by their captured positions,
 /// which compare only with the page they were captured on: the tips captured on this page
 /// (`this_page`, a screen key) are anchored together; every other tip stands on its own
-/// evidence (its quote and context, no position), so it can neither vouch for nor veto
+/// evidence (its quote and context, no position), so it can neither vouch for nor mislead
 /// another. One index of the page serves them all. `tips` pairs each tip's capture screen
 /// key with its selectors; results are in input order.
 pub fn anchor_on_screen(page: &PageText, this_page: &str, tips: &[(&str, &[Selector])]) -> Vec<Option<Anchor>> {
@@ -159,81 +245,189 @@ pub fn anchor_on_screen(page: &PageText, this_page: &str, tips: &[(&str, &[Selec
     let here: Vec<usize> = (0..tips.len()).filter(|&i| tips[i].0 == this_page).collect();
     let mut results = vec![None; tips.len()];
     let together: Vec<&[Selector]> = here.iter().map(|&i| tips[i].1).collect();
-    for (&i, anchor) in here.iter().zip(anchor_with_index(page, &index, &together)) {
+    for (&i, anchor) in here.iter().zip(anchor_with_index(page, &index, &together, Captured::OnThisPage)) {
         results[i] = anchor;
     }
     for (i, (captured_on, selectors)) in tips.iter().enumerate() {
         if *captured_on != this_page {
-            let without_position: Vec<Selector> = selectors.iter().filter(|s| !matches!(s, Selector::TextPosition { .. })).cloned().collect();
-            results[i] = anchor_with_index(page, &index, &[&without_position]).pop().flatten();
+            let without_position: Vec<Selector> =
+                selectors.iter().filter(|s| !matches!(s, Selector::TextPosition { .. })).cloned().collect();
+            results[i] = anchor_with_index(page, &index, &[&without_position], Captured::OnAnotherRecord).pop().flatten();
         }
     }
     results
 }
 
-fn anchor_with_index(page: &PageText, index: &GramIndex, tips: &[&[Selector]]) -> Vec<Option<Anchor>> {
+/// Where the tips being placed were captured, which says what their context is worth.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Captured {
+    OnThisPage,
+    /// On another record's page of this screen: the text around a quote names that record
+    /// (its patient, its dates), so a quote found once here is this record's, whatever its
+    /// context says.
+    OnAnotherRecord,
+}
+
+fn anchor_with_index(page: &PageText, index: &GramIndex, tips: &[&[Selector]], captured: Captured) -> Vec<Option<Anchor>> {
     let text = page.as_str();
     let quotes: Vec<Option<Quote>> = tips.iter().map(|selectors| Quote::from_selectors(page, selectors)).collect();
-    let exact: Vec<Vec<usize>> = quotes.iter().map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes()))).collect();
-    let settled: Vec<Option<Candidate>> = quotes
+    let exact: Vec<Vec<usize>> = quotes
+        .iter()
+        .map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes())))
+        .collect();
+    let unique: Vec<Option<Candidate>> = quotes
         .iter()
         .zip(&exact)
-        .map(|(q, starts)| {
-            let q = q.as_ref()?;
-            if starts.len() <= SETTLE_CANDIDATES {
-                return settle(text, q, starts);
-            }
-            // A quote found in many places (a repeated row) is settled here only among the
-            // places near where it was captured, which is cheap and enough to serve as a
-            // neighbour; the others are weighed in step 3.
-            let window = (text.len() / 20).max(4096);
-            let near: Vec<usize> = starts.iter().copied().filter(|s| q.hint.is_some_and(|h| s.abs_diff(h) <= window)).collect();
-            (near.len() <= SETTLE_CANDIDATES * 16).then(|| settle(text, q, &near)).flatten()
+        .map(|(q, starts)| match (q, starts.as_slice()) {
+            (Some(q), [only]) => Some(score(text, q, &mut ContextScorer::new(q), *only, only + q.exact.len(), 0, None)),
+            _ => None,
         })
         .collect();
-    let shifts = trusted_shifts(&quotes, &settled);
-
-    quotes
+    let mut placed: Vec<Option<Candidate>> = quotes
         .iter()
-        .zip(exact.iter().zip(settled))
-        .map(|(quote, (starts, settled))| {
-            let quote = quote.as_ref()?;
-            let expected = quote.hint.map(|hint| expected(&shifts, hint));
-            let near = expected.as_ref().and_then(|e| where_expected(text, quote, starts, e));
-            // A place elsewhere on the page counts only where no neighbour says otherwise:
-            // an edited tip's unedited look-alike in another record is not its place.
-            let vouched = expected.as_ref().is_some_and(|e| e.vouched);
-            let slack = quote.max_errors() + GRAM;
-            let settled = settled.filter(|c| is_trusted(quote, c, &shifts) && (!vouched || expected.as_ref().is_some_and(|e| e.near(c.start, slack))));
-            let chosen = match (near, settled) {
-                (Some(near), Some(settled)) if near.start != settled.start => clear_winner(vec![near, settled])?,
-                (Some(near), _) => near,
-                (None, Some(settled)) => settled,
-                // Moved and edited, with no neighbour to say where: search the whole page.
-                // Many look-alikes and no neighbour to choose among them: context decides.
-                (None, None) if !vouched && starts.len() > SETTLE_CANDIDATES => settle(text, quote, starts)?,
-                (None, None) if !vouched && starts.is_empty() && quote.exact.len() >= MIN_FUZZY_LEN => {
-                    let mut contexts = ContextScorer::new(quote);
-                    let candidates = approximate(index, quote.exact.as_bytes(), quote.max_errors())
-                        .into_iter()
-                        .map(|m| score(text, quote, &mut contexts, floor_boundary(text, m.start), ceil_boundary(text, m.end), m.errors, None))
-                        .collect();
-                    clear_winner(candidates)?
-                }
-                (None, None) => return None,
+        .zip(exact.iter().zip(&unique))
+        .map(|(q, (_, c))| {
+            let q = q.as_ref()?;
+            c.filter(|c| captured == Captured::OnAnotherRecord || is_self_evident(q, c))
+        })
+        .collect();
+    // Each round's places are the next round's neighbours: on a page of repeated text a
+    // tip settled among look-alikes by its neighbours settles its own neighbours in turn.
+    for round in 0..ROUNDS {
+        let neighbours = Neighbours::new(page, &quotes, &firm(&placed, &exact));
+        let last = round + 1 == ROUNDS;
+        for (i, quote) in quotes.iter().enumerate() {
+            let Some(quote) = quote.as_ref().filter(|_| placed[i].is_none()) else { continue };
+            placed[i] = match by_position(text, quote, &exact[i], unique[i], &neighbours, last) {
+                Found::Place(chosen) => Some(chosen),
+                Found::Nothing if last => elsewhere(text, index, quote, &exact[i], &neighbours),
+                Found::Nothing | Found::Ambiguous => None,
             };
-            Some(Anchor { start: page.raw_offset(chosen.start), end: page.raw_end(chosen.start, chosen.end), score: chosen.score })
+        }
+    }
+    // Neighbours decide between an exact look-alike and an edit: a tip placed on an exact
+    // occurrence away from where its neighbours put it yields to an edited occurrence right
+    // where they put it with its context untouched, or, when its own context is whole too,
+    // is left unplaced.
+    let neighbours = Neighbours::new(page, &quotes, &firm(&placed, &exact));
+    for (i, quote) in quotes.iter().enumerate() {
+        let (Some(quote), Some(chosen)) = (quote, placed[i]) else { continue };
+        let Some(captured) = quote.captured else { continue };
+        let points = neighbours.expected(captured);
+        let at_a_point = points.iter().any(|&p| chosen.start.abs_diff(p) <= AT_POINT);
+        // An edit where the neighbours put it, and the quote unedited with its whole context
+        // elsewhere: edited in place, or moved away; nothing says which.
+        if chosen.quote < 1.0 && whole_elsewhere(text, quote, &exact[i], chosen.start) {
+            placed[i] = None;
+            continue;
+        }
+        if chosen.quote >= 1.0 && !at_a_point && !neighbours.bracket(captured, &chosen) {
+            let edited = edited_where_expected(text, quote, &exact[i], &neighbours, &points);
+            if let Some(edited) = edited.filter(|c| c.context_meets(Need::Identical)) {
+                // With its whole context elsewhere too, either could be it: not a guess.
+                placed[i] = (!chosen.context_meets(Need::Identical)).then_some(edited);
+            }
+        }
+    }
+    placed
+        .into_iter()
+        .map(|chosen| {
+            let chosen = chosen?;
+            Some(Anchor {
+                start: page.raw_offset(chosen.start),
+                end: page.raw_end(chosen.start, chosen.end),
+                score: chosen.score,
+            })
         })
         .collect()
 }
 
-/// The clear winner among a quote's exact occurrences, if there is one.
+/// Steps 2 and 3: where the tip's neighbours put it. The quote found once, with new text
+/// on both sides, between its neighbours; an exact occurrence exactly where a neighbour
+/// says; else what [`by_neighbours`] finds around them.
+fn by_position(text: &str, quote: &Quote, exact: &[usize], unique: Option<Candidate>, neighbours: &Neighbours<'_>, last: bool) -> Found {
+    if let Some(only) = unique.filter(|c| quote.captured.is_some_and(|at| neighbours.bracket(at, c))) {
+        return Found::Place(only);
+    }
+    match at_a_point(text, quote, exact, neighbours) {
+        Some(chosen) => Found::Place(chosen),
+        None => by_neighbours(text, quote, exact, neighbours, last),
+    }
+}
+
+/// Step 4, when nothing placed the tip by its position: several exact occurrences whose
+/// context picks one, or an edited occurrence anywhere. Away from a tip's placed
+/// neighbours, the context must be the more intact.
+fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
+    by_context(text, quote, exact, Need::away_from(neighbours, quote, Need::OneIdentical, Need::OneSide)).or_else(|| {
+        // Past a few exact occurrences, a repeated row no edit search could tell apart.
+        (exact.len() <= SETTLE_CANDIDATES)
+            .then(|| anywhere_edited(text, index, quote, exact, Need::away_from(neighbours, quote, Need::Identical, Need::BothSides)))
+            .flatten()
+    })
+}
+
+/// The places firm enough to lean on as neighbours: exact, and either the quote's only
+/// occurrence or with its context identical on both sides. A place chosen among
+/// look-alikes may be wrong, and would carry its error to the tips around it.
+fn firm(placed: &[Option<Candidate>], exact: &[Vec<usize>]) -> Vec<Option<Candidate>> {
+    placed
+        .iter()
+        .zip(exact)
+        .map(|(c, starts)| c.filter(|c| c.quote >= 1.0 && (starts.len() == 1 || c.context_meets(Need::OneIdentical))))
+        .collect()
+}
+
+/// Step 1: a quote found exactly once is placed there when its context agrees on a side,
+/// or when it is long enough to vouch for itself (a moved paragraph quoted whole has new
+/// text on both sides).
+fn is_self_evident(quote: &Quote, only: &Candidate) -> bool {
+    only.context_agrees() || quote.exact.len() >= SELF_EVIDENT_LEN
+}
+
+/// Among several exact occurrences, the only one with its whole captured context around
+/// it: a moved block keeps its tips' context to the letter, while the look-alikes of a
+/// template differ in a digit or two.
+fn whole_context(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidate> {
+    if starts.len() < 2 || starts.len() > MAX_CANDIDATES {
+        return None;
+    }
+    let mut contexts = ContextScorer::new(quote);
+    let mut whole = starts
+        .iter()
+        .map(|&s| score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None))
+        .filter(|c| c.context_meets(Need::Identical));
+    let first = whole.next()?;
+    whole.next().is_none().then_some(first)
+}
+
+/// Whether an exact occurrence other than the one at `not_at` has the whole captured
+/// context around it.
+fn whole_elsewhere(text: &str, quote: &Quote, exact: &[usize], not_at: usize) -> bool {
+    let mut contexts = ContextScorer::new(quote);
+    exact.iter().filter(|&&s| s != not_at).take(MAX_CANDIDATES).any(|&s| {
+        score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None).context_meets(Need::Identical)
+    })
+}
+
+/// Among several exact occurrences, the one whose context clearly beats the others' (a
+/// moved block keeps its tips' context), if it meets `need`.
+fn by_context(text: &str, quote: &Quote, starts: &[usize], need: Need) -> Option<Candidate> {
+    match starts {
+        [] | [_] => None,
+        _ => settle(text, quote, starts).filter(|c| c.context_meets(need)),
+    }
+}
+
+/// The clear winner among a quote's exact occurrences, if there is one and its context
+/// agrees on a side.
 fn settle(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidate> {
     if starts.len() > MAX_CANDIDATES {
         return None;
     }
     let mut contexts = ContextScorer::new(quote);
-    clear_winner(starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None)).collect())
+    let candidates = starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None));
+    clear_winner(candidates.collect()).filter(Candidate::context_agrees)
 }
 
 /// The best candidate if it is good enough and clearly better than every other.
@@ -245,107 +439,283 @@ fn clear_winner(mut candidates: Vec<Candidate>) -> Option<Candidate> {
     (best.score >= CONFIDENCE_FLOOR && best.score - runner_up >= MIN_LEAD).then_some(best)
 }
 
-/// Shifts `(captured position, place now)` of settled tips that agree with page order:
-/// the longest subsequence, in captured order, whose places strictly increase.
-fn trusted_shifts(quotes: &[Option<Quote>], settled: &[Option<Candidate>]) -> Vec<(usize, usize)> {
-    let mut pairs: Vec<(usize, usize)> = quotes
-        .iter()
-        .zip(settled)
-        .filter_map(|(q, c)| Some((q.as_ref()?.hint?, c.as_ref()?.start)))
-        .collect();
-    pairs.sort_unstable();
-    // Longest strictly increasing subsequence of the places (patience sorting).
-    let mut tails: Vec<usize> = Vec::new(); // index into pairs of the smallest tail per length
-    let mut previous: Vec<Option<usize>> = vec![None; pairs.len()];
-    for i in 0..pairs.len() {
-        let length = tails.partition_point(|&t| pairs[t].1 < pairs[i].1);
-        previous[i] = length.checked_sub(1).map(|l| tails[l]);
-        if length == tails.len() {
-            tails.push(i);
-        } else {
-            tails[length] = i;
+/// The tips placed by their own evidence, in captured order: where each was captured and
+/// where it is now, which tells how far the text around it has moved. Shifts are measured
+/// in raw offsets, as captured, so white space collapsed differently on either side of a
+/// tip does not move the points it gives.
+struct Neighbours<'p> {
+    page: &'p PageText,
+    all: Vec<Neighbour>,
+}
+
+#[derive(Clone, Copy)]
+struct Neighbour {
+    /// Raw offsets: where it was captured, and where it starts now.
+    captured: u32,
+    now: u32,
+    /// Where it lies now in the normalised text.
+    start: usize,
+    end: usize,
+}
+
+impl<'p> Neighbours<'p> {
+    fn new(page: &'p PageText, quotes: &[Option<Quote>], placed: &[Option<Candidate>]) -> Self {
+        let mut all: Vec<Neighbour> = quotes
+            .iter()
+            .zip(placed)
+            .filter_map(|(q, c)| {
+                let c = c.as_ref()?;
+                Some(Neighbour { captured: q.as_ref()?.captured?, now: page.raw_offset(c.start), start: c.start, end: c.end })
+            })
+            .collect();
+        all.sort_unstable_by_key(|n| (n.captured, n.start));
+        Neighbours { page, all }
+    }
+
+    /// The nearest placed tips captured before and after `captured` (never one captured
+    /// there).
+    fn around(&self, captured: u32) -> (Option<&Neighbour>, Option<&Neighbour>) {
+        let all = &self.all;
+        let before = all[..all.partition_point(|n| n.captured < captured)].last();
+        let after = all[all.partition_point(|n| n.captured <= captured)..].first();
+        (before, after)
+    }
+
+    /// Where a tip captured at `captured` is now if its text moved as its nearest
+    /// neighbours' did (the one before it and the one after it), in the normalised text:
+    /// none when it has no placed neighbour.
+    fn expected(&self, captured: u32) -> Vec<usize> {
+        let (before, after) = self.around(captured);
+        let mut points: Vec<usize> = before
+            .into_iter()
+            .chain(after)
+            .filter_map(|n| u32::try_from(i64::from(captured) + i64::from(n.now) - i64::from(n.captured)).ok())
+            .filter(|&raw| raw <= self.page.raw_len())
+            .map(|raw| self.page.norm_offset(raw))
+            .collect();
+        points.dedup();
+        points
+    }
+
+    /// The stretch of text now between the tips captured just before and just after
+    /// `captured`, when both are placed and still in that order.
+    fn gap(&self, captured: u32) -> Option<(usize, usize)> {
+        match self.around(captured) {
+            (Some(before), Some(after)) if before.end <= after.start => Some((before.end, after.start)),
+            _ => None,
         }
     }
-    let mut kept = Vec::with_capacity(tails.len());
-    let mut at = tails.last().copied();
-    while let Some(i) = at {
-        kept.push(pairs[i]);
-        at = previous[i];
-    }
-    kept.reverse();
-    kept
-}
 
-fn is_trusted(quote: &Quote, settled: &Candidate, shifts: &[(usize, usize)]) -> bool {
-    match quote.hint {
-        Some(hint) => shifts.binary_search(&(hint, settled.start)).is_ok(),
-        None => true,
+    /// Whether `found` lies in the gap between the neighbours of a tip captured at
+    /// `captured`: text inserted right around a quote leaves it in its place among them.
+    fn bracket(&self, captured: u32, found: &Candidate) -> bool {
+        self.gap(captured).is_some_and(|(from, to)| from <= found.start && found.end <= to)
     }
 }
 
-/// Where a tip captured at `hint` may be now, judged by the trusted tips just before and
-/// after it (never by itself): if no text changed on one side of it, it moved exactly as
-/// the neighbour on that side did.
-struct Expected {
-    points: Vec<usize>,
-    /// Whether any placed neighbour vouches for the points (otherwise they are just the
-    /// captured position).
-    vouched: bool,
-}
-
-impl Expected {
-    /// Whether `start` is within `slack` bytes of a point.
-    fn near(&self, start: usize, slack: usize) -> bool {
-        self.points.iter().any(|&p| start.abs_diff(p) <= slack)
+/// An exact occurrence exactly where a neighbour says (or, with none, exactly at the
+/// captured position): the text between them did not change, which outweighs any
+/// look-alike's context. Its own context must still agree on a side.
+fn at_a_point(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
+    let mut points = neighbours.expected(quote.captured?);
+    // With no neighbour, only the very offset it was captured at counts, and only with its
+    // context on both sides: it tells identical rows apart on an unchanged page, where
+    // "near where it was" would pick a neighbouring row.
+    let (slack, need) = if points.is_empty() {
+        points.push(quote.hint?);
+        (0, Need::BothSides)
+    } else {
+        (AT_POINT, Need::OneSide)
+    };
+    let mut at = exact.iter().copied().filter(|&s| points.iter().any(|&p| s.abs_diff(p) <= slack));
+    let only = at.next()?;
+    if at.next().is_some() {
+        return None;
     }
+    let found = score(text, quote, &mut ContextScorer::new(quote), only, only + quote.exact.len(), 0, Some(&points));
+    found.context_meets(need).then_some(found)
 }
 
-fn expected(shifts: &[(usize, usize)], hint: usize) -> Expected {
-    let before = shifts[..shifts.partition_point(|&(h, _)| h < hint)].last();
-    let after = shifts[shifts.partition_point(|&(h, _)| h <= hint)..].first();
-    let moved = |&(h, found): &(usize, usize)| usize::try_from(hint as i64 + found as i64 - h as i64).ok();
-    let mut points: Vec<usize> = before.and_then(moved).into_iter().chain(after.and_then(moved)).collect();
+/// Step 2: the quote where its neighbours put it. An exact occurrence at or near such a
+/// point wins; only where there is none, the one clear best edited occurrence within a few
+/// edits of a point. Either needs its context to agree on a side. A tip with no placed
+/// neighbour keeps one point, its captured position, where only an exact occurrence at that
+/// very offset counts: it tells identical rows apart on an unchanged page, and "near where
+/// it was" would pick a neighbouring row.
+fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>, last: bool) -> Found {
+    let (Some(captured), Some(hint)) = (quote.captured, quote.hint) else {
+        return Found::from(whole_context(text, quote, exact));
+    };
+    let mut points = neighbours.expected(captured);
     let vouched = !points.is_empty();
-    if points.is_empty() {
+    if !vouched {
         points.push(hint);
     }
-    points.dedup();
-    Expected { points, vouched }
-}
-
-/// The quote where it is expected: an exact occurrence at an expected point, or else the
-/// one clear best of the exact and edited occurrences within a few edits of a point, with
-/// enough of its context intact.
-fn where_expected(text: &str, quote: &Quote, exact: &[usize], expected: &Expected) -> Option<Candidate> {
+    let near = |start: usize, slack: usize| points.iter().any(|&p| start.abs_diff(p) <= slack);
     let mut contexts = ContextScorer::new(quote);
     let len = quote.exact.len();
     let k = quote.max_errors();
     let slack = k + GRAM;
-    let points = Some(expected.points.as_slice());
-    let at_point: Vec<usize> = exact.iter().copied().filter(|s| expected.points.contains(s)).collect();
-    if let [only] = at_point.as_slice() {
-        let found = score(text, quote, &mut contexts, *only, only + len, 0, points);
-        return (found.context >= 0.5).then_some(found).and_then(|c| clear_winner(vec![c]));
+    let exact_slack = if vouched { slack } else { 0 };
+    // Between the neighbours, where they are now, one exact occurrence is the quote's:
+    // whatever was inserted or deleted around it, it kept its place among its neighbours.
+    if let Some((from, to)) = neighbours.gap(captured) {
+        let between: Vec<Candidate> = exact
+            .iter()
+            .copied()
+            .filter(|&s| from <= s && s + len <= to)
+            .map(|s| score(text, quote, &mut contexts, s, s + len, 0, Some(&points)))
+            .collect();
+        let found = match between.as_slice() {
+            [only] => Some(*only).filter(|c| c.context_meets(Need::OneIdentical)),
+            // Several look-alikes between the neighbours: the one with its whole context.
+            _ if last => clear_winner(between).filter(|c| c.context_meets(Need::Identical)),
+            // Several between far neighbours: wait for nearer ones.
+            _ => None,
+        };
+        if let Some(found) = found {
+            // Kept its place among its neighbours with part of its context, or moved away with
+            // all of it: on a page of one template both happen, and nothing says which.
+            if !found.context_meets(Need::Identical) && whole_elsewhere(text, quote, exact, found.start) {
+                return Found::Ambiguous;
+            }
+            return Found::Place(found);
+        }
     }
-    // Near, not at, a point is good enough only where neighbours vouch for the point: for a
-    // lone tip among identical rows, "near where it was" would pick a neighbouring row.
-    let exact_slack = if expected.vouched { slack } else { 0 };
-    let mut found: Vec<Candidate> =
-        exact.iter().copied().filter(|&s| expected.near(s, exact_slack)).map(|s| score(text, quote, &mut contexts, s, s + len, 0, points)).collect();
-    if len >= MIN_FUZZY_LEN {
-        for &p in &expected.points {
-            let from = floor_boundary(text, p.saturating_sub(slack).min(text.len()));
-            let to = ceil_boundary(text, (p + len + slack).min(text.len()));
-            for m in fuzzy::find(&text.as_bytes()[from..to], quote.exact.as_bytes(), k) {
-                let start = floor_boundary(text, from + m.start);
-                // Unedited occurrences come from the index; this search is for edited text.
-                if m.errors > 0 && expected.near(start, slack) && !found.iter().any(|c| c.start == start) {
-                    found.push(score(text, quote, &mut contexts, start, ceil_boundary(text, from + m.end), m.errors, points));
+    if let Some(whole) = whole_context(text, quote, exact) {
+        return Found::Place(whole);
+    }
+    let exact_near: Vec<Candidate> = exact
+        .iter()
+        .copied()
+        .filter(|&s| near(s, exact_slack))
+        .map(|s| score(text, quote, &mut contexts, s, s + len, 0, Some(&points)))
+        .collect();
+    if !exact_near.is_empty() {
+        // A few bytes off the point, not at it: something changed between the neighbour and
+        // here, and a look-alike a line away reads the same but for a digit of context.
+        let need = if vouched { Need::Identical } else { Need::OneSide };
+        return Found::from((last || exact_near.len() == 1).then(|| clear_winner(exact_near)).flatten().filter(|c| c.context_meets(need)));
+    }
+    Found::from(edited_where_expected(text, quote, exact, neighbours, &points))
+}
+
+/// What a step found for a tip.
+enum Found {
+    Place(Candidate),
+    /// Two places with evidence of their own: never guessed between, by this step or a later one.
+    Ambiguous,
+    Nothing,
+}
+
+impl From<Option<Candidate>> for Found {
+    fn from(place: Option<Candidate>) -> Self {
+        place.map_or(Found::Nothing, Found::Place)
+    }
+}
+
+/// The one clear best edited occurrence of the quote within a few edits of a point, or
+/// anywhere in a short gap between its neighbours with its context untouched. Its context
+/// must be identical on at least one side.
+fn edited_where_expected(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>, points: &[usize]) -> Option<Candidate> {
+    let (len, k) = (quote.exact.len(), quote.max_errors());
+    let slack = k + GRAM;
+    if len < MIN_FUZZY_LEN || points.is_empty() {
+        return None;
+    }
+    let near = |start: usize, slack: usize| points.iter().any(|&p| start.abs_diff(p) <= slack);
+    let mut contexts = ContextScorer::new(quote);
+    // Edited text is looked for a few edits around each point, and all through a short gap
+    // between the neighbours (text inserted between a neighbour and the tip moves it off
+    // the point, not out of the gap).
+    let gap = quote.captured.and_then(|at| neighbours.gap(at));
+    let mut windows: Vec<(usize, usize, bool)> =
+        points.iter().map(|&p| (p.saturating_sub(slack), p + len + slack, true)).collect();
+    if let Some((from, to)) = gap.filter(|(from, to)| to - from <= MAX_GAP_SEARCH) {
+        windows.push((from, to, false));
+    }
+    let mut edited: Vec<Candidate> = Vec::new();
+    for (from, to, at_point) in windows {
+        let from = floor_boundary(text, from.min(text.len()));
+        let to = ceil_boundary(text, to.min(text.len()));
+        for m in fuzzy::find(&text.as_bytes()[from..to], quote.exact.as_bytes(), k) {
+            let m = fuzzy::Match { start: from + m.start, end: from + m.end, errors: m.errors };
+            let Some(found) = score_edited(text, quote, &mut contexts, m, Some(points)) else { continue };
+            if (!at_point || near(found.start, slack)) && !edited.iter().any(|c| c.start == found.start) {
+                // Off the points, the gap holds other records' look-alikes: only a place
+                // whose context is untouched on both sides is the tip's.
+                if at_point || found.context_meets(Need::Identical) {
+                    edited.push(found);
                 }
             }
         }
     }
-    clear_winner(found.into_iter().filter(|c| c.context >= 0.5).collect())
+    // An exact occurrence elsewhere overlapping an edited match is that occurrence, trimmed
+    // or stretched: never a place of its own.
+    edited.retain(|c| !overlaps_exact(exact, len, c));
+    clear_winner(edited).filter(|c| c.context_meets(Need::OneIdentical))
+}
+
+/// The extent of an edited match, set by its context: where the captured prefix ends and
+/// the captured suffix begins, when either is found intact within a few edits of the
+/// match's ends. Myers' algorithm ends a match wherever the fewest edits are, which for an
+/// insertion near the quote's end can be mid-word; the context says where the edited span
+/// really stops.
+fn snap_to_context(text: &str, quote: &Quote, start: usize, end: usize) -> (usize, usize) {
+    // An end can be off by as much as the edits it misaligned, twice over.
+    let k = 2 * quote.max_errors();
+    let nearest = |from: usize, to: usize, at: usize, fits: &dyn Fn(usize) -> bool| {
+        (from..=to).filter(|&p| text.is_char_boundary(p) && fits(p)).min_by_key(|&p| p.abs_diff(at))
+    };
+    let prefix = quote.prefix.as_bytes();
+    let suffix = quote.suffix.as_bytes();
+    let bytes = text.as_bytes();
+    let new_start = (!prefix.is_empty())
+        .then(|| nearest(start.saturating_sub(k), (start + k).min(end), start, &|p| bytes[..p].ends_with(prefix)))
+        .flatten()
+        .unwrap_or(start);
+    let new_end = (!suffix.is_empty())
+        .then(|| nearest(end.saturating_sub(k).max(new_start + 1), (end + k).min(text.len()), end, &|p| bytes[p..].starts_with(suffix)))
+        .flatten()
+        .unwrap_or(end);
+    if new_end <= new_start {
+        return (start, end);
+    }
+    (new_start, new_end)
+}
+
+/// Scores an edited match after setting its extent by its context, counting the edits
+/// of that extent. None when the context shows the edited span is more edited than a
+/// quote may be: the match was only a part of it.
+fn score_edited<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, m: fuzzy::Match, points: Option<&[usize]>) -> Option<Candidate> {
+    let (start, end) = (floor_boundary(text, m.start), ceil_boundary(text, m.end));
+    let (snapped_start, snapped_end) = snap_to_context(text, quote, start, end);
+    let errors = if (snapped_start, snapped_end) == (start, end) {
+        m.errors
+    } else {
+        fuzzy::Pattern::new(quote.exact.as_bytes()).distance(&text.as_bytes()[snapped_start..snapped_end])
+    };
+    (errors <= quote.max_errors()).then(|| score(text, quote, contexts, snapped_start, snapped_end, errors, points))
+}
+
+/// Step 3: an edited quote anywhere on the page, for a tip whose exact occurrences (if any)
+/// are look-alikes and with nothing where its neighbours say.
+fn anywhere_edited(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], need: Need) -> Option<Candidate> {
+    if quote.exact.len() < MIN_FUZZY_LEN {
+        return None;
+    }
+    let mut contexts = ContextScorer::new(quote);
+    let candidates = approximate(index, quote.exact.as_bytes(), quote.max_errors())
+        .into_iter()
+        .filter_map(|m| score_edited(text, quote, &mut contexts, m, None))
+        .filter(|c| !overlaps_exact(exact, quote.exact.len(), c))
+        .collect();
+    clear_winner(candidates).filter(|c| c.context_meets(need))
+}
+
+fn overlaps_exact(exact: &[usize], len: usize, candidate: &Candidate) -> bool {
+    let first_after = exact.partition_point(|&s| s + len <= candidate.start);
+    exact.get(first_after).is_some_and(|&s| s < candidate.end)
 }
 
 /// Approximate matches of `needle`: near index hits of its grams when it has rare ones,
@@ -403,31 +773,42 @@ struct ContextScorer<'q> {
 
 struct Context<'q> {
     expected: &'q [u8],
+    /// Which end of the context touches the quote: the prefix's last byte, the suffix's first.
+    touches_at_end: bool,
     pattern: std::cell::OnceCell<fuzzy::Pattern>,
-    seen: HashMap<&'q [u8], f32, BuildFnv>,
+    seen: HashMap<&'q [u8], Side, BuildFnv>,
 }
 
 impl<'q> ContextScorer<'q> {
     fn new(quote: &'q Quote) -> Self {
-        ContextScorer { prefix: Context::new(quote.prefix.as_bytes()), suffix: Context::new(quote.suffix.as_bytes()) }
+        ContextScorer {
+            prefix: Context::new(quote.prefix.as_bytes(), true),
+            suffix: Context::new(quote.suffix.as_bytes(), false),
+        }
     }
 }
 
 impl<'q> Context<'q> {
-    fn new(expected: &'q [u8]) -> Self {
-        Context { expected, pattern: std::cell::OnceCell::new(), seen: HashMap::default() }
+    fn new(expected: &'q [u8], touches_at_end: bool) -> Self {
+        Context { expected, touches_at_end, pattern: std::cell::OnceCell::new(), seen: HashMap::default() }
     }
 
-    /// 1 for identical text, falling with each edit; 1 when nothing was expected (a quote
-    /// at the very start or end of a page).
-    fn similarity(&mut self, actual: &'q [u8]) -> f32 {
+    /// How `actual`, the text beside a candidate, compares with the captured context.
+    fn side(&mut self, actual: &'q [u8]) -> Side {
         if self.expected.is_empty() || self.expected == actual {
-            return 1.0;
+            return Side { similarity: 1.0, agrees: true };
         }
-        let (expected, pattern) = (self.expected, &self.pattern);
+        let (expected, touches_at_end, pattern) = (self.expected, self.touches_at_end, &self.pattern);
         *self.seen.entry(actual).or_insert_with(|| {
             let distance = pattern.get_or_init(|| fuzzy::Pattern::new(expected)).distance(actual);
-            1.0 - (distance as f32 / expected.len() as f32).min(1.0)
+            let similarity = 1.0 - (distance as f32 / expected.len() as f32).min(1.0);
+            let touching = if touches_at_end {
+                expected.iter().rev().zip(actual.iter().rev()).take_while(|(a, b)| a == b).count()
+            } else {
+                expected.iter().zip(actual).take_while(|(a, b)| a == b).count()
+            };
+            let agrees = similarity >= AGREEING_SIMILARITY || touching >= AGREEING_RUN.min(expected.len());
+            Side { similarity, agrees }
         })
     }
 }
@@ -459,8 +840,8 @@ fn score<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, sta
     let quote_similarity = 1.0 - errors as f32 / quote.exact.len().max(1) as f32;
     let before = tail(&text[..start], quote.prefix.len());
     let after = head(&text[end..], quote.suffix.len());
-    let prefix = contexts.prefix.similarity(before.as_bytes());
-    let suffix = contexts.suffix.similarity(after.as_bytes());
+    let prefix = contexts.prefix.side(before.as_bytes());
+    let suffix = contexts.suffix.side(after.as_bytes());
     let position = match (expected, quote.hint) {
         // Where the neighbours put it: a few hundred bytes off is already far.
         (Some(points), _) => {
@@ -471,9 +852,11 @@ fn score<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, sta
         (None, Some(hint)) => 1.0 - (start.abs_diff(hint) as f32 / (text.len() as f32 * 0.05).max(500.0)).min(1.0),
         (None, None) => 0.5,
     };
-    let context = (prefix + suffix) / 2.0;
-    let total = WEIGHT_QUOTE * quote_similarity + WEIGHT_CONTEXT * (prefix + suffix) + WEIGHT_POSITION * position;
-    Candidate { start, end, quote: quote_similarity, context, score: total / (WEIGHT_QUOTE + 2.0 * WEIGHT_CONTEXT + WEIGHT_POSITION) }
+    let total = WEIGHT_QUOTE * quote_similarity
+        + WEIGHT_CONTEXT * (prefix.similarity + suffix.similarity)
+        + WEIGHT_POSITION * position;
+    let score = total / (WEIGHT_QUOTE + 2.0 * WEIGHT_CONTEXT + WEIGHT_POSITION);
+    Candidate { start, end, quote: quote_similarity, prefix, suffix, score }
 }
 
 /// The last `bytes` bytes of `s`, widened to a character boundary.

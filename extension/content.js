@@ -19,24 +19,37 @@
 
   const HIGHLIGHT = 'inflow-tip';
   const PENDING_HIGHLIGHT = 'inflow-tip-flash';
-  const REFRESH_DEBOUNCE_MS = 300;
+  // A refresh runs once the page has been quiet this long (its burst of changes is over)...
+  const REFRESH_QUIET_MS = 50;
+  // ...but no later than this after the first change, on a page that never stops changing...
+  const REFRESH_MAX_WAIT_MS = 400;
+  // ...and never so often that Inflow's share of the page's main thread passes 1 / this.
+  const REFRESH_DUTY_FACTOR = 25;
+  // Only a page whose text has not changed for this long is evidence that a tip's text is
+  // gone from it: an app's own navigation changes the address before it draws the screen.
+  const SETTLED_AFTER_MS = 1500;
   const NOTICE_MS = 6000;
   const MISSING_AFTER_MS = 5000; // a control missing this long is not still rendering
   const MAX_NOTE_CHARS = 10000; // the worker enforces it; shown here as a counter only
-  // Text under these elements is not page text a tip can quote.
-  const SKIPPED = 'script,style,noscript,template,textarea,select,option,[data-inflow-ui]';
+  // Text under these elements is not page text a tip can quote (nor is Inflow's own UI,
+  // marked data-inflow-ui).
+  const SKIPPED = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA', 'SELECT', 'OPTION']);
   // Text in different blocks is separated by a line break in the text map, so words of
   // neighbouring cells or paragraphs never run together in quotes.
-  const BLOCK =
-    'address,article,aside,blockquote,caption,dd,details,div,dl,dt,fieldset,figcaption,figure,footer,' +
-    'form,h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,tbody,td,tfoot,th,thead,tr,ul';
+  const BLOCK = new Set(
+    ('address,article,aside,blockquote,caption,dd,details,div,dl,dt,fieldset,figcaption,figure,footer,' +
+      'form,h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,tbody,td,tfoot,th,thead,tr,ul')
+      .toUpperCase()
+      .split(','),
+  );
 
   let siteActive = false;
   let placedTips = [];
   let paintedRanges = []; // [{ tip, range }] as last painted, for hit tests
   let paintedWindows = new Set(); // windows (top and frames) whose registry holds our highlight
   let tipsOnScreen = 0;
-  let unplacedIds = []; // tips of this screen that could not be placed with confidence
+  let unplacedIds = []; // tips captured on this page that could not be placed with confidence
+  let otherRecordIds = []; // tips of this screen about other records (their text is not here)
   let lastSentText = null;
   let lastUrl = location.href;
   let pending = null; // { text, start, end, range } or { element } while the capture form is open
@@ -56,8 +69,9 @@
     const trees = new Set();
     let length = 0;
     let lastBlock = null;
-    const visitText = (node) => {
-      const block = node.parentElement?.closest(BLOCK) ?? node.parentNode;
+    // The block a text node belongs to is carried down the walk (the nearest block element
+    // above it, or the root it was entered from), not looked up per node.
+    const visitText = (node, block) => {
       if (lastBlock !== null && block !== lastBlock) {
         parts.push('\n');
         length += 1;
@@ -68,28 +82,29 @@
       parts.push(node.data);
       length += node.data.length;
     };
-    const walk = (parent) => {
+    const walk = (parent, block) => {
       for (let child = parent.firstChild; child; child = child.nextSibling) {
         if (child.nodeType === Node.TEXT_NODE) {
-          if (child.data.length) visitText(child);
-        } else if (child.nodeType === Node.ELEMENT_NODE && !child.matches(SKIPPED)) {
+          if (child.data.length) visitText(child, block);
+        } else if (child.nodeType === Node.ELEMENT_NODE && !SKIPPED.has(child.tagName) && !child.hasAttribute('data-inflow-ui')) {
+          const inner = BLOCK.has(child.tagName) ? child : block;
           if (child.shadowRoot) {
             trees.add(child.shadowRoot);
-            walk(child.shadowRoot);
+            walk(child.shadowRoot, child.shadowRoot);
           }
           if (child.tagName === 'IFRAME' || child.tagName === 'FRAME') {
-            const inner = sameOriginBody(child);
-            if (inner) {
-              trees.add(inner.ownerDocument);
-              walk(inner);
+            const body = sameOriginBody(child);
+            if (body) {
+              trees.add(body.ownerDocument);
+              walk(body, body);
             }
           } else {
-            walk(child);
+            walk(child, inner);
           }
         }
       }
     };
-    if (document.body) walk(document.body);
+    if (document.body) walk(document.body, document.body);
     return { text: parts.join(''), nodes, starts, trees, index: new Map(nodes.map((node, i) => [node, i])) };
   }
 
@@ -158,9 +173,12 @@
 
   // ---- Talking to the worker -----------------------------------------------------------
 
+  /** Sends a request to the worker with the address the user is on now (it follows the
+   *  app's own navigation; the worker accepts it only within the origin the browser
+   *  recorded for this page). */
   async function send(message) {
     try {
-      const answer = await chrome.runtime.sendMessage(message);
+      const answer = await chrome.runtime.sendMessage({ ...message, url: location.href });
       return answer ?? { type: 'error', message: 'Inflow did not answer. Try again in a moment.' };
     } catch (error) {
       const gone = String(error).includes('context invalidated');
@@ -174,7 +192,7 @@
   /** Asks the worker which tips belong on this screen and paints them. When the page
    *  re-rendered without changing its text, the tips' places are still right: only the
    *  nodes behind them changed, so they are repainted without asking the worker. */
-  async function refresh(force) {
+  async function refresh(force, settled = false) {
     const started = performance.now();
     const map = buildTextMap();
     watch(map.trees);
@@ -194,15 +212,17 @@
     }
     lastUrl = location.href;
     lastSentText = map.text;
-    const answer = await send({ type: 'pageOpened', title: document.title, text: map.text });
+    const answer = await send({ type: 'pageOpened', title: document.title, text: map.text, settled });
     if (answer.type !== 'pageTips') return;
     siteActive = answer.active;
     placedTips = answer.placed;
     elementTips = answer.elements;
-    tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.elements.length;
+    tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
     unplacedIds = answer.unplaced.map((tip) => tip.id);
+    otherRecordIds = answer.otherRecords.map((tip) => tip.id);
     paint(map);
     watchMissingElements();
+    if (!settled && answer.unplaced.length) checkWhenSettled();
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
   }
@@ -261,12 +281,39 @@
   }
 
   let refreshTimer = 0;
+  let firstChangeAt = 0; // the first change not refreshed yet
+  let lastChangeAt = 0;
+  let nextRefreshAllowedAt = 0;
+  /** Called on every change of the page: a refresh once the page is quiet, or at most
+   *  REFRESH_MAX_WAIT_MS after the first change while it keeps changing, spaced so that
+   *  Inflow's work stays a small share of the page's. */
   function scheduleRefresh() {
+    const now = performance.now();
+    lastChangeAt = now;
+    if (!firstChangeAt) firstChangeAt = now;
+    const due = Math.max(Math.min(now + REFRESH_QUIET_MS, firstChangeAt + REFRESH_MAX_WAIT_MS), nextRefreshAllowedAt);
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => {
+    refreshTimer = setTimeout(async () => {
+      firstChangeAt = 0;
       // Text changes matter only where tips may land; a new address always matters.
-      if (location.href !== lastUrl || tipsOnScreen > 0) refresh(false);
-    }, REFRESH_DEBOUNCE_MS);
+      if (location.href === lastUrl && tipsOnScreen === 0) return;
+      const started = performance.now();
+      await refresh(false);
+      const ended = performance.now();
+      nextRefreshAllowedAt = ended + REFRESH_DUTY_FACTOR * (ended - started);
+    }, Math.max(0, due - now));
+  }
+
+  let settleTimer = 0;
+  /** Asks again once the page has been still for SETTLED_AFTER_MS, saying so: only then may
+   *  the worker take a missing quote as evidence that the app changed. */
+  function checkWhenSettled() {
+    clearTimeout(settleTimer);
+    const wait = Math.max(0, lastChangeAt + SETTLED_AFTER_MS - performance.now());
+    settleTimer = setTimeout(() => {
+      if (performance.now() - lastChangeAt >= SETTLED_AFTER_MS) refresh(true, true);
+      else checkWhenSettled();
+    }, wait + 20);
   }
 
   // ---- Selection -----------------------------------------------------------------------
@@ -392,6 +439,8 @@
     const waiting = [...missingSince].filter(([id]) => !reportedMissing.has(id)).map(([, since]) => since + MISSING_AFTER_MS - now);
     if (waiting.length) missingTimer = setTimeout(() => watchMissingElements(), Math.max(0, Math.min(...waiting)) + 50);
   }
+
+  const missingElementTips = () => elementTips.filter((tip) => !placedElements.some((placed) => placed.tip.id === tip.id));
 
   function placeElements() {
     placedElements = elementTips
@@ -725,7 +774,10 @@
         placed: paintedRanges.map(({ tip }) => tip.id),
         unplaced: unplacedIds,
         elements: placedElements.map(({ tip }) => tip.id),
-        missingElements: elementTips.filter((tip) => !placedElements.some((p) => p.tip.id === tip.id)).map((tip) => tip.id),
+        // A control missing from the page its tip was pinned on needs review; one pinned on
+        // another record's page is about that record.
+        missingElements: missingElementTips().filter((tip) => tip.target.source === location.href).map((tip) => tip.id),
+        otherRecords: [...otherRecordIds, ...missingElementTips().filter((tip) => tip.target.source !== location.href).map((tip) => tip.id)],
       });
       return false;
     }

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::chrome::{self, to_js};
 use crate::idb_store::{IdbStore, DATABASE};
-use crate::messages::{Command, PageRequest, Request, Response, SyncStatus};
+use crate::messages::{Command, ContentMessage, PageRequest, Request, Response, SyncStatus};
 use crate::settings::{DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
 use crate::store::TipStore;
 use crate::sync_client::{self, Trigger};
@@ -35,8 +35,8 @@ const PULL_ON_OPEN_BUDGET_MS: u32 = 1_500;
 /// page, never a value the page could choose.
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(message: JsValue, sender_url: String) -> JsValue {
-    let response = match serde_wasm_bindgen::from_value::<Request>(message) {
-        Ok(request) => answer(request, &sender_url).await,
+    let response = match serde_wasm_bindgen::from_value::<ContentMessage>(message) {
+        Ok(ContentMessage { url, request }) => answer(request, inflow_core::url::address_now(&sender_url, url.as_deref())).await,
         Err(why) => Response::Error { message: format!("Inflow did not understand the page's request ({why}).") },
     };
     to_js(&response)

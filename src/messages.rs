@@ -8,14 +8,33 @@ use inflow_core::element::ElementDescription;
 use inflow_core::{Anchor, Tip, Visibility};
 use serde::{Deserialize, Serialize};
 
-/// What the content script asks of the worker. The page's address is not part of any
-/// request: the worker takes it from the browser's own record of the sender.
+/// A content script's message: a [`Request`], and the page's `location.href` when it was
+/// sent. The address follows the app's own client-side navigation, which the browser's
+/// record of the sender does not; the worker takes it only within the origin the browser
+/// recorded (see [`inflow_core::url::address_now`]).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContentMessage {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+/// What the content script asks of the worker.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum Request {
-    /// The page loaded or its text changed: which tips belong here, and where.
+    /// The page loaded or its text changed: which tips belong here, and where. `settled`:
+    /// the text has not changed for a while (an app's own navigation changes the address
+    /// before the new screen is drawn); only a settled page is evidence that a tip's text is
+    /// gone from it.
     #[serde(rename_all = "camelCase")]
-    PageOpened { title: String, text: String },
+    PageOpened {
+        title: String,
+        text: String,
+        #[serde(default)]
+        settled: bool,
+    },
     /// Save the raw UTF-16 range `start..end` of `text` as a tip.
     #[serde(rename_all = "camelCase")]
     Capture {
@@ -52,11 +71,13 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Response {
-    /// Tips of this screen: those placed in the page text, those that could not be placed
-    /// with confidence, and those pinned to elements (the content script finds those in
-    /// the DOM, by the ranked selectors core gave them).
+    /// Tips of this screen: those placed in the page text, those captured on this very page
+    /// that could not be placed with confidence ("needs review"), those captured on another
+    /// record's page whose text is not on this record (about other records: shown quietly,
+    /// never flagged), and those pinned to elements (the content script finds those in the
+    /// DOM, by the ranked selectors core gave them).
     #[serde(rename_all = "camelCase")]
-    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip>, elements: Vec<Tip> },
+    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip>, other_records: Vec<Tip>, elements: Vec<Tip> },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
     Saved { tip: Box<Tip>, anchor: Option<Anchor> },
@@ -134,8 +155,11 @@ mod tests {
         let json = r#"{"type":"capture","title":"Orders","text":"abc","start":0,"end":3,"note":"n","tags":["a"],"visibility":"team"}"#;
         let request: Request = serde_json::from_str(json).expect("decodes");
         assert!(matches!(request, Request::Capture { start: 0, end: 3, visibility: Visibility::Team, .. }));
-        let unknown = r#"{"type":"pageOpened","title":"t","text":"x","url":"http://evil"}"#;
-        assert!(serde_json::from_str::<Request>(unknown).is_err(), "unknown fields are refused");
+        let opened = r#"{"type":"pageOpened","title":"t","text":"x","url":"http://127.0.0.1:8700/patients/1/orders"}"#;
+        let message: ContentMessage = serde_json::from_str(opened).expect("decodes");
+        assert_eq!(message.url.as_deref(), Some("http://127.0.0.1:8700/patients/1/orders"));
+        assert!(matches!(message.request, Request::PageOpened { .. }));
+        assert!(serde_json::from_str::<ContentMessage>(r#"{"type":"launch","url":"http://x"}"#).is_err(), "unknown requests are refused");
     }
 
     #[test]

@@ -573,6 +573,10 @@ struct ScreenTips {
     elements: Vec<TipId>,
     #[serde(default)]
     missing_elements: Vec<TipId>,
+    /// Tips of this screen captured on another record's page, whose text or control is not
+    /// on this record: not about this record, and no fault of the app.
+    #[serde(default)]
+    other_records: Vec<TipId>,
 }
 
 /// "This screen": the active tab's placed tips, then those that need review.
@@ -604,11 +608,30 @@ async fn render_screen() {
                     count += 1;
                 }
             }
+            // About other records: folded away, so that they neither crowd nor alarm.
+            let others: Vec<&Tip> = screen.other_records.iter().filter_map(find).collect();
+            if !others.is_empty() {
+                let (item, details, inner) = (element("li", ""), element("details", ""), element("ol", ""));
+                item.set_class_name("other-records");
+                inner.set_class_name("tips");
+                let summary = match others.len() {
+                    1 => "1 tip for this screen is about another record".to_owned(),
+                    n => format!("{n} tips for this screen are about other records"),
+                };
+                let _ = details.append_child(&element("summary", &summary));
+                for tip in others {
+                    let _ = inner.append_child(&tip_item(tip, Some("Another record"), None, &panel));
+                }
+                let _ = details.append_child(&inner);
+                let _ = item.append_child(&details);
+                let _ = list.append_child(&item);
+                count += 1;
+            }
         });
         let text = match count {
             0 => "No tips for this screen yet.".to_owned(),
             _ if screen.unplaced.is_empty() && screen.missing_elements.is_empty() => String::new(),
-            _ => "Tips marked \u{201c}Needs review\u{201d} could not be placed with confidence: the screen changed since they were written.".to_owned(),
+            _ => "Tips marked \u{201c}Needs review\u{201d} are gone from the page they were written on, or could not be placed there with confidence: the app may have changed.".to_owned(),
         };
         note.set_text_content(Some(&text));
     });

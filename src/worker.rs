@@ -36,7 +36,7 @@ pub struct Context<'a> {
 /// when one is returned, nothing was stored.
 pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
     match request {
-        Request::PageOpened { text, .. } => page_tips(store, cx, &text).await,
+        Request::PageOpened { text, settled, .. } => page_tips(store, cx, &text, settled).await,
         Request::ElementsMissing { .. } if !cx.site_active => Response::Flagged { count: 0 },
         Request::ElementsMissing { tip_ids } => {
             let mut count = 0;
@@ -99,8 +99,8 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
     Response::Saved { tip: Box::new(tip), anchor }
 }
 
-async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Response {
-    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), elements: Vec::new() };
+async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled: bool) -> Response {
+    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), other_records: Vec::new(), elements: Vec::new() };
     if !cx.site_active {
         return inactive;
     }
@@ -120,17 +120,21 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str) -> Respo
     let selectors: Vec<(&str, &[Selector])> = tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
     let this_page = screen_key(cx.page_url).unwrap_or_default();
     let anchors = anchor_on_screen(&page, &this_page, &selectors);
-    let (mut placed, mut unplaced) = (Vec::new(), Vec::new());
+    let (mut placed, mut unplaced, mut other_records) = (Vec::new(), Vec::new(), Vec::new());
     for (tip, anchor) in tips.into_iter().zip(anchors) {
         match anchor {
             Some(anchor) => placed.push(PlacedTip { tip, anchor }),
+            // A tip about another patient's Metoprolol is not about this one: not a fault.
+            None if tip.screen != this_page => other_records.push(tip),
             None => unplaced.push(tip),
         }
     }
-    for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
-        flag_for_review(store, cx, tip, "its text was not found on the page it was captured on; the app may have changed").await;
+    if settled {
+        for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
+            flag_for_review(store, cx, tip, "its text was not found on the page it was captured on; the app may have changed").await;
+        }
     }
-    Response::PageTips { active: true, placed, unplaced, elements }
+    Response::PageTips { active: true, placed, unplaced, other_records, elements }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
@@ -293,7 +297,7 @@ mod tests {
         assert_eq!(tip.target.quote(), Some("Lisinopril 10 mg"));
 
         let reopened = format!("Banner that arrived later\n{PAGE}");
-        let answer = block_on(handle(&store, &cx(&format!("{URL}#top"), true, 2), Request::PageOpened { title: "Orders".into(), text: reopened.clone() }));
+        let answer = block_on(handle(&store, &cx(&format!("{URL}#top"), true, 2), Request::PageOpened { title: "Orders".into(), text: reopened.clone(), settled: true }));
         let Response::PageTips { active: true, placed, unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(unplaced.is_empty());
         assert_eq!(placed.len(), 1);
@@ -327,7 +331,7 @@ mod tests {
         let request = Request::CaptureElement { title: "Notes".into(), element, note: "Sign within the hour".into(), tags: vec![], visibility: Visibility::Team };
         let saved = block_on(handle(&store, &cx(URL, true, 3), request));
         assert!(matches!(saved, Response::Saved { anchor: None, .. }), "{saved:?}");
-        let answer = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        let answer = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
         let Response::PageTips { placed, unplaced, elements, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(placed.is_empty() && unplaced.is_empty());
         assert_eq!(elements.len(), 1);
@@ -347,10 +351,10 @@ mod tests {
         assert!(matches!(&queued[0].change, Change::Put { tip } if tip.note == "Hold if HR < 60"));
 
         let other_patient = "http://127.0.0.1:8700/patients/2/orders";
-        let answer = block_on(handle(&store, &cx(other_patient, true, 3), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        let answer = block_on(handle(&store, &cx(other_patient, true, 3), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
         let Response::PageTips { placed, .. } = answer else { panic!("unexpected {answer:?}") };
         assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
-        let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into() }));
+        let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
         assert!(matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()), "a screen that merely shares the prefix gets nothing");
     }
 
@@ -398,12 +402,19 @@ mod tests {
         let start = PAGE.find("Lisinopril").expect("present") as u32;
         block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 16, "Check renal labs first")));
         let queued = block_on(store.outbox_len()).expect("outbox");
-        let open = |text: String, url: &str, n: u8| block_on(handle(&store, &cx(url, true, n), Request::PageOpened { title: String::new(), text }));
+        let open = |text: String, url: &str, n: u8| block_on(handle(&store, &cx(url, true, n), Request::PageOpened { title: String::new(), text, settled: true }));
 
         // Still rendering (less text than at capture): not a reason to flag.
         open("Orders for Jane Doe\n".into(), URL, 2);
-        // Another patient's page: the quote may simply not be there.
-        open(PAGE.replace("Lisinopril 10 mg", "Amlodipine 5 mg  "), "http://127.0.0.1:8700/patients/2/orders", 3);
+        // Another patient's page: the quote may simply not be there. It is about another
+        // record, not in need of review.
+        let other = open(PAGE.replace("Lisinopril 10 mg", "Amlodipine 5 mg  "), "http://127.0.0.1:8700/patients/2/orders", 3);
+        let Response::PageTips { unplaced, other_records, .. } = other else { panic!("unexpected {other:?}") };
+        assert_eq!((unplaced.len(), other_records.len()), (0, 1), "quiet on another record");
+        // The app navigated here (the address changed) but has not drawn the screen yet: the
+        // text is the previous screen's, as long as this one's, and not settled.
+        let unsettled = PAGE.replace("Lisinopril 10 mg", "Patient list ...");
+        block_on(handle(&store, &cx(URL, true, 6), Request::PageOpened { title: String::new(), text: unsettled, settled: false }));
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "nothing flagged yet");
 
         // The page it was captured on, fully there, without the quote: the app changed.
@@ -434,9 +445,9 @@ mod tests {
     fn tips_of_other_screens_and_inactive_sites_are_not_shown() {
         let store = MemoryStore::default();
         block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, "")));
-        let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
-        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], elements: vec![] });
-        let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into() }));
-        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], elements: vec![] });
+        let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![] });
+        let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![] });
     }
 }

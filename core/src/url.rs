@@ -135,10 +135,53 @@ pub fn screen_key(url: &str) -> Result<String, UrlError> {
     PageUrl::parse(url).map(|parsed| parsed.screen_key())
 }
 
+/// The address a page is at now: `claimed`, the content script's `location.href` (which
+/// follows the app's own `history.pushState` navigation), when it has the same origin as
+/// `loaded`, the browser's record of the address the document loaded with; else `loaded`.
+/// A page can move its address only within its own origin (the browser refuses anything
+/// else), and that is all Inflow lets it do: the browser's record decides the origin.
+pub fn address_now<'a>(loaded: &'a str, claimed: Option<&'a str>) -> &'a str {
+    let origin = |url: &'a str| {
+        PageUrl::parse(url).ok().map(|u| {
+            let port = u.port.filter(|p| Some(*p) != default_port(u.scheme));
+            (u.scheme.to_ascii_lowercase(), u.host.to_ascii_lowercase(), port)
+        })
+    };
+    match (origin(loaded), claimed) {
+        (Some(here), Some(claimed)) if origin(claimed).as_ref() == Some(&here) && !has_credentials(claimed) => claimed,
+        _ => loaded,
+    }
+}
+
+fn default_port(scheme: &str) -> Option<&'static str> {
+    if scheme.eq_ignore_ascii_case("http") {
+        Some("80")
+    } else if scheme.eq_ignore_ascii_case("https") {
+        Some("443")
+    } else {
+        None
+    }
+}
+
+fn has_credentials(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@')))
+}
+
 #[cfg(test)]
 #[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_now_follows_the_apps_navigation_within_its_origin_only() {
+        let loaded = "http://127.0.0.1:8700/patients";
+        assert_eq!(address_now(loaded, Some("http://127.0.0.1:8700/patients/1/orders")), "http://127.0.0.1:8700/patients/1/orders");
+        assert_eq!(address_now("https://emr.example/a", Some("https://EMR.example:443/b")), "https://EMR.example:443/b");
+        for other in ["http://127.0.0.1:8701/patients/1/orders", "https://127.0.0.1:8700/x", "http://localhost:8700/patients/1/orders", "http://u:p@127.0.0.1:8700/x", "not a url", ""] {
+            assert_eq!(address_now(loaded, Some(other)), loaded, "{other}");
+        }
+        assert_eq!(address_now(loaded, None), loaded);
+    }
 
     #[test]
     fn screen_key_drops_what_does_not_choose_content() {

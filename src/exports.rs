@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use inflow_core::{Timestamp, Visibility};
+use inflow_core::Timestamp;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -94,7 +94,8 @@ impl Writer {
 /// After a save: open pages hear of it, and a shared change goes to the team at once.
 fn after_save(response: &Response) {
     let shared = match response {
-        Response::Saved { tip, .. } => tip.visibility == Visibility::Team,
+        // A private tip saved may be one taken back from the team: its tombstone is queued.
+        Response::Saved { .. } | Response::Deleted { .. } => true,
         // Flags are only ever on shared tips.
         Response::Flagged { count } if *count > 0 => true,
         _ => return,
@@ -115,19 +116,31 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         Ok(store) => store,
         Err(why) => return to_js(&Response::Error { message: why.to_string() }),
     };
-    let (tip_id, addition) = match request {
+    match request {
         PageRequest::SyncStatus => return to_js(&sync_status(&store).await),
         PageRequest::SyncNow => {
             sync_and_tell_tabs(Trigger::Now).await;
             return to_js(&sync_status(&store).await);
         }
-        PageRequest::Reply { tip_id, text } => (tip_id, Addition::Reply(text)),
-        PageRequest::Helpful { tip_id, helpful } => (tip_id, Addition::Helpful(helpful)),
-        PageRequest::Curate { tip_id, step } => (tip_id, Addition::Curate(step)),
-    };
+        _ => {}
+    }
     let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
-    let response = worker::respond(&store, &writer.context("", true), tip_id, addition).await;
+    let cx = writer.context("", true);
+    let response = match request {
+        PageRequest::SyncStatus | PageRequest::SyncNow => return JsValue::NULL, // answered above
+        PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
+        PageRequest::Helpful { tip_id, helpful } => worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await,
+        PageRequest::Curate { tip_id, step } => worker::respond(&store, &cx, tip_id, Addition::Curate(step)).await,
+        PageRequest::Edit { tip_id, edit } => worker::edit(&store, &cx, tip_id, edit).await,
+        PageRequest::Delete { tip_id } => worker::delete(&store, &cx, tip_id).await,
+        PageRequest::Restore { tip } => worker::restore(&store, &cx, *tip).await,
+    };
     after_save(&response);
+    if matches!(response, Response::Saved { .. } | Response::Deleted { .. }) {
+        // A tip changed from the panel: pages showing it re-anchor (an edit's note, a
+        // deleted highlight).
+        wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+    }
     to_js(&response)
 }
 

@@ -99,6 +99,21 @@ impl TipStore for IdbStore {
         commit(tx).await
     }
 
+    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError> {
+        let put = put.map(to_js).transpose()?;
+        let send = send.map(to_js).transpose()?;
+        let tx = self.db.transaction(&[TIPS, OUTBOX], TransactionMode::ReadWrite).map_err(io)?;
+        let tips = tx.object_store(TIPS).map_err(io)?;
+        tips.delete(Query::Key(JsValue::from_str(&delete.to_string()))).map_err(io)?.await.map_err(io)?;
+        if let Some(tip) = put {
+            tips.put(&tip, None).map_err(io)?.await.map_err(io)?;
+        }
+        if let Some(mutation) = send {
+            tx.object_store(OUTBOX).map_err(io)?.put(&mutation, None).map_err(io)?.await.map_err(io)?;
+        }
+        commit(tx).await
+    }
+
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError> {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let store = tx.object_store(TIPS).map_err(io)?;

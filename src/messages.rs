@@ -65,6 +65,15 @@ pub enum Request {
     /// `watchMissingElements` in content.js).
     #[serde(rename_all = "camelCase")]
     ElementsMissing { tip_ids: Vec<inflow_core::TipId> },
+    /// The author changes a tip from its card.
+    #[serde(rename_all = "camelCase")]
+    EditTip { tip_id: inflow_core::TipId, edit: inflow_core::TipEdit },
+    /// The author deletes a tip from its card.
+    #[serde(rename_all = "camelCase")]
+    DeleteTip { tip_id: inflow_core::TipId },
+    /// Undo of a delete: the tip the delete answered with.
+    #[serde(rename_all = "camelCase")]
+    RestoreTip { tip: Box<Tip> },
 }
 
 /// The worker's answer to a [`Request`].
@@ -81,6 +90,9 @@ pub enum Response {
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
     Saved { tip: Box<Tip>, anchor: Option<Anchor> },
+    /// The tip was deleted; it is here for an undo.
+    #[serde(rename_all = "camelCase")]
+    Deleted { tip: Box<Tip> },
     /// Nothing was changed; `message` is shown to the user as it is.
     Error { message: String },
     /// How many tips were flagged for review.
@@ -110,7 +122,7 @@ pub enum Command {
 }
 
 /// What the extension's own pages (options, side panel) ask of the worker.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum PageRequest {
     /// Where sync stands.
@@ -126,6 +138,15 @@ pub enum PageRequest {
     /// Take a curation step on a tip.
     #[serde(rename_all = "camelCase")]
     Curate { tip_id: inflow_core::TipId, step: inflow_core::curation::Action },
+    /// The author changes a tip (answered with [`Response::Saved`] or [`Response::Error`]).
+    #[serde(rename_all = "camelCase")]
+    Edit { tip_id: inflow_core::TipId, edit: inflow_core::TipEdit },
+    /// The author deletes a tip ([`Response::Deleted`], for an undo).
+    #[serde(rename_all = "camelCase")]
+    Delete { tip_id: inflow_core::TipId },
+    /// Undo of a delete.
+    #[serde(rename_all = "camelCase")]
+    Restore { tip: Box<Tip> },
 }
 
 /// Where sync stands, for people: shown by the options page and the side panel.

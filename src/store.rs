@@ -28,6 +28,9 @@ pub trait TipStore {
     /// Stores a tip and queues `mutation` to send it to the team, in one transaction: a
     /// shared tip is never stored without being queued, nor queued without being stored.
     async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError>;
+    /// Removes tip `delete` and stores `put` (either may be absent), and queues `send`, in
+    /// one transaction: an edit that takes a shared tip back, a delete and its tombstone.
+    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError>;
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
     /// Every tip whose screen key starts with `prefix`, oldest first.
     async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError>;
@@ -60,6 +63,18 @@ impl TipStore for MemoryStore {
     async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError> {
         self.tips.borrow_mut().insert(tip.id, tip.clone());
         self.outbox.borrow_mut().insert(mutation.id, mutation.clone());
+        Ok(())
+    }
+
+    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError> {
+        let mut tips = self.tips.borrow_mut();
+        tips.remove(&delete);
+        if let Some(tip) = put {
+            tips.insert(tip.id, tip.clone());
+        }
+        if let Some(mutation) = send {
+            self.outbox.borrow_mut().insert(mutation.id, mutation.clone());
+        }
         Ok(())
     }
 

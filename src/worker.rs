@@ -7,7 +7,7 @@ use inflow_core::element::describe_element;
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
 use inflow_core::url::screen_key;
 use inflow_core::sync::{Change, Hlc, Mutation};
-use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipId, Visibility};
+use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipId, Visibility};
 
 use crate::messages::{PlacedTip, Request, Response};
 use crate::store::TipStore;
@@ -50,6 +50,9 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             }
             Response::Flagged { count }
         }
+        Request::EditTip { tip_id, edit: changes } => edit(store, cx, tip_id, changes).await,
+        Request::DeleteTip { tip_id } => delete(store, cx, tip_id).await,
+        Request::RestoreTip { tip } => restore(store, cx, *tip).await,
         Request::Capture { title, text, start, end, note, tags, visibility } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
@@ -176,7 +179,7 @@ async fn flag_for_review(store: &impl TipStore, cx: &Context<'_>, tip: &mut Tip,
 pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, change: Addition) -> Response {
     let mut tip = match store.get(tip_id).await {
         Ok(Some(tip)) => tip,
-        Ok(None) => return error("That tip is no longer here; it may have been deleted.".to_owned()),
+        Ok(None) => return error(GONE.to_owned()),
         Err(why) => return error(why.to_string()),
     };
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
@@ -213,6 +216,92 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
         Err(why) => error(why.to_string()),
     }
 }
+
+/// The author changes a tip's note, tags or who sees it, from the side panel or the tip's
+/// card. Shared and staying shared, the team gets the new note and tags; shared for the
+/// first time, the whole tip. Taken back to "only me", the team's copy is deleted (a
+/// tombstone every device and the server apply) and this device keeps the tip, private,
+/// under a new id, so that the tombstone cannot take it too.
+pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: TipEdit) -> Response {
+    let tip = match store.get(tip_id).await {
+        Ok(Some(tip)) => tip,
+        Ok(None) => return error(GONE.to_owned()),
+        Err(why) => return error(why.to_string()),
+    };
+    let mut edited = tip.clone();
+    if let Err(why) = edited.edit(cx.author, edit, cx.now) {
+        return error(why.to_string());
+    }
+    let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
+    let send = |change| Mutation { id: mutation_id, hlc: cx.clock, change };
+    let stored = match (tip.visibility, edited.visibility) {
+        (Visibility::Private, Visibility::Private) => store.put(&edited).await,
+        (Visibility::Private, Visibility::Team) => store.put_and_send(&edited, &send(Change::Put { tip: Box::new(edited.clone()) })).await,
+        (Visibility::Team, Visibility::Team) => {
+            let patch = Change::Patch { tip_id, note: Some(edited.note.clone()), tags: Some(edited.tags.clone()), visibility: None, page_title: None };
+            store.put_and_send(&edited, &send(patch)).await
+        }
+        (Visibility::Team, Visibility::Private) => {
+            edited.id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
+            edited.curation = Default::default(); // curation is the team's, and it no longer sees the tip
+            store.replace_and_send(tip_id, Some(&edited), Some(&send(Change::Delete { tip_id }))).await
+        }
+    };
+    match stored {
+        Ok(()) => Response::Saved { tip: Box::new(edited), anchor: None },
+        Err(why) => error(why.to_string()),
+    }
+}
+
+/// The author deletes a tip: gone from this device, and, when shared, from the team's
+/// server and every teammate's device (a tombstone). The answer carries the tip, for the
+/// few seconds in which the user may undo ([`restore`]). Curators retire others' tips;
+/// they cannot delete them.
+pub async fn delete(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId) -> Response {
+    let tip = match store.get(tip_id).await {
+        Ok(Some(tip)) => tip,
+        Ok(None) => return error(GONE.to_owned()),
+        Err(why) => return error(why.to_string()),
+    };
+    if tip.author != cx.author {
+        return error(inflow_core::TipError::NotTheAuthor { author: tip.author }.to_string());
+    }
+    let tombstone = (tip.visibility == Visibility::Team)
+        .then(|| Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Delete { tip_id } });
+    match store.replace_and_send(tip_id, None, tombstone.as_ref()).await {
+        Ok(()) => Response::Deleted { tip: Box::new(tip) },
+        Err(why) => error(why.to_string()),
+    }
+}
+
+/// Undoes a delete: the tip comes back as it was. Shared, it is sent again with a clock
+/// newer than its tombstone's, which brings it back on the server and every device too.
+pub async fn restore(store: &impl TipStore, cx: &Context<'_>, tip: Tip) -> Response {
+    if tip.author != cx.author {
+        return error(inflow_core::TipError::NotTheAuthor { author: tip.author }.to_string());
+    }
+    if let Err(why) = tip.validate() {
+        return error(why.to_string());
+    }
+    match store.get(tip.id).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return error("That tip is here already.".to_owned()),
+        Err(why) => return error(why.to_string()),
+    }
+    let stored = match tip.visibility {
+        Visibility::Team => {
+            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
+            store.put_and_send(&tip, &mutation).await
+        }
+        Visibility::Private => store.put(&tip).await,
+    };
+    match stored {
+        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None },
+        Err(why) => error(why.to_string()),
+    }
+}
+
+const GONE: &str = "That tip is no longer here; it may have been deleted.";
 
 /// What a teammate adds to a tip from the side panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,6 +445,66 @@ mod tests {
         assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
         let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
         assert!(matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()), "a screen that merely shares the prefix gets nothing");
+    }
+
+    #[test]
+    fn the_author_edits_and_takes_a_shared_tip_back_and_the_team_hears_of_it() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Metoprolol").expect("present") as u32;
+        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60"))) else { panic!("saved") };
+        let queued = block_on(store.outbox_len()).expect("outbox");
+        let change = |note: &str, visibility| TipEdit { note: note.into(), tags: vec!["vitals".into()], visibility };
+
+        let mut sam = cx(URL, true, 2);
+        sam.author = "Sam";
+        let refused = block_on(edit(&store, &sam, tip.id, change("mine", Visibility::Team)));
+        assert!(matches!(&refused, Response::Error { message } if message.contains("Only the tip's author (Dana)")), "{refused:?}");
+        let empty = block_on(edit(&store, &cx(URL, true, 3), tip.id, change("  ", Visibility::Team)));
+        assert!(matches!(&empty, Response::Error { message } if message.contains("Write a note before sharing")), "{empty:?}");
+        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "a refused edit changes nothing");
+
+        let answer = block_on(edit(&store, &cx(URL, true, 4), tip.id, change("Hold if HR < 55 now", Visibility::Team)));
+        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.note == "Hold if HR < 55 now" && tip.tags == ["vitals"]), "{answer:?}");
+        let outbox = block_on(store.outbox(10)).expect("outbox");
+        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Patch { note: Some(n), .. } if n == "Hold if HR < 55 now")), "{outbox:?}");
+
+        // Taken back: the team's copy is deleted, and this device keeps it under a new id.
+        let answer = block_on(edit(&store, &cx(URL, true, 5), tip.id, change("only for me", Visibility::Private)));
+        let Response::Saved { tip: private, .. } = answer else { panic!("unexpected {answer:?}") };
+        assert_ne!(private.id, tip.id);
+        assert_eq!(private.visibility, Visibility::Private);
+        assert_eq!(block_on(store.get(tip.id)).expect("read"), None);
+        let outbox = block_on(store.outbox(10)).expect("outbox");
+        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)), "a tombstone for the team: {outbox:?}");
+        assert!(!outbox.iter().any(|m| m.change.tip_id() == private.id), "the private copy never leaves");
+    }
+
+    #[test]
+    fn the_author_deletes_a_tip_and_can_undo_it() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Lisinopril").expect("present") as u32;
+        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Renal labs first"))) else { panic!("saved") };
+        let mut sam = cx(URL, true, 2);
+        sam.author = "Sam";
+        assert!(matches!(block_on(delete(&store, &sam, tip.id)), Response::Error { .. }), "only the author deletes; curators retire");
+
+        let Response::Deleted { tip: deleted } = block_on(delete(&store, &cx(URL, true, 3), tip.id)) else { panic!("deleted") };
+        assert_eq!(block_on(store.get(tip.id)).expect("read"), None);
+        let outbox = block_on(store.outbox(10)).expect("outbox");
+        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)), "{outbox:?}");
+        let page = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        assert!(matches!(page, Response::PageTips { ref placed, .. } if placed.is_empty()), "gone from the page");
+
+        // Undo: back as it was, sent again with a newer clock than its tombstone's.
+        let mut later = cx(URL, true, 5);
+        later.clock = Hlc { wall_ms: later.clock.wall_ms + 1, ..later.clock };
+        assert!(matches!(block_on(restore(&store, &later, *deleted.clone())), Response::Saved { .. }));
+        assert_eq!(block_on(store.get(tip.id)).expect("read").map(|t| t.note), Some("Renal labs first".to_owned()));
+        let outbox = block_on(store.outbox(10)).expect("outbox");
+        let put = outbox.iter().filter(|m| matches!(&m.change, Change::Put { tip: t } if t.id == tip.id)).map(|m| m.hlc).max();
+        let tombstone = outbox.iter().find(|m| matches!(&m.change, Change::Delete { .. })).map(|m| m.hlc);
+        assert!(put > tombstone, "the restored tip outruns its tombstone");
+        assert!(matches!(block_on(restore(&store, &later, *deleted)), Response::Error { .. }), "restored once");
     }
 
     #[test]

@@ -39,6 +39,8 @@ const AGREEING_SIMILARITY: f32 = 0.7;
 /// ...or when this many bytes right next to the quote are (text inserted a little way off
 /// changes the far end of a context, not the near end).
 const AGREEING_RUN: usize = 8;
+/// The least captured context (bytes, on each side) that can enclose an edited quote.
+const MIN_ENCLOSING_CONTEXT: usize = 16;
 /// A quote this long (in bytes) found exactly once is its own evidence, whatever its
 /// context: a moved paragraph quoted whole has new text on both sides.
 const SELF_EVIDENT_LEN: usize = 64;
@@ -359,12 +361,43 @@ fn by_position(text: &str, quote: &Quote, exact: &[usize], unique: Option<Candid
 /// context picks one, or an edited occurrence anywhere. Away from a tip's placed
 /// neighbours, the context must be the more intact.
 fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
-    by_context(text, quote, exact, Need::away_from(neighbours, quote, Need::OneIdentical, Need::OneSide)).or_else(|| {
-        // Past a few exact occurrences, a repeated row no edit search could tell apart.
-        (exact.len() <= SETTLE_CANDIDATES)
-            .then(|| anywhere_edited(text, index, quote, exact, Need::away_from(neighbours, quote, Need::Identical, Need::BothSides)))
-            .flatten()
-    })
+    by_context(text, quote, exact, Need::away_from(neighbours, quote, Need::OneIdentical, Need::OneSide))
+        .or_else(|| {
+            // Past a few exact occurrences, a repeated row no edit search could tell apart.
+            (exact.len() <= SETTLE_CANDIDATES)
+                .then(|| anywhere_edited(text, index, quote, exact, Need::away_from(neighbours, quote, Need::Identical, Need::BothSides)))
+                .flatten()
+        })
+        .or_else(|| between_its_context(text, index, quote))
+}
+
+/// A quote edited more than an approximate match allows (a word of a short phrase
+/// replaced), found as the one stretch of text that its whole captured prefix and suffix
+/// still enclose, of about its length: the context says exactly where it begins and ends.
+fn between_its_context(text: &str, index: &GramIndex, quote: &Quote) -> Option<Candidate> {
+    let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
+    let len = quote.exact.len();
+    if prefix.len() < MIN_ENCLOSING_CONTEXT || suffix.len() < MIN_ENCLOSING_CONTEXT {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let pattern = fuzzy::Pattern::new(quote.exact.as_bytes());
+    let mut found: Option<(usize, usize, usize)> = None;
+    for at in index.find_exact(prefix).into_iter().take(MAX_CANDIDATES) {
+        let from = at + prefix.len();
+        let (shortest, longest) = (from + len / 2, (from + len + len / 2 + 1).min(bytes.len()));
+        for end in (shortest..=longest).filter(|&e| text.is_char_boundary(e) && bytes[e..].starts_with(suffix)) {
+            let errors = pattern.distance(&bytes[from..end]);
+            if errors * 2 <= len {
+                if found.is_some() {
+                    return None; // enclosed twice: nothing says which
+                }
+                found = Some((from, end, errors));
+            }
+        }
+    }
+    let (start, end, errors) = found?;
+    Some(score(text, quote, &mut ContextScorer::new(quote), start, end, errors, None))
 }
 
 /// The places firm enough to lean on as neighbours: exact, and either the quote's only
@@ -410,11 +443,12 @@ fn whole_elsewhere(text: &str, quote: &Quote, exact: &[usize], not_at: usize) ->
     })
 }
 
-/// Among several exact occurrences, the one whose context clearly beats the others' (a
-/// moved block keeps its tips' context), if it meets `need`.
+/// The one exact occurrence, or among several the one whose context clearly beats the
+/// others' (a moved block keeps its tips' context), if its context meets `need`.
 fn by_context(text: &str, quote: &Quote, starts: &[usize], need: Need) -> Option<Candidate> {
     match starts {
-        [] | [_] => None,
+        [] => None,
+        [only] => Some(score(text, quote, &mut ContextScorer::new(quote), *only, only + quote.exact.len(), 0, None)).filter(|c| c.context_meets(need)),
         _ => settle(text, quote, starts).filter(|c| c.context_meets(need)),
     }
 }

@@ -40,6 +40,6 @@ pub mod url;
 
 pub use anchor::{anchor, anchor_all, describe, Anchor};
 pub use id::TipId;
-pub use model::{NewTip, Selector, Target, Tip, TipError, Visibility};
+pub use model::{NewTip, Selector, Target, Tip, TipEdit, TipError, Visibility};
 pub use text::PageText;
 pub use time::Timestamp;

@@ -201,6 +201,19 @@ pub enum TipError {
     TooManyReplies,
     #[error("Helpful marks must name members once each, in order.")]
     BadHelpfulMarks,
+    #[error("Write a note before sharing it with your team. A highlight without a note stays with you: choose \u{201c}Only me\u{201d}.")]
+    SharedWithoutNote,
+    #[error("Only the tip's author ({author}) can change or delete it.")]
+    NotTheAuthor { author: String },
+}
+
+/// What the author may change of a tip after saving it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TipEdit {
+    pub note: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
 }
 
 impl NewTip {
@@ -212,10 +225,7 @@ impl NewTip {
         if author.is_empty() || author.chars().count() > MAX_AUTHOR_CHARS {
             return Err(TipError::BadAuthor);
         }
-        let note_chars = self.note.chars().count();
-        if note_chars > MAX_NOTE_CHARS {
-            return Err(TipError::NoteTooLong { chars: note_chars });
-        }
+        check_note(&self.note, self.visibility)?;
         let tags = clean_tags(&self.tags)?;
         let selector = clean_selectors(self.selectors)?;
         Ok(Tip {
@@ -234,6 +244,19 @@ impl NewTip {
             curation: Curation::default(),
         })
     }
+}
+
+/// A note within its limit; a tip shared with the team says something. An empty note is a
+/// plain highlight, kept on the device: a teammate's feed is no place for one.
+fn check_note(note: &str, visibility: Visibility) -> Result<(), TipError> {
+    let chars = note.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        return Err(TipError::NoteTooLong { chars });
+    }
+    if visibility == Visibility::Team && note.trim().is_empty() {
+        return Err(TipError::SharedWithoutNote);
+    }
+    Ok(())
 }
 
 /// Trims tags, collapses inner whitespace, drops empties and case-insensitive repeats.
@@ -256,6 +279,20 @@ pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, TipError> {
 }
 
 impl Tip {
+    /// The author's edit, checked as a capture is: nothing changes unless all of it is
+    /// valid and `by` wrote the tip.
+    pub fn edit(&mut self, by: &str, edit: TipEdit, now: Timestamp) -> Result<(), TipError> {
+        if by != self.author {
+            return Err(TipError::NotTheAuthor { author: self.author.clone() });
+        }
+        check_note(&edit.note, edit.visibility)?;
+        self.tags = clean_tags(&edit.tags)?;
+        self.note = edit.note;
+        self.visibility = edit.visibility;
+        self.modified = now;
+        Ok(())
+    }
+
     /// Adds a reply unless it is there already, keeping replies in time order (then id):
     /// the same list whatever order replies arrive in.
     pub fn add_reply(&mut self, reply: Reply) -> Result<(), TipError> {
@@ -414,18 +451,33 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused_with_a_reason() {
-        assert_eq!(build(new_tip("", "  \n ")), Err(TipError::EmptyQuote));
+        assert_eq!(build(new_tip("n", "  \n ")), Err(TipError::EmptyQuote));
         let long_note = "x".repeat(MAX_NOTE_CHARS + 1);
         assert_eq!(build(new_tip(&long_note, "q")), Err(TipError::NoteTooLong { chars: MAX_NOTE_CHARS + 1 }));
-        let mut bad_url = new_tip("", "q");
+        let mut bad_url = new_tip("n", "q");
         bad_url.page_url = "file:///etc/passwd".into();
         assert_eq!(build(bad_url), Err(TipError::BadUrl(UrlError::UnsupportedScheme)));
-        let mut many_tags = new_tip("", "q");
+        let mut many_tags = new_tip("n", "q");
         many_tags.tags = (0..=MAX_TAGS).map(|i| format!("t{i}")).collect();
         assert_eq!(build(many_tags), Err(TipError::TooManyTags { count: MAX_TAGS + 1 }));
-        let mut no_target = new_tip("", "q");
+        let mut no_target = new_tip("n", "q");
         no_target.selectors = vec![Selector::TextPosition { start: 1, end: 2 }];
         assert_eq!(build(no_target), Err(TipError::NoTarget));
+    }
+
+    #[test]
+    fn an_empty_note_is_a_highlight_that_stays_private() {
+        assert_eq!(build(new_tip("  \n ", "q")), Err(TipError::SharedWithoutNote));
+        let mut highlight = new_tip("", "q");
+        highlight.visibility = Visibility::Private;
+        let mut tip = build(highlight).expect("a private highlight");
+        let share = |note: &str| TipEdit { note: note.into(), tags: vec![], visibility: Visibility::Team };
+        assert_eq!(tip.edit("Dana (RN)", share(""), Timestamp(1)), Err(TipError::SharedWithoutNote));
+        assert_eq!(tip.visibility, Visibility::Private, "nothing changes unless all of it is valid");
+        assert_eq!(tip.edit("Sam", share("mine now"), Timestamp(1)), Err(TipError::NotTheAuthor { author: "Dana (RN)".into() }));
+        let edit = TipEdit { note: "Order set is under Quick Orders".into(), tags: vec![" orders ".into(), "Orders".into()], visibility: Visibility::Team };
+        tip.edit("Dana (RN)", edit, Timestamp(5)).expect("the author's edit");
+        assert_eq!((tip.note.as_str(), tip.tags.clone(), tip.visibility, tip.modified), ("Order set is under Quick Orders", vec!["orders".to_owned()], Visibility::Team, Timestamp(5)));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A small EMR-like internal web app ("Riverside General EMR") for trying and testing
 //! Inflow: a patient list, charts with orders and notes, client-side routing, data that
-//! arrives after the page loads, and a strict Content-Security-Policy as real clinical
-//! apps send. Its data is made up.
+//! arrives after the page loads, a unit worklist that never stops re-rendering, and a
+//! strict Content-Security-Policy as real clinical apps send. Its data is made up.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,6 +24,8 @@ const SHELL: &str = include_str!("../static/index.html");
 const APP_JS: &str = include_str!("../static/app.js");
 const APP_CSS: &str = include_str!("../static/app.css");
 const HANDBOOK: &str = include_str!("../static/claims-handbook.html");
+const WORKLIST: &str = include_str!("../static/worklist.html");
+const WORKLIST_JS: &str = include_str!("../static/worklist.js");
 const CLAIM_FORM: &str = "<!doctype html><html lang=\"en\"><title>Sample claim</title><body>\
     <p>Box 22: Resubmission code 7, original reference number 4410-2291-07.</p></body></html>";
 const PATIENTS: &str = include_str!("../static/patients.json");
@@ -63,6 +65,8 @@ pub fn app() -> Router {
         .route("/patients/{id}/{tab}", get(shell))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route("/worklist", get(|| async { html(WORKLIST, Some(STRICT_CSP)) }))
+        .route("/static/worklist.js", get(|| async { asset("text/javascript; charset=utf-8", WORKLIST_JS) }))
         .route("/api/patients", get(patient_list))
         .route("/api/patients/{id}", get(patient_chart))
         .route("/frames/pharmacy/{id}", get(pharmacy_frame))

@@ -52,8 +52,8 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
     Ok(Json(SyncResponse { acked, changes: changes.into_iter().map(|(_, tip)| tip).collect(), cursor: encode_cursor(&member.team_id, last), more }))
 }
 
-/// Who may do what: tips are pushed and edited by their author; a delete may also come
-/// from a curator or an admin; every member may reply and mark helpful, as themselves;
+/// Who may do what: tips are pushed, edited and deleted by their author (curators retire
+/// others' tips, they do not delete them); every member may reply and mark helpful, as themselves;
 /// curation steps follow core's rule ([`Action::allowed`]), signed as oneself. Private tips are refused outright: they never leave the
 /// device that made them, and a server that received one would be a leak.
 fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
@@ -71,10 +71,10 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
         Change::Curate { by, step, .. } => return authorize_curation(member, by, step, stored),
         _ => {}
     }
+    // A tip is changed and deleted by its author alone; a curator retires it instead, which
+    // keeps the author's words and says why.
     if let Some(stored) = stored {
-        let may_delete = member.role.curates();
-        let is_delete = matches!(mutation.change, Change::Delete { .. });
-        if stored.tip.author != member.name && !(is_delete && may_delete) {
+        if stored.tip.author != member.name {
             return Err(not_author(&stored.tip.author));
         }
     }

@@ -206,7 +206,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn only_the_author_edits_and_curators_may_delete() {
+async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
         let tip = new_tip("Dana", "Metoprolol tartrate 25 mg");
@@ -217,8 +217,10 @@ async fn only_the_author_edits_and_curators_may_delete() {
         let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(21, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: a member may not delete another's tip");
         let (status, _) = sync(&db, &t.tokens[2].1, push(&[mutation(22, Change::Delete { tip_id: tip.id })])).await;
-        assert_eq!(status, StatusCode::OK, "{kind}: a curator may");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: nor a curator: curators retire");
+        let (status, body) = sync(&db, &t.tokens[0].1, push(&[mutation(23, Change::Delete { tip_id: tip.id })])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: the author deletes: {body}");
+        let (_, pulled) = sync(&db, &t.tokens[1].1, json!({})).await;
         assert!(pulled["changes"][0]["deleted"]["hlc"].is_string(), "{kind}: the tombstone syncs: {pulled}");
         assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}: Sam's edit did not land");
     }

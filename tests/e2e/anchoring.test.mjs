@@ -134,3 +134,16 @@ test('a tip pinned to a control stays beside it through a re-render and a reload
   assert.equal(pinned.target.selector[0].text, 'Instructions');
   assert.equal(pinned.target.selector[0].tag, 'th');
 });
+
+test('tips show on a page that never stops re-rendering (a worklist rebuilt every 200 ms)', async () => {
+  await page.goto(`${demo.url}/worklist?still=1`);
+  await capture('main > p.hint', 'call the charge nurse for anything overdue', 'Charge nurse is on ext. 4410.');
+  await capture('#worklist-rows', 'Wound care, dressing change', 'Supplies are in the clean utility room.');
+  await page.goto(`${demo.url}/worklist`);
+  await page.waitForFunction(() => window.__worklist?.ticks >= 3); // it is rebuilding its table
+  const painted = () => page.evaluate(() => [...(CSS.highlights.get('inflow-tip') ?? [])].filter((r) => r.startContainer.isConnected).map((r) => r.toString()).sort());
+  await eventually(painted, (texts) => texts.length === 2 && texts[0] === 'Wound care, dressing change' && texts[1] === 'call the charge nurse for anything overdue', {
+    what: 'both tips painted on live nodes while the table keeps being rebuilt',
+    timeout: 3000,
+  });
+});

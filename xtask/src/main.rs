@@ -19,6 +19,12 @@ cargo xtask <command>
   test    run every test: native, wasm in headless Chromium, end-to-end in Chromium
   bench anchoring
           time and score the anchoring engine against Hypothesis's procedure
+  bench real-pages
+          tips captured through the UI on 24 saved real pages, scored after the pages
+          change (paragraphs inserted, deleted, reordered, edited, content arriving late)
+  bench host
+          what Inflow costs the host page: the demo's worklist (rebuilt every 200 ms)
+          and four real pages, with and without Inflow, interleaved
   bench content
           time the content script's work on the demo app with 100 tips
   bench server
@@ -218,6 +224,32 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
                     .env("INFLOW_CHROMIUM", &browser.chromium),
             )
         }
+        Some("real-pages") => {
+            let browser = tools::ensure_chromium()?;
+            dist::build(root)?;
+            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+            tools::ensure_npm_packages(root)?;
+            tools::run(
+                Command::new("node")
+                    .arg(root.join("tests/bench/real-pages.mjs"))
+                    .env("INFLOW_DIST", root.join("dist"))
+                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+                    .env("INFLOW_CHROMIUM", &browser.chromium),
+            )
+        }
+        Some("host") => {
+            let browser = tools::ensure_chromium()?;
+            dist::build(root)?;
+            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
+            tools::ensure_npm_packages(root)?;
+            tools::run(
+                Command::new("node")
+                    .arg(root.join("tests/bench/host.mjs"))
+                    .env("INFLOW_DIST", root.join("dist"))
+                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+                    .env("INFLOW_CHROMIUM", &browser.chromium),
+            )
+        }
         Some("feed") => {
             let browser = tools::ensure_chromium()?;
             dist::build(root)?;
@@ -243,7 +275,7 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             }
             tools::run(&mut bench)
         }
-        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `content`, `server` or `feed`"),
+        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server` or `feed`"),
     }
 }
 

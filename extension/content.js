@@ -50,6 +50,7 @@
   let tipsOnScreen = 0;
   let unplacedIds = []; // tips captured on this page that could not be placed with confidence
   let otherRecordIds = []; // tips of this screen about other records (their text is not here)
+  let you = ''; // the name this device signs tips with: its own tips can be edited and deleted
   let lastSentText = null;
   let lastUrl = location.href;
   let pending = null; // { text, start, end, range } or { element } while the capture form is open
@@ -220,6 +221,7 @@
     tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
     unplacedIds = answer.unplaced.map((tip) => tip.id);
     otherRecordIds = answer.otherRecords.map((tip) => tip.id);
+    you = answer.you;
     paint(map);
     watchMissingElements();
     if (!settled && answer.unplaced.length) checkWhenSettled();
@@ -514,6 +516,8 @@
             color: #fff; font-size: 13px; pointer-events: none; box-shadow: 0 2px 8px rgba(0,0,0,.3); }
     .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px; pointer-events: none;
               padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
+    .notice .notice-action { pointer-events: auto; margin-left: 8px; padding: 2px 10px; border: 1px solid #fff; border-radius: 4px;
+                             background: transparent; color: #fff; font: inherit; cursor: pointer; }
   `;
 
   function element_(tag, props = {}, children = []) {
@@ -603,9 +607,19 @@
   }
 
   let noticeTimer = 0;
-  function showNotice(message) {
+  /** A short message at the bottom of the screen; with `action` ({ label, run }), a button
+   *  for it, for as long as the message shows (an undo). */
+  function showNotice(message, action) {
     const { notice } = theUi();
-    notice.textContent = message;
+    notice.replaceChildren(document.createTextNode(message));
+    if (action) {
+      const button = element_('button', { type: 'button', className: 'notice-action', text: action.label });
+      button.addEventListener('click', () => {
+        notice.hidden = true;
+        action.run();
+      });
+      notice.append(' ', button);
+    }
     notice.hidden = false;
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
@@ -618,11 +632,19 @@
       ...tips.map((tip) => {
         const who = tip.visibility === 'team' ? 'Team' : 'Only you';
         const when = new Date(tip.created).toLocaleString();
-        return element_('article', {}, [
-          element_('p', { className: 'note', text: tip.note || '(no note)' }),
+        const parts = [
+          element_('p', { className: 'note', text: tip.note || 'Highlight (no note)' }),
           element_('p', { className: 'meta', text: tip.tags.length ? `Tags: ${tip.tags.join(', ')}` : '' }),
           element_('p', { className: 'meta', text: `${tip.author} · ${when} · ${who}` }),
-        ]);
+        ];
+        if (tip.author === you) {
+          const edit = element_('button', { type: 'button', className: 'edit', text: 'Edit' });
+          const remove = element_('button', { type: 'button', className: 'delete', text: 'Delete' });
+          edit.addEventListener('click', () => openEdit(tip));
+          remove.addEventListener('click', () => deleteTip(tip));
+          parts.push(element_('p', { className: 'actions' }, [edit, remove]));
+        }
+        return element_('article', {}, parts);
       }),
     );
     card.style.left = `${Math.max(8, Math.min(x + 8, innerWidth - 356))}px`;
@@ -676,11 +698,36 @@
   }
 
   /** Opens the capture form, empty, for what `subject` describes. */
-  function showForm(subject) {
+  /** Opens the form on the author's own tip, filled in with what it says now. */
+  function openEdit(tip) {
+    theUi().card.hidden = true;
+    pending = { edit: tip };
+    showForm(tip.target.selector.find((s) => s.type === 'TextQuoteSelector')?.exact ?? 'Pinned control', tip);
+  }
+
+  /** Deletes the author's own tip, with an undo for as long as the notice shows. */
+  async function deleteTip(tip) {
+    theUi().card.hidden = true;
+    const answer = await send({ type: 'deleteTip', tipId: tip.id });
+    if (answer.type !== 'deleted') return showNotice(answer.message ?? 'The tip was not deleted.');
+    await refresh(true);
+    showNotice(tip.visibility === 'team' ? 'Tip deleted for your team.' : 'Tip deleted.', {
+      label: 'Undo',
+      run: async () => {
+        const back = await send({ type: 'restoreTip', tip: answer.tip });
+        showNotice(back.type === 'saved' ? 'Tip restored.' : back.message ?? 'The tip could not be restored.');
+        await refresh(true);
+      },
+    });
+  }
+
+  function showForm(subject, editing) {
     const parts = theUi();
     parts.quote.textContent = subject;
-    parts.note.value = '';
-    parts.tags.value = '';
+    parts.note.value = editing?.note ?? '';
+    parts.tags.value = editing?.tags.join(', ') ?? '';
+    if (editing) parts.visibility.value = editing.visibility;
+    parts.save.textContent = editing ? 'Save changes' : 'Save tip';
     parts.error.textContent = '';
     parts.updateCount();
     parts.form.hidden = false;
@@ -721,10 +768,14 @@
       tags: parts.tags.value.split(',').map((tag) => tag.trim()).filter(Boolean),
       visibility: parts.visibility.value,
     };
+    const { title: _title, ...edit } = fields;
+    const editing = pending.edit;
     const answer = await send(
-      pending.element
-        ? { type: 'captureElement', element: pending.element, ...fields }
-        : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...fields },
+      editing
+        ? { type: 'editTip', tipId: editing.id, edit }
+        : pending.element
+          ? { type: 'captureElement', element: pending.element, ...fields }
+          : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...fields },
     );
     saving = false;
     parts.save.disabled = false;
@@ -734,6 +785,11 @@
       return;
     }
     closeCapture();
+    if (editing) {
+      const takenBack = editing.visibility === 'team' && answer.tip.visibility === 'private';
+      showNotice(takenBack ? 'Changes saved. The tip is yours alone again: your team no longer sees it.' : 'Changes saved.');
+      return refresh(true);
+    }
     document.getSelection()?.removeAllRanges();
     showNotice(answer.tip.visibility === 'team' ? 'Tip saved for your team.' : 'Tip saved (only you can see it).');
     await refresh(true);

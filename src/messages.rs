@@ -86,7 +86,15 @@ pub enum Response {
     /// never flagged), and those pinned to elements (the content script finds those in the
     /// DOM, by the ranked selectors core gave them).
     #[serde(rename_all = "camelCase")]
-    PageTips { active: bool, placed: Vec<PlacedTip>, unplaced: Vec<Tip>, other_records: Vec<Tip>, elements: Vec<Tip> },
+    PageTips {
+        active: bool,
+        placed: Vec<PlacedTip>,
+        unplaced: Vec<Tip>,
+        other_records: Vec<Tip>,
+        elements: Vec<Tip>,
+        /// The name this device signs tips with: the card offers Edit and Delete on these.
+        you: String,
+    },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
     Saved { tip: Box<Tip>, anchor: Option<Anchor> },

@@ -132,6 +132,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     });
     listen_to_the_browser();
     listen_to_tips();
+    listen_to_undo();
     show_sync_line(&ask_worker("syncStatus").await);
     // Opening the panel is asking for the team's latest: pull now (what arrives comes back
     // as "tips changed").
@@ -319,7 +320,7 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     if let Some(badges) = curation::badges(tip, now) {
         let _ = item.append_child(&badges);
     }
-    let note = element("p", if tip.note.is_empty() { "(no note)" } else { &tip.note });
+    let note = element("p", if tip.note.is_empty() { "Highlight (no note)" } else { &tip.note });
     note.set_class_name("note");
     let _ = item.append_child(&note);
     let target = tip.target.quote().map(|q| format!("\u{201c}{}\u{201d}", shorten(q, 140))).unwrap_or_else(|| "Pinned to a control".to_owned());
@@ -349,6 +350,15 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
         let _ = item.append_child(&button);
     }
     let _ = item.append_child(&helpful_button(tip, &panel.me));
+    if tip.author == panel.me {
+        for (label, action) in [("Edit", "edit"), ("Delete", "delete")] {
+            let button = element("button", label);
+            let _ = button.set_attribute("type", "button");
+            button.set_class_name("secondary");
+            let _ = button.set_attribute("data-action", action);
+            let _ = item.append_child(&button);
+        }
+    }
     let _ = item.append_child(&replies(tip, panel.open_replies.contains(&tip.id)));
     if let Some(history) = curation::history(tip) {
         let _ = item.append_child(&history);
@@ -410,6 +420,102 @@ fn replies(tip: &Tip, open: bool) -> Element {
         let _ = details.append_child(&reply_form());
     }
     details
+}
+
+/// The author's form to change a tip: note, tags, who sees it.
+fn edit_form(tip: &Tip) -> Element {
+    let form = element("form", "");
+    let _ = form.set_attribute("data-action", "edit");
+    let n = NEXT_FIELD.with(|n| n.replace(n.get() + 1));
+    let field = |tag: &str, label: &str, id: String| {
+        let (label, field) = (element("label", label), element(tag, ""));
+        let _ = label.set_attribute("for", &id);
+        let _ = field.set_attribute("id", &id);
+        (label, field)
+    };
+    let (note_label, note) = field("textarea", "Note", format!("edit-note-{n}"));
+    note.set_text_content(Some(&tip.note));
+    let _ = note.set_attribute("rows", "3");
+    let _ = note.set_attribute("maxlength", "10000");
+    let (tags_label, tags) = field("input", "Tags (comma separated)", format!("edit-tags-{n}"));
+    let _ = tags.set_attribute("value", &tip.tags.join(", "));
+    let (who_label, who) = field("select", "Who sees it", format!("edit-visibility-{n}"));
+    for (value, text) in [("team", "My team"), ("private", "Only me")] {
+        let option = element("option", text);
+        let _ = option.set_attribute("value", value);
+        if (value == "team") == (tip.visibility == Visibility::Team) {
+            let _ = option.set_attribute("selected", "");
+        }
+        let _ = who.append_child(&option);
+    }
+    let save = element("button", "Save changes");
+    let _ = save.set_attribute("type", "submit");
+    let cancel = element("button", "Cancel");
+    let _ = cancel.set_attribute("type", "button");
+    cancel.set_class_name("secondary");
+    let _ = cancel.set_attribute("data-action", "cancel-edit");
+    let problem = element("p", "");
+    problem.set_class_name("error");
+    let _ = problem.set_attribute("role", "alert");
+    for part in [&note_label, &note, &tags_label, &tags, &who_label, &who, &save, &cancel, &problem] {
+        let _ = form.append_child(part);
+    }
+    form
+}
+
+/// Deletes the author's tip, and offers to undo it for a few seconds.
+async fn delete_with_undo(id: TipId) {
+    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": "delete", "tipId": id.to_string() }))).await.ok();
+    let field = |name: &str| answer.as_ref().and_then(|a| js_sys::Reflect::get(a, &JsValue::from_str(name)).ok());
+    let line: HtmlElement = by_id("undo-line");
+    let text: HtmlElement = by_id("undo-text");
+    if field("type").and_then(|t| t.as_string()).as_deref() != Some("deleted") {
+        let why = field("message").and_then(|m| m.as_string()).unwrap_or_else(|| "Inflow's worker did not answer; nothing was deleted.".to_owned());
+        text.set_text_content(Some(&why));
+        by_id::<HtmlElement>("undo").set_hidden(true);
+        line.set_hidden(false);
+        return;
+    }
+    text.set_text_content(Some("Tip deleted."));
+    let undo: HtmlElement = by_id("undo");
+    undo.set_hidden(false);
+    line.set_hidden(false);
+    UNDO.with(|u| *u.borrow_mut() = field("tip"));
+    let shown_at = js_sys::Date::now();
+    UNDO_SINCE.with(|s| s.set(shown_at));
+    gloo::timers::future::TimeoutFuture::new(UNDO_MS).await;
+    // Hide it unless a later delete has taken the line over.
+    if UNDO_SINCE.with(|s| s.get()) == shown_at {
+        UNDO.with(|u| u.borrow_mut().take());
+        line.set_hidden(true);
+    }
+}
+
+/// How long a delete can be undone from the panel.
+const UNDO_MS: u32 = 8_000;
+
+thread_local! {
+    /// The tip last deleted from the panel, while its delete can be undone.
+    static UNDO: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    static UNDO_SINCE: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Undo: the deleted tip comes back, on this device and for the team.
+fn listen_to_undo() {
+    on(&by_id::<web_sys::EventTarget>("undo"), "click", |_| {
+        let Some(tip) = UNDO.with(|u| u.borrow_mut().take()) else { return };
+        by_id::<HtmlElement>("undo-line").set_hidden(true);
+        let request = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&request, &JsValue::from_str("type"), &JsValue::from_str("restore"));
+        let _ = js_sys::Reflect::set(&request, &JsValue::from_str("tip"), &tip);
+        spawn(async move {
+            if let Some(why) = send_and_see(request.into(), None).await {
+                by_id::<HtmlElement>("undo-text").set_text_content(Some(&why));
+                by_id::<HtmlElement>("undo").set_hidden(true);
+                by_id::<HtmlElement>("undo-line").set_hidden(false);
+            }
+        });
+    });
 }
 
 fn reply_form() -> Element {
@@ -475,6 +581,24 @@ fn listen_to_tips() {
                     add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None).await;
                 });
             }
+            Some("edit") => {
+                let tip = PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned());
+                if let Some(tip) = tip {
+                    let form = edit_form(&tip);
+                    let _ = button.replace_with_with_node_1(&form);
+                    if let Some(field) = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok()) {
+                        let _ = field.focus();
+                    }
+                }
+            }
+            Some("cancel-edit") => {
+                if let Some(form) = button.closest("form").ok().flatten() {
+                    form.remove(); // the next render puts the Edit button back
+                    render_feed();
+                    spawn(render_screen());
+                }
+            }
+            Some("delete") => spawn(delete_with_undo(id)),
             _ => {}
         }
     });
@@ -502,6 +626,24 @@ fn listen_to_tips() {
     );
     toggled.forget(); // lives as long as the panel
     on(&document, "submit", move |event| {
+        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("edit")) else { return };
+        event.prevent_default();
+        let Some((_, id)) = tip_of(&form) else { return };
+        let value = |selector: &str| -> String {
+            let Ok(Some(field)) = form.query_selector(selector) else { return String::new() };
+            js_sys::Reflect::get(&field, &JsValue::from_str("value")).ok().and_then(|v| v.as_string()).unwrap_or_default()
+        };
+        let tags: Vec<String> = value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        let edit = json!({ "note": value("textarea"), "tags": tags, "visibility": value("select") });
+        let problem = form.query_selector(".error").ok().flatten();
+        let form = form.clone();
+        spawn(async move {
+            if add(json!({ "type": "edit", "tipId": id.to_string(), "edit": edit }), problem).await.is_none() {
+                form.remove(); // saved: the panel re-renders with the new words
+            }
+        });
+    });
+    on(&document, "submit", move |event| {
         let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reply")) else { return };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
@@ -522,12 +664,23 @@ fn listen_to_tips() {
 /// Sends a reply, a mark or a curation step to the worker; a refusal is shown in `problem`
 /// and returned. The panel re-renders when the worker says tips changed.
 async fn add(request: serde_json::Value, problem: Option<Element>) -> Option<String> {
-    let answer = chrome::runtime_send_message(&to_js(&request)).await;
+    send_and_see(to_js(&request), problem).await
+}
+
+/// Sends a request whose answer is a saved tip; what this panel saved itself is shown in
+/// place, not held back as news (a tip taken back to "only me" has a new id).
+async fn send_and_see(request: JsValue, problem: Option<Element>) -> Option<String> {
+    let answer = chrome::runtime_send_message(&request).await;
+    let field = |value: &JsValue, name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
     let message = match &answer {
-        Ok(value) => {
-            let kind = js_sys::Reflect::get(value, &JsValue::from_str("type")).ok().and_then(|t| t.as_string());
-            (kind.as_deref() != Some("saved")).then(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "Not saved.".to_owned()))
+        Ok(value) if field(value, "type").and_then(|t| t.as_string()).as_deref() == Some("saved") => {
+            let id = field(value, "tip").and_then(|tip| field(&tip, "id")).and_then(|id| id.as_string()).and_then(|id| id.parse::<TipId>().ok());
+            if let Some(id) = id {
+                PANEL.with(|p| p.borrow_mut().seen.insert(id));
+            }
+            None
         }
+        Ok(value) => Some(field(value, "message").and_then(|m| m.as_string()).unwrap_or_else(|| "Not saved.".to_owned())),
         Err(_) => Some("Inflow's worker did not answer; nothing was saved.".to_owned()),
     };
     if let (Some(problem), Some(message)) = (problem, &message) {

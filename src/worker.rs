@@ -103,7 +103,7 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
 }
 
 async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled: bool) -> Response {
-    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), other_records: Vec::new(), elements: Vec::new() };
+    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), other_records: Vec::new(), elements: Vec::new(), you: String::new() };
     if !cx.site_active {
         return inactive;
     }
@@ -137,7 +137,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
             flag_for_review(store, cx, tip, "its text was not found on the page it was captured on; the app may have changed").await;
         }
     }
-    Response::PageTips { active: true, placed, unplaced, other_records, elements }
+    Response::PageTips { active: true, placed, unplaced, other_records, elements, you: cx.author.to_owned() }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
@@ -595,8 +595,8 @@ mod tests {
         let store = MemoryStore::default();
         block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, "")));
         let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
-        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![] });
+        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![], you: "Dana".into() });
         let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
-        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![] });
+        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![], you: String::new() });
     }
 }

@@ -2,7 +2,7 @@
 // 200 ms (new nodes, nearly the same text: the "waiting" column counts up), as busy
 // clinical boards do. It keeps its own timer's lateness, so a benchmark can tell what an
 // extension costs it: window.__worklist = { ticks, lateness: [ms late per tick] }.
-// ?still=1 stops the refreshing (to select text on it).
+// "Pause updates" holds the board still (to read or select on it); a reload resumes.
 'use strict';
 
 const ROWS = 2000;
@@ -39,16 +39,22 @@ function render() {
   body.replaceChildren(...rows);
 }
 
+let paused = false;
+const pause = document.getElementById('pause');
+pause.addEventListener('click', () => {
+  paused = !paused;
+  pause.textContent = paused ? 'Resume updates' : 'Pause updates';
+  pause.setAttribute('aria-pressed', String(paused));
+});
+
 render();
-if (!new URLSearchParams(location.search).has('still')) {
-  let expected = performance.now() + PERIOD_MS;
-  const tick = () => {
-    const now = performance.now();
-    state.lateness.push(now - expected);
-    state.ticks += 1;
-    render();
-    expected += PERIOD_MS;
-    setTimeout(tick, Math.max(0, expected - performance.now()));
-  };
-  setTimeout(tick, PERIOD_MS);
-}
+let expected = performance.now() + PERIOD_MS;
+const tick = () => {
+  const now = performance.now();
+  state.lateness.push(now - expected);
+  state.ticks += 1;
+  if (!paused) render();
+  expected += PERIOD_MS;
+  setTimeout(tick, Math.max(0, expected - performance.now()));
+};
+setTimeout(tick, PERIOD_MS);

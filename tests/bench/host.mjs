@@ -34,7 +34,8 @@ const plain = await chromium.launchPersistentContext(plainProfile.dir, {
 
 async function setUpTips() {
   const page = await withInflow.context.newPage();
-  await page.goto(`${demo.url}/worklist?still=1`);
+  await page.goto(`${demo.url}/worklist`);
+  await page.getByRole('button', { name: 'Pause updates' }).click(); // hold the board still to select on it
   for (const [selector, text] of WORKLIST_TIPS) {
     await openFormWithButton(page, selector, text);
     await page.keyboard.type('Worklist tip');

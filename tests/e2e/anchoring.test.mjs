@@ -136,7 +136,8 @@ test('a tip pinned to a control stays beside it through a re-render and a reload
 });
 
 test('tips show on a page that never stops re-rendering (a worklist rebuilt every 200 ms)', async () => {
-  await page.goto(`${demo.url}/worklist?still=1`);
+  await page.goto(`${demo.url}/worklist`);
+  await page.getByRole('button', { name: 'Pause updates' }).click(); // hold the board still to select on it
   await capture('main > p.hint', 'call the charge nurse for anything overdue', 'Charge nurse is on ext. 4410.');
   await capture('#worklist-rows', 'Wound care, dressing change', 'Supplies are in the clean utility room.');
   await page.goto(`${demo.url}/worklist`);

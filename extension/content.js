@@ -24,7 +24,7 @@
   // ...but no later than this after the first change, on a page that never stops changing...
   const REFRESH_MAX_WAIT_MS = 400;
   // ...and never so often that Inflow's share of the page's main thread passes 1 / this.
-  const REFRESH_DUTY_FACTOR = 25;
+  const REFRESH_DUTY_FACTOR = 40;
   // Only a page whose text has not changed for this long is evidence that a tip's text is
   // gone from it: an app's own navigation changes the address before it draws the screen.
   const SETTLED_AFTER_MS = 1500;

@@ -199,7 +199,7 @@ enum Need {
 impl Need {
     /// What a place away from the tip's neighbours needs: `vouched` when it has placed
     /// neighbours (which put it elsewhere), `alone` when it has none.
-    fn away_from(neighbours: &Neighbours<'_>, quote: &Quote, vouched: Need, alone: Need) -> Need {
+    fn away_from<T>(neighbours: &Neighbours<'_>, quote: &Quote, vouched: T, alone: T) -> T {
         match quote.captured.map(|at| neighbours.around(at)) {
             Some((Some(_), _) | (_, Some(_))) => vouched,
             _ => alone,
@@ -361,12 +361,14 @@ fn by_position(text: &str, quote: &Quote, exact: &[usize], unique: Option<Candid
 /// context picks one, or an edited occurrence anywhere. Away from a tip's placed
 /// neighbours, the context must be the more intact.
 fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
-    by_context(text, quote, exact, Need::away_from(neighbours, quote, Need::OneIdentical, Need::OneSide))
+    let vouched = Need::away_from(neighbours, quote, true, false);
+    by_context(text, quote, exact, if vouched { Need::OneIdentical } else { Need::OneSide })
         .or_else(|| {
-            // Past a few exact occurrences, a repeated row no edit search could tell apart.
-            (exact.len() <= SETTLE_CANDIDATES)
-                .then(|| anywhere_edited(text, index, quote, exact, Need::away_from(neighbours, quote, Need::Identical, Need::BothSides)))
-                .flatten()
+            // Away from its neighbours, an edited quote would need its whole context intact,
+            // and `between_its_context` finds exactly that, through the index; a search of
+            // the whole page is for a tip with no neighbour. Past a few exact occurrences, a
+            // repeated row no edit search could tell apart.
+            (!vouched && exact.len() <= SETTLE_CANDIDATES).then(|| anywhere_edited(text, index, quote, exact, Need::BothSides)).flatten()
         })
         .or_else(|| between_its_context(text, index, quote))
 }
@@ -425,22 +427,23 @@ fn whole_context(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidat
     if starts.len() < 2 || starts.len() > MAX_CANDIDATES {
         return None;
     }
-    let mut contexts = ContextScorer::new(quote);
-    let mut whole = starts
-        .iter()
-        .map(|&s| score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None))
-        .filter(|c| c.context_meets(Need::Identical));
+    let mut whole = starts.iter().copied().filter(|&s| has_whole_context(text, quote, s));
     let first = whole.next()?;
-    whole.next().is_none().then_some(first)
+    whole.next().is_none().then(|| score(text, quote, &mut ContextScorer::new(quote), first, first + quote.exact.len(), 0, None))
 }
 
 /// Whether an exact occurrence other than the one at `not_at` has the whole captured
 /// context around it.
 fn whole_elsewhere(text: &str, quote: &Quote, exact: &[usize], not_at: usize) -> bool {
-    let mut contexts = ContextScorer::new(quote);
-    exact.iter().filter(|&&s| s != not_at).take(MAX_CANDIDATES).any(|&s| {
-        score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None).context_meets(Need::Identical)
-    })
+    exact.iter().filter(|&&s| s != not_at).take(MAX_CANDIDATES).any(|&s| has_whole_context(text, quote, s))
+}
+
+/// Whether the exact occurrence at `start` has the captured prefix and suffix around it to
+/// the byte (compared directly: no similarity needed to tell "identical").
+fn has_whole_context(text: &str, quote: &Quote, start: usize) -> bool {
+    let end = start + quote.exact.len();
+    let bytes = text.as_bytes();
+    bytes[..start].ends_with(quote.prefix.as_bytes()) && bytes[end..].starts_with(quote.suffix.as_bytes())
 }
 
 /// The one exact occurrence, or among several the one whose context clearly beats the

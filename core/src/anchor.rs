@@ -46,6 +46,9 @@ const MIN_ENCLOSING_CONTEXT: usize = 16;
 const SELF_EVIDENT_LEN: usize = 64;
 /// Grams more frequent than this are too common to seed approximate search.
 const MAX_SEED_BUCKET: u32 = 64;
+/// A side of context at least this similar to the capture, but not identical, is a near
+/// miss: the mark of another record made from the same template.
+const NEAR_MISS: f32 = 0.75;
 /// How close (bytes) to a neighbour's point an exact occurrence is "at" it.
 const AT_POINT: usize = 2;
 /// The longest gap between two neighbours searched whole for an edited quote (bytes).
@@ -351,10 +354,27 @@ fn by_position(text: &str, quote: &Quote, exact: &[usize], unique: Option<Candid
     if let Some(only) = unique.filter(|c| quote.captured.is_some_and(|at| neighbours.bracket(at, c))) {
         return Found::Place(only);
     }
-    match at_a_point(text, quote, exact, neighbours) {
+    let found = match at_a_point(text, quote, exact, neighbours) {
         Some(chosen) => Found::Place(chosen),
         None => by_neighbours(text, quote, exact, neighbours, last),
+    };
+    match found {
+        Found::Place(chosen) if contradicted(text, quote, exact, &chosen) => Found::Ambiguous,
+        other => other,
     }
+}
+
+/// Whether another exact occurrence, with the whole captured context around it (the block
+/// moved away with the tip in it), speaks against a place the neighbours chose whose own
+/// context nearly matches: a look-alike of the same template where the tip used to be.
+/// Either could be the tip, and nothing says which. A side of context that differs wholly
+/// is text inserted right against the quote, in place: no contradiction.
+fn contradicted(text: &str, quote: &Quote, exact: &[usize], chosen: &Candidate) -> bool {
+    let near_miss = |side: &Side| side.similarity < 1.0 && side.similarity >= NEAR_MISS;
+    if chosen.quote >= 1.0 && !near_miss(&chosen.prefix) && !near_miss(&chosen.suffix) {
+        return false;
+    }
+    whole_elsewhere(text, quote, exact, chosen.start)
 }
 
 /// Step 4, when nothing placed the tip by its position: several exact occurrences whose

@@ -106,6 +106,11 @@ pub fn import(text: &str, existing: &HashSet<TipId>, importer: &str, now: Timest
             continue;
         }
         let skip = |reason: &str| Skipped { annotation: incoming.source_id.clone(), reason: reason.to_owned() };
+        let out_of_range = |t: Option<Timestamp>| t.is_some_and(|t| !t.in_range());
+        if out_of_range(incoming.created) || out_of_range(incoming.modified) {
+            report.skipped.push(skip("its created or modified time is outside the years 1970 to 9999"));
+            continue;
+        }
         let created = incoming.created.unwrap_or(now);
         let id = tip_id(&incoming.source_id, created);
         if existing.contains(&id) {

@@ -205,6 +205,8 @@ pub enum TipError {
     SharedWithoutNote,
     #[error("Only the tip's author ({author}) can change or delete it.")]
     NotTheAuthor { author: String },
+    #[error("The tip's time is outside the years 1970 to 9999; check the device's clock.")]
+    TimeOutOfRange,
 }
 
 /// What the author may change of a tip after saving it.
@@ -220,6 +222,9 @@ impl NewTip {
     /// Checks every limit and builds the tip. Either the whole tip is valid or nothing
     /// is produced: there is no half-valid tip to store.
     pub fn into_tip(self, id: TipId, author: &str, now: Timestamp) -> Result<Tip, TipError> {
+        if !now.in_range() {
+            return Err(TipError::TimeOutOfRange);
+        }
         let screen = screen_key(&self.page_url)?;
         let author = author.trim();
         if author.is_empty() || author.chars().count() > MAX_AUTHOR_CHARS {
@@ -322,6 +327,9 @@ impl Tip {
     /// Checks a tip that arrives already built (from another device, through sync) against
     /// the same limits [`NewTip::into_tip`] applies when one is captured.
     pub fn validate(&self) -> Result<(), TipError> {
+        if !self.created.in_range() || !self.modified.in_range() || self.replies.iter().any(|r| !r.created.in_range()) {
+            return Err(TipError::TimeOutOfRange);
+        }
         if self.screen != screen_key(&self.target.source)? {
             return Err(TipError::ScreenMismatch);
         }

@@ -32,7 +32,28 @@ pub struct Hlc {
     pub node: u32,
 }
 
+/// How far ahead of the server's clock a device's clock may run. A mutation stamped later
+/// is refused: it would order before nothing and after everything, and a time past the
+/// year 9999 cannot even be written down.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 60 * 60 * 1000;
+
+/// Why a mutation's clock reading is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this device's clock is {ahead_minutes} minutes ahead of the server's; set the device's date and time correctly, then sync again")]
+pub struct ClockAhead {
+    pub ahead_minutes: u64,
+}
+
 impl Hlc {
+    /// Checks a reading against a receiver's clock (`now_ms`): at most
+    /// [`MAX_CLOCK_AHEAD_MS`] ahead of it.
+    pub fn check_against(self, now_ms: u64) -> Result<(), ClockAhead> {
+        match self.wall_ms.checked_sub(now_ms) {
+            Some(ahead) if ahead > MAX_CLOCK_AHEAD_MS => Err(ClockAhead { ahead_minutes: ahead / 60_000 }),
+            _ => Ok(()),
+        }
+    }
+
     /// The next reading for a local event, given the last reading and the wall clock.
     pub fn tick(last: Hlc, now_ms: u64, node: u32) -> Hlc {
         if now_ms > last.wall_ms {

@@ -14,8 +14,19 @@ pub struct Timestamp(pub i64);
 pub struct ParseTimeError;
 
 impl Timestamp {
+    /// The earliest time a tip may carry: the Unix epoch.
+    pub const MIN: Timestamp = Timestamp(0);
+    /// The latest: 9999-12-31T23:59:59.999Z. Past it, RFC 3339's four-digit year cannot
+    /// write the time, and a stored tip carrying it could not be read back.
+    pub const MAX: Timestamp = Timestamp(253_402_300_799_999);
+
     pub fn unix_ms(self) -> i64 {
         self.0
+    }
+
+    /// Whether the time can be written and read back as RFC 3339 (years 1970 to 9999).
+    pub fn in_range(self) -> bool {
+        (Self::MIN..=Self::MAX).contains(&self)
     }
 }
 

@@ -318,3 +318,22 @@ fn ten_thousand_tips_export_in_every_format_with_progress() {
     assert_eq!(report.skipped, vec![], "every one of them comes back");
     assert_eq!(report.tips.len(), 10_001);
 }
+
+/// Regression (issue #11): an annotation created `9999-12-31T23:59:59.999-23:59` (the year
+/// 10000 in UTC) was imported, and its time could not be read back: the team's pulls failed.
+#[test]
+fn an_annotation_dated_past_the_year_9999_is_skipped_with_its_reason() {
+    let file = |created: &str| {
+        format!(
+            r#"{{ "@context": "http://www.w3.org/ns/anno.jsonld", "id": "http://example.org/anno-{created}", "type": "Annotation", "created": "{created}",
+                 "body": {{ "type": "TextualBody", "value": "Check the allergy list first" }},
+                 "target": {{ "source": "http://127.0.0.1:8700/patients/7/summary", "selector": {{ "type": "TextQuoteSelector", "exact": "Penicillin" }} }} }}"#
+        )
+    };
+    let report = import(&file("9999-12-31T23:59:59.999-23:59"), &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert!(report.tips.is_empty());
+    assert!(report.skipped.iter().any(|s| s.reason.contains("outside the years 1970 to 9999")), "{:?}", report.skipped);
+    let fine = import(&file("9999-12-31T23:59:59.999Z"), &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert_eq!(fine.tips.len(), 1, "the last millisecond of 9999 is still a time");
+    assert!(fine.tips[0].validate().is_ok());
+}

@@ -63,6 +63,16 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     pub backend: Backend,
+    /// Stored rows left out of pulls because they could not be read (`/metrics`).
+    pub unreadable_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// What a pull found: the changes, whether more wait, and the last sequence number read
+/// (past any row left out), for the cursor.
+pub struct Pulled {
+    pub changes: Vec<(i64, SyncedTip)>,
+    pub more: bool,
+    pub last_seq: i64,
 }
 
 /// What a push did.
@@ -110,7 +120,7 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        let db = Db { pool, backend };
+        let db = Db { pool, backend, unreadable_rows: Default::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -296,7 +306,7 @@ impl Db {
 
     /// Tips of `team_id` changed after `after_seq`, in sequence order: up to `limit`, and
     /// whether more are waiting.
-    pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<(Vec<(i64, SyncedTip)>, bool), ApiError> {
+    pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<Pulled, ApiError> {
         let rows = sqlx::query("SELECT seq, body FROM tips WHERE team_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
             .bind(team_id)
             .bind(after_seq)
@@ -305,15 +315,22 @@ impl Db {
             .await?;
         let more = rows.len() > limit as usize;
         let mut changes = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut last_seq = after_seq;
         for row in rows.into_iter().take(limit as usize) {
+            let seq: i64 = row.try_get("seq")?;
+            last_seq = seq;
             let body: String = row.try_get("body")?;
-            let tip = serde_json::from_str(&body).map_err(|e| {
-                eprintln!("stored tip is unreadable: {e}");
-                ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "a stored tip could not be read")
-            })?;
-            changes.push((row.try_get("seq")?, tip));
+            // One row that cannot be read (stored by an older server, or damaged) never fails
+            // the team's pull: it is left out, logged and counted, and the cursor moves past it.
+            match serde_json::from_str(&body) {
+                Ok(tip) => changes.push((seq, tip)),
+                Err(e) => {
+                    eprintln!("team {team_id}: stored tip at seq {seq} is unreadable and was left out of a pull: {e}");
+                    self.unreadable_rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
-        Ok((changes, more))
+        Ok(Pulled { changes, more, last_seq })
     }
 
     /// The team's live tips (tombstoned ones left out), oldest first: what exports read.

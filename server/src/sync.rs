@@ -38,6 +38,12 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
         ));
     }
     let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
+    // A clock far ahead (a device set to the year 10000) is refused before anything is
+    // stored: once applied, its time would be the tip's, for every member, for ever.
+    let now = u64::try_from(crate::db::now_ms()).unwrap_or(0);
+    if let Some(ahead) = request.mutations.iter().find_map(|m| m.hlc.check_against(now).err()) {
+        return Err(ApiError::unprocessable(ahead.to_string()));
+    }
     let acked = state.db.push(member, &request.mutations, authorize).await?;
     if let Some(seq) = acked.last_seq {
         // On PostgreSQL the push's own NOTIFY reaches every instance, this one included.
@@ -47,9 +53,9 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
     }
     let acked = acked.ids;
     let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
-    let (changes, more) = state.db.pull(&member.team_id, after, limit).await?;
-    let last = changes.last().map_or(after, |(seq, _)| *seq);
-    Ok(Json(SyncResponse { acked, changes: changes.into_iter().map(|(_, tip)| tip).collect(), cursor: encode_cursor(&member.team_id, last), more }))
+    let pulled = state.db.pull(&member.team_id, after, limit).await?;
+    let changes = pulled.changes.into_iter().map(|(_, tip)| tip).collect();
+    Ok(Json(SyncResponse { acked, changes, cursor: encode_cursor(&member.team_id, pulled.last_seq), more: pulled.more }))
 }
 
 /// Who may do what: tips are pushed, edited and deleted by their author (curators retire

@@ -631,3 +631,29 @@ mod fuzz {
         }
     }
 }
+
+/// Regression (issue #11): one member's clock in the year 10000 was stored, and from then on
+/// every pull by every member answered 500, also after a restart.
+#[tokio::test]
+async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+        let tip = new_tip("Dana", "Heparin 5,000 units");
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
+        let year_10000 = |change| Mutation { id: unique_id(), hlc: "253402300800000-00000000-00000001".parse().expect("hlc"), change };
+        let flag = Change::Curate { tip_id: tip.id, by: "Sam".into(), step: inflow_core::curation::Action::Flag { reason: "stale".into() } };
+        let patch = Change::Patch { tip_id: tip.id, note: Some("from the future".into()), tags: None, visibility: None, page_title: None };
+        for (token, change) in [(&t.tokens[1].1, flag), (&t.tokens[0].1, patch)] {
+            let (status, body) = sync(&db, token, push(&[year_10000(change)])).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
+            assert!(body["message"].as_str().is_some_and(|m| m.contains("clock is") && m.contains("ahead")), "{kind}: {body}");
+        }
+        let an_hour_late = mutation(inflow_server::db::now_ms() as u64 + 2 * 60 * 60 * 1000, Change::Put { tip: Box::new(new_tip("Dana", "Apixaban")) });
+        assert_eq!(sync(&db, &t.tokens[0].1, push(&[an_hour_late])).await.0, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: two hours ahead is refused too");
+        for (name, token) in &t.tokens {
+            let (status, pulled) = sync(&db, token, json!({})).await;
+            assert_eq!(status, StatusCode::OK, "{kind}: {name} still pulls: {pulled}");
+            assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}");
+        }
+    }
+}

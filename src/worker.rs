@@ -87,19 +87,22 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
         Ok(tip) => tip,
         Err(why) => return error(why.to_string()),
     };
-    // A shared tip is queued for the team's server in the same transaction that stores it;
-    // a private one never enters the outbox.
-    let stored = match tip.visibility {
-        Visibility::Team => {
-            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
-            store.put_and_send(&tip, &mutation).await
-        }
-        Visibility::Private => store.put(&tip).await,
-    };
-    if let Err(why) = stored {
+    if let Err(why) = store_whole(store, cx, &tip).await {
         return error(why.to_string());
     }
     Response::Saved { tip: Box::new(tip), anchor }
+}
+
+/// Stores a whole tip; a shared one is queued for the team's server (a `put`) in the same
+/// transaction, and a private one never enters the outbox.
+async fn store_whole(store: &impl TipStore, cx: &Context<'_>, tip: &Tip) -> Result<(), crate::store::StoreError> {
+    match tip.visibility {
+        Visibility::Team => {
+            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
+            store.put_and_send(tip, &mutation).await
+        }
+        Visibility::Private => store.put(tip).await,
+    }
 }
 
 async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled: bool) -> Response {
@@ -288,14 +291,8 @@ pub async fn restore(store: &impl TipStore, cx: &Context<'_>, tip: Tip) -> Respo
         Ok(Some(_)) => return error("That tip is here already.".to_owned()),
         Err(why) => return error(why.to_string()),
     }
-    let stored = match tip.visibility {
-        Visibility::Team => {
-            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
-            store.put_and_send(&tip, &mutation).await
-        }
-        Visibility::Private => store.put(&tip).await,
-    };
-    match stored {
+    // Shared, it is sent again whole, with this newer clock: it outruns its tombstone.
+    match store_whole(store, cx, &tip).await {
         Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None },
         Err(why) => error(why.to_string()),
     }

@@ -212,57 +212,10 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             dist::build(root)?;
             tools::run(Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")))
         }
-        Some("content") => {
-            let browser = tools::ensure_chromium()?;
-            dist::build(root)?;
-            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
-            tools::run(
-                Command::new("node")
-                    .arg(root.join("tests/bench/content-script.mjs"))
-                    .env("INFLOW_DIST", root.join("dist"))
-                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
-                    .env("INFLOW_CHROMIUM", &browser.chromium),
-            )
-        }
-        Some("real-pages") => {
-            let browser = tools::ensure_chromium()?;
-            dist::build(root)?;
-            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
-            tools::ensure_npm_packages(root)?;
-            tools::run(
-                Command::new("node")
-                    .arg(root.join("tests/bench/real-pages.mjs"))
-                    .env("INFLOW_DIST", root.join("dist"))
-                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
-                    .env("INFLOW_CHROMIUM", &browser.chromium),
-            )
-        }
-        Some("host") => {
-            let browser = tools::ensure_chromium()?;
-            dist::build(root)?;
-            tools::cargo(&["build", "--release", "-p", "inflow-demo"])?;
-            tools::ensure_npm_packages(root)?;
-            tools::run(
-                Command::new("node")
-                    .arg(root.join("tests/bench/host.mjs"))
-                    .env("INFLOW_DIST", root.join("dist"))
-                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
-                    .env("INFLOW_CHROMIUM", &browser.chromium),
-            )
-        }
-        Some("feed") => {
-            let browser = tools::ensure_chromium()?;
-            dist::build(root)?;
-            tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
-            tools::run(
-                Command::new("node")
-                    .arg(root.join("tests/bench/feed.mjs"))
-                    .env("INFLOW_DIST", root.join("dist"))
-                    .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
-                    .env("INFLOW_SERVER_BIN", root.join("target/release/inflow-server"))
-                    .env("INFLOW_CHROMIUM", &browser.chromium),
-            )
-        }
+        Some("content") => browser_bench(root, "content-script.mjs", false),
+        Some("real-pages") => browser_bench(root, "real-pages.mjs", false),
+        Some("host") => browser_bench(root, "host.mjs", false),
+        Some("feed") => browser_bench(root, "feed.mjs", true),
         Some("server") => {
             let peer = root.join("tests/bench/pouchdb");
             println!("== installing the peer, pouchdb-server, from npm (the first time takes about 2 minutes)");
@@ -277,6 +230,26 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
         }
         _ => bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server` or `feed`"),
     }
+}
+
+/// A benchmark in `tests/bench/` that drives Chromium with the built extension against the
+/// demo app (and, `with_server`, a team server).
+fn browser_bench(root: &Path, script: &str, with_server: bool) -> Result<()> {
+    let browser = tools::ensure_chromium()?;
+    dist::build(root)?;
+    let packages: &[&str] = if with_server { &["-p", "inflow-demo", "-p", "inflow-server"] } else { &["-p", "inflow-demo"] };
+    tools::cargo(&[&["build", "--release"][..], packages].concat())?;
+    tools::ensure_npm_packages(root)?;
+    let mut command = Command::new("node");
+    command
+        .arg(root.join("tests/bench").join(script))
+        .env("INFLOW_DIST", root.join("dist"))
+        .env("INFLOW_DEMO_BIN", root.join("target/release/inflow-demo"))
+        .env("INFLOW_CHROMIUM", &browser.chromium);
+    if with_server {
+        command.env("INFLOW_SERVER_BIN", root.join("target/release/inflow-server"));
+    }
+    tools::run(&mut command)
 }
 
 /// A child process that is killed when this handle goes away, so an error or Ctrl+C in

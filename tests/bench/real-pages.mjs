@@ -39,8 +39,8 @@ try {
   if (sorted.length) console.log(`\nLate content: all of a page's tips painted ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms after the content arrived (median of ${sorted.length} pages; slowest ${sorted[sorted.length - 1].toFixed(0)} ms).`);
   console.log('"painted" = a deleted tip shown on other text; "on copy" = a deleted tip shown on another copy of its very words,');
   console.log('which the page had more than once from the start (a repeated headline or summary); "review" = a surviving tip not');
-  console.log('placed. Not covered: pages whose text');
-  console.log('is drawn in canvas or cross-origin frames, and changes the browser makes itself (zoom, fonts); one browser, one run.');
+  console.log('placed. Not covered: text drawn in canvas or in cross-origin frames, changes the browser makes itself (zoom, fonts),');
+  console.log('tips chosen by people rather than by position on the page; one browser, one run.');
 } finally {
   await browser.context.close();
   profile.remove();

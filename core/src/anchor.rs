@@ -1,10 +1,11 @@
 //! Describing a selection as selectors, and finding those selectors again in a page.
 //!
 //! Capture calls [`describe`] with the raw offsets of the user's selection; anchoring
-//! calls [`anchor`] with a tip's selectors. Both see the page through [`PageText`], so
-//! they agree on normalisation. A quote is only placed where its exact text is found; a
-//! place chosen among look-alikes must be clearly better than the runner-up, otherwise
-//! the tip is reported as not placed ("needs review") rather than guessed.
+//! calls [`anchor_all`] with every tip of a page. Both see the page through [`PageText`],
+//! so they agree on normalisation. A tip's own evidence (its quote found once, with its
+//! context) places it whatever the other tips say; its neighbours choose only among
+//! look-alikes and edited versions of it; anything in doubt is reported as not placed
+//! ("needs review") rather than guessed. ARCHITECTURE.md, "Anchoring", has the steps.
 
 use std::collections::HashMap;
 

@@ -38,6 +38,14 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
         ));
     }
     let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
+    // One id, one change: a second, different mutation under an id already in this push
+    // would be taken for a retry of the first and acknowledged without being stored.
+    let mut seen: std::collections::HashMap<inflow_core::TipId, &Mutation> = std::collections::HashMap::new();
+    for mutation in &request.mutations {
+        if seen.insert(mutation.id, mutation).is_some_and(|first| first != mutation) {
+            return Err(ApiError::unprocessable(format!("mutation id {} is used twice in this push for different changes; give each change its own id", mutation.id)));
+        }
+    }
     // A clock far ahead (a device set to the year 10000) is refused before anything is
     // stored: once applied, its time would be the tip's, for every member, for ever.
     let now = u64::try_from(crate::db::now_ms()).unwrap_or(0);

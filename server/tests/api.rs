@@ -657,3 +657,25 @@ async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
         }
     }
 }
+
+/// Regression (issue #11): a batch with two different mutations under one mutation id got 200
+/// and both were acknowledged, but the second tip was never stored.
+#[tokio::test]
+async fn one_mutation_id_for_two_changes_is_refused_and_nothing_is_lost() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member)]).await;
+        let first = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Ondansetron 4 mg")) });
+        let mut second = mutation(11, Change::Put { tip: Box::new(new_tip("Dana", "Furosemide 40 mg")) });
+        second.id = first.id;
+        let (status, body) = sync(&db, &t.tokens[0].1, push(&[first.clone(), second])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| m.contains("used twice in this push")), "{kind}: {body}");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(0), "{kind}: nothing half-applied: {pulled}");
+        // The same mutation twice is a retry within the batch: applied once, acknowledged.
+        let (status, body) = sync(&db, &t.tokens[0].1, push(&[first.clone(), first.clone()])).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(1), "{kind}: {pulled}");
+    }
+}

@@ -193,6 +193,8 @@
   /** Asks the worker which tips belong on this screen and paints them. When the page
    *  re-rendered without changing its text, the tips' places are still right: only the
    *  nodes behind them changed, so they are repainted without asking the worker. */
+  /** ...and returns how long it kept the page's main thread busy (ms), not counting the
+   *  wait for the worker, which runs elsewhere. */
   async function refresh(force, settled = false) {
     const started = performance.now();
     const map = buildTextMap();
@@ -200,7 +202,7 @@
     const urlChanged = location.href !== lastUrl;
     if (!force && !urlChanged && map.text === lastSentText) {
       paint(map);
-      return;
+      return performance.now() - started;
     }
     // The text changed, but maybe not where tips are: painted ranges are live and follow
     // edits around them. If every placed tip still holds its quote and none is waiting for
@@ -209,12 +211,14 @@
       lastSentText = null; // offsets are stale now; the live ranges are what counts
       placeElements();
       watchMissingElements();
-      return;
+      return performance.now() - started;
     }
     lastUrl = location.href;
     lastSentText = map.text;
+    const busyBefore = performance.now() - started;
     const answer = await send({ type: 'pageOpened', title: document.title, text: map.text, settled });
-    if (answer.type !== 'pageTips') return;
+    const answered = performance.now();
+    if (answer.type !== 'pageTips') return busyBefore;
     siteActive = answer.active;
     placedTips = answer.placed;
     elementTips = answer.elements;
@@ -222,11 +226,16 @@
     unplacedIds = answer.unplaced.map((tip) => tip.id);
     otherRecordIds = answer.otherRecords.map((tip) => tip.id);
     you = answer.you;
-    paint(map);
+    // The page may have rebuilt itself while the worker answered: the same text in new
+    // nodes is painted on the new nodes.
+    const last = map.nodes[map.nodes.length - 1];
+    const current = last && !last.isConnected ? buildTextMap() : map;
+    paint(current.text === map.text ? current : map);
     watchMissingElements();
     if (!settled && answer.unplaced.length) checkWhenSettled();
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
+    return busyBefore + (performance.now() - answered);
   }
 
   /** Whether every text tip is placed and its live range still holds its quote. */
@@ -299,10 +308,8 @@
       firstChangeAt = 0;
       // Text changes matter only where tips may land; a new address always matters.
       if (location.href === lastUrl && tipsOnScreen === 0) return;
-      const started = performance.now();
-      await refresh(false);
-      const ended = performance.now();
-      nextRefreshAllowedAt = ended + REFRESH_DUTY_FACTOR * (ended - started);
+      const busy = await refresh(false);
+      nextRefreshAllowedAt = performance.now() + REFRESH_DUTY_FACTOR * busy;
     }, Math.max(0, due - now));
   }
 

@@ -205,7 +205,12 @@ async function borderBox(cdp, node) {
 export const uiText = (page, className) => withUiNode(page, className, (node) => (node ? textOf(node) : null));
 
 /** The viewport box of the UI element with `className`, or null if it is not shown. */
-export const uiBox = (page, className) => withUiNode(page, className, (node, cdp) => (node ? borderBox(cdp, node) : null));
+export const uiBox = (page, className) =>
+  withUiNode(page, className, (node, cdp) =>
+    // Inflow redraws its markers as the page changes: one found a moment ago may be gone,
+    // which is "not there yet" to a caller that retries.
+    node ? borderBox(cdp, node).catch(() => null) : null,
+  );
 
 /** Clicks the UI element with `className` with the real mouse; fails if it is not shown. */
 export async function uiClick(page, className) {

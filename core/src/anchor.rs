@@ -383,7 +383,7 @@ fn contradicted(text: &str, quote: &Quote, exact: &[usize], chosen: &Candidate) 
 /// neighbours, the context must be the more intact.
 fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
     let vouched = Need::away_from(neighbours, quote, true, false);
-    by_context(text, quote, exact, if vouched { Need::OneIdentical } else { Need::OneSide })
+    by_context(text, quote, exact, if vouched || exact.len() > 1 { Need::OneIdentical } else { Need::OneSide })
         .or_else(|| {
             // Away from its neighbours, an edited quote would need its whole context intact,
             // and `between_its_context` finds exactly that, through the index; a search of
@@ -581,7 +581,7 @@ fn at_a_point(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbour
     // "near where it was" would pick a neighbouring row.
     let (slack, need) = if points.is_empty() {
         points.push(quote.hint?);
-        (0, Need::BothSides)
+        (0, Need::Identical)
     } else {
         (AT_POINT, Need::OneSide)
     };
@@ -652,7 +652,7 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
     if !exact_near.is_empty() {
         // A few bytes off the point, not at it: something changed between the neighbour and
         // here, and a look-alike a line away reads the same but for a digit of context.
-        let need = if vouched { Need::Identical } else { Need::OneSide };
+        let need = Need::Identical;
         return Found::from((last || exact_near.len() == 1).then(|| clear_winner(exact_near)).flatten().filter(|c| c.context_meets(need)));
     }
     Found::from(edited_where_expected(text, quote, exact, neighbours, &points))

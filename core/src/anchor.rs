@@ -573,12 +573,14 @@ impl<'p> Neighbours<'p> {
 
 /// An exact occurrence exactly where a neighbour says (or, with none, exactly at the
 /// captured position): the text between them did not change, which outweighs any
-/// look-alike's context. Its own context must still agree on a side.
+/// look-alike's context. At a neighbour's point its own context must still agree on a side;
+/// with no neighbour, it must be whole.
 fn at_a_point(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
     let mut points = neighbours.expected(quote.captured?);
     // With no neighbour, only the very offset it was captured at counts, and only with its
-    // context on both sides: it tells identical rows apart on an unchanged page, where
-    // "near where it was" would pick a neighbouring row.
+    // whole context as captured: it tells identical rows apart on an unchanged page, where
+    // "near where it was" would pick a neighbouring row, and a repeat that text inserted
+    // above has shifted onto that offset keeps no such context.
     let (slack, need) = if points.is_empty() {
         points.push(quote.hint?);
         (0, Need::Identical)

@@ -34,8 +34,9 @@ impl QuoteSelector {
 /// (UTF-16 offsets into `text`) or `null` where no place is good enough.
 #[wasm_bindgen(js_name = anchorQuotes)]
 pub fn anchor_quotes(text: &str, selectors: JsValue) -> Result<JsValue, JsError> {
-    let quotes: Vec<QuoteSelector> =
-        serde_wasm_bindgen::from_value(selectors).map_err(|e| JsError::new(&format!("selectors must be an array of {{exact, prefix, suffix, start?, end?}}: {e}")))?;
+    let quotes: Vec<QuoteSelector> = serde_wasm_bindgen::from_value(selectors).map_err(|e| {
+        JsError::new(&format!("selectors must be an array of {{exact, prefix, suffix, start?, end?}}: {e}"))
+    })?;
     let selectors: Vec<Vec<Selector>> = quotes.into_iter().map(QuoteSelector::into_selectors).collect();
     let borrowed: Vec<&[Selector]> = selectors.iter().map(Vec::as_slice).collect();
     let anchors: Vec<Option<Anchor>> = anchor_all(&PageText::new(text), &borrowed);

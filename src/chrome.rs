@@ -68,7 +68,11 @@ pub async fn managed_policy() -> Option<crate::settings::Connection> {
     }
     let value = storage_managed_get().await.ok()?;
     let policy: Policy = serde_wasm_bindgen::from_value(value).ok()?;
-    (!policy.server_url.is_empty() || !policy.token.is_empty()).then_some(crate::settings::Connection { server_url: policy.server_url, token: policy.token, managed: true })
+    (!policy.server_url.is_empty() || !policy.token.is_empty()).then_some(crate::settings::Connection {
+        server_url: policy.server_url,
+        token: policy.token,
+        managed: true,
+    })
 }
 
 /// What the extension's own pages call.

@@ -16,7 +16,10 @@ pub fn document() -> Document {
 
 /// The element with `id`, as `T`; a page without it is a build mistake, reported loudly.
 pub fn by_id<T: JsCast>(id: &str) -> T {
-    document().get_element_by_id(id).and_then(|e| e.dyn_into::<T>().ok()).unwrap_or_else(|| wasm_bindgen::throw_str(&format!("Inflow's page lacks #{id}")))
+    document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<T>().ok())
+        .unwrap_or_else(|| wasm_bindgen::throw_str(&format!("Inflow's page lacks #{id}")))
 }
 
 pub fn input(id: &str) -> HtmlInputElement {
@@ -25,7 +28,8 @@ pub fn input(id: &str) -> HtmlInputElement {
 
 /// A new element with `text` as its content.
 pub fn element(tag: &str, text: &str) -> Element {
-    let element = document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element"));
+    let element =
+        document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element"));
     element.set_text_content(Some(text));
     element
 }
@@ -34,7 +38,13 @@ pub fn element(tag: &str, text: &str) -> Element {
 pub fn status(id: &str, text: &str, problem: bool) {
     let element: HtmlElement = by_id(id);
     element.set_text_content(Some(text));
-    element.set_class_name(if problem { "error" } else if text.is_empty() { "" } else { "ok" });
+    element.set_class_name(if problem {
+        "error"
+    } else if text.is_empty() {
+        ""
+    } else {
+        "ok"
+    });
 }
 
 /// Calls `handler` on every `event` at `target`, for as long as the page lives.
@@ -59,6 +69,7 @@ pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
 
 /// Asks the worker where sync stands (`syncStatus`), or to sync first (`syncNow`).
 pub async fn ask_worker(kind: &str) -> Option<crate::messages::SyncStatus> {
-    let answer = crate::chrome::runtime_send_message(&crate::chrome::to_js(&serde_json::json!({ "type": kind }))).await.ok()?;
+    let answer =
+        crate::chrome::runtime_send_message(&crate::chrome::to_js(&serde_json::json!({ "type": kind }))).await.ok()?;
     serde_wasm_bindgen::from_value(answer).ok()
 }

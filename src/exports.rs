@@ -36,7 +36,9 @@ const PULL_ON_OPEN_BUDGET_MS: u32 = 1_500;
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(message: JsValue, sender_url: String) -> JsValue {
     let response = match serde_wasm_bindgen::from_value::<ContentMessage>(message) {
-        Ok(ContentMessage { url, request }) => answer(request, inflow_core::url::address_now(&sender_url, url.as_deref())).await,
+        Ok(ContentMessage { url, request }) => {
+            answer(request, inflow_core::url::address_now(&sender_url, url.as_deref())).await
+        }
         Err(why) => Response::Error { message: format!("Inflow did not understand the page's request ({why}).") },
     };
     to_js(&response)
@@ -129,7 +131,9 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
     let response = match request {
         PageRequest::SyncStatus | PageRequest::SyncNow => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
-        PageRequest::Helpful { tip_id, helpful } => worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await,
+        PageRequest::Helpful { tip_id, helpful } => {
+            worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await
+        }
         PageRequest::Curate { tip_id, step } => worker::respond(&store, &cx, tip_id, Addition::Curate(step)).await,
         PageRequest::Edit { tip_id, edit } => worker::edit(&store, &cx, tip_id, edit).await,
         PageRequest::Delete { tip_id } => worker::delete(&store, &cx, tip_id).await,
@@ -210,9 +214,11 @@ async fn tell_tabs(command: &Command) {
     let Ok(tabs) = chrome::tabs_query(&to_js(&json!({}))).await else { return };
     for tab in js_sys::Array::from(&tabs).iter() {
         let id = js_sys::Reflect::get(&tab, &JsValue::from_str("id")).ok().and_then(|v| v.as_f64());
-        let url = js_sys::Reflect::get(&tab, &JsValue::from_str("url")).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let url =
+            js_sys::Reflect::get(&tab, &JsValue::from_str("url")).ok().and_then(|v| v.as_string()).unwrap_or_default();
         if let (Some(id), true) = (id, url.starts_with("http")) {
-            let _ = chrome::tabs_send_message(id as i32, &to_js(command)).await; // no content script there: nothing to tell
+            let _ = chrome::tabs_send_message(id as i32, &to_js(command)).await;
+            // no content script there: nothing to tell
         }
     }
 }
@@ -278,7 +284,8 @@ pub async fn sync_granted_sites() -> Result<(), JsValue> {
     }
     let granted: Granted = serde_wasm_bindgen::from_value(chrome::permissions_get_all().await?).unwrap_or_default();
     let manifest_hosts = ["http://127.0.0.1/*", "http://localhost/*"];
-    let mut origins: Vec<String> = granted.origins.into_iter().filter(|o| !manifest_hosts.contains(&o.as_str())).collect();
+    let mut origins: Vec<String> =
+        granted.origins.into_iter().filter(|o| !manifest_hosts.contains(&o.as_str())).collect();
     origins.sort();
     let registered = chrome::scripting_get_registered_content_scripts().await?;
     if js_sys::Array::from(&registered).length() > 0 {
@@ -358,6 +365,3 @@ async fn site_active(page_url: &str) -> bool {
         Err(_) => false,
     }
 }
-
-
-

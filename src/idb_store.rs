@@ -1,7 +1,10 @@
 //! [`TipStore`] on IndexedDB, in the extension's own origin (service worker, side panel,
 //! options page; never the web page's origin).
 
-use idb::{CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query, TransactionMode};
+use idb::{
+    CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query,
+    TransactionMode,
+};
 use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 use serde::Serialize;
@@ -99,7 +102,12 @@ impl TipStore for IdbStore {
         commit(tx).await
     }
 
-    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError> {
+    async fn replace_and_send(
+        &self,
+        delete: TipId,
+        put: Option<&Tip>,
+        send: Option<&Mutation>,
+    ) -> Result<(), StoreError> {
         let put = put.map(to_js).transpose()?;
         let send = send.map(to_js).transpose()?;
         let tx = self.db.transaction(&[TIPS, OUTBOX], TransactionMode::ReadWrite).map_err(io)?;
@@ -125,7 +133,9 @@ impl TipStore for IdbStore {
         let tx = self.db.transaction(&[TIPS], TransactionMode::ReadOnly).map_err(io)?;
         let index = tx.object_store(TIPS).map_err(io)?.index(BY_SCREEN).map_err(io)?;
         // Every string that starts with `prefix` sorts between it and prefix + U+FFFF.
-        let range = KeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")), None, None).map_err(io)?;
+        let range =
+            KeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")), None, None)
+                .map_err(io)?;
         let values = index.get_all(Some(Query::KeyRange(range)), None).map_err(io)?.await.map_err(io)?;
         let mut tips = values.into_iter().map(from_js).collect::<Result<Vec<Tip>, _>>()?;
         tips.sort_by_key(|tip| tip.id);
@@ -154,7 +164,8 @@ impl TipStore for IdbStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let Some(cursor) = store.open_key_cursor(None, Some(CursorDirection::Prev)).map_err(io)?.await.map_err(io)? else {
+        let Some(cursor) = store.open_key_cursor(None, Some(CursorDirection::Prev)).map_err(io)?.await.map_err(io)?
+        else {
             return Ok(Vec::new());
         };
         let mut cursor = cursor.into_managed();
@@ -192,7 +203,10 @@ impl TipStore for IdbStore {
         let tips = tx.object_store(TIPS).map_err(io)?;
         for change in changes {
             if change.is_deleted() {
-                tips.delete(Query::Key(JsValue::from_str(&change.tip.id.to_string()))).map_err(io)?.await.map_err(io)?;
+                tips.delete(Query::Key(JsValue::from_str(&change.tip.id.to_string())))
+                    .map_err(io)?
+                    .await
+                    .map_err(io)?;
             } else {
                 tips.put(&to_js(&change.tip)?, None).map_err(io)?.await.map_err(io)?;
             }
@@ -218,7 +232,9 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
 /// far less than a boundary crossing per field (a tip has dozens), which is what reading
 /// thousands of tips spends its time on.
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, StoreError> {
-    let text: String = js_sys::JSON::stringify(&value).map_err(|_| StoreError::Corrupt("a stored value is not JSON".to_owned()))?.into();
+    let text: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| StoreError::Corrupt("a stored value is not JSON".to_owned()))?
+        .into();
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 

@@ -14,15 +14,15 @@ pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 mod chrome;
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod exports;
 #[cfg(target_arch = "wasm32")]
 pub mod idb_store;
-#[cfg(target_arch = "wasm32")]
-pub mod sync_client;
-#[cfg(all(target_arch = "wasm32", feature = "pages"))]
-mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "pages"))]
 pub mod options_page;
 #[cfg(all(target_arch = "wasm32", feature = "pages"))]
 pub mod side_panel;
+#[cfg(target_arch = "wasm32")]
+pub mod sync_client;

@@ -188,7 +188,10 @@ mod tests {
         let message: ContentMessage = serde_json::from_str(opened).expect("decodes");
         assert_eq!(message.url.as_deref(), Some("http://127.0.0.1:8700/patients/1/orders"));
         assert!(matches!(message.request, Request::PageOpened { .. }));
-        assert!(serde_json::from_str::<ContentMessage>(r#"{"type":"launch","url":"http://x"}"#).is_err(), "unknown requests are refused");
+        assert!(
+            serde_json::from_str::<ContentMessage>(r#"{"type":"launch","url":"http://x"}"#).is_err(),
+            "unknown requests are refused"
+        );
     }
 
     #[test]

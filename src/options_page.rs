@@ -57,7 +57,9 @@ pub async fn options_page() -> Result<(), JsValue> {
         let typed = input("site").value();
         match site_pattern(&typed) {
             Ok(pattern) => {
-                let request = wasm_bindgen_futures::JsFuture::from(chrome::permissions_request(&to_js(&json!({ "origins": [pattern] }))));
+                let request = wasm_bindgen_futures::JsFuture::from(chrome::permissions_request(&to_js(
+                    &json!({ "origins": [pattern] }),
+                )));
                 spawn(async move {
                     match request.await.map(|granted| granted.as_bool() == Some(true)) {
                         Ok(true) => {
@@ -96,13 +98,18 @@ fn show_connection(connection: &Connection) {
 fn site_pattern(typed: &str) -> Result<String, String> {
     let typed = typed.trim();
     let with_scheme = if typed.contains("://") { typed.to_owned() } else { format!("https://{typed}") };
-    let url = inflow_core::url::PageUrl::parse(&with_scheme).map_err(|e| format!("That is not a site address: {e}."))?;
+    let url =
+        inflow_core::url::PageUrl::parse(&with_scheme).map_err(|e| format!("That is not a site address: {e}."))?;
     // Permission patterns take no port: the grant covers every port of the host.
     Ok(format!("{}://{}/*", url.scheme.to_ascii_lowercase(), url.host.to_ascii_lowercase()))
 }
 
 fn typed_connection() -> Result<Connection, String> {
-    let connection = Connection { server_url: input("server-url").value().trim().to_owned(), token: input("token").value().trim().to_owned(), managed: false };
+    let connection = Connection {
+        server_url: input("server-url").value().trim().to_owned(),
+        token: input("token").value().trim().to_owned(),
+        managed: false,
+    };
     if connection.server_url.is_empty() {
         return Err("Enter the server address.".to_owned());
     }
@@ -120,7 +127,10 @@ fn typed_connection() -> Result<Connection, String> {
 async fn check(connection: &Connection) -> Result<String, String> {
     let base = connection.base_url()?;
     let (membership, _) = sync_client::who_am_i(&base, &connection.token).await?;
-    Ok(format!("Connected to team \u{201c}{}\u{201d} as {} ({}).", membership.team_name, membership.name, membership.role))
+    Ok(format!(
+        "Connected to team \u{201c}{}\u{201d} as {} ({}).",
+        membership.team_name, membership.name, membership.role
+    ))
 }
 
 async fn test_connection() {
@@ -175,7 +185,6 @@ async fn save_name() {
     }
 }
 
-
 /// Fills the facts list under the connection form.
 fn show_status(sync: &Option<SyncStatus>) {
     let list: HtmlElement = by_id("sync-state");
@@ -186,8 +195,19 @@ fn show_status(sync: &Option<SyncStatus>) {
         facts.push(("Team", member.team_name.clone()));
         facts.push(("You", format!("{} ({})", member.name, member.role)));
     }
-    facts.push(("Waiting to send", if sync.pending == 1 { "1 change".to_owned() } else { format!("{} changes", sync.pending) }));
-    facts.push(("Last sync", sync.last_success_ms.map_or_else(|| "never".to_owned(), |ms| String::from(js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_string("default", &JsValue::UNDEFINED)))));
+    facts.push((
+        "Waiting to send",
+        if sync.pending == 1 { "1 change".to_owned() } else { format!("{} changes", sync.pending) },
+    ));
+    facts.push((
+        "Last sync",
+        sync.last_success_ms.map_or_else(
+            || "never".to_owned(),
+            |ms| {
+                String::from(js_sys::Date::new(&JsValue::from_f64(ms)).to_locale_string("default", &JsValue::UNDEFINED))
+            },
+        ),
+    ));
     if let Some(problem) = &sync.last_error {
         facts.push(("Problem", problem.clone()));
     }
@@ -221,7 +241,9 @@ async fn save_rules() {
     }
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
     let connection = sync_client::connection(&store).await;
-    let Ok(base) = connection.base_url() else { return status("rules-result", "Connect to the team server first.", true) };
+    let Ok(base) = connection.base_url() else {
+        return status("rules-result", "Connect to the team server first.", true);
+    };
     match sync_client::put_screen_rules(&base, &connection.token, &rules).await {
         Ok(()) => {
             let answer = ask_worker("syncNow").await;
@@ -270,17 +292,27 @@ async fn show_sites() {
 async fn show_shortcut() {
     let Ok(commands) = chrome::commands_get_all().await else { return };
     for command in js_sys::Array::from(&commands).iter() {
-        let field = |name: &str| js_sys::Reflect::get(&command, &JsValue::from_str(name)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let field = |name: &str| {
+            js_sys::Reflect::get(&command, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
         if field("name") == "capture-tip" {
             let shortcut = field("shortcut");
-            let text = if shortcut.is_empty() { "No shortcut is set for adding a tip.".to_owned() } else { format!("Select text, then press {shortcut} to add a tip.") };
+            let text = if shortcut.is_empty() {
+                "No shortcut is set for adding a tip.".to_owned()
+            } else {
+                format!("Select text, then press {shortcut} to add a tip.")
+            };
             by_id::<HtmlElement>("shortcut").set_text_content(Some(&text));
         }
     }
 }
 
 fn js_text(value: &JsValue) -> String {
-    value.as_string().or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string())).unwrap_or_else(|| "unknown error".to_owned())
+    value
+        .as_string()
+        .or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "unknown error".to_owned())
 }
-
-

@@ -42,7 +42,9 @@ impl Connection {
         let url = self.server_url.trim().trim_end_matches('/');
         match inflow_core::url::PageUrl::parse(url) {
             Ok(parsed) if parsed.query.is_none() && parsed.fragment.is_none() => Ok(url.to_owned()),
-            _ => Err(format!("\u{201c}{url}\u{201d} is not a server address; it looks like http://inflow.hospital.example:8787")),
+            _ => Err(format!(
+                "\u{201c}{url}\u{201d} is not a server address; it looks like http://inflow.hospital.example:8787"
+            )),
         }
     }
 }

@@ -9,8 +9,8 @@ mod curation;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use inflow_core::search::{Search, Searchable};
 use inflow_core::curation::Status;
+use inflow_core::search::{Search, Searchable};
 use inflow_core::{Tip, TipId, Visibility};
 use serde::Deserialize;
 use serde_json::json;
@@ -83,10 +83,18 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
         let _ = performance.mark("inflow:panel-painted");
     }
     let state = sync_client::state(&store).await;
-    let (curator, team) = state.membership.as_ref().map_or((false, "Inflow".to_owned()), |m| (curation::curates(&m.role), m.team_name.clone()));
+    let (curator, team) = state
+        .membership
+        .as_ref()
+        .map_or((false, "Inflow".to_owned()), |m| (curation::curates(&m.role), m.team_name.clone()));
     let me = match state.membership {
         Some(membership) => membership.name,
-        None => store.setting(crate::settings::DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
+        None => store
+            .setting(crate::settings::DISPLAY_NAME)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned()),
     };
     let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
     fill_tags(&tips);
@@ -173,7 +181,11 @@ async fn reload() {
     });
     let button: HtmlElement = by_id("new-tips");
     if fresh > 0 {
-        button.set_text_content(Some(&if fresh == 1 { "1 new tip: show it".to_owned() } else { format!("{fresh} new tips: show them") }));
+        button.set_text_content(Some(&if fresh == 1 {
+            "1 new tip: show it".to_owned()
+        } else {
+            format!("{fresh} new tips: show them")
+        }));
         button.set_hidden(false);
     }
     render_feed();
@@ -323,7 +335,11 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     let note = element("p", if tip.note.is_empty() { "Highlight (no note)" } else { &tip.note });
     note.set_class_name("note");
     let _ = item.append_child(&note);
-    let target = tip.target.quote().map(|q| format!("\u{201c}{}\u{201d}", shorten(q, 140))).unwrap_or_else(|| "Pinned to a control".to_owned());
+    let target = tip
+        .target
+        .quote()
+        .map(|q| format!("\u{201c}{}\u{201d}", shorten(q, 140)))
+        .unwrap_or_else(|| "Pinned to a control".to_owned());
     let quote = element("p", &target);
     quote.set_class_name("quote");
     let _ = item.append_child(&quote);
@@ -470,7 +486,9 @@ async fn delete_with_undo(id: TipId) {
     let line: HtmlElement = by_id("undo-line");
     let text: HtmlElement = by_id("undo-text");
     if field("type").and_then(|t| t.as_string()).as_deref() != Some("deleted") {
-        let why = field("message").and_then(|m| m.as_string()).unwrap_or_else(|| "Inflow's worker did not answer; nothing was deleted.".to_owned());
+        let why = field("message")
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "Inflow's worker did not answer; nothing was deleted.".to_owned());
         text.set_text_content(Some(&why));
         by_id::<HtmlElement>("undo").set_hidden(true);
         line.set_hidden(false);
@@ -570,7 +588,9 @@ fn listen_to_tips() {
                 if let Some(tip) = tip {
                     let opened = replies(&tip, true);
                     let _ = button.replace_with_with_node_1(&opened);
-                    if let Some(field) = opened.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok()) {
+                    if let Some(field) =
+                        opened.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok())
+                    {
                         let _ = field.focus();
                     }
                 }
@@ -586,7 +606,9 @@ fn listen_to_tips() {
                 if let Some(tip) = tip {
                     let form = edit_form(&tip);
                     let _ = button.replace_with_with_node_1(&form);
-                    if let Some(field) = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok()) {
+                    if let Some(field) =
+                        form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok())
+                    {
                         let _ = field.focus();
                     }
                 }
@@ -619,21 +641,23 @@ fn listen_to_tips() {
             }
         });
     });
-    let _ = document.add_event_listener_with_callback_and_bool(
-        "toggle",
-        toggled.as_ref().unchecked_ref(),
-        true,
-    );
+    let _ = document.add_event_listener_with_callback_and_bool("toggle", toggled.as_ref().unchecked_ref(), true);
     toggled.forget(); // lives as long as the panel
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("edit")) else { return };
+        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("edit")) else {
+            return;
+        };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
         let value = |selector: &str| -> String {
             let Ok(Some(field)) = form.query_selector(selector) else { return String::new() };
-            js_sys::Reflect::get(&field, &JsValue::from_str("value")).ok().and_then(|v| v.as_string()).unwrap_or_default()
+            js_sys::Reflect::get(&field, &JsValue::from_str("value"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
         };
-        let tags: Vec<String> = value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        let tags: Vec<String> =
+            value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
         let edit = json!({ "note": value("textarea"), "tags": tags, "visibility": value("select") });
         let problem = form.query_selector(".error").ok().flatten();
         let form = form.clone();
@@ -644,10 +668,18 @@ fn listen_to_tips() {
         });
     });
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reply")) else { return };
+        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reply")) else {
+            return;
+        };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
-        let text = form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok()).map(|f| f.value()).unwrap_or_default();
+        let text = form
+            .query_selector("textarea")
+            .ok()
+            .flatten()
+            .and_then(|f| f.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+            .map(|f| f.value())
+            .unwrap_or_default();
         let problem = form.query_selector(".error").ok().flatten();
         let form = form.clone();
         spawn(async move {
@@ -674,13 +706,18 @@ async fn send_and_see(request: JsValue, problem: Option<Element>) -> Option<Stri
     let field = |value: &JsValue, name: &str| js_sys::Reflect::get(value, &JsValue::from_str(name)).ok();
     let message = match &answer {
         Ok(value) if field(value, "type").and_then(|t| t.as_string()).as_deref() == Some("saved") => {
-            let id = field(value, "tip").and_then(|tip| field(&tip, "id")).and_then(|id| id.as_string()).and_then(|id| id.parse::<TipId>().ok());
+            let id = field(value, "tip")
+                .and_then(|tip| field(&tip, "id"))
+                .and_then(|id| id.as_string())
+                .and_then(|id| id.parse::<TipId>().ok());
             if let Some(id) = id {
                 PANEL.with(|p| p.borrow_mut().seen.insert(id));
             }
             None
         }
-        Ok(value) => Some(field(value, "message").and_then(|m| m.as_string()).unwrap_or_else(|| "Not saved.".to_owned())),
+        Ok(value) => {
+            Some(field(value, "message").and_then(|m| m.as_string()).unwrap_or_else(|| "Not saved.".to_owned()))
+        }
         Err(_) => Some("Inflow's worker did not answer; nothing was saved.".to_owned()),
     };
     if let (Some(problem), Some(message)) = (problem, &message) {
@@ -701,7 +738,13 @@ fn format_time(unix_ms: i64, with_time: bool) -> String {
         };
     }
     let date = js_sys::Date::new(&JsValue::from_f64(unix_ms as f64));
-    FORMATS.with(|formats| formats[usize::from(with_time)].call1(&JsValue::NULL, &date).ok().and_then(|v| v.as_string()).unwrap_or_default())
+    FORMATS.with(|formats| {
+        formats[usize::from(with_time)]
+            .call1(&JsValue::NULL, &date)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    })
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -744,7 +787,9 @@ async fn render_screen() {
     let screen: Option<ScreenTips> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
     let Some(screen) = screen.filter(|s| s.active) else {
         list.set_text_content(None);
-        note.set_text_content(Some("Inflow is not working on this tab's page. Open a page of a site switched on in the options."));
+        note.set_text_content(Some(
+            "Inflow is not working on this tab's page. Open a page of a site switched on in the options.",
+        ));
         return;
     };
     PANEL.with(|p| {
@@ -795,20 +840,21 @@ async fn render_screen() {
 /// the web page used last.
 async fn active_tab() -> Option<i32> {
     let field = |tab: &JsValue, name: &str| js_sys::Reflect::get(tab, &JsValue::from_str(name)).ok();
-    let is_web = |tab: &JsValue| field(tab, "url").and_then(|u| u.as_string()).is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let is_web = |tab: &JsValue| {
+        field(tab, "url")
+            .and_then(|u| u.as_string())
+            .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+    };
     let id = |tab: &JsValue| field(tab, "id").and_then(|id| id.as_f64()).map(|id| id as i32);
     let docked = chrome::tabs_query(&to_js(&json!({ "active": true, "currentWindow": true }))).await.ok()?;
     if let Some(tab) = js_sys::Array::from(&docked).iter().find(is_web) {
         return id(&tab);
     }
     let all = chrome::tabs_query(&to_js(&json!({}))).await.ok()?;
-    let last_used = js_sys::Array::from(&all)
-        .iter()
-        .filter(is_web)
-        .max_by(|a, b| {
-            let at = |tab: &JsValue| field(tab, "lastAccessed").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            at(a).total_cmp(&at(b))
-        })?;
+    let last_used = js_sys::Array::from(&all).iter().filter(is_web).max_by(|a, b| {
+        let at = |tab: &JsValue| field(tab, "lastAccessed").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        at(a).total_cmp(&at(b))
+    })?;
     id(&last_used)
 }
 
@@ -829,7 +875,9 @@ fn listen_to_the_browser() {
     chrome::on_tab_activated(on_tab.as_ref().unchecked_ref());
     on_tab.forget();
     let on_update = Closure::<dyn FnMut(JsValue, JsValue)>::new(|_, change: JsValue| {
-        let complete = js_sys::Reflect::get(&change, &JsValue::from_str("status")).ok().and_then(|s| s.as_string()).as_deref() == Some("complete");
+        let complete =
+            js_sys::Reflect::get(&change, &JsValue::from_str("status")).ok().and_then(|s| s.as_string()).as_deref()
+                == Some("complete");
         if complete {
             // The page's content script answers once it has asked the worker.
             spawn(async {
@@ -842,15 +890,19 @@ fn listen_to_the_browser() {
     on_update.forget();
 }
 
-
 /// The one-line sync state at the top: online or not, what waits, what went wrong.
 fn show_sync_line(status: &Option<SyncStatus>) {
     let line: HtmlElement = by_id("sync-line");
     let text = match status {
         None => "Inflow's worker did not answer.".to_owned(),
-        Some(s) if !s.configured => "Not connected to a team server: tips stay on this device. Connect in Options.".to_owned(),
+        Some(s) if !s.configured => {
+            "Not connected to a team server: tips stay on this device. Connect in Options.".to_owned()
+        }
         Some(s) => {
-            let team = s.membership.as_ref().map_or_else(|| "your team".to_owned(), |m| format!("{} as {}", m.team_name, m.name));
+            let team = s
+                .membership
+                .as_ref()
+                .map_or_else(|| "your team".to_owned(), |m| format!("{} as {}", m.team_name, m.name));
             let waiting = match s.pending {
                 0 => String::new(),
                 1 => " · 1 change waiting to send".to_owned(),
@@ -900,7 +952,8 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
         if js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
             return Ok(());
         }
-        let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| "no value")?.unchecked_into();
+        let bytes: js_sys::Uint8Array =
+            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|_| "no value")?.unchecked_into();
         buffer.push_str(&decoder.decode_with_js_u8_array(&bytes).unwrap_or_default());
         // Events end with a blank line; each `change` means "pull now".
         while let Some(end) = buffer.find("\n\n") {
@@ -913,4 +966,3 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
         }
     }
 }
-

@@ -30,7 +30,12 @@ pub trait TipStore {
     async fn put_and_send(&self, tip: &Tip, mutation: &Mutation) -> Result<(), StoreError>;
     /// Removes tip `delete` and stores `put` (either may be absent), and queues `send`, in
     /// one transaction: an edit that takes a shared tip back, a delete and its tombstone.
-    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError>;
+    async fn replace_and_send(
+        &self,
+        delete: TipId,
+        put: Option<&Tip>,
+        send: Option<&Mutation>,
+    ) -> Result<(), StoreError>;
     async fn get(&self, id: TipId) -> Result<Option<Tip>, StoreError>;
     /// Every tip whose screen key starts with `prefix`, oldest first.
     async fn with_screen_prefix(&self, prefix: &str) -> Result<Vec<Tip>, StoreError>;
@@ -66,7 +71,12 @@ impl TipStore for MemoryStore {
         Ok(())
     }
 
-    async fn replace_and_send(&self, delete: TipId, put: Option<&Tip>, send: Option<&Mutation>) -> Result<(), StoreError> {
+    async fn replace_and_send(
+        &self,
+        delete: TipId,
+        put: Option<&Tip>,
+        send: Option<&Mutation>,
+    ) -> Result<(), StoreError> {
         let mut tips = self.tips.borrow_mut();
         tips.remove(&delete);
         if let Some(tip) = put {

@@ -164,12 +164,20 @@ async fn sync_once(store: &IdbStore, trigger: Trigger) -> Report {
     }
 }
 
-async fn round_trips(store: &IdbStore, connection: &Connection, state: &mut SyncState, trigger: Trigger) -> Result<Report, String> {
+async fn round_trips(
+    store: &IdbStore,
+    connection: &Connection,
+    state: &mut SyncState,
+    trigger: Trigger,
+) -> Result<Report, String> {
     let base = connection.base_url()?;
     // The member's name and the team's rules change rarely: read them when unknown, when
     // the user asks for a sync, and every few minutes.
     let now = js_sys::Date::now();
-    if state.membership.is_none() || trigger == Trigger::Now || now - state.membership_checked_ms > MEMBERSHIP_MAX_AGE_MS {
+    if state.membership.is_none()
+        || trigger == Trigger::Now
+        || now - state.membership_checked_ms > MEMBERSHIP_MAX_AGE_MS
+    {
         let (membership, rules) = who_am_i(&base, &connection.token).await?;
         state.membership = Some(membership);
         state.screen_rules = rules;
@@ -179,7 +187,11 @@ async fn round_trips(store: &IdbStore, connection: &Connection, state: &mut Sync
     let mut report = Report::default();
     for _ in 0..MAX_ROUNDS {
         let outgoing = store.outbox(MAX_MUTATIONS_PER_PUSH as u32).await.map_err(|e| e.to_string())?;
-        let request = SyncRequest { cursor: state.cursor.clone(), mutations: outgoing.clone(), limit: Some(MAX_CHANGES_PER_PULL) };
+        let request = SyncRequest {
+            cursor: state.cursor.clone(),
+            mutations: outgoing.clone(),
+            limit: Some(MAX_CHANGES_PER_PULL),
+        };
         let response = post_sync(&base, &connection.token, &request).await?;
         match response {
             Ok(answer) => {
@@ -207,7 +219,13 @@ async fn round_trips(store: &IdbStore, connection: &Connection, state: &mut Sync
 
 /// Pushes `mutations` one at a time; those refused leave the outbox (the tips stay on
 /// this device) and the reason is kept for the options page and side panel.
-async fn isolate_refused(store: &IdbStore, base: &str, token: &str, mutations: &[Mutation], state: &mut SyncState) -> Result<usize, String> {
+async fn isolate_refused(
+    store: &IdbStore,
+    base: &str,
+    token: &str,
+    mutations: &[Mutation],
+    state: &mut SyncState,
+) -> Result<usize, String> {
     let mut pushed = 0;
     for mutation in mutations {
         // `limit: 1` and no cursor: this request only pushes; the pull continues from the
@@ -215,7 +233,9 @@ async fn isolate_refused(store: &IdbStore, base: &str, token: &str, mutations: &
         let request = SyncRequest { cursor: None, mutations: vec![mutation.clone()], limit: Some(1) };
         match post_sync(base, token, &request).await? {
             Ok(_) => pushed += 1,
-            Err(refusal) => state.last_error = Some(format!("A tip could not be shared with the team: {}", refusal.message)),
+            Err(refusal) => {
+                state.last_error = Some(format!("A tip could not be shared with the team: {}", refusal.message))
+            }
         }
         store.settle(&[mutation.id], &[]).await.map_err(|e| e.to_string())?;
     }
@@ -235,12 +255,23 @@ struct ErrorBody {
 /// One `POST /v1/sync`. The outer error is for failures worth retrying later (network,
 /// 5xx, a token refused); the inner one for a request the server refuses as it is.
 async fn post_sync(base: &str, token: &str, request: &SyncRequest) -> Result<Result<SyncResponse, Refusal>, String> {
-    let response = send(authorized(Request::post(&format!("{base}/v1/sync")), token).json(request).map_err(|e| e.to_string())?, base).await?;
+    let response = send(
+        authorized(Request::post(&format!("{base}/v1/sync")), token).json(request).map_err(|e| e.to_string())?,
+        base,
+    )
+    .await?;
     match response.status() {
-        200 => Ok(Ok(response.json().await.map_err(|e| format!("The server's answer was not understood ({e}). Is {base} an Inflow server?"))?)),
+        200 => Ok(Ok(response
+            .json()
+            .await
+            .map_err(|e| format!("The server's answer was not understood ({e}). Is {base} an Inflow server?"))?)),
         401 => Err(token_refused()),
         status @ 400..=499 => {
-            let message = response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused it ({status})"));
+            let message = response
+                .json::<ErrorBody>()
+                .await
+                .map(|b| b.message)
+                .unwrap_or_else(|_| format!("the server refused it ({status})"));
             Ok(Err(Refusal { message }))
         }
         status => Err(format!("The server at {base} had a problem ({status}); Inflow will try again.")),
@@ -279,18 +310,30 @@ pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<Screen
     let me: Me = response.json().await.map_err(|_| format!("{base} answers, but not as an Inflow server does."))?;
     // Rules a server sends are checked like any input; bad ones are ignored, not trusted.
     let rules = parse_rules(&me.screen_rules).unwrap_or_default();
-    let membership = Membership { member_id: me.member.id, name: me.member.name, role: me.member.role, team_id: me.team.id, team_name: me.team.name };
+    let membership = Membership {
+        member_id: me.member.id,
+        name: me.member.name,
+        role: me.member.role,
+        team_id: me.team.id,
+        team_name: me.team.name,
+    };
     Ok((membership, rules))
 }
 
 /// `PUT /v1/team/screen-rules` (admins): replaces the team's screen rules.
 pub async fn put_screen_rules(base: &str, token: &str, rules: &[String]) -> Result<(), String> {
-    let request = authorized(Request::put(&format!("{base}/v1/team/screen-rules")), token).json(&serde_json::json!({ "rules": rules })).map_err(|e| e.to_string())?;
+    let request = authorized(Request::put(&format!("{base}/v1/team/screen-rules")), token)
+        .json(&serde_json::json!({ "rules": rules }))
+        .map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
     match response.status() {
         200 => Ok(()),
         401 => Err(token_refused()),
-        _ => Err(response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused the rules ({})", response.status()))),
+        _ => Err(response
+            .json::<ErrorBody>()
+            .await
+            .map(|b| b.message)
+            .unwrap_or_else(|_| format!("the server refused the rules ({})", response.status()))),
     }
 }
 
@@ -300,10 +343,15 @@ pub async fn collections(base: &str, token: &str) -> Result<Vec<Collection>, Str
     struct Listed {
         collections: Vec<Collection>,
     }
-    let request = authorized(Request::get(&format!("{base}/v1/collections")), token).build().map_err(|e| e.to_string())?;
+    let request =
+        authorized(Request::get(&format!("{base}/v1/collections")), token).build().map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
     match response.status() {
-        200 => response.json::<Listed>().await.map(|l| l.collections).map_err(|e| format!("the server's collections could not be read: {e}")),
+        200 => response
+            .json::<Listed>()
+            .await
+            .map(|l| l.collections)
+            .map_err(|e| format!("the server's collections could not be read: {e}")),
         401 => Err(token_refused()),
         status => Err(format!("The server at {base} answered {status} for the collections.")),
     }
@@ -313,7 +361,9 @@ pub async fn collections(base: &str, token: &str) -> Result<Vec<Collection>, Str
 /// answers with it as stored (its time and who changed it).
 pub async fn put_collection(base: &str, token: &str, collection: &Collection) -> Result<Collection, String> {
     let body = serde_json::json!({ "name": collection.name, "tips": collection.tips });
-    let request = authorized(Request::put(&format!("{base}/v1/collections/{}", collection.id)), token).json(&body).map_err(|e| e.to_string())?;
+    let request = authorized(Request::put(&format!("{base}/v1/collections/{}", collection.id)), token)
+        .json(&body)
+        .map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
     match response.status() {
         200 => response.json::<Collection>().await.map_err(|e| format!("the server's answer could not be read: {e}")),
@@ -325,10 +375,17 @@ pub async fn put_collection(base: &str, token: &str, collection: &Collection) ->
 /// `POST /v1/team/tags/rename` (curators): renames `from` (one tag, or several to merge)
 /// to `to` on every tip of the team; answers how many tips changed.
 pub async fn rename_tags(base: &str, token: &str, from: &[String], to: &str) -> Result<u64, String> {
-    let request = authorized(Request::post(&format!("{base}/v1/team/tags/rename")), token).json(&serde_json::json!({ "from": from, "to": to })).map_err(|e| e.to_string())?;
+    let request = authorized(Request::post(&format!("{base}/v1/team/tags/rename")), token)
+        .json(&serde_json::json!({ "from": from, "to": to }))
+        .map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
     match response.status() {
-        200 => response.json::<serde_json::Value>().await.ok().and_then(|v| v["renamed"].as_u64()).ok_or_else(|| "the server's answer could not be read".to_owned()),
+        200 => response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["renamed"].as_u64())
+            .ok_or_else(|| "the server's answer could not be read".to_owned()),
         401 => Err(token_refused()),
         _ => Err(refusal(response, "the rename").await),
     }
@@ -357,7 +414,11 @@ pub async fn import(base: &str, token: &str, file_text: String) -> Result<serde_
 /// The server's own message for a refusal, or its status.
 async fn refusal(response: Response, what: &str) -> String {
     let status = response.status();
-    response.json::<ErrorBody>().await.map(|b| b.message).unwrap_or_else(|_| format!("the server refused {what} ({status})"))
+    response
+        .json::<ErrorBody>()
+        .await
+        .map(|b| b.message)
+        .unwrap_or_else(|_| format!("the server refused {what} ({status})"))
 }
 
 /// A request with the member's token and a time limit.
@@ -367,12 +428,19 @@ fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
 }
 
 async fn send(request: Request, base: &str) -> Result<Response, String> {
-    request.send().await.map_err(|e| format!("The server at {base} could not be reached ({e}). Inflow keeps your tips and tries again."))
+    request.send().await.map_err(|e| {
+        format!("The server at {base} could not be reached ({e}). Inflow keeps your tips and tries again.")
+    })
 }
 
 /// Identifies a connection without keeping the token's secret: the server address and
 /// the member id the token names.
 fn connection_key(connection: &Connection) -> String {
-    let member = connection.token.trim().strip_prefix("inflow_").and_then(|rest| rest.rsplit_once('_')).map_or("", |(member, _)| member);
+    let member = connection
+        .token
+        .trim()
+        .strip_prefix("inflow_")
+        .and_then(|rest| rest.rsplit_once('_'))
+        .map_or("", |(member, _)| member);
     format!("{}|{member}", connection.server_url.trim().trim_end_matches('/'))
 }

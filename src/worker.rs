@@ -5,8 +5,8 @@ use inflow_core::anchor::{anchor_on_screen, describe};
 use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
-use inflow_core::url::screen_key;
 use inflow_core::sync::{Change, Hlc, Mutation};
+use inflow_core::url::screen_key;
 use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipId, Visibility};
 
 use crate::messages::{PlacedTip, Request, Response};
@@ -63,7 +63,8 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
                 Err(why) => return error(why.to_string()),
             };
             let anchor = anchor(&page, &selectors);
-            let new_tip = NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
+            let new_tip =
+                NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
             save(store, cx, new_tip, anchor).await
         }
         Request::CaptureElement { title, element, note, tags, visibility } => {
@@ -74,14 +75,26 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
                 Ok(selector) => selector,
                 Err(why) => return error(why.to_string()),
             };
-            let new_tip = NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors: vec![selector] };
+            let new_tip = NewTip {
+                page_url: cx.page_url.to_owned(),
+                page_title: title,
+                note,
+                tags,
+                visibility,
+                selectors: vec![selector],
+            };
             save(store, cx, new_tip, None).await
         }
     }
 }
 
 /// Validates and stores a new tip; nothing is stored when any check fails.
-async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: Option<inflow_core::Anchor>) -> Response {
+async fn save(
+    store: &impl TipStore,
+    cx: &Context<'_>,
+    new_tip: NewTip,
+    anchor: Option<inflow_core::Anchor>,
+) -> Response {
     let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
     let tip = match new_tip.into_tip(id, cx.author, cx.now) {
         Ok(tip) => tip,
@@ -98,7 +111,11 @@ async fn save(store: &impl TipStore, cx: &Context<'_>, new_tip: NewTip, anchor: 
 async fn store_whole(store: &impl TipStore, cx: &Context<'_>, tip: &Tip) -> Result<(), crate::store::StoreError> {
     match tip.visibility {
         Visibility::Team => {
-            let mutation = Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Put { tip: Box::new(tip.clone()) } };
+            let mutation = Mutation {
+                id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random),
+                hlc: cx.clock,
+                change: Change::Put { tip: Box::new(tip.clone()) },
+            };
             store.put_and_send(tip, &mutation).await
         }
         Visibility::Private => store.put(tip).await,
@@ -106,7 +123,14 @@ async fn store_whole(store: &impl TipStore, cx: &Context<'_>, tip: &Tip) -> Resu
 }
 
 async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled: bool) -> Response {
-    let inactive = Response::PageTips { active: false, placed: Vec::new(), unplaced: Vec::new(), other_records: Vec::new(), elements: Vec::new(), you: String::new() };
+    let inactive = Response::PageTips {
+        active: false,
+        placed: Vec::new(),
+        unplaced: Vec::new(),
+        other_records: Vec::new(),
+        elements: Vec::new(),
+        you: String::new(),
+    };
     if !cx.site_active {
         return inactive;
     }
@@ -123,7 +147,8 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         .partition(|tip| tip.target.is_element());
     let page = PageText::new(text);
     // Tips captured on another record's page of this screen have positions from that page.
-    let selectors: Vec<(&str, &[Selector])> = tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
+    let selectors: Vec<(&str, &[Selector])> =
+        tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
     let this_page = screen_key(cx.page_url).unwrap_or_default();
     let anchors = anchor_on_screen(&page, &this_page, &selectors);
     let (mut placed, mut unplaced, mut other_records) = (Vec::new(), Vec::new(), Vec::new());
@@ -137,7 +162,13 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
     }
     if settled {
         for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
-            flag_for_review(store, cx, tip, "its text was not found on the page it was captured on; the app may have changed").await;
+            flag_for_review(
+                store,
+                cx,
+                tip,
+                "its text was not found on the page it was captured on; the app may have changed",
+            )
+            .await;
         }
     }
     Response::PageTips { active: true, placed, unplaced, other_records, elements, you: cx.author.to_owned() }
@@ -156,7 +187,10 @@ fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
 
 /// A shared tip captured on this very page, not flagged yet, still in use.
 fn ours_to_flag(tip: &Tip, page_url: &str) -> bool {
-    tip.visibility == Visibility::Team && tip.target.source == page_url && tip.curation.needs_review.is_none() && tip.curation.status != Status::Retired
+    tip.visibility == Visibility::Team
+        && tip.target.source == page_url
+        && tip.curation.needs_review.is_none()
+        && tip.curation.status != Status::Retired
 }
 
 /// Flags the tip for review here and queues the flag for the team. A failure only means
@@ -188,7 +222,12 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
     let change = match change {
         Addition::Reply(text) => {
-            let reply = inflow_core::model::Reply { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random), author: cx.author.to_owned(), created: cx.now, text };
+            let reply = inflow_core::model::Reply {
+                id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random),
+                author: cx.author.to_owned(),
+                created: cx.now,
+                text,
+            };
             if let Err(why) = tip.add_reply(reply.clone()) {
                 return error(why.to_string());
             }
@@ -239,9 +278,17 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
     let send = |change| Mutation { id: mutation_id, hlc: cx.clock, change };
     let stored = match (tip.visibility, edited.visibility) {
         (Visibility::Private, Visibility::Private) => store.put(&edited).await,
-        (Visibility::Private, Visibility::Team) => store.put_and_send(&edited, &send(Change::Put { tip: Box::new(edited.clone()) })).await,
+        (Visibility::Private, Visibility::Team) => {
+            store.put_and_send(&edited, &send(Change::Put { tip: Box::new(edited.clone()) })).await
+        }
         (Visibility::Team, Visibility::Team) => {
-            let patch = Change::Patch { tip_id, note: Some(edited.note.clone()), tags: Some(edited.tags.clone()), visibility: None, page_title: None };
+            let patch = Change::Patch {
+                tip_id,
+                note: Some(edited.note.clone()),
+                tags: Some(edited.tags.clone()),
+                visibility: None,
+                page_title: None,
+            };
             store.put_and_send(&edited, &send(patch)).await
         }
         (Visibility::Team, Visibility::Private) => {
@@ -269,8 +316,11 @@ pub async fn delete(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId) -> R
     if tip.author != cx.author {
         return error(inflow_core::TipError::NotTheAuthor { author: tip.author }.to_string());
     }
-    let tombstone = (tip.visibility == Visibility::Team)
-        .then(|| Mutation { id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random), hlc: cx.clock, change: Change::Delete { tip_id } });
+    let tombstone = (tip.visibility == Visibility::Team).then(|| Mutation {
+        id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random),
+        hlc: cx.clock,
+        change: Change::Delete { tip_id },
+    });
     match store.replace_and_send(tip_id, None, tombstone.as_ref()).await {
         Ok(()) => Response::Deleted { tip: Box::new(tip) },
         Err(why) => error(why.to_string()),
@@ -311,7 +361,9 @@ pub enum Addition {
 
 /// The message shown when Inflow is used on a site the user has not switched it on for.
 pub fn not_active_message(page_url: &str) -> String {
-    let site = inflow_core::url::PageUrl::parse(page_url).map(|u| u.host.to_owned()).unwrap_or_else(|_| "this page".to_owned());
+    let site = inflow_core::url::PageUrl::parse(page_url)
+        .map(|u| u.host.to_owned())
+        .unwrap_or_else(|_| "this page".to_owned());
     format!("Inflow is not switched on for {site}. Open Inflow's options and add this site to use tips here.")
 }
 
@@ -383,7 +435,11 @@ mod tests {
         assert_eq!(tip.target.quote(), Some("Lisinopril 10 mg"));
 
         let reopened = format!("Banner that arrived later\n{PAGE}");
-        let answer = block_on(handle(&store, &cx(&format!("{URL}#top"), true, 2), Request::PageOpened { title: "Orders".into(), text: reopened.clone(), settled: true }));
+        let answer = block_on(handle(
+            &store,
+            &cx(&format!("{URL}#top"), true, 2),
+            Request::PageOpened { title: "Orders".into(), text: reopened.clone(), settled: true },
+        ));
         let Response::PageTips { active: true, placed, unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(unplaced.is_empty());
         assert_eq!(placed.len(), 1);
@@ -399,7 +455,10 @@ mod tests {
         let long = block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, &"x".repeat(10_001))));
         assert!(matches!(&long, Response::Error { message } if message.contains("note is too long")), "{long:?}");
         let inactive = block_on(handle(&store, &cx("https://mail.example.com/inbox", false, 1), capture(0, 6, "")));
-        assert!(matches!(&inactive, Response::Error { message } if message.contains("not switched on for mail.example.com")), "{inactive:?}");
+        assert!(
+            matches!(&inactive, Response::Error { message } if message.contains("not switched on for mail.example.com")),
+            "{inactive:?}"
+        );
         let outside = block_on(handle(&store, &cx(URL, true, 1), capture(0, 9_999, "")));
         assert!(matches!(outside, Response::Error { .. }));
         assert_eq!(block_on(store.count()), Ok(0));
@@ -414,14 +473,30 @@ mod tests {
             path: vec![("main".into(), 1), ("button".into(), 1)],
             ..Default::default()
         };
-        let request = Request::CaptureElement { title: "Notes".into(), element, note: "Sign within the hour".into(), tags: vec![], visibility: Visibility::Team };
+        let request = Request::CaptureElement {
+            title: "Notes".into(),
+            element,
+            note: "Sign within the hour".into(),
+            tags: vec![],
+            visibility: Visibility::Team,
+        };
         let saved = block_on(handle(&store, &cx(URL, true, 3), request));
         assert!(matches!(saved, Response::Saved { anchor: None, .. }), "{saved:?}");
-        let answer = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        let answer = block_on(handle(
+            &store,
+            &cx(URL, true, 4),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
         let Response::PageTips { placed, unplaced, elements, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(placed.is_empty() && unplaced.is_empty());
         assert_eq!(elements.len(), 1);
-        let bad = Request::CaptureElement { title: String::new(), element: Default::default(), note: String::new(), tags: vec![], visibility: Visibility::Private };
+        let bad = Request::CaptureElement {
+            title: String::new(),
+            element: Default::default(),
+            note: String::new(),
+            tags: vec![],
+            visibility: Visibility::Private,
+        };
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 5), bad)), Response::Error { .. }));
     }
 
@@ -437,33 +512,62 @@ mod tests {
         assert!(matches!(&queued[0].change, Change::Put { tip } if tip.note == "Hold if HR < 60"));
 
         let other_patient = "http://127.0.0.1:8700/patients/2/orders";
-        let answer = block_on(handle(&store, &cx(other_patient, true, 3), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        let answer = block_on(handle(
+            &store,
+            &cx(other_patient, true, 3),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
         let Response::PageTips { placed, .. } = answer else { panic!("unexpected {answer:?}") };
         assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
-        let elsewhere = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
-        assert!(matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()), "a screen that merely shares the prefix gets nothing");
+        let elsewhere = block_on(handle(
+            &store,
+            &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
+        assert!(
+            matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()),
+            "a screen that merely shares the prefix gets nothing"
+        );
     }
 
     #[test]
     fn the_author_edits_and_takes_a_shared_tip_back_and_the_team_hears_of_it() {
         let store = MemoryStore::default();
         let start = PAGE.find("Metoprolol").expect("present") as u32;
-        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60"))) else { panic!("saved") };
+        let Response::Saved { tip, .. } =
+            block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60")))
+        else {
+            panic!("saved")
+        };
         let queued = block_on(store.outbox_len()).expect("outbox");
         let change = |note: &str, visibility| TipEdit { note: note.into(), tags: vec!["vitals".into()], visibility };
 
         let mut sam = cx(URL, true, 2);
         sam.author = "Sam";
         let refused = block_on(edit(&store, &sam, tip.id, change("mine", Visibility::Team)));
-        assert!(matches!(&refused, Response::Error { message } if message.contains("Only the tip's author (Dana)")), "{refused:?}");
+        assert!(
+            matches!(&refused, Response::Error { message } if message.contains("Only the tip's author (Dana)")),
+            "{refused:?}"
+        );
         let empty = block_on(edit(&store, &cx(URL, true, 3), tip.id, change("  ", Visibility::Team)));
-        assert!(matches!(&empty, Response::Error { message } if message.contains("Write a note before sharing")), "{empty:?}");
+        assert!(
+            matches!(&empty, Response::Error { message } if message.contains("Write a note before sharing")),
+            "{empty:?}"
+        );
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "a refused edit changes nothing");
 
         let answer = block_on(edit(&store, &cx(URL, true, 4), tip.id, change("Hold if HR < 55 now", Visibility::Team)));
-        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.note == "Hold if HR < 55 now" && tip.tags == ["vitals"]), "{answer:?}");
+        assert!(
+            matches!(&answer, Response::Saved { tip, .. } if tip.note == "Hold if HR < 55 now" && tip.tags == ["vitals"]),
+            "{answer:?}"
+        );
         let outbox = block_on(store.outbox(10)).expect("outbox");
-        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Patch { note: Some(n), .. } if n == "Hold if HR < 55 now")), "{outbox:?}");
+        assert!(
+            outbox
+                .iter()
+                .any(|m| matches!(&m.change, Change::Patch { note: Some(n), .. } if n == "Hold if HR < 55 now")),
+            "{outbox:?}"
+        );
 
         // Taken back: the team's copy is deleted, and this device keeps it under a new id.
         let answer = block_on(edit(&store, &cx(URL, true, 5), tip.id, change("only for me", Visibility::Private)));
@@ -472,7 +576,10 @@ mod tests {
         assert_eq!(private.visibility, Visibility::Private);
         assert_eq!(block_on(store.get(tip.id)).expect("read"), None);
         let outbox = block_on(store.outbox(10)).expect("outbox");
-        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)), "a tombstone for the team: {outbox:?}");
+        assert!(
+            outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)),
+            "a tombstone for the team: {outbox:?}"
+        );
         assert!(!outbox.iter().any(|m| m.change.tip_id() == private.id), "the private copy never leaves");
     }
 
@@ -480,16 +587,32 @@ mod tests {
     fn the_author_deletes_a_tip_and_can_undo_it() {
         let store = MemoryStore::default();
         let start = PAGE.find("Lisinopril").expect("present") as u32;
-        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Renal labs first"))) else { panic!("saved") };
+        let Response::Saved { tip, .. } =
+            block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Renal labs first")))
+        else {
+            panic!("saved")
+        };
         let mut sam = cx(URL, true, 2);
         sam.author = "Sam";
-        assert!(matches!(block_on(delete(&store, &sam, tip.id)), Response::Error { .. }), "only the author deletes; curators retire");
+        assert!(
+            matches!(block_on(delete(&store, &sam, tip.id)), Response::Error { .. }),
+            "only the author deletes; curators retire"
+        );
 
-        let Response::Deleted { tip: deleted } = block_on(delete(&store, &cx(URL, true, 3), tip.id)) else { panic!("deleted") };
+        let Response::Deleted { tip: deleted } = block_on(delete(&store, &cx(URL, true, 3), tip.id)) else {
+            panic!("deleted")
+        };
         assert_eq!(block_on(store.get(tip.id)).expect("read"), None);
         let outbox = block_on(store.outbox(10)).expect("outbox");
-        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)), "{outbox:?}");
-        let page = block_on(handle(&store, &cx(URL, true, 4), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
+        assert!(
+            outbox.iter().any(|m| matches!(&m.change, Change::Delete { tip_id } if *tip_id == tip.id)),
+            "{outbox:?}"
+        );
+        let page = block_on(handle(
+            &store,
+            &cx(URL, true, 4),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
         assert!(matches!(page, Response::PageTips { ref placed, .. } if placed.is_empty()), "gone from the page");
 
         // Undo: back as it was, sent again with a newer clock than its tombstone's.
@@ -498,7 +621,11 @@ mod tests {
         assert!(matches!(block_on(restore(&store, &later, *deleted.clone())), Response::Saved { .. }));
         assert_eq!(block_on(store.get(tip.id)).expect("read").map(|t| t.note), Some("Renal labs first".to_owned()));
         let outbox = block_on(store.outbox(10)).expect("outbox");
-        let put = outbox.iter().filter(|m| matches!(&m.change, Change::Put { tip: t } if t.id == tip.id)).map(|m| m.hlc).max();
+        let put = outbox
+            .iter()
+            .filter(|m| matches!(&m.change, Change::Put { tip: t } if t.id == tip.id))
+            .map(|m| m.hlc)
+            .max();
         let tombstone = outbox.iter().find(|m| matches!(&m.change, Change::Delete { .. })).map(|m| m.hlc);
         assert!(put > tombstone, "the restored tip outruns its tombstone");
         assert!(matches!(block_on(restore(&store, &later, *deleted)), Response::Error { .. }), "restored once");
@@ -509,18 +636,31 @@ mod tests {
         let store = MemoryStore::default();
         let start = PAGE.find("Metoprolol").expect("present") as u32;
         let shared = shared_capture(start, start + 10, "Hold if HR < 60");
-        let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared)) else { panic!("not saved") };
-        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))) else { panic!("not saved") };
+        let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared)) else {
+            panic!("not saved")
+        };
+        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine")))
+        else {
+            panic!("not saved")
+        };
         let queued_before = block_on(store.outbox_len()).expect("outbox");
 
-        let answer = block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Reply("It moved to Favourites.".into())));
-        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.replies.len() == 1 && tip.replies[0].author == "Dana"), "{answer:?}");
+        let answer =
+            block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Reply("It moved to Favourites.".into())));
+        assert!(
+            matches!(&answer, Response::Saved { tip, .. } if tip.replies.len() == 1 && tip.replies[0].author == "Dana"),
+            "{answer:?}"
+        );
         block_on(respond(&store, &cx(URL, true, 4), shared.id, Addition::Helpful(true)));
         assert_eq!(block_on(store.get(shared.id)).expect("read").map(|t| t.helpful), Some(vec!["Dana".to_owned()]));
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued_before + 2, "both go to the team");
 
         block_on(respond(&store, &cx(URL, true, 5), private.id, Addition::Reply("Note to self".into())));
-        assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued_before + 2, "a private tip's reply stays here");
+        assert_eq!(
+            block_on(store.outbox_len()).expect("outbox"),
+            queued_before + 2,
+            "a private tip's reply stays here"
+        );
         let blank = block_on(respond(&store, &cx(URL, true, 6), shared.id, Addition::Reply("  ".into())));
         assert_eq!(blank, Response::Error { message: "Write something to reply.".into() });
     }
@@ -529,16 +669,40 @@ mod tests {
     fn curation_steps_are_stored_and_queued_and_private_tips_are_not_curated() {
         let store = MemoryStore::default();
         let start = PAGE.find("Metoprolol").expect("present") as u32;
-        let Response::Saved { tip: shared, .. } = block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60"))) else { panic!("not saved") };
-        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine"))) else { panic!("not saved") };
+        let Response::Saved { tip: shared, .. } =
+            block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 10, "Hold if HR < 60")))
+        else {
+            panic!("not saved")
+        };
+        let Response::Saved { tip: private, .. } = block_on(handle(&store, &cx(URL, true, 2), capture(0, 6, "mine")))
+        else {
+            panic!("not saved")
+        };
         let verify_by = inflow_core::curation::default_verify_by(cx(URL, true, 3).now);
-        let answer = block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Curate(Action::Approve { verify_by })));
-        assert!(matches!(&answer, Response::Saved { tip, .. } if tip.curation.status == Status::Approved), "{answer:?}");
+        let answer =
+            block_on(respond(&store, &cx(URL, true, 3), shared.id, Addition::Curate(Action::Approve { verify_by })));
+        assert!(
+            matches!(&answer, Response::Saved { tip, .. } if tip.curation.status == Status::Approved),
+            "{answer:?}"
+        );
         let queued = block_on(store.outbox(10)).expect("outbox");
-        assert!(queued.iter().any(|m| matches!(&m.change, Change::Curate { by, step: Action::Approve { .. }, .. } if by == "Dana")), "{queued:?}");
+        assert!(
+            queued
+                .iter()
+                .any(|m| matches!(&m.change, Change::Curate { by, step: Action::Approve { .. }, .. } if by == "Dana")),
+            "{queued:?}"
+        );
         let refused = block_on(respond(&store, &cx(URL, true, 4), private.id, Addition::Curate(Action::Propose)));
-        assert!(matches!(&refused, Response::Error { message } if message.contains("private tips cannot be curated")), "{refused:?}");
-        let past = block_on(respond(&store, &cx(URL, true, 5), shared.id, Addition::Curate(Action::Approve { verify_by: Timestamp(0) })));
+        assert!(
+            matches!(&refused, Response::Error { message } if message.contains("private tips cannot be curated")),
+            "{refused:?}"
+        );
+        let past = block_on(respond(
+            &store,
+            &cx(URL, true, 5),
+            shared.id,
+            Addition::Curate(Action::Approve { verify_by: Timestamp(0) }),
+        ));
         assert!(matches!(&past, Response::Error { message } if message.contains("verify-again date")), "{past:?}");
     }
 
@@ -548,28 +712,46 @@ mod tests {
         let start = PAGE.find("Lisinopril").expect("present") as u32;
         block_on(handle(&store, &cx(URL, true, 1), shared_capture(start, start + 16, "Check renal labs first")));
         let queued = block_on(store.outbox_len()).expect("outbox");
-        let open = |text: String, url: &str, n: u8| block_on(handle(&store, &cx(url, true, n), Request::PageOpened { title: String::new(), text, settled: true }));
+        let open = |text: String, url: &str, n: u8| {
+            block_on(handle(
+                &store,
+                &cx(url, true, n),
+                Request::PageOpened { title: String::new(), text, settled: true },
+            ))
+        };
 
         // Still rendering (less text than at capture): not a reason to flag.
         open("Orders for Jane Doe\n".into(), URL, 2);
         // Another patient's page: the quote may simply not be there. It is about another
         // record, not in need of review.
-        let other = open(PAGE.replace("Lisinopril 10 mg", "Amlodipine 5 mg  "), "http://127.0.0.1:8700/patients/2/orders", 3);
+        let other =
+            open(PAGE.replace("Lisinopril 10 mg", "Amlodipine 5 mg  "), "http://127.0.0.1:8700/patients/2/orders", 3);
         let Response::PageTips { unplaced, other_records, .. } = other else { panic!("unexpected {other:?}") };
         assert_eq!((unplaced.len(), other_records.len()), (0, 1), "quiet on another record");
         // The app navigated here (the address changed) but has not drawn the screen yet: the
         // text is the previous screen's, as long as this one's, and not settled.
         let unsettled = PAGE.replace("Lisinopril 10 mg", "Patient list ...");
-        block_on(handle(&store, &cx(URL, true, 6), Request::PageOpened { title: String::new(), text: unsettled, settled: false }));
+        block_on(handle(
+            &store,
+            &cx(URL, true, 6),
+            Request::PageOpened { title: String::new(), text: unsettled, settled: false },
+        ));
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "nothing flagged yet");
 
         // The page it was captured on, fully there, without the quote: the app changed.
         let changed = PAGE.replace("Lisinopril 10 mg", "Lisinopril (see new order set)");
         let answer = open(changed.clone(), URL, 4);
         let Response::PageTips { unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
-        assert!(unplaced[0].curation.needs_review.as_ref().is_some_and(|f| f.reason.contains("not found on the page it was captured on")));
+        assert!(unplaced[0]
+            .curation
+            .needs_review
+            .as_ref()
+            .is_some_and(|f| f.reason.contains("not found on the page it was captured on")));
         let outbox = block_on(store.outbox(10)).expect("outbox");
-        assert!(outbox.iter().any(|m| matches!(&m.change, Change::Curate { step: Action::Flag { .. }, .. })), "{outbox:?}");
+        assert!(
+            outbox.iter().any(|m| matches!(&m.change, Change::Curate { step: Action::Flag { .. }, .. })),
+            "{outbox:?}"
+        );
         open(changed, URL, 5);
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued + 1, "flagged once, not on every visit");
     }
@@ -577,13 +759,32 @@ mod tests {
     #[test]
     fn a_shared_element_tip_missing_from_its_own_page_is_flagged_for_review() {
         let store = MemoryStore::default();
-        let element = inflow_core::element::ElementDescription { tag: "button".into(), text: Some("Sign note".into()), path: vec![("button".into(), 1)], ..Default::default() };
-        let request = Request::CaptureElement { title: "Notes".into(), element, note: "Sign within the hour".into(), tags: vec![], visibility: Visibility::Team };
-        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 3), request)) else { panic!("not saved") };
+        let element = inflow_core::element::ElementDescription {
+            tag: "button".into(),
+            text: Some("Sign note".into()),
+            path: vec![("button".into(), 1)],
+            ..Default::default()
+        };
+        let request = Request::CaptureElement {
+            title: "Notes".into(),
+            element,
+            note: "Sign within the hour".into(),
+            tags: vec![],
+            visibility: Visibility::Team,
+        };
+        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 3), request)) else {
+            panic!("not saved")
+        };
         let missing = || Request::ElementsMissing { tip_ids: vec![tip.id] };
-        assert_eq!(block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/2/orders", true, 4), missing())), Response::Flagged { count: 0 }, "another record's page may lack it");
+        assert_eq!(
+            block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/2/orders", true, 4), missing())),
+            Response::Flagged { count: 0 },
+            "another record's page may lack it"
+        );
         assert_eq!(block_on(handle(&store, &cx(URL, true, 5), missing())), Response::Flagged { count: 1 });
-        assert!(block_on(store.get(tip.id)).expect("read").is_some_and(|t| t.curation.needs_review.is_some_and(|f| f.reason.contains("control it is pinned to"))));
+        assert!(block_on(store.get(tip.id))
+            .expect("read")
+            .is_some_and(|t| t.curation.needs_review.is_some_and(|f| f.reason.contains("control it is pinned to"))));
         assert_eq!(block_on(handle(&store, &cx(URL, true, 6), missing())), Response::Flagged { count: 0 }, "once");
     }
 
@@ -591,9 +792,37 @@ mod tests {
     fn tips_of_other_screens_and_inactive_sites_are_not_shown() {
         let store = MemoryStore::default();
         block_on(handle(&store, &cx(URL, true, 1), capture(0, 6, "")));
-        let other = block_on(handle(&store, &cx("http://127.0.0.1:8700/patients/1/notes", true, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
-        assert_eq!(other, Response::PageTips { active: true, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![], you: "Dana".into() });
-        let inactive = block_on(handle(&store, &cx(URL, false, 2), Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true }));
-        assert_eq!(inactive, Response::PageTips { active: false, placed: vec![], unplaced: vec![], other_records: vec![], elements: vec![], you: String::new() });
+        let other = block_on(handle(
+            &store,
+            &cx("http://127.0.0.1:8700/patients/1/notes", true, 2),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
+        assert_eq!(
+            other,
+            Response::PageTips {
+                active: true,
+                placed: vec![],
+                unplaced: vec![],
+                other_records: vec![],
+                elements: vec![],
+                you: "Dana".into()
+            }
+        );
+        let inactive = block_on(handle(
+            &store,
+            &cx(URL, false, 2),
+            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+        ));
+        assert_eq!(
+            inactive,
+            Response::PageTips {
+                active: false,
+                placed: vec![],
+                unplaced: vec![],
+                other_records: vec![],
+                elements: vec![],
+                you: String::new()
+            }
+        );
     }
 }

@@ -48,7 +48,11 @@ async fn tips_round_trip_and_are_found_by_screen() {
     assert_eq!(store.newest(10).await.expect("read").len(), 3);
     assert_eq!(store.newest(1).await.expect("read"), vec![notes.clone()]);
     assert!(store.newest(0).await.expect("read").is_empty());
-    assert_eq!(store.all().await.expect("read"), vec![orders.clone(), later.clone(), notes.clone()], "every tip, oldest first");
+    assert_eq!(
+        store.all().await.expect("read"),
+        vec![orders.clone(), later.clone(), notes.clone()],
+        "every tip, oldest first"
+    );
     assert_eq!(store.count().await.expect("count"), 3);
 }
 
@@ -56,15 +60,25 @@ async fn tips_round_trip_and_are_found_by_screen() {
 async fn a_shared_tip_is_queued_with_it_and_leaves_the_outbox_once_acknowledged() {
     let store = fresh("inflow-test-outbox").await;
     let shared = tip("http://127.0.0.1:8700/patients/3/orders", "Heparin", 6_000);
-    let mutation = Mutation { id: TipId::new_v7(6_001, [9; 10]), hlc: Hlc { wall_ms: 6_001, counter: 0, node: 3 }, change: Change::Put { tip: Box::new(shared.clone()) } };
+    let mutation = Mutation {
+        id: TipId::new_v7(6_001, [9; 10]),
+        hlc: Hlc { wall_ms: 6_001, counter: 0, node: 3 },
+        change: Change::Put { tip: Box::new(shared.clone()) },
+    };
     store.put_and_send(&shared, &mutation).await.expect("stored and queued");
     assert_eq!(store.outbox(10).await.expect("outbox"), vec![mutation.clone()]);
     assert_eq!(store.outbox_len().await.expect("count"), 1);
 
     let from_team = tip("http://127.0.0.1:8700/patients/4/orders", "Warfarin", 7_000);
-    let mut gone = SyncedTip { tip: shared.clone(), clocks: serde_json::from_value(serde_json::json!({
-        "note": stamp(1), "tags": stamp(1), "visibility": stamp(1), "page_title": stamp(1)
-    })).expect("clocks"), marks: Default::default(), deleted: None };
+    let mut gone = SyncedTip {
+        tip: shared.clone(),
+        clocks: serde_json::from_value(serde_json::json!({
+            "note": stamp(1), "tags": stamp(1), "visibility": stamp(1), "page_title": stamp(1)
+        }))
+        .expect("clocks"),
+        marks: Default::default(),
+        deleted: None,
+    };
     let arriving = SyncedTip { tip: from_team.clone(), ..gone.clone() };
     gone.deleted = Some(serde_json::from_value(stamp(2)).expect("stamp"));
     store.settle(&[mutation.id], &[arriving, gone]).await.expect("settled");

@@ -258,7 +258,8 @@ pub fn anchor_on_screen(page: &PageText, this_page: &str, tips: &[(&str, &[Selec
         if *captured_on != this_page {
             let without_position: Vec<Selector> =
                 selectors.iter().filter(|s| !matches!(s, Selector::TextPosition { .. })).cloned().collect();
-            results[i] = anchor_with_index(page, &index, &[&without_position], Captured::OnAnotherRecord).pop().flatten();
+            results[i] =
+                anchor_with_index(page, &index, &[&without_position], Captured::OnAnotherRecord).pop().flatten();
         }
     }
     results
@@ -274,13 +275,16 @@ enum Captured {
     OnAnotherRecord,
 }
 
-fn anchor_with_index(page: &PageText, index: &GramIndex, tips: &[&[Selector]], captured: Captured) -> Vec<Option<Anchor>> {
+fn anchor_with_index(
+    page: &PageText,
+    index: &GramIndex,
+    tips: &[&[Selector]],
+    captured: Captured,
+) -> Vec<Option<Anchor>> {
     let text = page.as_str();
     let quotes: Vec<Option<Quote>> = tips.iter().map(|selectors| Quote::from_selectors(page, selectors)).collect();
-    let exact: Vec<Vec<usize>> = quotes
-        .iter()
-        .map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes())))
-        .collect();
+    let exact: Vec<Vec<usize>> =
+        quotes.iter().map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes()))).collect();
     let unique: Vec<Option<Candidate>> = quotes
         .iter()
         .zip(&exact)
@@ -351,7 +355,14 @@ fn anchor_with_index(page: &PageText, index: &GramIndex, tips: &[&[Selector]], c
 /// Steps 2 and 3: where the tip's neighbours put it. The quote found once, with new text
 /// on both sides, between its neighbours; an exact occurrence exactly where a neighbour
 /// says; else what [`by_neighbours`] finds around them.
-fn by_position(text: &str, quote: &Quote, exact: &[usize], unique: Option<Candidate>, neighbours: &Neighbours<'_>, last: bool) -> Found {
+fn by_position(
+    text: &str,
+    quote: &Quote,
+    exact: &[usize],
+    unique: Option<Candidate>,
+    neighbours: &Neighbours<'_>,
+    last: bool,
+) -> Found {
     if let Some(only) = unique.filter(|c| quote.captured.is_some_and(|at| neighbours.bracket(at, c))) {
         return Found::Place(only);
     }
@@ -381,7 +392,13 @@ fn contradicted(text: &str, quote: &Quote, exact: &[usize], chosen: &Candidate) 
 /// Step 4, when nothing placed the tip by its position: several exact occurrences whose
 /// context picks one, or an edited occurrence anywhere. Away from a tip's placed
 /// neighbours, the context must be the more intact.
-fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
+fn elsewhere(
+    text: &str,
+    index: &GramIndex,
+    quote: &Quote,
+    exact: &[usize],
+    neighbours: &Neighbours<'_>,
+) -> Option<Candidate> {
     let vouched = Need::away_from(neighbours, quote, true, false);
     by_context(text, quote, exact, if vouched || exact.len() > 1 { Need::OneIdentical } else { Need::OneSide })
         .or_else(|| {
@@ -389,7 +406,9 @@ fn elsewhere(text: &str, index: &GramIndex, quote: &Quote, exact: &[usize], neig
             // and `between_its_context` finds exactly that, through the index; a search of
             // the whole page is for a tip with no neighbour. Past a few exact occurrences, a
             // repeated row no edit search could tell apart.
-            (!vouched && exact.len() <= SETTLE_CANDIDATES).then(|| anywhere_edited(text, index, quote, exact, Need::BothSides)).flatten()
+            (!vouched && exact.len() <= SETTLE_CANDIDATES)
+                .then(|| anywhere_edited(text, index, quote, exact, Need::BothSides))
+                .flatten()
         })
         .or_else(|| between_its_context(text, index, quote))
 }
@@ -450,7 +469,10 @@ fn whole_context(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidat
     }
     let mut whole = starts.iter().copied().filter(|&s| has_whole_context(text, quote, s));
     let first = whole.next()?;
-    whole.next().is_none().then(|| score(text, quote, &mut ContextScorer::new(quote), first, first + quote.exact.len(), 0, None))
+    whole
+        .next()
+        .is_none()
+        .then(|| score(text, quote, &mut ContextScorer::new(quote), first, first + quote.exact.len(), 0, None))
 }
 
 /// Whether an exact occurrence other than the one at `not_at` has the whole captured
@@ -472,7 +494,8 @@ fn has_whole_context(text: &str, quote: &Quote, start: usize) -> bool {
 fn by_context(text: &str, quote: &Quote, starts: &[usize], need: Need) -> Option<Candidate> {
     match starts {
         [] => None,
-        [only] => Some(score(text, quote, &mut ContextScorer::new(quote), *only, only + quote.exact.len(), 0, None)).filter(|c| c.context_meets(need)),
+        [only] => Some(score(text, quote, &mut ContextScorer::new(quote), *only, only + quote.exact.len(), 0, None))
+            .filter(|c| c.context_meets(need)),
         _ => settle(text, quote, starts).filter(|c| c.context_meets(need)),
     }
 }
@@ -484,7 +507,8 @@ fn settle(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidate> {
         return None;
     }
     let mut contexts = ContextScorer::new(quote);
-    let candidates = starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None));
+    let candidates =
+        starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None));
     clear_winner(candidates.collect()).filter(Candidate::context_agrees)
 }
 
@@ -523,7 +547,12 @@ impl<'p> Neighbours<'p> {
             .zip(placed)
             .filter_map(|(q, c)| {
                 let c = c.as_ref()?;
-                Some(Neighbour { captured: q.as_ref()?.captured?, now: page.raw_offset(c.start), start: c.start, end: c.end })
+                Some(Neighbour {
+                    captured: q.as_ref()?.captured?,
+                    now: page.raw_offset(c.start),
+                    start: c.start,
+                    end: c.end,
+                })
             })
             .collect();
         all.sort_unstable_by_key(|n| (n.captured, n.start));
@@ -655,7 +684,12 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
         // A few bytes off the point, not at it: something changed between the neighbour and
         // here, and a look-alike a line away reads the same but for a digit of context.
         let need = Need::Identical;
-        return Found::from((last || exact_near.len() == 1).then(|| clear_winner(exact_near)).flatten().filter(|c| c.context_meets(need)));
+        return Found::from(
+            (last || exact_near.len() == 1)
+                .then(|| clear_winner(exact_near))
+                .flatten()
+                .filter(|c| c.context_meets(need)),
+        );
     }
     Found::from(edited_where_expected(text, quote, exact, neighbours, &points))
 }
@@ -677,7 +711,13 @@ impl From<Option<Candidate>> for Found {
 /// The one clear best edited occurrence of the quote within a few edits of a point, or
 /// anywhere in a short gap between its neighbours with its context untouched. Its context
 /// must be identical on at least one side.
-fn edited_where_expected(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>, points: &[usize]) -> Option<Candidate> {
+fn edited_where_expected(
+    text: &str,
+    quote: &Quote,
+    exact: &[usize],
+    neighbours: &Neighbours<'_>,
+    points: &[usize],
+) -> Option<Candidate> {
     let (len, k) = (quote.exact.len(), quote.max_errors());
     let slack = k + GRAM;
     if len < MIN_FUZZY_LEN || points.is_empty() {
@@ -735,7 +775,11 @@ fn snap_to_context(text: &str, quote: &Quote, start: usize, end: usize) -> (usiz
         .flatten()
         .unwrap_or(start);
     let new_end = (!suffix.is_empty())
-        .then(|| nearest(end.saturating_sub(k).max(new_start + 1), (end + k).min(text.len()), end, &|p| bytes[p..].starts_with(suffix)))
+        .then(|| {
+            nearest(end.saturating_sub(k).max(new_start + 1), (end + k).min(text.len()), end, &|p| {
+                bytes[p..].starts_with(suffix)
+            })
+        })
         .flatten()
         .unwrap_or(end);
     if new_end <= new_start {
@@ -747,7 +791,13 @@ fn snap_to_context(text: &str, quote: &Quote, start: usize, end: usize) -> (usiz
 /// Scores an edited match after setting its extent by its context, counting the edits
 /// of that extent. None when the context shows the edited span is more edited than a
 /// quote may be: the match was only a part of it.
-fn score_edited<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, m: fuzzy::Match, points: Option<&[usize]>) -> Option<Candidate> {
+fn score_edited<'t>(
+    text: &'t str,
+    quote: &Quote,
+    contexts: &mut ContextScorer<'t>,
+    m: fuzzy::Match,
+    points: Option<&[usize]>,
+) -> Option<Candidate> {
     let (start, end) = (floor_boundary(text, m.start), ceil_boundary(text, m.end));
     let (snapped_start, snapped_end) = snap_to_context(text, quote, start, end);
     let errors = if (snapped_start, snapped_end) == (start, end) {
@@ -896,7 +946,15 @@ type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
 
 /// Scores a place: the quote counts most, then the context on each side, then closeness
 /// to the captured position.
-fn score<'t>(text: &'t str, quote: &Quote, contexts: &mut ContextScorer<'t>, start: usize, end: usize, errors: usize, expected: Option<&[usize]>) -> Candidate {
+fn score<'t>(
+    text: &'t str,
+    quote: &Quote,
+    contexts: &mut ContextScorer<'t>,
+    start: usize,
+    end: usize,
+    errors: usize,
+    expected: Option<&[usize]>,
+) -> Candidate {
     let quote_similarity = 1.0 - errors as f32 / quote.exact.len().max(1) as f32;
     let before = tail(&text[..start], quote.prefix.len());
     let after = head(&text[end..], quote.suffix.len());
@@ -989,7 +1047,11 @@ mod tests {
     fn identical_passages_with_identical_context_are_not_guessed() {
         let twice = "Hold if HR < 60. Hold if HR < 60. ";
         let page = PageText::new(twice);
-        let selectors = vec![Selector::TextQuote { exact: "Hold if HR < 60.".into(), prefix: String::new(), suffix: String::new() }];
+        let selectors = vec![Selector::TextQuote {
+            exact: "Hold if HR < 60.".into(),
+            prefix: String::new(),
+            suffix: String::new(),
+        }];
         assert_eq!(anchor(&page, &selectors), None, "no context and no position: ambiguous");
     }
 

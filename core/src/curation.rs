@@ -188,7 +188,9 @@ impl Curation {
             Action::Propose => Some((Status::Proposed, None)),
             Action::Retire => Some((Status::Retired, None)),
             Action::Reopen => Some((Status::Shared, None)),
-            Action::Approve { verify_by } => Some((Status::Approved, Some(Verification { by: by.to_owned(), at, verify_by: *verify_by }))),
+            Action::Approve { verify_by } => {
+                Some((Status::Approved, Some(Verification { by: by.to_owned(), at, verify_by: *verify_by })))
+            }
             _ => None,
         };
         if let (Some((status, verified)), true) = (status, writes.status) {
@@ -197,7 +199,9 @@ impl Curation {
         }
         // Verifying a tip answers its review flag.
         let review = match step {
-            Action::Flag { reason } => Some(Some(ReviewFlag { since: at, reason: truncate_chars(reason.trim(), MAX_REASON_CHARS) })),
+            Action::Flag { reason } => {
+                Some(Some(ReviewFlag { since: at, reason: truncate_chars(reason.trim(), MAX_REASON_CHARS) }))
+            }
             Action::Unflag | Action::Approve { .. } => Some(None),
             _ => None,
         };
@@ -291,7 +295,9 @@ impl Action {
     /// date after `now` and within [`MAX_VERIFY_DAYS`].
     pub fn validate(&self, now: Timestamp) -> Result<(), CurationError> {
         match self {
-            Action::Approve { verify_by } if *verify_by <= now || verify_by.0 - now.0 > MAX_VERIFY_DAYS * DAY_MS => Err(CurationError::BadVerifyDate),
+            Action::Approve { verify_by } if *verify_by <= now || verify_by.0 - now.0 > MAX_VERIFY_DAYS * DAY_MS => {
+                Err(CurationError::BadVerifyDate)
+            }
             _ => self.check(),
         }
     }
@@ -301,8 +307,12 @@ impl Action {
     pub fn check(&self) -> Result<(), CurationError> {
         match self {
             Action::Reword { title, .. } if title.chars().count() > MAX_TITLE_CHARS => Err(CurationError::TitleTooLong),
-            Action::Reword { summary, .. } if summary.chars().count() > MAX_SUMMARY_CHARS => Err(CurationError::SummaryTooLong),
-            Action::Flag { reason } if reason.trim().is_empty() || reason.chars().count() > MAX_REASON_CHARS => Err(CurationError::BadReason),
+            Action::Reword { summary, .. } if summary.chars().count() > MAX_SUMMARY_CHARS => {
+                Err(CurationError::SummaryTooLong)
+            }
+            Action::Flag { reason } if reason.trim().is_empty() || reason.chars().count() > MAX_REASON_CHARS => {
+                Err(CurationError::BadReason)
+            }
             _ => Ok(()),
         }
     }
@@ -376,7 +386,8 @@ pub fn rename_tags(tags: &[String], from: &[String], to: &str) -> Option<Vec<Str
     if !tags.iter().any(|t| from.contains(&t.to_lowercase())) {
         return None;
     }
-    let renamed: Vec<String> = tags.iter().map(|t| if from.contains(&t.to_lowercase()) { to.to_owned() } else { t.clone() }).collect();
+    let renamed: Vec<String> =
+        tags.iter().map(|t| if from.contains(&t.to_lowercase()) { to.to_owned() } else { t.clone() }).collect();
     // Merging can leave the same tag twice: clean keeps the first.
     crate::model::clean_tags(&renamed).ok()
 }
@@ -405,7 +416,13 @@ mod tests {
         let approve = Action::Approve { verify_by: default_verify_by(NOW) };
         assert_eq!(Action::Propose.allowed(Role::Member), Ok(()));
         assert_eq!(Action::Flag { reason: "moved".into() }.allowed(Role::Member), Ok(()));
-        for action in [approve.clone(), Action::Retire, Action::Reopen, Action::Unflag, Action::Reword { title: "T".into(), summary: String::new() }] {
+        for action in [
+            approve.clone(),
+            Action::Retire,
+            Action::Reopen,
+            Action::Unflag,
+            Action::Reword { title: "T".into(), summary: String::new() },
+        ] {
             assert_eq!(action.allowed(Role::Member), Err(CurationError::NotCurator(action.verb())));
             assert_eq!(action.allowed(Role::Curator), Ok(()));
             assert_eq!(action.allowed(Role::Admin), Ok(()));
@@ -419,7 +436,10 @@ mod tests {
     #[test]
     fn verification_dates_are_in_the_future_and_within_a_year() {
         assert_eq!(Action::Approve { verify_by: NOW }.validate(NOW), Err(CurationError::BadVerifyDate));
-        assert_eq!(Action::Approve { verify_by: Timestamp(NOW.0 + 400 * DAY_MS) }.validate(NOW), Err(CurationError::BadVerifyDate));
+        assert_eq!(
+            Action::Approve { verify_by: Timestamp(NOW.0 + 400 * DAY_MS) }.validate(NOW),
+            Err(CurationError::BadVerifyDate)
+        );
         assert_eq!(Action::Approve { verify_by: default_verify_by(NOW) }.validate(NOW), Ok(()));
         assert_eq!(Action::Flag { reason: " ".into() }.validate(NOW), Err(CurationError::BadReason));
     }
@@ -440,23 +460,47 @@ mod tests {
     #[test]
     fn collections_have_a_name_and_list_each_tip_once() {
         let id = |n: u8| TipId::new_v7(1, [n; 10]);
-        let collection = Collection { id: id(0), name: "Orders after the March upgrade".into(), tips: vec![id(1), id(2)], updated: NOW, by: "Dana".into() };
+        let collection = Collection {
+            id: id(0),
+            name: "Orders after the March upgrade".into(),
+            tips: vec![id(1), id(2)],
+            updated: NOW,
+            by: "Dana".into(),
+        };
         assert_eq!(collection.validate(), Ok(()));
-        assert_eq!(Collection { name: " padded ".into(), ..collection.clone() }.validate(), Err(CollectionError::BadName));
-        assert_eq!(Collection { tips: vec![id(1), id(1)], ..collection.clone() }.validate(), Err(CollectionError::RepeatedTip));
+        assert_eq!(
+            Collection { name: " padded ".into(), ..collection.clone() }.validate(),
+            Err(CollectionError::BadName)
+        );
+        assert_eq!(
+            Collection { tips: vec![id(1), id(1)], ..collection.clone() }.validate(),
+            Err(CollectionError::RepeatedTip)
+        );
     }
 
     #[test]
     fn renaming_merges_tags_and_leaves_other_tips_alone() {
         let tags = |list: &[&str]| list.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
-        assert_eq!(rename_tags(&tags(&["Orders", "labs"]), &tags(&["orders", "order sets"]), "order sets"), Some(tags(&["order sets", "labs"])));
-        assert_eq!(rename_tags(&tags(&["orders", "Order sets"]), &tags(&["orders", "order sets"]), "order sets"), Some(tags(&["order sets"])), "merged once");
+        assert_eq!(
+            rename_tags(&tags(&["Orders", "labs"]), &tags(&["orders", "order sets"]), "order sets"),
+            Some(tags(&["order sets", "labs"]))
+        );
+        assert_eq!(
+            rename_tags(&tags(&["orders", "Order sets"]), &tags(&["orders", "order sets"]), "order sets"),
+            Some(tags(&["order sets"])),
+            "merged once"
+        );
         assert_eq!(rename_tags(&tags(&["labs"]), &tags(&["orders"]), "order sets"), None);
     }
 
     #[test]
     fn history_keeps_each_step_once_in_time_order_and_only_the_newest() {
-        let event = |n: u64| CurationEvent { id: TipId::new_v7(n, [n as u8; 10]), at: Timestamp(n as i64), by: "Dana".into(), what: format!("step {n}") };
+        let event = |n: u64| CurationEvent {
+            id: TipId::new_v7(n, [n as u8; 10]),
+            at: Timestamp(n as i64),
+            by: "Dana".into(),
+            what: format!("step {n}"),
+        };
         let mut forward = Curation::default();
         let mut backward = Curation::default();
         for n in 0..(MAX_HISTORY as u64 + 10) {

@@ -55,9 +55,12 @@ pub fn describe_element(element: &ElementDescription) -> Result<Selector, Elemen
         ways.push(format!("#{}", css_ident(id)));
     }
     let attribute = |name: &str| element.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let mut data: Vec<&(String, String)> = element.attributes.iter().filter(|(n, v)| n.starts_with("data-") && looks_chosen(v)).collect();
+    let mut data: Vec<&(String, String)> =
+        element.attributes.iter().filter(|(n, v)| n.starts_with("data-") && looks_chosen(v)).collect();
     // Test ids are kept stable on purpose; prefer them to other data attributes.
-    data.sort_by_key(|(n, _)| !matches!(n.as_str(), "data-testid" | "data-test-id" | "data-test" | "data-qa" | "data-cy"));
+    data.sort_by_key(|(n, _)| {
+        !matches!(n.as_str(), "data-testid" | "data-test-id" | "data-test" | "data-qa" | "data-cy")
+    });
     for (name, value) in data {
         ways.push(format!("{tag}[{}=\"{}\"]", css_ident(name), css_string(value)));
     }
@@ -157,14 +160,25 @@ mod tests {
 
     #[test]
     fn stable_attributes_come_first_and_generated_ids_are_skipped() {
-        let Selector::Css { value, fallbacks, tag, text, position, .. } = describe_element(&button()).expect("describable") else {
+        let Selector::Css { value, fallbacks, tag, text, position, .. } =
+            describe_element(&button()).expect("describable")
+        else {
             panic!("a CSS selector")
         };
         assert_eq!(value, "button[data-testid=\"sign\"]");
-        assert_eq!(fallbacks, vec!["button[data-action=\"sign-note\"]".to_owned(), "button[aria-label=\"Sign \\\"progress\\\" note\"]".to_owned()]);
+        assert_eq!(
+            fallbacks,
+            vec![
+                "button[data-action=\"sign-note\"]".to_owned(),
+                "button[aria-label=\"Sign \\\"progress\\\" note\"]".to_owned()
+            ]
+        );
         assert_eq!(tag.as_deref(), Some("button"));
         assert_eq!(text.as_deref(), Some("Sign note"));
-        assert_eq!(position.as_deref(), Some("body > main:nth-of-type(1) > section:nth-of-type(1) > form:nth-of-type(1) > button:nth-of-type(1)"));
+        assert_eq!(
+            position.as_deref(),
+            Some("body > main:nth-of-type(1) > section:nth-of-type(1) > form:nth-of-type(1) > button:nth-of-type(1)")
+        );
     }
 
     #[test]
@@ -180,7 +194,13 @@ mod tests {
 
     #[test]
     fn nothing_to_go_by_is_refused() {
-        assert_eq!(describe_element(&ElementDescription { tag: "div".into(), ..Default::default() }), Err(ElementError::Unrecognisable));
-        assert_eq!(describe_element(&ElementDescription { tag: "x\" onclick=".into(), ..Default::default() }), Err(ElementError::Unrecognisable));
+        assert_eq!(
+            describe_element(&ElementDescription { tag: "div".into(), ..Default::default() }),
+            Err(ElementError::Unrecognisable)
+        );
+        assert_eq!(
+            describe_element(&ElementDescription { tag: "x\" onclick=".into(), ..Default::default() }),
+            Err(ElementError::Unrecognisable)
+        );
     }
 }

@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::curation::{Collection, Status};
+use crate::id::TipId;
 use crate::model::{truncate_chars, Selector, Tip, Visibility};
 use crate::screen::screen_pattern;
 use crate::search::Search;
 use crate::time::Timestamp;
-use crate::id::TipId;
 
 /// Tips handled between two progress reports.
 pub const PROGRESS_EVERY: usize = 250;
@@ -118,7 +118,8 @@ impl Selection {
             }
             Selection::Collection { id } => {
                 let Some(collection) = collections.iter().find(|c| c.id == *id) else { return Vec::new() };
-                let by_id: HashMap<TipId, &Tip> = shared.filter(|t| t.curation.status != Status::Retired).map(|t| (t.id, t)).collect();
+                let by_id: HashMap<TipId, &Tip> =
+                    shared.filter(|t| t.curation.status != Status::Retired).map(|t| (t.id, t)).collect();
                 return collection.tips.iter().filter_map(|id| by_id.get(id).copied()).collect();
             }
         };
@@ -131,7 +132,9 @@ impl Selection {
         match self {
             Selection::Approved => "Approved tips".into(),
             Selection::Everything => "All shared tips".into(),
-            Selection::Collection { id } => collections.iter().find(|c| c.id == *id).map_or_else(|| "A collection".into(), |c| c.name.clone()),
+            Selection::Collection { id } => {
+                collections.iter().find(|c| c.id == *id).map_or_else(|| "A collection".into(), |c| c.name.clone())
+            }
             Selection::Filter { query, status } => match (query.trim(), status) {
                 ("", None) => "All shared tips".into(),
                 ("", Some(status)) => format!("Tips {}", status.as_str()),
@@ -217,7 +220,9 @@ fn element_of(tip: &Tip) -> Option<String> {
 fn status_line(tip: &Tip) -> String {
     let c = &tip.curation;
     match (&c.status, &c.verified) {
-        (Status::Approved, Some(v)) => format!("Approved by {} on {}; verify again by {}", v.by, date(v.at), date(v.verify_by)),
+        (Status::Approved, Some(v)) => {
+            format!("Approved by {} on {}; verify again by {}", v.by, date(v.at), date(v.verify_by))
+        }
         (status, _) => capitalise(status.as_str()),
     }
 }
@@ -262,7 +267,11 @@ fn groups<'a>(sheet: &Sheet<'a>) -> Vec<(String, Vec<&'a Tip>)> {
     for tip in sheet.tips.iter().filter(|t| !grouped.contains(&t.id)) {
         let screen = screen_of(tip);
         let at = *index.entry(screen.clone()).or_insert_with(|| {
-            let title = if tip.page_title.is_empty() { screen.clone() } else { format!("{} \u{2014} {}", tip.page_title, screen) };
+            let title = if tip.page_title.is_empty() {
+                screen.clone()
+            } else {
+                format!("{} \u{2014} {}", tip.page_title, screen)
+            };
             screens.push((title, Vec::new()));
             screens.len() - 1
         });
@@ -300,9 +309,10 @@ pub fn markdown_text(text: &str) -> String {
         let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
         for (i, c) in trimmed.chars().enumerate() {
             let starts_line = i == 0;
-            let escape = matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '!' | '&' | '{' | '}')
-                || (starts_line && matches!(c, '-' | '+' | '='))
-                || (digits > 0 && i == digits && matches!(c, '.' | ')'));
+            let escape =
+                matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '!' | '&' | '{' | '}')
+                    || (starts_line && matches!(c, '-' | '+' | '='))
+                    || (digits > 0 && i == digits && matches!(c, '.' | ')'));
             if escape {
                 out.push('\\');
             }
@@ -315,7 +325,12 @@ pub fn markdown_text(text: &str) -> String {
 fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", markdown_text(&sheet.title)));
-    out.push_str(&format!("{} \u{b7} {} tips \u{b7} exported {}\n", markdown_text(&sheet.team), sheet.tips.len(), date(sheet.generated)));
+    out.push_str(&format!(
+        "{} \u{b7} {} tips \u{b7} exported {}\n",
+        markdown_text(&sheet.team),
+        sheet.tips.len(),
+        date(sheet.generated)
+    ));
     let mut done = 0;
     for (group, tips) in groups(sheet) {
         out.push_str(&format!("\n## {}\n", markdown_text(&group)));
@@ -335,7 +350,12 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
             }
             out.push_str(&format!("*{}*\n", facts(tip, markdown_text)));
             for reply in &tip.replies {
-                out.push_str(&format!("\n- {} ({}): {}\n", markdown_text(&reply.author), date(reply.created), markdown_text(&reply.text)));
+                out.push_str(&format!(
+                    "\n- {} ({}): {}\n",
+                    markdown_text(&reply.author),
+                    date(reply.created),
+                    markdown_text(&reply.text)
+                ));
             }
             done += 1;
             if done % PROGRESS_EVERY == 0 {
@@ -394,9 +414,14 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     let mut out = String::with_capacity(2_048 + sheet.tips.len() * 1_200);
     out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     // The sheet loads nothing and runs nothing, wherever it is opened.
-    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
+    out.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n",
+    );
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n<style>{SHEET_STYLE}</style>\n</head>\n<body>\n", html_text(&sheet.title)));
+    out.push_str(&format!(
+        "<title>{}</title>\n<style>{SHEET_STYLE}</style>\n</head>\n<body>\n",
+        html_text(&sheet.title)
+    ));
     out.push_str(&format!(
         "<header class=\"sheet\"><h1>{}</h1><p class=\"meta\">{} \u{b7} {} tips \u{b7} exported {}</p></header>\n<main>\n",
         html_text(&sheet.title),
@@ -409,7 +434,11 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
         out.push_str(&format!("<section class=\"group\">\n<h2>{}</h2>\n", html_text(&group)));
         for tip in tips {
             let status = tip.curation.status.as_str();
-            out.push_str(&format!("<article class=\"tip\" id=\"tip-{}\">\n<h3>{} <span class=\"badge {status}\">{status}</span></h3>\n", tip.id, html_text(&heading(tip))));
+            out.push_str(&format!(
+                "<article class=\"tip\" id=\"tip-{}\">\n<h3>{} <span class=\"badge {status}\">{status}</span></h3>\n",
+                tip.id,
+                html_text(&heading(tip))
+            ));
             if !tip.curation.summary.is_empty() {
                 out.push_str(&format!("<p class=\"summary\">{}</p>\n", html_text(&tip.curation.summary)));
             }
@@ -425,7 +454,12 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
             if !tip.replies.is_empty() {
                 out.push_str("<ul class=\"replies\">\n");
                 for reply in &tip.replies {
-                    out.push_str(&format!("<li><strong>{}</strong> ({}): {}</li>\n", html_text(&reply.author), date(reply.created), html_text(&reply.text)));
+                    out.push_str(&format!(
+                        "<li><strong>{}</strong> ({}): {}</li>\n",
+                        html_text(&reply.author),
+                        date(reply.created),
+                        html_text(&reply.text)
+                    ));
                 }
                 out.push_str("</ul>\n");
             }
@@ -447,8 +481,23 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
 // ---- CSV ------------------------------------------------------------------------------------
 
 const CSV_COLUMNS: [&str; 17] = [
-    "id", "created", "modified", "author", "page title", "screen", "page address", "quote", "element", "note", "tags", "status", "verified by",
-    "verify again by", "title", "summary", "helpful",
+    "id",
+    "created",
+    "modified",
+    "author",
+    "page title",
+    "screen",
+    "page address",
+    "quote",
+    "element",
+    "note",
+    "tags",
+    "status",
+    "verified by",
+    "verify again by",
+    "title",
+    "summary",
+    "helpful",
 ];
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break, quotes
@@ -578,7 +627,8 @@ pub fn json_ld(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> Val
 }
 
 fn annotation(tip: &Tip, collections: &[&str]) -> Value {
-    let mut body = vec![json!({ "type": "TextualBody", "value": tip.note, "format": "text/plain", "purpose": "commenting" })];
+    let mut body =
+        vec![json!({ "type": "TextualBody", "value": tip.note, "format": "text/plain", "purpose": "commenting" })];
     for tag in &tip.tags {
         body.push(json!({ "type": "TextualBody", "value": tag, "purpose": "tagging" }));
     }
@@ -610,7 +660,9 @@ fn annotation(tip: &Tip, collections: &[&str]) -> Value {
 
 fn selector(selector: &Selector) -> Value {
     match selector {
-        Selector::TextQuote { exact, prefix, suffix } => json!({ "type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix }),
+        Selector::TextQuote { exact, prefix, suffix } => {
+            json!({ "type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix })
+        }
         Selector::TextPosition { start, end } => json!({ "type": "TextPositionSelector", "start": start, "end": end }),
         Selector::Css { value, fallbacks, tag, label, text, position } => {
             let mut fields = Map::new();
@@ -619,7 +671,9 @@ fn selector(selector: &Selector) -> Value {
             if !fallbacks.is_empty() {
                 fields.insert("inflow:fallbacks".into(), json!(fallbacks));
             }
-            for (name, value) in [("inflow:tag", tag), ("inflow:label", label), ("inflow:text", text), ("inflow:position", position)] {
+            for (name, value) in
+                [("inflow:tag", tag), ("inflow:label", label), ("inflow:text", text), ("inflow:position", position)]
+            {
                 if let Some(value) = value {
                     fields.insert(name.into(), json!(value));
                 }

@@ -7,7 +7,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-
 /// A tip's identity: a UUIDv7 in its canonical lowercase hyphenated form.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TipId([u8; 16]);

@@ -42,7 +42,14 @@ pub struct Skipped {
 impl ImportReport {
     /// One line for people: "Imported 12 tips and 3 replies; skipped 2 (see below)."
     pub fn summary(&self) -> String {
-        let mut line = format!("Imported {} tip{} and {} repl{} from {}", self.tips.len(), plural(self.tips.len()), self.replies, if self.replies == 1 { "y" } else { "ies" }, self.source);
+        let mut line = format!(
+            "Imported {} tip{} and {} repl{} from {}",
+            self.tips.len(),
+            plural(self.tips.len()),
+            self.replies,
+            if self.replies == 1 { "y" } else { "ies" },
+            self.source
+        );
         if !self.skipped.is_empty() {
             line.push_str(&format!("; skipped {}", self.skipped.len()));
         }
@@ -90,7 +97,12 @@ struct Incoming {
 /// Reads `text` and makes tips of its annotations. `existing` holds the ids already in the
 /// team (those are skipped as duplicates); `importer` authors annotations that name no
 /// one; `now` dates those that carry no time.
-pub fn import(text: &str, existing: &HashSet<TipId>, importer: &str, now: Timestamp) -> Result<ImportReport, ImportError> {
+pub fn import(
+    text: &str,
+    existing: &HashSet<TipId>,
+    importer: &str,
+    now: Timestamp,
+) -> Result<ImportReport, ImportError> {
     let value: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson(e.to_string()))?;
     let (source, annotations) = read(&value)?;
     if annotations.len() > MAX_IMPORT {
@@ -126,7 +138,9 @@ pub fn import(text: &str, existing: &HashSet<TipId>, importer: &str, now: Timest
             continue;
         };
         if incoming.selectors.is_empty() {
-            report.skipped.push(skip("it has no text quote or CSS selector to anchor to (a page note or an unsupported selector)"));
+            report.skipped.push(skip(
+                "it has no text quote or CSS selector to anchor to (a page note or an unsupported selector)",
+            ));
             continue;
         }
         let author = incoming.author.clone().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| importer.to_owned());
@@ -163,7 +177,12 @@ pub fn import(text: &str, existing: &HashSet<TipId>, importer: &str, now: Timest
         let author = reply.author.clone().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| importer.to_owned());
         let reply_id = tip_id(&reply.source_id, created);
         let text = reply.note.trim().to_owned();
-        match tip.add_reply(Reply { id: reply_id, author: author.trim().chars().take(MAX_AUTHOR_CHARS).collect(), created, text }) {
+        match tip.add_reply(Reply {
+            id: reply_id,
+            author: author.trim().chars().take(MAX_AUTHOR_CHARS).collect(),
+            created,
+            text,
+        }) {
             Ok(()) => report.replies += 1,
             Err(e) => report.skipped.push(skip(&e.to_string())),
         }
@@ -250,10 +269,14 @@ fn w3c_annotation(value: &Value, position: usize) -> Incoming {
         }
     }
     let targets = one_or_many(value.get("target"));
-    let reply_to = motivations.contains(&"replying").then(|| targets.first().and_then(|t| t.as_str().map(str::to_owned).or_else(|| text(t.get("source"))))).flatten();
+    let reply_to = motivations
+        .contains(&"replying")
+        .then(|| targets.first().and_then(|t| t.as_str().map(str::to_owned).or_else(|| text(t.get("source")))))
+        .flatten();
     let target = targets.iter().find(|t| t.get("selector").is_some()).or(targets.first());
     let page_url = target.and_then(|t| t.as_str().map(str::to_owned).or_else(|| text(t.get("source"))));
-    let selectors = target.map(|t| one_or_many(t.get("selector")).into_iter().filter_map(selector).collect()).unwrap_or_default();
+    let selectors =
+        target.map(|t| one_or_many(t.get("selector")).into_iter().filter_map(selector).collect()).unwrap_or_default();
     Incoming {
         source_id,
         created: time(value.get("created")),
@@ -273,12 +296,17 @@ fn w3c_annotation(value: &Value, position: usize) -> Incoming {
 fn hypothesis_annotation(value: &Value, position: usize) -> Incoming {
     let source_id = text(value.get("id")).unwrap_or_else(|| format!("annotation {}", position + 1));
     // `acct:alice@hypothes.is` is Alice; a display name, when the API gives one, is better.
-    let user = text(value.get("user")).map(|u| u.trim_start_matches("acct:").split('@').next().unwrap_or_default().to_owned());
-    let author = value.get("user_info").and_then(|i| text(i.get("display_name"))).filter(|n| !n.trim().is_empty()).or(user);
+    let user =
+        text(value.get("user")).map(|u| u.trim_start_matches("acct:").split('@').next().unwrap_or_default().to_owned());
+    let author =
+        value.get("user_info").and_then(|i| text(i.get("display_name"))).filter(|n| !n.trim().is_empty()).or(user);
     let target = one_or_many(value.get("target")).into_iter().next();
-    let selectors = target.map(|t| one_or_many(t.get("selector")).into_iter().filter_map(selector).collect()).unwrap_or_default();
+    let selectors =
+        target.map(|t| one_or_many(t.get("selector")).into_iter().filter_map(selector).collect()).unwrap_or_default();
     let reply_to = one_or_many(value.get("references")).into_iter().next().and_then(Value::as_str).map(str::to_owned);
-    let title = value.get("document").and_then(|d| one_or_many(d.get("title")).into_iter().next().and_then(Value::as_str).map(str::to_owned));
+    let title = value
+        .get("document")
+        .and_then(|d| one_or_many(d.get("title")).into_iter().next().and_then(Value::as_str).map(str::to_owned));
     Incoming {
         source_id,
         created: time(value.get("created")),
@@ -309,7 +337,10 @@ fn selector(value: &Value) -> Option<Selector> {
         }
         "CssSelector" => Some(Selector::Css {
             value: text(value.get("value"))?,
-            fallbacks: value.get("inflow:fallbacks").and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default(),
+            fallbacks: value
+                .get("inflow:fallbacks")
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or_default(),
             tag: text(value.get("inflow:tag")),
             label: text(value.get("inflow:label")),
             text: text(value.get("inflow:text")),

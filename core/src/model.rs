@@ -351,7 +351,9 @@ impl Tip {
         }
         self.replies.iter().try_for_each(Reply::validate)?;
         let in_order = self.helpful.windows(2).all(|pair| pair[0] < pair[1]);
-        if !in_order || self.helpful.iter().any(|name| name.trim().is_empty() || name.chars().count() > MAX_AUTHOR_CHARS) {
+        if !in_order
+            || self.helpful.iter().any(|name| name.trim().is_empty() || name.chars().count() > MAX_AUTHOR_CHARS)
+        {
             return Err(TipError::BadHelpfulMarks);
         }
         check_selectors(&self.target.selector)
@@ -392,7 +394,11 @@ fn check_selectors(selectors: &[Selector]) -> Result<(), TipError> {
             }
             Selector::Css { value, fallbacks, label, text, position, .. } => {
                 let too_long = |s: &String| s.chars().count() > MAX_CSS_SELECTOR_CHARS;
-                if too_long(value) || fallbacks.len() > MAX_SELECTORS || fallbacks.iter().any(too_long) || position.as_ref().is_some_and(too_long) {
+                if too_long(value)
+                    || fallbacks.len() > MAX_SELECTORS
+                    || fallbacks.iter().any(too_long)
+                    || position.as_ref().is_some_and(too_long)
+                {
                     return Err(TipError::CssSelectorTooLong);
                 }
                 if [label, text].into_iter().flatten().any(|t| t.chars().count() > crate::element::MAX_ELEMENT_TEXT) {
@@ -482,10 +488,20 @@ mod tests {
         let share = |note: &str| TipEdit { note: note.into(), tags: vec![], visibility: Visibility::Team };
         assert_eq!(tip.edit("Dana (RN)", share(""), Timestamp(1)), Err(TipError::SharedWithoutNote));
         assert_eq!(tip.visibility, Visibility::Private, "nothing changes unless all of it is valid");
-        assert_eq!(tip.edit("Sam", share("mine now"), Timestamp(1)), Err(TipError::NotTheAuthor { author: "Dana (RN)".into() }));
-        let edit = TipEdit { note: "Order set is under Quick Orders".into(), tags: vec![" orders ".into(), "Orders".into()], visibility: Visibility::Team };
+        assert_eq!(
+            tip.edit("Sam", share("mine now"), Timestamp(1)),
+            Err(TipError::NotTheAuthor { author: "Dana (RN)".into() })
+        );
+        let edit = TipEdit {
+            note: "Order set is under Quick Orders".into(),
+            tags: vec![" orders ".into(), "Orders".into()],
+            visibility: Visibility::Team,
+        };
         tip.edit("Dana (RN)", edit, Timestamp(5)).expect("the author's edit");
-        assert_eq!((tip.note.as_str(), tip.tags.clone(), tip.visibility, tip.modified), ("Order set is under Quick Orders", vec!["orders".to_owned()], Visibility::Team, Timestamp(5)));
+        assert_eq!(
+            (tip.note.as_str(), tip.tags.clone(), tip.visibility, tip.modified),
+            ("Order set is under Quick Orders", vec!["orders".to_owned()], Visibility::Team, Timestamp(5))
+        );
     }
 
     #[test]

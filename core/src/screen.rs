@@ -43,7 +43,8 @@ impl ScreenRule {
             return Err(RuleError::TooLong);
         }
         let segments: Vec<&str> = text.split('/').skip(1).collect();
-        let rest_misplaced = segments.iter().enumerate().any(|(i, s)| s.contains("**") && (*s != "**" || i + 1 != segments.len()));
+        let rest_misplaced =
+            segments.iter().enumerate().any(|(i, s)| s.contains("**") && (*s != "**" || i + 1 != segments.len()));
         if rest_misplaced {
             return Err(RuleError::MisplacedRest);
         }
@@ -89,7 +90,12 @@ pub fn screen_pattern(screen_key: &str, rules: &[ScreenRule]) -> Result<String, 
     let origin = key_url.origin();
     let path = match rules.iter().find_map(|rule| rule.apply(key_url.path)) {
         Some(pattern) => pattern,
-        None => key_url.path.split('/').map(|segment| if is_record_id(segment) { "*" } else { segment }).collect::<Vec<_>>().join("/"),
+        None => key_url
+            .path
+            .split('/')
+            .map(|segment| if is_record_id(segment) { "*" } else { segment })
+            .collect::<Vec<_>>()
+            .join("/"),
     };
     let mut pattern = format!("{origin}{path}");
     if let Some(query) = key_url.query {
@@ -144,10 +150,22 @@ mod tests {
     #[test]
     fn one_patients_screen_matches_every_patients_same_screen() {
         assert_eq!(pattern("http://127.0.0.1:8700/patients/1/orders"), "http://127.0.0.1:8700/patients/*/orders");
-        assert_eq!(pattern("http://127.0.0.1:8700/patients/2/orders#top"), pattern("http://127.0.0.1:8700/patients/1/orders"));
-        assert_ne!(pattern("http://127.0.0.1:8700/patients/2/notes"), pattern("http://127.0.0.1:8700/patients/1/orders"));
-        assert_eq!(pattern("https://emr.example/chart/3f2b8c1e-9d4a-4e6b-8f00-1a2b3c4d5e6f/vitals"), "https://emr.example/chart/*/vitals");
-        assert_eq!(pattern("https://emr.example/chart?mrn=MRN00482913&tab=orders"), "https://emr.example/chart?mrn=*&tab=orders");
+        assert_eq!(
+            pattern("http://127.0.0.1:8700/patients/2/orders#top"),
+            pattern("http://127.0.0.1:8700/patients/1/orders")
+        );
+        assert_ne!(
+            pattern("http://127.0.0.1:8700/patients/2/notes"),
+            pattern("http://127.0.0.1:8700/patients/1/orders")
+        );
+        assert_eq!(
+            pattern("https://emr.example/chart/3f2b8c1e-9d4a-4e6b-8f00-1a2b3c4d5e6f/vitals"),
+            "https://emr.example/chart/*/vitals"
+        );
+        assert_eq!(
+            pattern("https://emr.example/chart?mrn=MRN00482913&tab=orders"),
+            "https://emr.example/chart?mrn=*&tab=orders"
+        );
         assert_eq!(pattern("https://billing.example/claims/E-2291-07/edit"), "https://billing.example/claims/*/edit");
     }
 
@@ -156,7 +174,9 @@ mod tests {
         for word in ["orders", "v2", "2024-plan", "api", "index.html", "step-3", "cafe", "deadbeef"] {
             assert!(!is_record_id(word), "{word}");
         }
-        for id in ["42", "0007", "MRN00482913", "3f2b8c1e-9d4a-4e6b-8f00-1a2b3c4d5e6f", "a94a8fe5ccb19ba61c4c0873d391e987"] {
+        for id in
+            ["42", "0007", "MRN00482913", "3f2b8c1e-9d4a-4e6b-8f00-1a2b3c4d5e6f", "a94a8fe5ccb19ba61c4c0873d391e987"]
+        {
             assert!(is_record_id(id), "{id}");
         }
     }
@@ -164,9 +184,18 @@ mod tests {
     #[test]
     fn team_rules_come_first_and_are_checked() {
         let rules = parse_rules(&["/wards/*/board".into(), "/handbook/**".into()]).expect("valid rules");
-        assert_eq!(screen_pattern("http://intranet.example/wards/4-west/board", &rules), Ok("http://intranet.example/wards/*/board".into()));
-        assert_eq!(screen_pattern("http://intranet.example/handbook/claims/box-22", &rules), Ok("http://intranet.example/handbook/**".into()));
-        assert_eq!(screen_pattern("http://intranet.example/wards/4-west/roster", &rules), Ok("http://intranet.example/wards/4-west/roster".into()));
+        assert_eq!(
+            screen_pattern("http://intranet.example/wards/4-west/board", &rules),
+            Ok("http://intranet.example/wards/*/board".into())
+        );
+        assert_eq!(
+            screen_pattern("http://intranet.example/handbook/claims/box-22", &rules),
+            Ok("http://intranet.example/handbook/**".into())
+        );
+        assert_eq!(
+            screen_pattern("http://intranet.example/wards/4-west/roster", &rules),
+            Ok("http://intranet.example/wards/4-west/roster".into())
+        );
         assert_eq!(ScreenRule::parse("wards/*"), Err(RuleError::NotAPath));
         assert_eq!(ScreenRule::parse("/a/**/b"), Err(RuleError::MisplacedRest));
         assert_eq!(parse_rules(&vec!["/a".to_owned(); MAX_RULES + 1]), Err(RuleError::TooMany));
@@ -176,6 +205,8 @@ mod tests {
     fn the_literal_prefix_finds_every_candidate() {
         let p = pattern("http://127.0.0.1:8700/patients/1/orders");
         assert_eq!(literal_prefix(&p), "http://127.0.0.1:8700/patients/");
-        assert!(crate::url::screen_key("http://127.0.0.1:8700/patients/77/orders").expect("valid").starts_with(literal_prefix(&p)));
+        assert!(crate::url::screen_key("http://127.0.0.1:8700/patients/77/orders")
+            .expect("valid")
+            .starts_with(literal_prefix(&p)));
     }
 }

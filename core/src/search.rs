@@ -57,7 +57,14 @@ pub struct Searchable {
 impl Searchable {
     pub fn of(tip: &Tip) -> Searchable {
         Searchable {
-            text: format!("{}\n{}\n{}\n{}", tip.note, tip.target.quote().unwrap_or(""), tip.page_title, tip.tags.join(" ")).to_lowercase(),
+            text: format!(
+                "{}\n{}\n{}\n{}",
+                tip.note,
+                tip.target.quote().unwrap_or(""),
+                tip.page_title,
+                tip.tags.join(" ")
+            )
+            .to_lowercase(),
             tags: tip.tags.iter().map(|t| t.to_lowercase()).collect(),
             author: tip.author.to_lowercase(),
         }
@@ -100,7 +107,11 @@ mod tests {
             note: note.into(),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             visibility: Visibility::Team,
-            selectors: vec![Selector::TextQuote { exact: "Use the Adult Subcutaneous Insulin order set.".into(), prefix: String::new(), suffix: String::new() }],
+            selectors: vec![Selector::TextQuote {
+                exact: "Use the Adult Subcutaneous Insulin order set.".into(),
+                prefix: String::new(),
+                suffix: String::new(),
+            }],
         }
         .into_tip(TipId::new_v7(1, [1; 10]), author, Timestamp(1))
         .expect("valid")
@@ -108,8 +119,20 @@ mod tests {
 
     #[test]
     fn words_tags_and_authors_all_must_match() {
-        let t = tip("Pin the order set to Favourites after the upgrade.", &["orders", "after upgrade"], "Dana (charge RN)");
-        for hit in ["favourites", "FAVOURITES upgrade", "tag:orders", "tag:after", "tag:\"after upgrade\"", "author:dana", "insulin", "riverside", "\"order set\"", ""] {
+        let t =
+            tip("Pin the order set to Favourites after the upgrade.", &["orders", "after upgrade"], "Dana (charge RN)");
+        for hit in [
+            "favourites",
+            "FAVOURITES upgrade",
+            "tag:orders",
+            "tag:after",
+            "tag:\"after upgrade\"",
+            "author:dana",
+            "insulin",
+            "riverside",
+            "\"order set\"",
+            "",
+        ] {
             assert!(Search::parse(hit).matches(&t), "{hit}");
         }
         for miss in ["heparin", "tag:labs", "author:sam", "favourites tag:labs", "\"set order\""] {

@@ -92,7 +92,8 @@ impl FromStr for Hlc {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.split('-');
-        let (Some(wall), Some(counter), Some(node), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(wall), Some(counter), Some(node), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(ParseHlcError);
         };
         if wall.len() != 15 || counter.len() != 8 || node.len() != 8 {
@@ -196,7 +197,15 @@ pub struct FieldClocks {
 
 impl FieldClocks {
     fn all(stamp: Stamp) -> Self {
-        FieldClocks { note: stamp, tags: stamp, visibility: stamp, page_title: stamp, status: None, wording: None, review: None }
+        FieldClocks {
+            note: stamp,
+            tags: stamp,
+            visibility: stamp,
+            page_title: stamp,
+            status: None,
+            wording: None,
+            review: None,
+        }
     }
 
     fn latest(&self) -> Stamp {
@@ -263,7 +272,8 @@ pub fn apply(existing: Option<SyncedTip>, mutation: &Mutation) -> Result<SyncedT
         (Change::Put { tip }, None) => {
             tip.validate()?;
             // Replies, marks and curation arrive by their own mutations, never inside a new tip.
-            let tip = Tip { replies: Vec::new(), helpful: Vec::new(), curation: Curation::default(), ..(**tip).clone() };
+            let tip =
+                Tip { replies: Vec::new(), helpful: Vec::new(), curation: Curation::default(), ..(**tip).clone() };
             Ok(SyncedTip { tip, clocks: FieldClocks::all(hlc), marks: Default::default(), deleted: None })
         }
         (Change::Put { tip }, Some(mut stored)) => {
@@ -420,7 +430,11 @@ mod tests {
             note: "first".into(),
             tags: vec!["orders".into()],
             visibility: Visibility::Team,
-            selectors: vec![Selector::TextQuote { exact: "Heparin".into(), prefix: String::new(), suffix: String::new() }],
+            selectors: vec![Selector::TextQuote {
+                exact: "Heparin".into(),
+                prefix: String::new(),
+                suffix: String::new(),
+            }],
         }
         .into_tip(TipId::new_v7(1, [id; 10]), "Dana", Timestamp(1_000))
         .expect("valid")
@@ -436,7 +450,12 @@ mod tests {
 
     #[test]
     fn clock_text_sorts_like_the_clock() {
-        let readings = [at(5, 1), Hlc { wall_ms: 5, counter: 2, node: 0 }, at(6, 0), Hlc { wall_ms: 100_000_000, counter: 0, node: 9 }];
+        let readings = [
+            at(5, 1),
+            Hlc { wall_ms: 5, counter: 2, node: 0 },
+            at(6, 0),
+            Hlc { wall_ms: 100_000_000, counter: 0, node: 9 },
+        ];
         let texts: Vec<String> = readings.iter().map(Hlc::to_string).collect();
         let mut sorted = texts.clone();
         sorted.sort();
@@ -448,7 +467,11 @@ mod tests {
     #[test]
     fn clocks_move_forward_past_what_they_receive() {
         let last = at(100, 1);
-        assert_eq!(Hlc::tick(last, 90, 1), Hlc { wall_ms: 100, counter: 1, node: 1 }, "a clock going backwards does not go back");
+        assert_eq!(
+            Hlc::tick(last, 90, 1),
+            Hlc { wall_ms: 100, counter: 1, node: 1 },
+            "a clock going backwards does not go back"
+        );
         let after = Hlc::receive(last, Hlc { wall_ms: 200, counter: 3, node: 2 }, 150, 1);
         assert!(after > Hlc { wall_ms: 200, counter: 3, node: 2 });
     }
@@ -468,8 +491,28 @@ mod tests {
     #[test]
     fn concurrent_edits_of_different_fields_both_survive() {
         let created = apply(None, &mutation(1, at(10, 1), Change::Put { tip: Box::new(tip(1)) })).expect("created");
-        let note = mutation(2, at(20, 1), Change::Patch { tip_id: tip(1).id, note: Some("A's note".into()), tags: None, visibility: None, page_title: None });
-        let tags = mutation(3, at(21, 2), Change::Patch { tip_id: tip(1).id, note: None, tags: Some(vec!["labs".into()]), visibility: None, page_title: None });
+        let note = mutation(
+            2,
+            at(20, 1),
+            Change::Patch {
+                tip_id: tip(1).id,
+                note: Some("A's note".into()),
+                tags: None,
+                visibility: None,
+                page_title: None,
+            },
+        );
+        let tags = mutation(
+            3,
+            at(21, 2),
+            Change::Patch {
+                tip_id: tip(1).id,
+                note: None,
+                tags: Some(vec!["labs".into()]),
+                visibility: None,
+                page_title: None,
+            },
+        );
         let merged = apply(Some(apply(Some(created), &tags).expect("tags")), &note).expect("note");
         assert_eq!(merged.tip.note, "A's note");
         assert_eq!(merged.tip.tags, vec!["labs"]);
@@ -489,17 +532,33 @@ mod tests {
     #[test]
     fn replies_gather_once_each_and_helpful_marks_keep_each_members_last_word() {
         let created = apply(None, &mutation(1, at(10, 1), Change::Put { tip: Box::new(tip(1)) })).expect("created");
-        let reply = |n: u8, ms: i64| Reply { id: TipId::new_v7(ms as u64, [n; 10]), author: "Sam".into(), created: Timestamp(ms), text: format!("Thanks {n}") };
+        let reply = |n: u8, ms: i64| Reply {
+            id: TipId::new_v7(ms as u64, [n; 10]),
+            author: "Sam".into(),
+            created: Timestamp(ms),
+            text: format!("Thanks {n}"),
+        };
         let later = mutation(2, at(20, 2), Change::Reply { tip_id: tip(1).id, reply: reply(2, 300) });
         let earlier = mutation(3, at(21, 2), Change::Reply { tip_id: tip(1).id, reply: reply(1, 200) });
         let state = [&later, &earlier, &later].iter().fold(created, |s, m| apply(Some(s), m).expect("reply"));
-        assert_eq!(state.tip.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(), vec!["Thanks 1", "Thanks 2"], "in time order, once each");
-        let mark = |n: u8, ms: u64, helpful: bool| mutation(n, at(ms, 3), Change::Helpful { tip_id: tip(1).id, by: "Sam".into(), helpful });
-        let marked = apply(Some(apply(Some(state.clone()), &mark(5, 40, false)).expect("unmark")), &mark(4, 30, true)).expect("mark");
+        assert_eq!(
+            state.tip.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(),
+            vec!["Thanks 1", "Thanks 2"],
+            "in time order, once each"
+        );
+        let mark = |n: u8, ms: u64, helpful: bool| {
+            mutation(n, at(ms, 3), Change::Helpful { tip_id: tip(1).id, by: "Sam".into(), helpful })
+        };
+        let marked = apply(Some(apply(Some(state.clone()), &mark(5, 40, false)).expect("unmark")), &mark(4, 30, true))
+            .expect("mark");
         assert!(marked.tip.helpful.is_empty(), "the later unmark wins even when it arrives first");
         let marked = apply(Some(state), &mark(6, 50, true)).expect("mark");
         assert_eq!(marked.tip.helpful, vec!["Sam"]);
-        let empty = mutation(7, at(60, 3), Change::Reply { tip_id: tip(1).id, reply: Reply { text: "  ".into(), ..reply(3, 400) } });
+        let empty = mutation(
+            7,
+            at(60, 3),
+            Change::Reply { tip_id: tip(1).id, reply: Reply { text: "  ".into(), ..reply(3, 400) } },
+        );
         assert_eq!(apply(Some(marked), &empty), Err(MergeError::Invalid(TipError::EmptyReply)));
     }
 
@@ -507,11 +566,22 @@ mod tests {
     fn curation_steps_merge_by_part_and_keep_their_history() {
         use crate::curation::{Action, Status};
         let created = apply(None, &mutation(1, at(10, 1), Change::Put { tip: Box::new(tip(1)) })).expect("created");
-        let step = |n: u8, ms: u64, by: &str, step: Action| mutation(n, at(ms, 1), Change::Curate { tip_id: tip(1).id, by: by.into(), step });
-        let flagged = apply(Some(created), &step(2, 20, "Sam", Action::Flag { reason: "quote not found on its own page".into() })).expect("flag");
+        let step = |n: u8, ms: u64, by: &str, step: Action| {
+            mutation(n, at(ms, 1), Change::Curate { tip_id: tip(1).id, by: by.into(), step })
+        };
+        let flagged = apply(
+            Some(created),
+            &step(2, 20, "Sam", Action::Flag { reason: "quote not found on its own page".into() }),
+        )
+        .expect("flag");
         assert!(flagged.tip.curation.needs_review.is_some());
         let approve = step(3, 30, "Dana", Action::Approve { verify_by: Timestamp(90_000) });
-        let reword = step(4, 25, "Dana", Action::Reword { title: " Order sets after the upgrade ".into(), summary: "Favourites".into() });
+        let reword = step(
+            4,
+            25,
+            "Dana",
+            Action::Reword { title: " Order sets after the upgrade ".into(), summary: "Favourites".into() },
+        );
         let state = apply(Some(apply(Some(flagged), &approve).expect("approve")), &reword).expect("reword");
         let curation = &state.tip.curation;
         assert_eq!(curation.status, Status::Approved);
@@ -520,17 +590,40 @@ mod tests {
         assert_eq!(curation.title, "Order sets after the upgrade", "trimmed");
         assert_eq!(state.tip.note, "first", "the author's note stays as written");
         let history: Vec<&str> = curation.history.iter().map(|e| e.what.as_str()).collect();
-        assert_eq!(history, vec!["flagged for review: quote not found on its own page", "titled it \u{201c}Order sets after the upgrade\u{201d}", "approved; verify again by 1970-01-01"]);
+        assert_eq!(
+            history,
+            vec![
+                "flagged for review: quote not found on its own page",
+                "titled it \u{201c}Order sets after the upgrade\u{201d}",
+                "approved; verify again by 1970-01-01"
+            ]
+        );
         let older_retire = step(5, 15, "Dana", Action::Retire);
-        assert_eq!(apply(Some(state.clone()), &older_retire).expect("retire").tip.curation.status, Status::Approved, "an older step loses");
+        assert_eq!(
+            apply(Some(state.clone()), &older_retire).expect("retire").tip.curation.status,
+            Status::Approved,
+            "an older step loses"
+        );
         let blank = step(6, 40, "Sam", Action::Flag { reason: " ".into() });
         assert!(matches!(apply(Some(state), &blank), Err(MergeError::Curation(_))));
     }
 
     fn arbitrary_mutations() -> impl Strategy<Value = Vec<Mutation>> {
         let change = prop_oneof![
-            (0u8..3).prop_map(|n| Change::Patch { tip_id: tip(1).id, note: Some(format!("note {n}")), tags: None, visibility: None, page_title: None }),
-            (0u8..3).prop_map(|n| Change::Patch { tip_id: tip(1).id, note: None, tags: Some(vec![format!("t{n}")]), visibility: None, page_title: None }),
+            (0u8..3).prop_map(|n| Change::Patch {
+                tip_id: tip(1).id,
+                note: Some(format!("note {n}")),
+                tags: None,
+                visibility: None,
+                page_title: None
+            }),
+            (0u8..3).prop_map(|n| Change::Patch {
+                tip_id: tip(1).id,
+                note: None,
+                tags: Some(vec![format!("t{n}")]),
+                visibility: None,
+                page_title: None
+            }),
             any::<bool>().prop_map(|team| Change::Patch {
                 tip_id: tip(1).id,
                 note: None,
@@ -541,9 +634,18 @@ mod tests {
             Just(Change::Delete { tip_id: tip(1).id }),
             (0u8..4, 0u64..3).prop_map(|(n, at)| Change::Reply {
                 tip_id: tip(1).id,
-                reply: Reply { id: TipId::new_v7(50 + at, [n; 10]), author: format!("Member {n}"), created: Timestamp(50 + at as i64), text: format!("reply {n}") },
+                reply: Reply {
+                    id: TipId::new_v7(50 + at, [n; 10]),
+                    author: format!("Member {n}"),
+                    created: Timestamp(50 + at as i64),
+                    text: format!("reply {n}")
+                },
             }),
-            (0u8..3, any::<bool>()).prop_map(|(n, helpful)| Change::Helpful { tip_id: tip(1).id, by: format!("Member {n}"), helpful }),
+            (0u8..3, any::<bool>()).prop_map(|(n, helpful)| Change::Helpful {
+                tip_id: tip(1).id,
+                by: format!("Member {n}"),
+                helpful
+            }),
             (0u8..7, 0u8..3).prop_map(|(kind, n)| Change::Curate {
                 tip_id: tip(1).id,
                 by: format!("Curator {n}"),
@@ -559,7 +661,11 @@ mod tests {
             }),
         ];
         proptest::collection::vec((1u64..50, 0u32..3, change), 0..12).prop_map(|items| {
-            items.into_iter().enumerate().map(|(i, (ms, node, change))| mutation(10 + i as u8, at(100 + ms, node), change)).collect()
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, (ms, node, change))| mutation(10 + i as u8, at(100 + ms, node), change))
+                .collect()
         })
     }
 

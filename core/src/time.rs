@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-
 /// A point in time, in milliseconds since the Unix epoch, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
@@ -133,7 +132,13 @@ mod tests {
 
     #[test]
     fn rejects_offsets_and_impossible_dates() {
-        for bad in ["2026-11-23T09:51:00+01:00", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "yesterday", "2026-11-23 09:51:00Z"] {
+        for bad in [
+            "2026-11-23T09:51:00+01:00",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "yesterday",
+            "2026-11-23 09:51:00Z",
+        ] {
             assert_eq!(bad.parse::<Timestamp>(), Err(ParseTimeError), "{bad}");
         }
     }

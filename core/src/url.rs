@@ -9,7 +9,8 @@
 pub const MAX_URL_LEN: usize = 2048;
 
 /// Query parameters that track campaigns or sessions and never select content.
-const NOISE_PARAMS: &[&str] = &["fbclid", "gclid", "msclkid", "mc_cid", "mc_eid", "_ga", "_gl", "jsessionid", "phpsessid", "sid"];
+const NOISE_PARAMS: &[&str] =
+    &["fbclid", "gclid", "msclkid", "mc_cid", "mc_eid", "_ga", "_gl", "jsessionid", "phpsessid", "sid"];
 
 /// Why a URL cannot carry a tip.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,12 +89,8 @@ impl<'a> PageUrl<'a> {
         let path = self.path.split(';').next().unwrap_or("/");
         let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
         key.push_str(if path.is_empty() { "/" } else { path });
-        let kept: Vec<&str> = self
-            .query
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty() && !is_noise_param(pair))
-            .collect();
+        let kept: Vec<&str> =
+            self.query.unwrap_or("").split('&').filter(|pair| !pair.is_empty() && !is_noise_param(pair)).collect();
         if !kept.is_empty() {
             key.push('?');
             key.push_str(&kept.join("&"));
@@ -164,7 +161,8 @@ fn default_port(scheme: &str) -> Option<&'static str> {
 }
 
 fn has_credentials(url: &str) -> bool {
-    url.split_once("://").is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@')))
+    url.split_once("://")
+        .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@')))
 }
 
 #[cfg(test)]
@@ -175,9 +173,22 @@ mod tests {
     #[test]
     fn the_address_now_follows_the_apps_navigation_within_its_origin_only() {
         let loaded = "http://127.0.0.1:8700/patients";
-        assert_eq!(address_now(loaded, Some("http://127.0.0.1:8700/patients/1/orders")), "http://127.0.0.1:8700/patients/1/orders");
-        assert_eq!(address_now("https://emr.example/a", Some("https://EMR.example:443/b")), "https://EMR.example:443/b");
-        for other in ["http://127.0.0.1:8701/patients/1/orders", "https://127.0.0.1:8700/x", "http://localhost:8700/patients/1/orders", "http://u:p@127.0.0.1:8700/x", "not a url", ""] {
+        assert_eq!(
+            address_now(loaded, Some("http://127.0.0.1:8700/patients/1/orders")),
+            "http://127.0.0.1:8700/patients/1/orders"
+        );
+        assert_eq!(
+            address_now("https://emr.example/a", Some("https://EMR.example:443/b")),
+            "https://EMR.example:443/b"
+        );
+        for other in [
+            "http://127.0.0.1:8701/patients/1/orders",
+            "https://127.0.0.1:8700/x",
+            "http://localhost:8700/patients/1/orders",
+            "http://u:p@127.0.0.1:8700/x",
+            "not a url",
+            "",
+        ] {
             assert_eq!(address_now(loaded, Some(other)), loaded, "{other}");
         }
         assert_eq!(address_now(loaded, None), loaded);
@@ -187,8 +198,14 @@ mod tests {
     fn screen_key_drops_what_does_not_choose_content() {
         let cases = [
             ("http://127.0.0.1:8700/patients/1/orders#top", "http://127.0.0.1:8700/patients/1/orders"),
-            ("HTTPS://EMR.Example.org:443/chart/?utm_source=mail&tab=orders", "https://emr.example.org/chart?tab=orders"),
-            ("https://user:pw@intranet.local/handbook;jsessionid=ABC?page=2&fbclid=x", "https://intranet.local/handbook?page=2"),
+            (
+                "HTTPS://EMR.Example.org:443/chart/?utm_source=mail&tab=orders",
+                "https://emr.example.org/chart?tab=orders",
+            ),
+            (
+                "https://user:pw@intranet.local/handbook;jsessionid=ABC?page=2&fbclid=x",
+                "https://intranet.local/handbook?page=2",
+            ),
             ("http://example.org", "http://example.org/"),
             ("http://[::1]:8080/a/", "http://[::1]:8080/a"),
         ];

@@ -37,7 +37,14 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     vec![
-        Case { name: "unchanged", quote: "Check K+ and creatinine", nth: 0, edit: |t| t.to_owned(), expect: Some("Check K+ and creatinine"), expect_nth: 0 },
+        Case {
+            name: "unchanged",
+            quote: "Check K+ and creatinine",
+            nth: 0,
+            edit: |t| t.to_owned(),
+            expect: Some("Check K+ and creatinine"),
+            expect_nth: 0,
+        },
         Case {
             name: "shifted by text inserted above",
             quote: "DVT prophylaxis",
@@ -74,11 +81,20 @@ fn cases() -> Vec<Case> {
             name: "edited row with an unedited twin elsewhere lands on the edited row",
             quote: "Metoprolol tartrate 25 mg PO BID",
             nth: 0,
-            edit: |t| t.replacen("Metoprolol tartrate 25 mg PO BID Active", "Metoprolol tartrate 50 mg PO BID Active", 1),
+            edit: |t| {
+                t.replacen("Metoprolol tartrate 25 mg PO BID Active", "Metoprolol tartrate 50 mg PO BID Active", 1)
+            },
             expect: Some("Metoprolol tartrate 50 mg PO BID"),
             expect_nth: 0,
         },
-        Case { name: "deleted text does not anchor", quote: "DVT prophylaxis. Hold for platelets", nth: 0, edit: |t| t.replace("DVT prophylaxis. Hold for platelets < 100.", ""), expect: None, expect_nth: 0 },
+        Case {
+            name: "deleted text does not anchor",
+            quote: "DVT prophylaxis. Hold for platelets",
+            nth: 0,
+            edit: |t| t.replace("DVT prophylaxis. Hold for platelets < 100.", ""),
+            expect: None,
+            expect_nth: 0,
+        },
         Case {
             name: "rewritten beyond recognition does not anchor",
             quote: "Check K+ and creatinine before the 3rd dose.",
@@ -101,7 +117,12 @@ fn anchoring_cases() {
             Some(expected) => {
                 let found = found.unwrap_or_else(|| panic!("{}: not placed", case.name));
                 let at = edited.match_indices(expected).nth(case.expect_nth).expect("expected text in edited page").0;
-                assert_eq!((found.start, found.end), (utf16(&edited, at), utf16(&edited, at + expected.len())), "{}", case.name);
+                assert_eq!(
+                    (found.start, found.end),
+                    (utf16(&edited, at), utf16(&edited, at + expected.len())),
+                    "{}",
+                    case.name
+                );
                 assert!(found.score >= 0.7, "{}: score {}", case.name, found.score);
             }
         }
@@ -111,7 +132,9 @@ fn anchoring_cases() {
 #[test]
 fn neighbours_place_identical_rows_after_a_shift() {
     let rows = "Metoprolol 25 mg PO BID\n".repeat(6);
-    let page = format!("Lisinopril 10 mg PO daily for renal protection\n{rows}Heparin 5,000 units SubQ Q8H for DVT prophylaxis\n");
+    let page = format!(
+        "Lisinopril 10 mg PO daily for renal protection\n{rows}Heparin 5,000 units SubQ Q8H for DVT prophylaxis\n"
+    );
     let first = capture(&page, "Lisinopril 10 mg PO daily", 0);
     let third = capture(&page, "Metoprolol 25 mg", 2);
     let last = capture(&page, "Heparin 5,000 units", 0);
@@ -129,7 +152,27 @@ fn neighbours_place_identical_rows_after_a_shift() {
 }
 
 /// Words of a chart, with repeats, to build pages with look-alike passages.
-const WORDS: &[&str] = &["Metoprolol", "25", "mg", "PO", "BID", "Hold", "if", "HR", "<", "60", "Heparin", "units", "Q8H", "Active", "Dr.", "Okafor", "11/02", "é", "😀"];
+const WORDS: &[&str] = &[
+    "Metoprolol",
+    "25",
+    "mg",
+    "PO",
+    "BID",
+    "Hold",
+    "if",
+    "HR",
+    "<",
+    "60",
+    "Heparin",
+    "units",
+    "Q8H",
+    "Active",
+    "Dr.",
+    "Okafor",
+    "11/02",
+    "é",
+    "😀",
+];
 
 fn page_text() -> impl Strategy<Value = String> {
     proptest::collection::vec((0..WORDS.len(), prop_oneof![Just(" "), Just("\n"), Just("  ")]), 5..200)
@@ -179,17 +222,25 @@ fn tips_captured_on_another_records_page_neither_vouch_nor_veto() {
     let filler = |n: usize| "Ordered by Dr. A. Okafor, active since 11/02. ".repeat(n);
     let (dvt, metoprolol) = ("DVT prophylaxis. Hold for platelets < 100.", "Metoprolol tartrate 25 mg PO BID");
     let patient1 = format!("Orders for Jane Doe\n{metoprolol}\n{}{dvt}\n{}", filler(14), filler(3));
-    let patient3 = format!("Orders for Maria Gonzalez\nAdvance directive on file, scanned 10/30.\n{dvt}\n{}{metoprolol}\n{}", filler(15), filler(3));
+    let patient3 = format!(
+        "Orders for Maria Gonzalez\nAdvance directive on file, scanned 10/30.\n{dvt}\n{}{metoprolol}\n{}",
+        filler(15),
+        filler(3)
+    );
     let (dvt_1, metoprolol_1) = (capture(&patient1, dvt, 0), capture(&patient1, metoprolol, 0));
     let directive_3 = capture(&patient3, "Advance directive on file", 0);
     let page = PageText::new(&patient3);
-    let tips: [(&str, &[Selector]); 3] = [("patients/1/orders", &dvt_1), ("patients/1/orders", &metoprolol_1), ("patients/3/orders", &directive_3)];
+    let tips: [(&str, &[Selector]); 3] =
+        [("patients/1/orders", &dvt_1), ("patients/1/orders", &metoprolol_1), ("patients/3/orders", &directive_3)];
     let placed = inflow_core::anchor::anchor_on_screen(&page, "patients/3/orders", &tips);
-    let texts: Vec<Option<&str>> = placed.iter().map(|a| a.as_ref().map(|a| &patient3[a.start as usize..a.end as usize])).collect();
+    let texts: Vec<Option<&str>> =
+        placed.iter().map(|a| a.as_ref().map(|a| &patient3[a.start as usize..a.end as usize])).collect();
     assert_eq!(texts, vec![Some(dvt), Some(metoprolol), Some("Advance directive on file")]);
     // Anchored as one page, their positions contradict each other; each is still a lone
     // exact match with its context, which no neighbour vetoes.
-    let extents = |anchors: &[Option<inflow_core::Anchor>]| anchors.iter().map(|a| a.map(|a| (a.start, a.end))).collect::<Vec<_>>();
+    let extents = |anchors: &[Option<inflow_core::Anchor>]| {
+        anchors.iter().map(|a| a.map(|a| (a.start, a.end))).collect::<Vec<_>>()
+    };
     let together = anchor_all(&page, &[&dvt_1, &metoprolol_1, &directive_3]);
     assert_eq!(extents(&together), extents(&placed));
 }
@@ -257,7 +308,10 @@ fn inserted_and_deleted_paragraphs_keep_every_surviving_tip() {
     let placed = placed_texts(&deleted, &tips);
     assert_eq!(placed[1], None, "a deleted paragraph's tip is not placed");
     assert_eq!(placed[3], None, "a deleted paragraph's tip is not placed");
-    assert_eq!([placed[0].as_deref(), placed[2].as_deref(), placed[4].as_deref()], [Some(tips[0].0.as_str()), Some(tips[2].0.as_str()), Some(tips[4].0.as_str())]);
+    assert_eq!(
+        [placed[0].as_deref(), placed[2].as_deref(), placed[4].as_deref()],
+        [Some(tips[0].0.as_str()), Some(tips[2].0.as_str()), Some(tips[4].0.as_str())]
+    );
 }
 
 /// With text inserted right before a quote, the exact quote is placed whole (issue #17 saw
@@ -280,7 +334,8 @@ fn a_short_quote_among_repetitions_stays_on_its_own() {
     let row = |n: usize| format!("Bed {n}: respiratory distress noted on exam. No change since the last round. ");
     let before: String = (1..=6).map(row).collect::<String>() + &page_of(&[0, 1]);
     let third = before.match_indices("distress noted on exam. No").nth(2).expect("third row").0;
-    let selectors = describe(&PageText::new(&before), utf16(&before, third), utf16(&before, third + 26)).expect("describable");
+    let selectors =
+        describe(&PageText::new(&before), utf16(&before, third), utf16(&before, third + 26)).expect("describable");
     let first_tip = capture(&before, "Bed 1: respiratory", 0);
     let last_tip = capture(&before, "discontinue a medication", 0);
     let after = format!("Shift report 07:00\n{before}");

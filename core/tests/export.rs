@@ -23,9 +23,16 @@ fn id(n: u8) -> TipId {
 }
 
 fn tip(n: u8, url: &str, note: &str, selectors: Vec<Selector>) -> Tip {
-    NewTip { page_url: url.into(), page_title: "Riverside EMR: Orders".into(), note: note.into(), tags: vec!["orders".into()], visibility: Visibility::Team, selectors }
-        .into_tip(id(n), "Dana (charge RN)", Timestamp(1_790_000_000_000 + i64::from(n) * DAY))
-        .expect("valid")
+    NewTip {
+        page_url: url.into(),
+        page_title: "Riverside EMR: Orders".into(),
+        note: note.into(),
+        tags: vec!["orders".into()],
+        visibility: Visibility::Team,
+        selectors,
+    }
+    .into_tip(id(n), "Dana (charge RN)", Timestamp(1_790_000_000_000 + i64::from(n) * DAY))
+    .expect("valid")
 }
 
 fn quote(exact: &str) -> Vec<Selector> {
@@ -37,18 +44,39 @@ fn quote(exact: &str) -> Vec<Selector> {
 
 /// The team's tips: approved, proposed (pinned to a control), hostile, retired, private.
 fn tips() -> Vec<Tip> {
-    let mut approved = tip(1, "http://127.0.0.1:8700/patients/1/orders", "Order sets moved to Favourites after the upgrade.\nStar the set once; it stays.", quote("Metoprolol tartrate"));
+    let mut approved = tip(
+        1,
+        "http://127.0.0.1:8700/patients/1/orders",
+        "Order sets moved to Favourites after the upgrade.\nStar the set once; it stays.",
+        quote("Metoprolol tartrate"),
+    );
     approved.tags.push("after upgrade".into());
     approved.curation = Curation {
         status: Status::Approved,
-        verified: Some(Verification { by: "Cory (educator)".into(), at: Timestamp(GENERATED.0 - 2 * DAY), verify_by: Timestamp(GENERATED.0 + 88 * DAY) }),
+        verified: Some(Verification {
+            by: "Cory (educator)".into(),
+            at: Timestamp(GENERATED.0 - 2 * DAY),
+            verify_by: Timestamp(GENERATED.0 + 88 * DAY),
+        }),
         title: "Find order sets under Favourites".into(),
         summary: "Since the March upgrade the order sets live under Favourites.".into(),
         needs_review: None,
-        history: vec![CurationEvent { id: id(90), at: Timestamp(GENERATED.0 - 2 * DAY), by: "Cory (educator)".into(), what: "approved; verify again by 2027-02-14".into() }],
+        history: vec![CurationEvent {
+            id: id(90),
+            at: Timestamp(GENERATED.0 - 2 * DAY),
+            by: "Cory (educator)".into(),
+            what: "approved; verify again by 2027-02-14".into(),
+        }],
     };
     approved.helpful = vec!["Priya".into(), "Sam (RN)".into()];
-    approved.add_reply(Reply { id: id(91), author: "Sam (RN)".into(), created: Timestamp(GENERATED.0 - DAY), text: "Worked on 4 West too, thanks!".into() }).expect("reply");
+    approved
+        .add_reply(Reply {
+            id: id(91),
+            author: "Sam (RN)".into(),
+            created: Timestamp(GENERATED.0 - DAY),
+            text: "Worked on 4 West too, thanks!".into(),
+        })
+        .expect("reply");
 
     let mut pinned = tip(
         2,
@@ -64,7 +92,10 @@ fn tips() -> Vec<Tip> {
         }],
     );
     pinned.curation.status = Status::Proposed;
-    pinned.curation.needs_review = Some(ReviewFlag { since: Timestamp(GENERATED.0 - DAY), reason: "the element was not found on its own page".into() });
+    pinned.curation.needs_review = Some(ReviewFlag {
+        since: Timestamp(GENERATED.0 - DAY),
+        reason: "the element was not found on its own page".into(),
+    });
 
     let hostile = tip(
         3,
@@ -84,11 +115,23 @@ fn tips() -> Vec<Tip> {
 }
 
 fn collections() -> Vec<Collection> {
-    vec![Collection { id: id(100), name: "Orders module after the March upgrade".into(), tips: vec![id(2), id(1)], updated: GENERATED, by: "Cory (educator)".into() }]
+    vec![Collection {
+        id: id(100),
+        name: "Orders module after the March upgrade".into(),
+        tips: vec![id(2), id(1)],
+        updated: GENERATED,
+        by: "Cory (educator)".into(),
+    }]
 }
 
 fn sheet<'a>(tips: &'a [Tip], collections: &'a [Collection], selection: &Selection) -> Sheet<'a> {
-    Sheet { title: selection.describe(collections), team: "Riverside demo: 4 West".into(), generated: GENERATED, tips: selection.pick(tips, collections), collections }
+    Sheet {
+        title: selection.describe(collections),
+        team: "Riverside demo: 4 West".into(),
+        generated: GENERATED,
+        tips: selection.pick(tips, collections),
+        collections,
+    }
 }
 
 fn rendered(format: Format, sheet: &Sheet<'_>) -> String {
@@ -101,7 +144,8 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).expect("write golden file");
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing; run with INFLOW_BLESS=1 to write it", path.display()));
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing; run with INFLOW_BLESS=1 to write it", path.display()));
     assert!(expected == actual, "{name} differs from its golden file; if the change is meant, run with INFLOW_BLESS=1 and read the diff.\n--- actual ---\n{actual}");
 }
 
@@ -123,7 +167,11 @@ fn selections_take_the_right_tips_and_never_private_ones() {
     assert_eq!(ids(Selection::Collection { id: id(100) }), vec![id(2), id(1)], "the collection's own order");
     assert_eq!(ids(Selection::Filter { query: "tag:billing".into(), status: None }), vec![id(3)]);
     assert_eq!(ids(Selection::Filter { query: String::new(), status: Some(Status::Retired) }), vec![id(4)]);
-    assert_eq!(ids(Selection::Filter { query: "apixaban".into(), status: None }), Vec::<TipId>::new(), "private tips stay out of every export");
+    assert_eq!(
+        ids(Selection::Filter { query: "apixaban".into(), status: None }),
+        Vec::<TipId>::new(),
+        "private tips stay out of every export"
+    );
 }
 
 #[test]
@@ -133,13 +181,23 @@ fn hostile_content_comes_out_inert() {
     let html = rendered(Format::Html, &everything);
     assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>"), "no markup from user text");
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
-    assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"), "the sheet loads and runs nothing");
-    assert!(!html.contains("http-equiv=\"refresh\"") && !html.contains("src=\"http") && !html.contains("href=\"http"), "no external resources");
+    assert!(
+        html.contains("Content-Security-Policy\" content=\"default-src 'none'"),
+        "the sheet loads and runs nothing"
+    );
+    assert!(
+        !html.contains("http-equiv=\"refresh\"") && !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no external resources"
+    );
     for format in [Format::Html, Format::Markdown, Format::Csv] {
         assert!(!rendered(format, &everything).contains('\u{202e}'), "{format:?}: no right-to-left override survives");
     }
     let markdown = rendered(Format::Markdown, &everything);
-    assert!(markdown.contains("\\<script\\>") && markdown.contains("\\# Not a heading") && markdown.contains("1\\. not a list"));
+    assert!(
+        markdown.contains("\\<script\\>")
+            && markdown.contains("\\# Not a heading")
+            && markdown.contains("1\\. not a list")
+    );
     assert!(markdown.contains("\\[click\\](javascript:alert(1)) \\*\\*bold\\*\\* \\`code\\` \\| pipe"));
     let csv = rendered(Format::Csv, &everything);
     assert!(csv.contains(",'=SUM(A1:A9),"), "a formula in a quote stays text: {csv}");
@@ -152,7 +210,11 @@ fn hostile_content_comes_out_inert() {
     let rows = parse_csv(&csv);
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| r.len() == 17), "{rows:?}");
-    assert!(rows[3][9].starts_with("<script>") && rows[3][9].contains("\n1. not a list"), "the note reads back as written: {:?}", rows[3][9]);
+    assert!(
+        rows[3][9].starts_with("<script>") && rows[3][9].contains("\n1. not a list"),
+        "the note reads back as written: {:?}",
+        rows[3][9]
+    );
 }
 
 /// RFC 4180, read back: what a spreadsheet would see.
@@ -189,7 +251,8 @@ fn json_ld_meets_the_w3c_model() {
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     for selection in [Selection::Everything, Selection::Approved, Selection::Collection { id: id(100) }] {
         let document = export::json_ld(&sheet(&tips, &collections, &selection), &mut |_, _| {});
-        let errors: Vec<String> = validator.iter_errors(&document).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(&document).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(errors.is_empty(), "{selection:?}: {errors:#?}");
     }
     // The schema is not a yes-man: an annotation without a target, a bad motivation and a
@@ -245,18 +308,25 @@ fn hypothesis_files_import_with_replies_and_say_what_they_skip() {
     assert_eq!(first.replies.len(), 1);
     assert_eq!(first.replies[0].author, "bob");
     assert_eq!(report.tips[1].author, "carol", "no display name: the account's name");
-    let reasons: Vec<(&str, &str)> = report.skipped.iter().map(|s| (s.annotation.as_str(), s.reason.as_str())).collect();
+    let reasons: Vec<(&str, &str)> =
+        report.skipped.iter().map(|s| (s.annotation.as_str(), s.reason.as_str())).collect();
     assert_eq!(
         reasons,
         vec![
-            ("hPageNote01", "it has no text quote or CSS selector to anchor to (a page note or an unsupported selector)"),
+            (
+                "hPageNote01",
+                "it has no text quote or CSS selector to anchor to (a page note or an unsupported selector)"
+            ),
             ("hOrphanReply", "a reply to an annotation that is not imported from this file"),
         ]
     );
     // The client's export file holds the same annotations under `annotations`.
     let rows: serde_json::Value = serde_json::from_str(file).expect("json");
     let export_file = serde_json::json!({ "export_date": "2026-03-05T10:00:00Z", "export_userid": "acct:alice@hypothes.is", "annotations": rows["rows"] });
-    assert_eq!(import(&export_file.to_string(), &HashSet::new(), "Importer", GENERATED).expect("imports").tips, report.tips);
+    assert_eq!(
+        import(&export_file.to_string(), &HashSet::new(), "Importer", GENERATED).expect("imports").tips,
+        report.tips
+    );
     // Importing twice adds nothing.
     let known: HashSet<TipId> = report.tips.iter().map(|t| t.id).collect();
     assert!(import(file, &known, "Importer", GENERATED).expect("imports").tips.is_empty());
@@ -277,13 +347,22 @@ fn other_tools_w3c_annotations_import() {
     let report = import(file, &HashSet::new(), "Importer", GENERATED).expect("imports");
     assert_eq!(report.skipped, vec![]);
     let tip = &report.tips[0];
-    assert_eq!((tip.author.as_str(), tip.note.as_str(), tip.tags.clone()), ("A. Person", "Check the allergy list first", vec!["allergies".to_owned()]));
+    assert_eq!(
+        (tip.author.as_str(), tip.note.as_str(), tip.tags.clone()),
+        ("A. Person", "Check the allergy list first", vec!["allergies".to_owned()])
+    );
     assert_eq!(tip.visibility, Visibility::Team);
     let bare = r#"{ "@context": "http://www.w3.org/ns/anno.jsonld", "id": "http://example.org/anno1", "type": "Annotation", "body": "http://example.org/post1", "target": "http://example.com/page1" }"#;
     let report = import(bare, &HashSet::new(), "Importer", GENERATED).expect("imports");
     assert_eq!(report.skipped.len(), 1, "a whole-page annotation has nothing to anchor to");
-    assert!(import("{\"hello\": 1}", &HashSet::new(), "Importer", GENERATED).unwrap_err().to_string().contains("no annotations Inflow knows"));
-    assert!(import("<html>", &HashSet::new(), "Importer", GENERATED).unwrap_err().to_string().starts_with("the file is not JSON"));
+    assert!(import("{\"hello\": 1}", &HashSet::new(), "Importer", GENERATED)
+        .unwrap_err()
+        .to_string()
+        .contains("no annotations Inflow knows"));
+    assert!(import("<html>", &HashSet::new(), "Importer", GENERATED)
+        .unwrap_err()
+        .to_string()
+        .starts_with("the file is not JSON"));
 }
 
 #[test]
@@ -304,7 +383,13 @@ fn ten_thousand_tips_export_in_every_format_with_progress() {
     };
     let mut all = many;
     all.push(huge);
-    let sheet = Sheet { title: "Everything".into(), team: "4 West".into(), generated: GENERATED, tips: all.iter().collect(), collections: &[] };
+    let sheet = Sheet {
+        title: "Everything".into(),
+        team: "4 West".into(),
+        generated: GENERATED,
+        tips: all.iter().collect(),
+        collections: &[],
+    };
     for format in Format::ALL {
         let mut reports = vec![];
         let out = render(format, &sheet, &mut |done, total| reports.push((done, total)));

@@ -39,7 +39,10 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--listen" => listen = args.next().context("--listen needs an address")?.parse().context("--listen takes host:port")?,
+            "--listen" => {
+                listen =
+                    args.next().context("--listen needs an address")?.parse().context("--listen takes host:port")?
+            }
             "--help" | "-h" => {
                 println!("inflow-demo [--listen 127.0.0.1:8700]   (port 0 picks a free port; the address is printed)");
                 return Ok(());
@@ -95,7 +98,8 @@ async fn pharmacy_frame(Path(id): Path<String>) -> Response {
 async fn claims_handbook(headers: axum::http::HeaderMap) -> Response {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let port = host.rsplit_once(':').map_or("80", |(_, port)| port);
-    let other_origin = format!("http://localhost:{}/intranet/claim-form-sample", port.trim_matches(|c: char| !c.is_ascii_digit()));
+    let other_origin =
+        format!("http://localhost:{}/intranet/claim-form-sample", port.trim_matches(|c: char| !c.is_ascii_digit()));
     html_owned(HANDBOOK.replace("{{OTHER_ORIGIN_FORM}}", &escape_html(&other_origin)))
 }
 

@@ -59,7 +59,11 @@ struct Figures {
 
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes no arguments of its own.
-    let settings = Settings { clients: setting("INFLOW_BENCH_CLIENTS", 200), cycles: setting("INFLOW_BENCH_CYCLES", 20), seed: setting("INFLOW_BENCH_SEED", 100_000) };
+    let settings = Settings {
+        clients: setting("INFLOW_BENCH_CLIENTS", 200),
+        cycles: setting("INFLOW_BENCH_CYCLES", 20),
+        seed: setting("INFLOW_BENCH_SEED", 100_000),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     println!(
         "Load: {} clients x {} sync cycles (push 1 tip, pull up to {PULL_LIMIT} changes with full tips), after seeding {} tips. Loopback only.",
@@ -67,14 +71,20 @@ fn main() {
     );
     let mut results = Vec::new();
     let scratch = std::env::temp_dir().join(format!("inflow-bench-{}", std::process::id()));
-    results.push(runtime.block_on(inflow_target("inflow-server, SQLite", &format!("sqlite://{}", scratch.join("inflow.db").display()), &settings)));
+    results.push(runtime.block_on(inflow_target(
+        "inflow-server, SQLite",
+        &format!("sqlite://{}", scratch.join("inflow.db").display()),
+        &settings,
+    )));
     match postgres_database(&runtime) {
         Some(url) => results.push(runtime.block_on(inflow_target("inflow-server, PostgreSQL", &url, &settings))),
         None => println!("PostgreSQL: skipped (set INFLOW_BENCH_DATABASE_URL or INFLOW_TEST_DATABASE_URL to a server this user may create databases on)"),
     }
     match std::env::var("INFLOW_POUCHDB_SERVER") {
         Ok(script) => results.push(runtime.block_on(pouch_target(&script, &scratch.join("pouch"), &settings))),
-        Err(_) => println!("pouchdb-server: skipped (INFLOW_POUCHDB_SERVER unset; `cargo xtask bench server` installs and sets it)"),
+        Err(_) => println!(
+            "pouchdb-server: skipped (INFLOW_POUCHDB_SERVER unset; `cargo xtask bench server` installs and sets it)"
+        ),
     }
     let _ = std::fs::remove_dir_all(&scratch);
     print_table(&results);
@@ -89,10 +99,16 @@ async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
     let seeder = db.add_member(&team, "Seeder", Role::Member).await.expect("seeder").1;
     let mut tokens = Vec::with_capacity(settings.clients);
     for i in 0..settings.clients {
-        tokens.push((format!("Nurse {i}"), db.add_member(&team, &format!("Nurse {i}"), Role::Member).await.expect("member").1));
+        tokens.push((
+            format!("Nurse {i}"),
+            db.add_member(&team, &format!("Nurse {i}"), Role::Member).await.expect("member").1,
+        ));
     }
     drop(db);
-    let mut server = Process::start(Command::new(SERVER_BIN).args(["serve", "--listen", "127.0.0.1:0"]).env("INFLOW_DATABASE_URL", url), "listening on http://");
+    let mut server = Process::start(
+        Command::new(SERVER_BIN).args(["serve", "--listen", "127.0.0.1:0"]).env("INFLOW_DATABASE_URL", url),
+        "listening on http://",
+    );
     let base = format!("http://{}", server.addr);
     let http = client();
 
@@ -102,7 +118,8 @@ async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
     for batch in 0..settings.seed.div_ceil(SEED_BATCH) {
         let count = SEED_BATCH.min(settings.seed - batch * SEED_BATCH);
         let mutations: Vec<Mutation> = (0..count).map(|_| put("Seeder", next(&mut sequence))).collect();
-        let (status, body) = post(&http, &format!("{base}/v1/sync"), Some(&seeder), json!({ "mutations": mutations, "limit": 1 })).await;
+        let (status, body) =
+            post(&http, &format!("{base}/v1/sync"), Some(&seeder), json!({ "mutations": mutations, "limit": 1 })).await;
         assert_eq!(status, 200, "seeding failed: {body}");
     }
     let seed_tips_per_s = settings.seed as f64 / started.elapsed().as_secs_f64();
@@ -129,7 +146,8 @@ async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
             let mut latencies = Vec::with_capacity(cycles);
             let mut errors = 0;
             for _ in 0..cycles {
-                let body = json!({ "cursor": cursor, "mutations": [put(&author, next(&mut seq))], "limit": PULL_LIMIT });
+                let body =
+                    json!({ "cursor": cursor, "mutations": [put(&author, next(&mut seq))], "limit": PULL_LIMIT });
                 let started = Instant::now();
                 let (status, answer) = post(&http, &url, Some(&token), body).await;
                 latencies.push(started.elapsed());
@@ -148,7 +166,8 @@ async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
 
 /// A fresh PostgreSQL database for the benchmark, when a server is named.
 fn postgres_database(runtime: &tokio::runtime::Runtime) -> Option<String> {
-    let admin = std::env::var("INFLOW_BENCH_DATABASE_URL").or_else(|_| std::env::var("INFLOW_TEST_DATABASE_URL")).ok()?;
+    let admin =
+        std::env::var("INFLOW_BENCH_DATABASE_URL").or_else(|_| std::env::var("INFLOW_TEST_DATABASE_URL")).ok()?;
     let name = format!("inflow_bench_{}", std::process::id());
     runtime.block_on(async {
         sqlx::any::install_default_drivers();
@@ -210,12 +229,19 @@ async fn pouch_target(script: &str, dir: &std::path::Path, settings: &Settings) 
             let mut errors = 0;
             for _ in 0..cycles {
                 let started = Instant::now();
-                let (pushed, _) = post(&http, &format!("{base}/_bulk_docs"), None, json!({ "docs": [couch_doc(&tip(&author, next(&mut seq)))] })).await;
+                let (pushed, _) = post(
+                    &http,
+                    &format!("{base}/_bulk_docs"),
+                    None,
+                    json!({ "docs": [couch_doc(&tip(&author, next(&mut seq)))] }),
+                )
+                .await;
                 let since_text = match &since {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let changes_url = format!("{base}/_changes?include_docs=true&limit={PULL_LIMIT}&since={}", urlencode(&since_text));
+                let changes_url =
+                    format!("{base}/_changes?include_docs=true&limit={PULL_LIMIT}&since={}", urlencode(&since_text));
                 let (pulled, answer) = request(&http, "GET", &changes_url, None, None).await;
                 latencies.push(started.elapsed());
                 if pushed == 201 && pulled == 200 {
@@ -239,7 +265,13 @@ fn couch_doc(tip: &Tip) -> Value {
 
 fn urlencode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -252,14 +284,30 @@ struct Seeded {
 }
 
 /// Runs the clients against `server`, then stops it and reports.
-async fn load<F>(name: &str, server: &mut Process, seeded: Seeded, clients: Vec<F>, requests_per_cycle: usize) -> Figures
+async fn load<F>(
+    name: &str,
+    server: &mut Process,
+    seeded: Seeded,
+    clients: Vec<F>,
+    requests_per_cycle: usize,
+) -> Figures
 where
     F: std::future::Future<Output = (Vec<Duration>, usize)> + Send + 'static,
 {
     let (cycles, errors, elapsed, latencies) = run_clients(clients).await;
     let (_, rss_peak_kib) = server.memory();
     server.stop();
-    figures(name, seeded.tips_per_s, cycles, errors, elapsed, latencies, seeded.rss_kib, rss_peak_kib, requests_per_cycle)
+    figures(
+        name,
+        seeded.tips_per_s,
+        cycles,
+        errors,
+        elapsed,
+        latencies,
+        seeded.rss_kib,
+        rss_peak_kib,
+        requests_per_cycle,
+    )
 }
 
 /// Runs every client at once, until all are done or the deadline passes.
@@ -287,8 +335,23 @@ where
 }
 
 #[allow(clippy::too_many_arguments, reason = "one row of the table, field by field")]
-fn figures(name: &str, seed_tips_per_s: f64, cycles: usize, errors: usize, elapsed: Duration, latencies: Vec<Duration>, rss_seeded_kib: u64, rss_peak_kib: u64, requests_per_cycle: usize) -> Figures {
-    let at = |q: f64| latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+fn figures(
+    name: &str,
+    seed_tips_per_s: f64,
+    cycles: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    rss_seeded_kib: u64,
+    rss_peak_kib: u64,
+    requests_per_cycle: usize,
+) -> Figures {
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     Figures {
         name: name.to_owned(),
         seed_tips_per_s,
@@ -311,7 +374,16 @@ fn print_table(results: &[Figures]) {
     for f in results {
         println!(
             "| {} | {:.0} | {} ({}) | {:.0} | {} | {} | {} | {} | {} |",
-            f.name, f.seed_tips_per_s, f.cycles, f.errors, f.cycles_per_s, ms(f.p50), ms(f.p99), mib(f.rss_seeded_kib), mib(f.rss_peak_kib), f.requests_per_cycle
+            f.name,
+            f.seed_tips_per_s,
+            f.cycles,
+            f.errors,
+            f.cycles_per_s,
+            ms(f.p50),
+            ms(f.p99),
+            mib(f.rss_seeded_kib),
+            mib(f.rss_peak_kib),
+            f.requests_per_cycle
         );
     }
     let Some(peer) = results.iter().find(|f| f.name.starts_with("pouchdb")) else { return };
@@ -346,7 +418,11 @@ fn tip(author: &str, n: u64) -> Tip {
         tags: vec!["orders".into(), "after upgrade".into()],
         visibility: Visibility::Team,
         selectors: vec![
-            Selector::TextQuote { exact: format!("Metoprolol tartrate 25 mg PO BID, line {n}"), prefix: "Active orders\n".into(), suffix: "\nHold if HR < 60".into() },
+            Selector::TextQuote {
+                exact: format!("Metoprolol tartrate 25 mg PO BID, line {n}"),
+                prefix: "Active orders\n".into(),
+                suffix: "\nHold if HR < 60".into(),
+            },
             Selector::TextPosition { start: 120, end: 160 },
         ],
     }
@@ -355,7 +431,11 @@ fn tip(author: &str, n: u64) -> Tip {
 }
 
 fn put(author: &str, n: u64) -> Mutation {
-    Mutation { id: id(n, 0xbb), hlc: Hlc { wall_ms: 1_795_000_000_000 + (n & 0xffff_ffff), counter: 0, node: 1 }, change: Change::Put { tip: Box::new(tip(author, n)) } }
+    Mutation {
+        id: id(n, 0xbb),
+        hlc: Hlc { wall_ms: 1_795_000_000_000 + (n & 0xffff_ffff), counter: 0, node: 1 },
+        change: Change::Put { tip: Box::new(tip(author, n)) },
+    }
 }
 
 fn client() -> Arc<HttpClient> {
@@ -374,7 +454,9 @@ async fn request(http: &HttpClient, method: &str, url: &str, token: Option<&str>
         builder = builder.header("authorization", format!("Bearer {token}"));
     }
     let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
-    let Ok(response) = http.request(builder.body(Full::new(bytes)).expect("request")).await else { return (0, Value::Null) };
+    let Ok(response) = http.request(builder.body(Full::new(bytes)).expect("request")).await else {
+        return (0, Value::Null);
+    };
     let status = response.status().as_u16();
     let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -396,11 +478,17 @@ impl Process {
     fn start(command: &mut Command, ready: &str) -> Process {
         use std::io::BufRead;
         // Owned by a `Process` at once, so a failure below still kills it.
-        let mut process = Process { child: command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts"), addr: String::new() };
+        let mut process = Process {
+            child: command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server starts"),
+            addr: String::new(),
+        };
         let mut lines = std::io::BufReader::new(process.child.stdout.take().expect("stdout")).lines();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| panic!("the server exited before saying `{ready}`"));
+            let line = lines
+                .next()
+                .and_then(Result::ok)
+                .unwrap_or_else(|| panic!("the server exited before saying `{ready}`"));
             if let Some(rest) = line.split(ready).nth(1) {
                 process.addr = rest.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or("").to_owned();
                 // Keep draining its output so the server never blocks on a full pipe.
@@ -413,7 +501,10 @@ impl Process {
 
     /// Starts `command` and waits until something listens on `port`.
     fn start_on_port(command: &mut Command, port: u16) -> Process {
-        let process = Process { child: command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("server starts"), addr: format!("127.0.0.1:{port}") };
+        let process = Process {
+            child: command.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("server starts"),
+            addr: format!("127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(&process.addr).is_err() {
             assert!(Instant::now() < deadline, "nothing listens on {} after 30 s", process.addr);
@@ -426,7 +517,12 @@ impl Process {
     fn memory(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         let field = |name: &str| {
-            status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(0)
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
         };
         (field("VmRSS:"), field("VmHWM:"))
     }

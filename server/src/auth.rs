@@ -46,12 +46,15 @@ impl FromRequestParts<AppState> for Member {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>; tokens come from `inflow-server member add`"))?;
-        let token = header.strip_prefix("Bearer ").ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let header =
+            parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+                ApiError::unauthorized(
+                    "send Authorization: Bearer <token>; tokens come from `inflow-server member add`",
+                )
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         let invalid = || ApiError::unauthorized("the token is not valid (wrong, or revoked)");
         let rest = token.trim().strip_prefix("inflow_").ok_or_else(invalid)?;
         let (member_id, secret) = rest.rsplit_once('_').ok_or_else(invalid)?;

@@ -29,7 +29,8 @@ fn curators_only(member: &Member, what: &str) -> Result<(), ApiError> {
 }
 
 fn collection_id(raw: &str) -> Result<TipId, ApiError> {
-    raw.parse().map_err(|_| ApiError::bad_request("a collection id is a UUID like 0190c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f"))
+    raw.parse()
+        .map_err(|_| ApiError::bad_request("a collection id is a UUID like 0190c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f"))
 }
 
 pub async fn list(State(state): State<AppState>, member: Member) -> Result<Json<Value>, ApiError> {
@@ -44,11 +45,22 @@ pub struct CollectionBody {
     tips: Vec<TipId>,
 }
 
-pub async fn put(State(state): State<AppState>, member: Member, Path(id): Path<String>, body: Result<Json<CollectionBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn put(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<String>,
+    body: Result<Json<CollectionBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     curators_only(&member, "change collections")?;
     let id = collection_id(&id)?;
     let Json(body) = body?;
-    let collection = Collection { id, name: body.name.trim().to_owned(), tips: body.tips, updated: Timestamp(now_ms()), by: member.name.clone() };
+    let collection = Collection {
+        id,
+        name: body.name.trim().to_owned(),
+        tips: body.tips,
+        updated: Timestamp(now_ms()),
+        by: member.name.clone(),
+    };
     collection.validate().map_err(|e| ApiError::unprocessable(e.to_string()))?;
     if !state.db.put_collection(&member.team_id, &collection).await? {
         return Err(ApiError::conflict(format!("collection id {id} is already used; generate a new one")));
@@ -56,7 +68,11 @@ pub async fn put(State(state): State<AppState>, member: Member, Path(id): Path<S
     Ok(Json(json!(collection)))
 }
 
-pub async fn delete(State(state): State<AppState>, member: Member, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     curators_only(&member, "change collections")?;
     let id = collection_id(&id)?;
     if state.db.delete_collection(&member.team_id, id).await? {
@@ -78,10 +94,17 @@ pub struct RenameBody {
 /// Renames (or merges) tags on every tip of the team. Each change is an ordinary tag edit
 /// at the server's clock, so members receive it with their next pull and it merges like
 /// any other edit.
-pub async fn rename(State(state): State<AppState>, member: Member, body: Result<Json<RenameBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn rename(
+    State(state): State<AppState>,
+    member: Member,
+    body: Result<Json<RenameBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     curators_only(&member, "rename or merge tags")?;
     let Json(RenameBody { from, to }) = body?;
-    let to = clean_tags(std::slice::from_ref(&to)).map_err(|e| ApiError::unprocessable(e.to_string()))?.pop().ok_or_else(|| ApiError::unprocessable("name the new tag"))?;
+    let to = clean_tags(std::slice::from_ref(&to))
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?
+        .pop()
+        .ok_or_else(|| ApiError::unprocessable("name the new tag"))?;
     if from.is_empty() || from.len() > 50 {
         return Err(ApiError::unprocessable("name 1 to 50 tags to rename"));
     }
@@ -94,7 +117,17 @@ pub async fn rename(State(state): State<AppState>, member: Member, body: Result<
         .filter_map(|tip| {
             let tags = rename_tags(&tip.tags, &from, &to).filter(|t| *t != tip.tags)?;
             let id = new_id().parse().ok()?;
-            Some(Mutation { id, hlc: Hlc { wall_ms: now as u64, counter: 0, node: 0 }, change: Change::Patch { tip_id: tip.id, note: None, tags: Some(tags), visibility: None, page_title: None } })
+            Some(Mutation {
+                id,
+                hlc: Hlc { wall_ms: now as u64, counter: 0, node: 0 },
+                change: Change::Patch {
+                    tip_id: tip.id,
+                    note: None,
+                    tags: Some(tags),
+                    visibility: None,
+                    page_title: None,
+                },
+            })
         })
         .collect();
     let mut renamed = 0;
@@ -121,13 +154,20 @@ pub async fn import_annotations(db: &Db, team_id: &str, text: &str, author: &str
     for tip in report.tips.iter_mut().filter(|t| elsewhere.contains(&t.id)) {
         tip.id = derive_id(&format!("{team_id}/{}", tip.id), Timestamp(tip.id.unix_ms() as i64));
     }
-    let (fresh, again): (Vec<_>, Vec<_>) = std::mem::take(&mut report.tips).into_iter().partition(|t| !known.contains(&t.id));
+    let (fresh, again): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut report.tips).into_iter().partition(|t| !known.contains(&t.id));
     report.tips = fresh;
     for tip in again {
         report.replies -= tip.replies.len();
-        report.skipped.push(Skipped { annotation: tip.id.to_string(), reason: "already in the team (imported before)".to_owned() });
+        report.skipped.push(Skipped {
+            annotation: tip.id.to_string(),
+            reason: "already in the team (imported before)".to_owned(),
+        });
     }
-    let stamp = Stamp { hlc: Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 }, by: new_id().parse().map_err(|_| ApiError::unprocessable("no id"))? };
+    let stamp = Stamp {
+        hlc: Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 },
+        by: new_id().parse().map_err(|_| ApiError::unprocessable("no id"))?,
+    };
     db.import(team_id, report.tips.iter().cloned().map(|tip| imported(tip, stamp)).collect()).await?;
     Ok(report)
 }

@@ -14,7 +14,8 @@ use crate::auth::{Member, Role};
 use crate::error::ApiError;
 
 /// Schema versions, applied in order; each one only adds to the ones before it.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE teams (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -41,16 +42,19 @@ const MIGRATIONS: &[&str] = &["
         id TEXT PRIMARY KEY,
         team_id TEXT NOT NULL REFERENCES teams (id)
     );
-", "
+",
+    "
     ALTER TABLE teams ADD COLUMN screen_rules TEXT NOT NULL DEFAULT '[]';
-", "
+",
+    "
     CREATE TABLE collections (
         id TEXT PRIMARY KEY,
         team_id TEXT NOT NULL REFERENCES teams (id),
         body TEXT NOT NULL
     );
     CREATE INDEX collections_by_team ON collections (team_id);
-"];
+",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -103,7 +107,11 @@ impl Db {
                 if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
                 }
-                if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") }
+                if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
             }
             Backend::Postgres => url.to_owned(),
         };
@@ -127,11 +135,17 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("CREATE TABLE IF NOT EXISTS inflow_schema (version BIGINT NOT NULL)").await?;
-        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM inflow_schema").fetch_one(&self.pool).await?.try_get("v")?;
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM inflow_schema")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("v")?;
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             let mut tx = self.pool.begin().await?;
             tx.execute(*sql).await?;
-            sqlx::query("INSERT INTO inflow_schema (version) VALUES ($1)").bind(index as i64 + 1).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO inflow_schema (version) VALUES ($1)")
+                .bind(index as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -143,7 +157,12 @@ impl Db {
 
     pub async fn create_team(&self, name: &str) -> Result<String, sqlx::Error> {
         let id = new_id();
-        sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ($1, $2, $3)").bind(&id).bind(name).bind(now_ms()).execute(&self.pool).await?;
+        sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
         Ok(id)
     }
 
@@ -154,22 +173,29 @@ impl Db {
     /// Adds a member and returns its id and bearer token (shown once, stored hashed).
     pub async fn add_member(&self, team_id: &str, name: &str, role: Role) -> Result<(String, String), sqlx::Error> {
         let id = new_id();
-        let (token, hash) = crate::auth::new_token(&id).map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
-        sqlx::query("INSERT INTO members (id, team_id, name, role, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(team_id)
-            .bind(name)
-            .bind(role.as_str())
-            .bind(&hash)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+        let (token, hash) = crate::auth::new_token(&id)
+            .map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+        sqlx::query(
+            "INSERT INTO members (id, team_id, name, role, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(team_id)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(&hash)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         Ok((id, token))
     }
 
     /// The team's name and its screen rules (see `inflow_core::screen`).
     pub async fn team(&self, team_id: &str) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
-        let Some(row) = sqlx::query("SELECT name, screen_rules FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query("SELECT name, screen_rules FROM teams WHERE id = $1")
+            .bind(team_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let rules: String = row.try_get("screen_rules")?;
@@ -179,13 +205,20 @@ impl Db {
     /// Replaces the team's screen rules; the caller has checked them.
     pub async fn set_screen_rules(&self, team_id: &str, rules: &[String]) -> Result<(), sqlx::Error> {
         let text = serde_json::to_string(rules).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-        sqlx::query("UPDATE teams SET screen_rules = $1 WHERE id = $2").bind(text).bind(team_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE teams SET screen_rules = $1 WHERE id = $2")
+            .bind(text)
+            .bind(team_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// The id of the oldest team called `name`, if there is one.
     pub async fn team_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
-        let row = sqlx::query("SELECT id FROM teams WHERE name = $1 ORDER BY created_ms LIMIT 1").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id FROM teams WHERE name = $1 ORDER BY created_ms LIMIT 1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| r.try_get("id")).transpose()
     }
 
@@ -202,14 +235,23 @@ impl Db {
     /// Gives a member a new token (the old one stops working at once) and clears any
     /// revocation. Returns `None` when there is no such member.
     pub async fn reissue_token(&self, member_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let (token, hash) = crate::auth::new_token(member_id).map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
-        let done = sqlx::query("UPDATE members SET token_hash = $1, revoked_ms = NULL WHERE id = $2").bind(&hash).bind(member_id).execute(&self.pool).await?;
+        let (token, hash) = crate::auth::new_token(member_id)
+            .map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+        let done = sqlx::query("UPDATE members SET token_hash = $1, revoked_ms = NULL WHERE id = $2")
+            .bind(&hash)
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
         Ok((done.rows_affected() > 0).then_some(token))
     }
 
     /// Revokes a member's token; returns whether the member existed.
     pub async fn revoke_member(&self, member_id: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE members SET revoked_ms = $1 WHERE id = $2").bind(now_ms()).bind(member_id).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE members SET revoked_ms = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(member_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -222,7 +264,12 @@ impl Db {
         let role: String = row.try_get("role")?;
         let revoked: Option<i64> = row.try_get("revoked_ms")?;
         Ok(Some(StoredMember {
-            member: Member { id: row.try_get("id")?, team_id: row.try_get("team_id")?, name: row.try_get("name")?, role: Role::parse(&role).unwrap_or(Role::Member) },
+            member: Member {
+                id: row.try_get("id")?,
+                team_id: row.try_get("team_id")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role).unwrap_or(Role::Member),
+            },
             token_hash: row.try_get("token_hash")?,
             revoked: revoked.is_some(),
         }))
@@ -244,22 +291,33 @@ impl Db {
         // Take the team's row lock first: pushes of one team then apply one at a time,
         // and sequence numbers are handed out in commit order, so a pull never skips a
         // change that commits later. (On SQLite it takes the write lock up front.)
-        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(&member.team_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1")
+            .bind(&member.team_id)
+            .execute(&mut *tx)
+            .await?;
         let mut acked = Vec::with_capacity(mutations.len());
         let mut last_seq = None;
         for mutation in mutations {
             let mutation_id = mutation.id.to_string();
-            let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1").bind(&mutation_id).fetch_optional(&mut *tx).await?;
+            let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1")
+                .bind(&mutation_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             if let Some(row) = seen {
                 let team: String = row.try_get("team_id")?;
                 if team != member.team_id {
-                    return Err(ApiError::conflict(format!("mutation id {mutation_id} is already used; generate a new one")));
+                    return Err(ApiError::conflict(format!(
+                        "mutation id {mutation_id} is already used; generate a new one"
+                    )));
                 }
                 acked.push(mutation.id); // a retried push: already applied
                 continue;
             }
             let tip_id = mutation.change.tip_id().to_string();
-            let stored = sqlx::query("SELECT team_id, body FROM tips WHERE id = $1").bind(&tip_id).fetch_optional(&mut *tx).await?;
+            let stored = sqlx::query("SELECT team_id, body FROM tips WHERE id = $1")
+                .bind(&tip_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let existing = match stored {
                 Some(row) => {
                     let team: String = row.try_get("team_id")?;
@@ -269,14 +327,20 @@ impl Db {
                     let body: String = row.try_get("body")?;
                     Some(serde_json::from_str::<SyncedTip>(&body).map_err(|e| {
                         eprintln!("stored tip {tip_id} is unreadable: {e}");
-                        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "a stored tip could not be read; nothing was applied")
+                        ApiError::new(
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal",
+                            "a stored tip could not be read; nothing was applied",
+                        )
                     })?)
                 }
                 None => None,
             };
             authorize(member, mutation, existing.as_ref())?;
             let merged = apply(existing, mutation).map_err(|e| match e {
-                MergeError::UnknownTip(_) => ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string()),
+                MergeError::UnknownTip(_) => {
+                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string())
+                }
                 other => ApiError::unprocessable(other.to_string()),
             })?;
             let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
@@ -292,13 +356,21 @@ impl Db {
                 .bind(&body)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2)").bind(&mutation_id).bind(&member.team_id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2)")
+                .bind(&mutation_id)
+                .bind(&member.team_id)
+                .execute(&mut *tx)
+                .await?;
             acked.push(mutation.id);
             last_seq = Some(seq);
         }
         if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
             // Delivered to every listening instance when, and only if, the push commits.
-            sqlx::query("SELECT pg_notify($1, $2)").bind(crate::events::CHANNEL).bind(format!("{}:{seq}", member.team_id)).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::events::CHANNEL)
+                .bind(format!("{}:{seq}", member.team_id))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(Pushed { ids: acked, last_seq })
@@ -335,7 +407,10 @@ impl Db {
 
     /// The team's live tips (tombstoned ones left out), oldest first: what exports read.
     pub async fn tips(&self, team_id: &str) -> Result<Vec<Tip>, sqlx::Error> {
-        let rows = sqlx::query("SELECT body FROM tips WHERE team_id = $1 ORDER BY id").bind(team_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT body FROM tips WHERE team_id = $1 ORDER BY id")
+            .bind(team_id)
+            .fetch_all(&self.pool)
+            .await?;
         let mut tips = Vec::with_capacity(rows.len());
         for row in rows {
             let body: String = row.try_get("body")?;
@@ -354,10 +429,17 @@ impl Db {
     }
 
     /// Which of `ids` other teams hold (ids are unique across the server).
-    pub async fn tip_ids_elsewhere(&self, team_id: &str, ids: &[TipId]) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
+    pub async fn tip_ids_elsewhere(
+        &self,
+        team_id: &str,
+        ids: &[TipId],
+    ) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
         let mut found = std::collections::HashSet::new();
         for id in ids {
-            let row = sqlx::query("SELECT team_id FROM tips WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT team_id FROM tips WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
             if row.is_some_and(|r| r.try_get::<String, _>("team_id").is_ok_and(|team| team != team_id)) {
                 found.insert(*id);
             }
@@ -367,7 +449,8 @@ impl Db {
 
     /// The team's latest sequence number.
     pub async fn last_seq(&self, team_id: &str) -> Result<Option<i64>, sqlx::Error> {
-        let row = sqlx::query("SELECT last_seq FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT last_seq FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?;
         row.map(|r| r.try_get("last_seq")).transpose()
     }
 
@@ -379,12 +462,26 @@ impl Db {
         let mut last_seq = None;
         for tip in tips {
             let body = serde_json::to_string(&tip).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq").bind(team_id).fetch_one(&mut *tx).await?.try_get("last_seq")?;
-            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4)").bind(tip.tip.id.to_string()).bind(team_id).bind(seq).bind(body).execute(&mut *tx).await?;
+            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+                .bind(team_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("last_seq")?;
+            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4)")
+                .bind(tip.tip.id.to_string())
+                .bind(team_id)
+                .bind(seq)
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
             last_seq = Some(seq);
         }
         if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
-            sqlx::query("SELECT pg_notify($1, $2)").bind(crate::events::CHANNEL).bind(format!("{team_id}:{seq}")).execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::events::CHANNEL)
+                .bind(format!("{team_id}:{seq}"))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(last_seq)
@@ -392,7 +489,8 @@ impl Db {
 
     /// The team's collections, by name.
     pub async fn collections(&self, team_id: &str) -> Result<Vec<Collection>, sqlx::Error> {
-        let rows = sqlx::query("SELECT body FROM collections WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT body FROM collections WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
         let mut collections = rows
             .iter()
             .map(|row| {
@@ -420,15 +518,26 @@ impl Db {
 
     /// Deletes a collection of `team_id`; `false` when there was none.
     pub async fn delete_collection(&self, team_id: &str, id: TipId) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM collections WHERE id = $1 AND team_id = $2").bind(id.to_string()).bind(team_id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM collections WHERE id = $1 AND team_id = $2")
+            .bind(id.to_string())
+            .bind(team_id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Every tip of `team_id` (or of every team), for `inflow-server export`.
     pub async fn export(&self, team_id: Option<&str>) -> Result<Vec<serde_json::Value>, sqlx::Error> {
         let rows = match team_id {
-            Some(team) => sqlx::query("SELECT team_id, seq, body FROM tips WHERE team_id = $1 ORDER BY seq").bind(team).fetch_all(&self.pool).await?,
-            None => sqlx::query("SELECT team_id, seq, body FROM tips ORDER BY team_id, seq").fetch_all(&self.pool).await?,
+            Some(team) => {
+                sqlx::query("SELECT team_id, seq, body FROM tips WHERE team_id = $1 ORDER BY seq")
+                    .bind(team)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT team_id, seq, body FROM tips ORDER BY team_id, seq").fetch_all(&self.pool).await?
+            }
         };
         rows.into_iter()
             .map(|row| {

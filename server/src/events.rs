@@ -79,11 +79,16 @@ pub fn relay_postgres_notifications(url: String, hub: Hub) {
     });
 }
 
-pub async fn events(State(state): State<AppState>, member: Member) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn events(
+    State(state): State<AppState>,
+    member: Member,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     crate::metrics::Metrics::add(&state.metrics.event_streams_opened, 1);
     let team = member.team_id.clone();
     let changes = BroadcastStream::new(state.hub.subscribe()).filter_map(move |change| match change {
-        Ok(change) if change.team_id == team => Some(Ok(Event::default().event("change").data(format!("{{\"seq\":{}}}", change.seq)))),
+        Ok(change) if change.team_id == team => {
+            Some(Ok(Event::default().event("change").data(format!("{{\"seq\":{}}}", change.seq))))
+        }
         Ok(_) => None,
         // Fell behind: tell the client to pull, which catches it up.
         Err(_) => Some(Ok(Event::default().event("change").data("{}"))),

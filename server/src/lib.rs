@@ -43,7 +43,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
-        .route("/v1/openapi.json", get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route(
+            "/v1/openapi.json",
+            get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
         .route("/v1/sync", post(sync::sync))
         .route("/v1/me", get(me::me))
         .route("/v1/team/screen-rules", axum::routing::put(me::set_screen_rules))
@@ -70,7 +73,9 @@ fn cors() -> tower_http::cors::CorsLayer {
         .max_age(std::time::Duration::from_secs(3600))
 }
 
-async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
     state.db.ping().await?;
     Ok(axum::Json(serde_json::json!({ "status": "ok" })))
 }

@@ -133,11 +133,13 @@ const DEMO_MEMBERS: [(&str, Role); 2] = [("Dana (charge RN)", Role::Curator), ("
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let url = cli.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cli.data_dir.join("inflow.db").display()));
+    let url =
+        cli.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", cli.data_dir.join("inflow.db").display()));
     let db = Db::connect(&url).await.with_context(|| format!("opening the database at {}", redact(&url)))?;
     match cli.command {
         Command::Serve { listen } => {
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             println!("inflow-server listening on http://{} ({:?} database)", listener.local_addr()?, db.backend);
             axum::serve(listener, app(AppState::new(db, &url))).with_graceful_shutdown(shutdown()).await?;
         }
@@ -205,7 +207,8 @@ async fn main() -> anyhow::Result<()> {
                 };
                 serde_json::to_string_pretty(&db.export(team.as_deref()).await?)? + "\n"
             } else {
-                let format = Format::parse(&format).with_context(|| format!("unknown format {format:?}: use markdown, html, csv, jsonld or backup"))?;
+                let format = Format::parse(&format)
+                    .with_context(|| format!("unknown format {format:?}: use markdown, html, csv, jsonld or backup"))?;
                 let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
                 let (team_name, _) = db.team(&team).await?.context("the team vanished")?;
                 let tips = db.tips(&team).await?;
@@ -214,11 +217,19 @@ async fn main() -> anyhow::Result<()> {
                     (Some(name), _, _) => {
                         let found = collections.iter().find(|c| c.name.eq_ignore_ascii_case(name.trim()));
                         let names: Vec<&str> = collections.iter().map(|c| c.name.as_str()).collect();
-                        Selection::Collection { id: found.with_context(|| format!("the team has no collection {name:?}; it has: {}", names.join(", ")))?.id }
+                        Selection::Collection {
+                            id: found
+                                .with_context(|| {
+                                    format!("the team has no collection {name:?}; it has: {}", names.join(", "))
+                                })?
+                                .id,
+                        }
                     }
                     (None, Some(query), _) => {
                         let status = match status {
-                            Some(s) => Some(serde_json::from_value(serde_json::json!(s)).map_err(|_| anyhow::anyhow!("unknown status {s:?}: use shared, proposed, approved or retired"))?),
+                            Some(s) => Some(serde_json::from_value(serde_json::json!(s)).map_err(|_| {
+                                anyhow::anyhow!("unknown status {s:?}: use shared, proposed, approved or retired")
+                            })?),
                             None => None,
                         };
                         Selection::Filter { query, status }

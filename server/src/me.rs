@@ -11,7 +11,11 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn me(State(state): State<AppState>, member: Member) -> Result<Json<Value>, ApiError> {
-    let (team_name, rules) = state.db.team(&member.team_id).await?.ok_or_else(|| ApiError::unauthorized("the token's team no longer exists"))?;
+    let (team_name, rules) = state
+        .db
+        .team(&member.team_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the token's team no longer exists"))?;
     Ok(Json(json!({
         "member": { "id": member.id, "name": member.name, "role": member.role.as_str() },
         "team": { "id": member.team_id, "name": team_name },
@@ -34,7 +38,11 @@ pub async fn set_screen_rules(
     body: Result<Json<NewRules>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     if member.role != crate::auth::Role::Admin {
-        return Err(ApiError::forbidden(format!("only a team admin may change screen rules; {} is a {}", member.name, member.role.as_str())));
+        return Err(ApiError::forbidden(format!(
+            "only a team admin may change screen rules; {} is a {}",
+            member.name,
+            member.role.as_str()
+        )));
     }
     let Json(NewRules { rules }) = body?;
     let checked = inflow_core::screen::parse_rules(&rules).map_err(|e| ApiError::unprocessable(e.to_string()))?;

@@ -26,12 +26,18 @@ impl Metrics {
 
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;
-    let line = |name: &str, help: &str, value: &AtomicU64| format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed));
+    let line = |name: &str, help: &str, value: &AtomicU64| {
+        format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed))
+    };
     let body = [
         line("inflow_sync_requests_total", "Requests to /v1/sync.", &m.sync_requests),
         line("inflow_sync_errors_total", "Requests to /v1/sync answered with an error.", &m.sync_errors),
         line("inflow_mutations_acked_total", "Mutations acknowledged (including retries).", &m.mutations_applied),
-        line("inflow_unreadable_rows_total", "Stored tips left out of pulls because they could not be read.", &state.db.unreadable_rows),
+        line(
+            "inflow_unreadable_rows_total",
+            "Stored tips left out of pulls because they could not be read.",
+            &state.db.unreadable_rows,
+        ),
         line("inflow_changes_pulled_total", "Tip changes sent to clients.", &m.changes_pulled),
         line("inflow_event_streams_opened_total", "Event streams opened.", &m.event_streams_opened),
     ]

@@ -6,16 +6,22 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use inflow_core::sync::{Change, Mutation, SyncRequest, SyncResponse, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
 use inflow_core::curation::{Action, CurationError, Status};
+use inflow_core::sync::{
+    Change, Mutation, SyncRequest, SyncResponse, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH,
+};
 use inflow_core::{Timestamp, Visibility};
 
 use crate::auth::Member;
-use crate::metrics::Metrics;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::AppState;
 
-pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Json<SyncRequest>, JsonRejection>) -> Result<Json<SyncResponse>, ApiError> {
+pub async fn sync(
+    State(state): State<AppState>,
+    member: Member,
+    body: Result<Json<SyncRequest>, JsonRejection>,
+) -> Result<Json<SyncResponse>, ApiError> {
     Metrics::add(&state.metrics.sync_requests, 1);
     let answer = push_and_pull(&state, &member, body).await;
     match &answer {
@@ -28,13 +34,20 @@ pub async fn sync(State(state): State<AppState>, member: Member, body: Result<Js
     answer
 }
 
-async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<SyncRequest>, JsonRejection>) -> Result<Json<SyncResponse>, ApiError> {
+async fn push_and_pull(
+    state: &AppState,
+    member: &Member,
+    body: Result<Json<SyncRequest>, JsonRejection>,
+) -> Result<Json<SyncResponse>, ApiError> {
     let Json(request) = body?;
     if request.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_mutations",
-            format!("a push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations; this one has {}", request.mutations.len()),
+            format!(
+                "a push may carry at most {MAX_MUTATIONS_PER_PUSH} mutations; this one has {}",
+                request.mutations.len()
+            ),
         ));
     }
     let after = decode_cursor(request.cursor.as_deref(), &member.team_id)?;
@@ -43,7 +56,10 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
     let mut seen: std::collections::HashMap<inflow_core::TipId, &Mutation> = std::collections::HashMap::new();
     for mutation in &request.mutations {
         if seen.insert(mutation.id, mutation).is_some_and(|first| first != mutation) {
-            return Err(ApiError::unprocessable(format!("mutation id {} is used twice in this push for different changes; give each change its own id", mutation.id)));
+            return Err(ApiError::unprocessable(format!(
+                "mutation id {} is used twice in this push for different changes; give each change its own id",
+                mutation.id
+            )));
         }
     }
     // A clock far ahead (a device set to the year 10000) is refused before anything is
@@ -63,7 +79,12 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
     let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
     let pulled = state.db.pull(&member.team_id, after, limit).await?;
     let changes = pulled.changes.into_iter().map(|(_, tip)| tip).collect();
-    Ok(Json(SyncResponse { acked, changes, cursor: encode_cursor(&member.team_id, pulled.last_seq), more: pulled.more }))
+    Ok(Json(SyncResponse {
+        acked,
+        changes,
+        cursor: encode_cursor(&member.team_id, pulled.last_seq),
+        more: pulled.more,
+    }))
 }
 
 /// Who may do what: tips are pushed, edited and deleted by their author (curators retire
@@ -71,15 +92,30 @@ async fn push_and_pull(state: &AppState, member: &Member, body: Result<Json<Sync
 /// curation steps follow core's rule ([`Action::allowed`]), signed as oneself. Private tips are refused outright: they never leave the
 /// device that made them, and a server that received one would be a leak.
 fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
-    let private = || ApiError::unprocessable("private tips stay on the device that made them; share the tip with the team to sync it");
-    let not_author = |author: &str| ApiError::forbidden(format!("only the tip's author ({author}) may change it; this token belongs to {}", member.name));
+    let private = || {
+        ApiError::unprocessable(
+            "private tips stay on the device that made them; share the tip with the team to sync it",
+        )
+    };
+    let not_author = |author: &str| {
+        ApiError::forbidden(format!(
+            "only the tip's author ({author}) may change it; this token belongs to {}",
+            member.name
+        ))
+    };
     // Any member may reply to a shared tip or mark it helpful, in their own name only.
     match &mutation.change {
         Change::Reply { reply, .. } if reply.author != member.name => {
-            return Err(ApiError::forbidden(format!("a reply is signed with its writer's name; this token belongs to {}", member.name)));
+            return Err(ApiError::forbidden(format!(
+                "a reply is signed with its writer's name; this token belongs to {}",
+                member.name
+            )));
         }
         Change::Helpful { by, .. } if *by != member.name => {
-            return Err(ApiError::forbidden(format!("a helpful mark is given in one's own name; this token belongs to {}", member.name)));
+            return Err(ApiError::forbidden(format!(
+                "a helpful mark is given in one's own name; this token belongs to {}",
+                member.name
+            )));
         }
         Change::Reply { .. } | Change::Helpful { .. } => return Ok(()),
         Change::Curate { by, step, .. } => return authorize_curation(member, by, step, stored),
@@ -105,7 +141,10 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
 /// step suits.
 fn authorize_curation(member: &Member, by: &str, step: &Action, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
     if by != member.name {
-        return Err(ApiError::forbidden(format!("a curation step is taken in one's own name; this token belongs to {}", member.name)));
+        return Err(ApiError::forbidden(format!(
+            "a curation step is taken in one's own name; this token belongs to {}",
+            member.name
+        )));
     }
     step.allowed(member.role).map_err(|e| ApiError::forbidden(e.to_string()))?;
     step.validate(Timestamp(crate::db::now_ms())).map_err(|e| ApiError::unprocessable(e.to_string()))?;
@@ -129,9 +168,11 @@ fn encode_cursor(team_id: &str, seq: i64) -> String {
 
 fn decode_cursor(cursor: Option<&str>, team_id: &str) -> Result<i64, ApiError> {
     let Some(cursor) = cursor else { return Ok(0) };
-    let malformed = || ApiError::bad_request("the cursor is not one this server gave out; omit it to pull from the start");
+    let malformed =
+        || ApiError::bad_request("the cursor is not one this server gave out; omit it to pull from the start");
     let mut parts = cursor.split('.');
-    let (Some(CURSOR_VERSION), Some(team), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(CURSOR_VERSION), Some(team), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(malformed());
     };
     if team != team_id {

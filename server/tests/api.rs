@@ -28,11 +28,13 @@ async fn databases() -> Vec<(String, Db)> {
             let admin = sqlx::AnyPool::connect(&admin_url).await.expect("PostgreSQL at INFLOW_TEST_DATABASE_URL");
             // Sweep databases earlier runs left behind; those in use by tests running now
             // cannot be dropped, and that refusal is what keeps them.
-            let old: Vec<String> = sqlx::query("SELECT CAST(datname AS TEXT) AS datname FROM pg_database WHERE datname LIKE 'inflow_test_%'")
-                .fetch_all(&admin)
-                .await
-                .map(|rows| rows.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "datname").ok()).collect())
-                .unwrap_or_default();
+            let old: Vec<String> = sqlx::query(
+                "SELECT CAST(datname AS TEXT) AS datname FROM pg_database WHERE datname LIKE 'inflow_test_%'",
+            )
+            .fetch_all(&admin)
+            .await
+            .map(|rows| rows.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "datname").ok()).collect())
+            .unwrap_or_default();
             for stale in old {
                 let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {stale}")).execute(&admin).await;
             }
@@ -66,7 +68,10 @@ async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+        .oneshot(request)
+        .await
+        .expect("response");
     let status = response.status();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -82,7 +87,10 @@ fn unique_id() -> TipId {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let mut random = [n; 10];
     random[0] = std::process::id() as u8;
-    TipId::new_v7(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64, random)
+    TipId::new_v7(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64,
+        random,
+    )
 }
 
 fn new_tip(author: &str, quote: &str) -> inflow_core::Tip {
@@ -121,7 +129,11 @@ async fn a_push_reaches_teammates_and_a_retried_push_changes_nothing() {
         let cursor = teammate["cursor"].clone();
 
         let (status, retry) = sync(&db, &t.tokens[0].1, push(std::slice::from_ref(&put))).await;
-        assert_eq!((status, retry["acked"].clone()), (StatusCode::OK, json!([put.id])), "{kind}: a retry is acknowledged");
+        assert_eq!(
+            (status, retry["acked"].clone()),
+            (StatusCode::OK, json!([put.id])),
+            "{kind}: a retry is acknowledged"
+        );
         let (_, after) = sync(&db, &t.tokens[1].1, json!({ "cursor": cursor })).await;
         assert_eq!(after["changes"], json!([]), "{kind}: a retry applies nothing new");
     }
@@ -133,7 +145,8 @@ async fn teams_see_nothing_of_each_other_and_ids_cannot_collide() {
         let ours = team(&db, &[("Dana", Role::Member)]).await;
         let theirs = team(&db, &[("Mallory", Role::Admin)]).await;
         let tip = new_tip("Dana", "Lisinopril 10 mg");
-        let (status, _) = sync(&db, &ours.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await;
+        let (status, _) =
+            sync(&db, &ours.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await;
         assert_eq!(status, StatusCode::OK);
 
         let (_, seen) = sync(&db, &theirs.tokens[0].1, json!({})).await;
@@ -141,9 +154,11 @@ async fn teams_see_nothing_of_each_other_and_ids_cannot_collide() {
 
         let mut stolen = tip.clone();
         stolen.author = "Mallory".into();
-        let (status, body) = sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Put { tip: Box::new(stolen) })])).await;
+        let (status, body) =
+            sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Put { tip: Box::new(stolen) })])).await;
         assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
-        let (status, body) = sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Delete { tip_id: tip.id })])).await;
+        let (status, body) =
+            sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
 
         let (_, ours_now) = sync(&db, &ours.tokens[0].1, json!({})).await;
@@ -190,10 +205,26 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
             ("unknown field", json!({ "mutations": [], "admin": true }).to_string(), StatusCode::BAD_REQUEST),
             ("bad cursor", json!({ "cursor": "c1.x.y.z" }).to_string(), StatusCode::BAD_REQUEST),
             ("too many mutations", push(&vec![good.clone(); 501]).to_string(), StatusCode::PAYLOAD_TOO_LARGE),
-            ("oversized note, after a good one", push(&[good.clone(), mutation(11, Change::Put { tip: Box::new(long_note) })]).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
-            ("a private tip", push(&[good.clone(), mutation(12, Change::Put { tip: Box::new(private) })]).to_string(), StatusCode::UNPROCESSABLE_ENTITY),
-            ("a patch of no tip", push(&[mutation(13, Change::Delete { tip_id: unique_id() })]).to_string(), StatusCode::NOT_FOUND),
-            ("oversized body", format!("{{\"mutations\": [], \"cursor\": \"{}\"}}", "x".repeat(inflow_server::MAX_BODY_BYTES)), StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                "oversized note, after a good one",
+                push(&[good.clone(), mutation(11, Change::Put { tip: Box::new(long_note) })]).to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "a private tip",
+                push(&[good.clone(), mutation(12, Change::Put { tip: Box::new(private) })]).to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "a patch of no tip",
+                push(&[mutation(13, Change::Delete { tip_id: unique_id() })]).to_string(),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "oversized body",
+                format!("{{\"mutations\": [], \"cursor\": \"{}\"}}", "x".repeat(inflow_server::MAX_BODY_BYTES)),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
         ];
         for (what, body, expected) in cases {
             let (status, answer) = call(&db, token, &body).await;
@@ -210,8 +241,22 @@ async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
         let tip = new_tip("Dana", "Metoprolol tartrate 25 mg");
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
-        let edit = |ms| mutation(ms, Change::Patch { tip_id: tip.id, note: Some("Sam's rewrite".into()), tags: None, visibility: None, page_title: None });
+        assert_eq!(
+            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            StatusCode::OK
+        );
+        let edit = |ms| {
+            mutation(
+                ms,
+                Change::Patch {
+                    tip_id: tip.id,
+                    note: Some("Sam's rewrite".into()),
+                    tags: None,
+                    visibility: None,
+                    page_title: None,
+                },
+            )
+        };
         let (status, body) = sync(&db, &t.tokens[1].1, push(&[edit(20)])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
         let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(21, Change::Delete { tip_id: tip.id })])).await;
@@ -222,7 +267,10 @@ async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
         assert_eq!(status, StatusCode::OK, "{kind}: the author deletes: {body}");
         let (_, pulled) = sync(&db, &t.tokens[1].1, json!({})).await;
         assert!(pulled["changes"][0]["deleted"]["hlc"].is_string(), "{kind}: the tombstone syncs: {pulled}");
-        assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}: Sam's edit did not land");
+        assert_eq!(
+            pulled["changes"][0]["tip"]["note"], "Check the renal panel first",
+            "{kind}: Sam's edit did not land"
+        );
     }
 }
 
@@ -231,13 +279,36 @@ async fn teammates_reply_and_mark_helpful_in_their_own_names() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let tip = new_tip("Dana", "Apixaban 5 mg");
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
-        let reply = |author: &str| inflow_core::model::Reply { id: unique_id(), author: author.into(), created: Timestamp(1_795_000_000_500), text: "It is under Favourites now.".into() };
-        let (status, body) = sync(&db, &t.tokens[1].1, push(&[mutation(20, Change::Reply { tip_id: tip.id, reply: reply("Sam") }), mutation(21, Change::Helpful { tip_id: tip.id, by: "Sam".into(), helpful: true })])).await;
+        assert_eq!(
+            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            StatusCode::OK
+        );
+        let reply = |author: &str| inflow_core::model::Reply {
+            id: unique_id(),
+            author: author.into(),
+            created: Timestamp(1_795_000_000_500),
+            text: "It is under Favourites now.".into(),
+        };
+        let (status, body) = sync(
+            &db,
+            &t.tokens[1].1,
+            push(&[
+                mutation(20, Change::Reply { tip_id: tip.id, reply: reply("Sam") }),
+                mutation(21, Change::Helpful { tip_id: tip.id, by: "Sam".into(), helpful: true }),
+            ]),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{kind}: {body}");
-        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(22, Change::Reply { tip_id: tip.id, reply: reply("Dana") })])).await;
+        let (status, _) =
+            sync(&db, &t.tokens[1].1, push(&[mutation(22, Change::Reply { tip_id: tip.id, reply: reply("Dana") })]))
+                .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no reply in another's name");
-        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(23, Change::Helpful { tip_id: tip.id, by: "Dana".into(), helpful: true })])).await;
+        let (status, _) = sync(
+            &db,
+            &t.tokens[1].1,
+            push(&[mutation(23, Change::Helpful { tip_id: tip.id, by: "Dana".into(), helpful: true })]),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no mark in another's name");
         let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
         let stored = &pulled["changes"][0]["tip"];
@@ -254,14 +325,31 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
         let tip = new_tip("Dana", "Heparin 5,000 units");
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
+        assert_eq!(
+            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            StatusCode::OK
+        );
         let step = |ms, by: &str, step| mutation(ms, Change::Curate { tip_id: tip.id, by: by.into(), step });
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-        let approve = |ms, by: &str| step(ms, by, Action::Approve { verify_by: inflow_core::curation::default_verify_by(Timestamp(now)) });
+        let approve = |ms, by: &str| {
+            step(ms, by, Action::Approve { verify_by: inflow_core::curation::default_verify_by(Timestamp(now)) })
+        };
 
-        let (status, body) = sync(&db, &t.tokens[1].1, push(&[step(20, "Sam", Action::Propose), step(21, "Sam", Action::Flag { reason: "quote not found".into() })])).await;
+        let (status, body) = sync(
+            &db,
+            &t.tokens[1].1,
+            push(&[
+                step(20, "Sam", Action::Propose),
+                step(21, "Sam", Action::Flag { reason: "quote not found".into() }),
+            ]),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{kind}: any member proposes and flags: {body}");
-        for refused in [approve(22, "Sam"), step(23, "Sam", Action::Retire), step(24, "Sam", Action::Reword { title: "Mine now".into(), summary: String::new() })] {
+        for refused in [
+            approve(22, "Sam"),
+            step(23, "Sam", Action::Retire),
+            step(24, "Sam", Action::Reword { title: "Mine now".into(), summary: String::new() }),
+        ] {
             let (status, body) = sync(&db, &t.tokens[1].1, push(&[refused])).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
             assert!(body["message"].as_str().unwrap_or_default().starts_with("only curators can"), "{kind}: {body}");
@@ -271,7 +359,22 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
         let long_ago = step(26, "Cory", Action::Approve { verify_by: Timestamp(now - 1000) });
         let (status, body) = sync(&db, &t.tokens[2].1, push(&[long_ago])).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: a verify-again date in the past: {body}");
-        let (status, body) = sync(&db, &t.tokens[2].1, push(&[approve(27, "Cory"), step(28, "Cory", Action::Reword { title: "Heparin order set".into(), summary: "Under Favourites since the upgrade.".into() })])).await;
+        let (status, body) = sync(
+            &db,
+            &t.tokens[2].1,
+            push(&[
+                approve(27, "Cory"),
+                step(
+                    28,
+                    "Cory",
+                    Action::Reword {
+                        title: "Heparin order set".into(),
+                        summary: "Under Favourites since the upgrade.".into(),
+                    },
+                ),
+            ]),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{kind}: {body}");
 
         let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
@@ -280,13 +383,24 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
         assert_eq!(curation["verified"]["by"], "Cory", "{kind}");
         assert!(curation["needsReview"].is_null(), "{kind}: approval answered the flag");
         assert_eq!(curation["title"], "Heparin order set", "{kind}");
-        assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}: the author's note stays");
-        assert_eq!(curation["history"].as_array().map(Vec::len), Some(4), "{kind}: proposed, flagged, approved, titled: {curation}");
+        assert_eq!(
+            pulled["changes"][0]["tip"]["note"], "Check the renal panel first",
+            "{kind}: the author's note stays"
+        );
+        assert_eq!(
+            curation["history"].as_array().map(Vec::len),
+            Some(4),
+            "{kind}: proposed, flagged, approved, titled: {curation}"
+        );
 
         let (status, _) = sync(&db, &t.tokens[2].1, push(&[step(29, "Cory", Action::Retire)])).await;
         assert_eq!(status, StatusCode::OK, "{kind}");
         let (status, body) = sync(&db, &t.tokens[1].1, push(&[step(30, "Sam", Action::Propose)])).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: a retired tip is reopened by a curator, not proposed: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: a retired tip is reopened by a curator, not proposed: {body}"
+        );
     }
 }
 
@@ -298,7 +412,10 @@ async fn send(db: &Db, token: &str, method: &str, path: &str, body: Option<Value
         .header("content-type", "application/json")
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
         .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+        .oneshot(request)
+        .await
+        .expect("response");
     let status = response.status();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -311,7 +428,19 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
         let (a, b) = (new_tip("Dana", "Heparin 5,000 units"), new_tip("Dana", "Apixaban 5 mg"));
         let mut b = b;
         b.tags = vec!["order sets".into(), "labs".into()];
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(a.clone()) }), mutation(11, Change::Put { tip: Box::new(b.clone()) })])).await.0, StatusCode::OK);
+        assert_eq!(
+            sync(
+                &db,
+                &t.tokens[0].1,
+                push(&[
+                    mutation(10, Change::Put { tip: Box::new(a.clone()) }),
+                    mutation(11, Change::Put { tip: Box::new(b.clone()) })
+                ])
+            )
+            .await
+            .0,
+            StatusCode::OK
+        );
         let path = format!("/v1/collections/{}", unique_id());
         let body = json!({ "name": "Orders after the March upgrade", "tips": [b.id, a.id] });
         let (status, answer) = send(&db, &t.tokens[0].1, "PUT", &path, Some(body.clone())).await;
@@ -331,8 +460,12 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
         let (status, answer) = send(&db, &t.tokens[1].1, "POST", "/v1/team/tags/rename", Some(rename)).await;
         assert_eq!((status, answer["renamed"].clone()), (StatusCode::OK, json!(2)), "{kind}: {answer}");
         let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
-        let tags: Vec<Value> = pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["tags"].clone()).collect();
-        assert!(tags.contains(&json!(["Order sets"])) && tags.contains(&json!(["Order sets", "labs"])), "{kind}: merged into one tag: {tags:?}");
+        let tags: Vec<Value> =
+            pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["tags"].clone()).collect();
+        assert!(
+            tags.contains(&json!(["Order sets"])) && tags.contains(&json!(["Order sets", "labs"])),
+            "{kind}: merged into one tag: {tags:?}"
+        );
 
         let (status, _) = send(&db, &t.tokens[1].1, "DELETE", &path, None).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{kind}");
@@ -343,7 +476,8 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
 
 #[tokio::test]
 async fn curators_import_files_and_two_teams_may_import_the_same_one() {
-    let file: Value = serde_json::from_str(include_str!("../../core/tests/golden/hypothesis-search.json")).expect("fixture");
+    let file: Value =
+        serde_json::from_str(include_str!("../../core/tests/golden/hypothesis-search.json")).expect("fixture");
     for (kind, db) in databases().await {
         let west = team(&db, &[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
         let east = team(&db, &[("Erin", Role::Admin)]).await;
@@ -356,15 +490,25 @@ async fn curators_import_files_and_two_teams_may_import_the_same_one() {
         let (_, again) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(again["imported"], 0, "{kind}: a second import adds nothing: {again}");
         let (status, other) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
-        assert_eq!((status, other["imported"].clone()), (StatusCode::OK, json!(2)), "{kind}: another team imports the same file: {other}");
+        assert_eq!(
+            (status, other["imported"].clone()),
+            (StatusCode::OK, json!(2)),
+            "{kind}: another team imports the same file: {other}"
+        );
         let (_, east_again) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(east_again["imported"], 0, "{kind}: and only once: {east_again}");
         let (_, west_pull) = sync(&db, &west.tokens[0].1, json!({})).await;
         let (_, east_pull) = sync(&db, &east.tokens[0].1, json!({})).await;
-        let ids = |pulled: &Value| pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect::<Vec<_>>();
+        let ids = |pulled: &Value| {
+            pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect::<Vec<_>>()
+        };
         assert_eq!(ids(&west_pull).len(), 2, "{kind}: members pull what was imported");
-        assert!(ids(&east_pull).iter().all(|id| id.is_string() && !ids(&west_pull).contains(id)), "{kind}: each team its own tips");
-        let (status, body) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(json!({ "hello": "world" }))).await;
+        assert!(
+            ids(&east_pull).iter().all(|id| id.is_string() && !ids(&west_pull).contains(id)),
+            "{kind}: each team its own tips"
+        );
+        let (status, body) =
+            send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(json!({ "hello": "world" }))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
         assert!(body["message"].as_str().unwrap_or_default().contains("no annotations Inflow knows"), "{kind}: {body}");
     }
@@ -375,7 +519,9 @@ async fn pulls_page_through_changes_in_order() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member)]).await;
         let token = &t.tokens[0].1;
-        let mutations: Vec<Mutation> = (0..7).map(|i| mutation(10 + i, Change::Put { tip: Box::new(new_tip("Dana", &format!("Order line {i}"))) })).collect();
+        let mutations: Vec<Mutation> = (0..7)
+            .map(|i| mutation(10 + i, Change::Put { tip: Box::new(new_tip("Dana", &format!("Order line {i}"))) }))
+            .collect();
         assert_eq!(sync(&db, token, push(&mutations)).await.0, StatusCode::OK);
         let mut cursor = Value::Null;
         let mut seen = Vec::new();
@@ -402,7 +548,11 @@ fn cli(dir: &std::path::Path) -> impl Fn(&[&str]) -> (bool, String, String) + '_
             .env_remove("INFLOW_DATABASE_URL")
             .output()
             .expect("runs");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -452,10 +602,22 @@ fn the_command_line_imports_annotations_and_exports_learning_material() {
     assert!(ok && err.contains("Approved tips: 0 tip(s)"), "nothing is approved yet: {err}");
     assert!(approved.starts_with("# Approved tips"), "{approved}");
     let sheet = dir.join("sheet.html");
-    let (ok, _, err) = run(&["export", "--team", "Billing office", "--everything", "--format", "html", "--out", sheet.to_str().expect("path")]);
+    let (ok, _, err) = run(&[
+        "export",
+        "--team",
+        "Billing office",
+        "--everything",
+        "--format",
+        "html",
+        "--out",
+        sheet.to_str().expect("path"),
+    ]);
     assert!(ok, "{err}");
     let html = std::fs::read_to_string(&sheet).expect("the sheet was written");
-    assert!(html.contains("Order sets moved to Favourites after the upgrade.") && html.contains("Use modifier 25 here."), "{html}");
+    assert!(
+        html.contains("Order sets moved to Favourites after the upgrade.") && html.contains("Use modifier 25 here."),
+        "{html}"
+    );
     assert!(html.contains("Same on 4 West."), "replies are on the sheet");
     let (ok, csv, _) = run(&["export", "--team", "Billing office", "--query", "tag:billing", "--format", "csv"]);
     assert!(ok && csv.lines().count() == 2 && csv.contains("Use modifier 25 here."), "{csv}");
@@ -474,14 +636,24 @@ fn the_command_line_imports_annotations_and_exports_learning_material() {
 fn the_demo_team_is_made_once_and_gets_fresh_tokens_each_time() {
     let dir = std::env::temp_dir().join(format!("inflow-demo-{}", inflow_server::db::new_id()));
     let demo = || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server")).arg("demo").env("INFLOW_DATA_DIR", &dir).env_remove("INFLOW_DATABASE_URL").output().expect("runs");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_inflow-server"))
+            .arg("demo")
+            .env("INFLOW_DATA_DIR", &dir)
+            .env_remove("INFLOW_DATABASE_URL")
+            .output()
+            .expect("runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let (first, second) = (demo(), demo());
     let team = |out: &str| out.lines().next().and_then(|l| l.split(' ').nth(1)).map(str::to_owned);
     assert_eq!(team(&first), team(&second), "one demo team, not two");
-    let tokens = |out: &str| out.lines().filter(|l| l.starts_with("member ")).map(|l| l.split(' ').nth(2).unwrap_or("").to_owned()).collect::<Vec<_>>();
+    let tokens = |out: &str| {
+        out.lines()
+            .filter(|l| l.starts_with("member "))
+            .map(|l| l.split(' ').nth(2).unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
     let (old, new) = (tokens(&first), tokens(&second));
     assert_eq!((old.len(), new.len()), (2, 2), "{first}");
     assert!(old.iter().all(|t| !new.contains(t)), "every run issues new tokens");
@@ -493,10 +665,17 @@ async fn me_names_the_member_the_team_and_its_screen_rules() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Curator)]).await;
         db.set_screen_rules(&t.id, &["/wards/*/board".to_owned()]).await.expect("rules");
-        let request = Request::get("/v1/me").header("authorization", format!("Bearer {}", t.tokens[0].1)).body(Body::empty()).expect("request");
-        let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response");
+        let request = Request::get("/v1/me")
+            .header("authorization", format!("Bearer {}", t.tokens[0].1))
+            .body(Body::empty())
+            .expect("request");
+        let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+            .oneshot(request)
+            .await
+            .expect("response");
         assert_eq!(response.status(), StatusCode::OK, "{kind}");
-        let body: Value = serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+        let body: Value =
+            serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
         assert_eq!(body["member"]["name"], "Dana", "{kind}");
         assert_eq!(body["member"]["role"], "curator", "{kind}");
         assert_eq!(body["team"], json!({ "id": t.id, "name": "4 West" }), "{kind}");
@@ -517,24 +696,41 @@ async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
                 .body(Body::from(body.to_owned()))
                 .expect("request")
         };
-        let send = |request| async { app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() }).oneshot(request).await.expect("response") };
+        let send = |request| async {
+            app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+                .oneshot(request)
+                .await
+                .expect("response")
+        };
         let answer = send(put(&t.tokens[0].1, r#"{"rules":["/wards/*/board","/wards/*/board","/handbook/**"]}"#)).await;
         assert_eq!(answer.status(), StatusCode::OK, "{kind}");
-        assert_eq!(db.team(&t.id).await.expect("team").map(|(_, rules)| rules), Some(vec!["/wards/*/board".to_owned(), "/handbook/**".to_owned()]), "{kind}: kept once each");
+        assert_eq!(
+            db.team(&t.id).await.expect("team").map(|(_, rules)| rules),
+            Some(vec!["/wards/*/board".to_owned(), "/handbook/**".to_owned()]),
+            "{kind}: kept once each"
+        );
         let curator = send(put(&t.tokens[1].1, r#"{"rules":[]}"#)).await;
         assert_eq!(curator.status(), StatusCode::FORBIDDEN, "{kind}: a curator may not");
         let bad = send(put(&t.tokens[0].1, r#"{"rules":["wards/*"]}"#)).await;
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
-        let body: Value = serde_json::from_slice(&bad.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+        let body: Value =
+            serde_json::from_slice(&bad.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
         assert!(body["message"].as_str().is_some_and(|m| m.contains("starts with /")), "{kind}: {body}");
-        assert_eq!(db.team(&t.id).await.expect("team").map(|(_, rules)| rules.len()), Some(2), "{kind}: refused changes change nothing");
+        assert_eq!(
+            db.team(&t.id).await.expect("team").map(|(_, rules)| rules.len()),
+            Some(2),
+            "{kind}: refused changes change nothing"
+        );
     }
 }
 
 async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(origin) = origin {
-        request = request.header("origin", origin).header("access-control-request-method", "POST").header("access-control-request-headers", "authorization,content-type");
+        request = request
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type");
     }
     let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
         .oneshot(request.body(Body::empty()).expect("request"))
@@ -548,9 +744,13 @@ async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (Status
 #[tokio::test]
 async fn only_extension_pages_may_call_from_a_browser() {
     let (_, db) = databases().await.remove(0);
-    let (status, headers, _) = get(&db, "/v1/sync", Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"), "OPTIONS").await;
+    let (status, headers, _) =
+        get(&db, "/v1/sync", Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"), "OPTIONS").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"));
+    assert_eq!(
+        headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop")
+    );
     let (_, headers, _) = get(&db, "/v1/sync", Some("https://intranet.example.org"), "OPTIONS").await;
     assert!(headers.get("access-control-allow-origin").is_none(), "a web page gets no CORS grant");
 }
@@ -569,10 +769,15 @@ async fn health_metrics_and_the_openapi_document_are_served() {
     let state = AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() };
     let t = team(&db, &[("Dana", Role::Member)]).await;
     for _ in 0..2 {
-        let request = Request::post("/v1/sync").header("authorization", format!("Bearer {}", t.tokens[0].1)).header("content-type", "application/json").body(Body::from("{}")).expect("request");
+        let request = Request::post("/v1/sync")
+            .header("authorization", format!("Bearer {}", t.tokens[0].1))
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .expect("request");
         assert_eq!(app(state.clone()).oneshot(request).await.expect("response").status(), StatusCode::OK);
     }
-    let response = app(state).oneshot(Request::get("/metrics").body(Body::empty()).expect("request")).await.expect("response");
+    let response =
+        app(state).oneshot(Request::get("/metrics").body(Body::empty()).expect("request")).await.expect("response");
     let text = String::from_utf8_lossy(&response.into_body().collect().await.expect("body").to_bytes()).into_owned();
     assert!(text.contains("inflow_sync_requests_total 2"), "{text}");
 }
@@ -591,11 +796,24 @@ mod fuzz {
             Just("\"000000000000010-00000000-00000001\"".to_owned()),
         ];
         leaf.prop_recursive(4, 40, 6, |inner| {
-            let keys = prop_oneof![Just("mutations"), Just("cursor"), Just("limit"), Just("id"), Just("hlc"), Just("op"), Just("tip"), Just("tipId"), Just("note"), Just("x")];
+            let keys = prop_oneof![
+                Just("mutations"),
+                Just("cursor"),
+                Just("limit"),
+                Just("id"),
+                Just("hlc"),
+                Just("op"),
+                Just("tip"),
+                Just("tipId"),
+                Just("note"),
+                Just("x")
+            ];
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..5).prop_map(|items| format!("[{}]", items.join(","))),
-                proptest::collection::vec((keys, inner), 0..5)
-                    .prop_map(|fields| format!("{{{}}}", fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","))),
+                proptest::collection::vec((keys, inner), 0..5).prop_map(|fields| format!(
+                    "{{{}}}",
+                    fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")
+                )),
             ]
         })
     }
@@ -639,17 +857,44 @@ async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
     for (kind, db) in databases().await {
         let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let tip = new_tip("Dana", "Heparin 5,000 units");
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0, StatusCode::OK);
-        let year_10000 = |change| Mutation { id: unique_id(), hlc: "253402300800000-00000000-00000001".parse().expect("hlc"), change };
-        let flag = Change::Curate { tip_id: tip.id, by: "Sam".into(), step: inflow_core::curation::Action::Flag { reason: "stale".into() } };
-        let patch = Change::Patch { tip_id: tip.id, note: Some("from the future".into()), tags: None, visibility: None, page_title: None };
+        assert_eq!(
+            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            StatusCode::OK
+        );
+        let year_10000 = |change| Mutation {
+            id: unique_id(),
+            hlc: "253402300800000-00000000-00000001".parse().expect("hlc"),
+            change,
+        };
+        let flag = Change::Curate {
+            tip_id: tip.id,
+            by: "Sam".into(),
+            step: inflow_core::curation::Action::Flag { reason: "stale".into() },
+        };
+        let patch = Change::Patch {
+            tip_id: tip.id,
+            note: Some("from the future".into()),
+            tags: None,
+            visibility: None,
+            page_title: None,
+        };
         for (token, change) in [(&t.tokens[1].1, flag), (&t.tokens[0].1, patch)] {
             let (status, body) = sync(&db, token, push(&[year_10000(change)])).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
-            assert!(body["message"].as_str().is_some_and(|m| m.contains("clock is") && m.contains("ahead")), "{kind}: {body}");
+            assert!(
+                body["message"].as_str().is_some_and(|m| m.contains("clock is") && m.contains("ahead")),
+                "{kind}: {body}"
+            );
         }
-        let an_hour_late = mutation(inflow_server::db::now_ms() as u64 + 2 * 60 * 60 * 1000, Change::Put { tip: Box::new(new_tip("Dana", "Apixaban")) });
-        assert_eq!(sync(&db, &t.tokens[0].1, push(&[an_hour_late])).await.0, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: two hours ahead is refused too");
+        let an_hour_late = mutation(
+            inflow_server::db::now_ms() as u64 + 2 * 60 * 60 * 1000,
+            Change::Put { tip: Box::new(new_tip("Dana", "Apixaban")) },
+        );
+        assert_eq!(
+            sync(&db, &t.tokens[0].1, push(&[an_hour_late])).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind}: two hours ahead is refused too"
+        );
         for (name, token) in &t.tokens {
             let (status, pulled) = sync(&db, token, json!({})).await;
             assert_eq!(status, StatusCode::OK, "{kind}: {name} still pulls: {pulled}");

@@ -17,7 +17,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_inflow-server");
 /// Database URLs to test on: a fresh SQLite file, and a fresh PostgreSQL database when
 /// `INFLOW_TEST_DATABASE_URL` is set.
 fn database_urls() -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}", std::env::temp_dir().join(format!("inflow-proc-{}", inflow_server::db::new_id())).join("inflow.db").display())];
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        std::env::temp_dir().join(format!("inflow-proc-{}", inflow_server::db::new_id())).join("inflow.db").display()
+    )];
     if let Some(url) = postgres_url() {
         urls.push(url);
     }
@@ -66,7 +69,12 @@ impl Server {
             .expect("server starts");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
-        let addr = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("listening address").to_owned();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("listening address")
+            .to_owned();
         Server { child, addr }
     }
 
@@ -103,7 +111,11 @@ fn post_sync(addr: &str, token: &str, body: &Value) -> Option<(u16, Value)> {
 fn open_events(addr: &str, token: &str) -> BufReader<TcpStream> {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
-    write!(stream, "GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").expect("request");
+    write!(
+        stream,
+        "GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .expect("request");
     BufReader::new(stream)
 }
 
@@ -133,12 +145,20 @@ fn put(n: u32) -> Mutation {
         note: format!("tip {n}"),
         tags: vec![],
         visibility: Visibility::Team,
-        selectors: vec![Selector::TextQuote { exact: format!("Order line {n}"), prefix: String::new(), suffix: String::new() }],
+        selectors: vec![Selector::TextQuote {
+            exact: format!("Order line {n}"),
+            prefix: String::new(),
+            suffix: String::new(),
+        }],
     }
     .into_tip(TipId::new_v7(1_795_000_000_000 + u64::from(n), random), "Dana", Timestamp(1_795_000_000_000))
     .expect("valid");
     random[9] = 0xee;
-    Mutation { id: TipId::new_v7(1_795_000_000_000 + u64::from(n), random), hlc: Hlc { wall_ms: 1_795_000_000_000 + u64::from(n), counter: 0, node: 7 }, change: Change::Put { tip: Box::new(tip) } }
+    Mutation {
+        id: TipId::new_v7(1_795_000_000_000 + u64::from(n), random),
+        hlc: Hlc { wall_ms: 1_795_000_000_000 + u64::from(n), counter: 0, node: 7 },
+        change: Change::Put { tip: Box::new(tip) },
+    }
 }
 
 /// Every tip id the team has, pulled page by page.
@@ -148,7 +168,13 @@ fn pull_all(addr: &str, token: &str) -> Vec<String> {
     loop {
         let (status, page) = post_sync(addr, token, &json!({ "cursor": cursor })).expect("pull");
         assert_eq!(status, 200, "{page}");
-        ids.extend(page["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].as_str().unwrap_or("").to_owned()));
+        ids.extend(
+            page["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .map(|c| c["tip"]["id"].as_str().unwrap_or("").to_owned()),
+        );
         cursor = page["cursor"].clone();
         if page["more"] != json!(true) {
             return ids;
@@ -198,7 +224,9 @@ fn sigkill_during_pushes_loses_no_acknowledged_tip_and_doubles_none() {
             for n in 0..100_000u32 {
                 let mutation = put(n);
                 match post_sync(&addr, &pusher_token, &json!({ "mutations": [mutation] })) {
-                    Some((200, body)) if body["acked"] == json!([mutation.id]) => acked.push(mutation.change.tip_id().to_string()),
+                    Some((200, body)) if body["acked"] == json!([mutation.id]) => {
+                        acked.push(mutation.change.tip_id().to_string())
+                    }
                     Some((status, body)) => panic!("push {n} failed: {status} {body}"),
                     None => return (acked, n), // the server is gone: n was in flight
                 }

@@ -156,7 +156,8 @@ pub fn collection_controls() -> Element {
     bar.set_class_name("curate");
     let _ = bar.set_attribute("role", "group");
     let _ = bar.set_attribute("aria-label", "Place in the collection");
-    for (action, label) in [("move-up", "Move up"), ("move-down", "Move down"), ("uncollect", "Remove from collection")] {
+    for (action, label) in [("move-up", "Move up"), ("move-down", "Move down"), ("uncollect", "Remove from collection")]
+    {
         let button = element("button", label);
         let _ = button.set_attribute("type", "button");
         button.set_class_name("secondary");
@@ -226,7 +227,8 @@ pub fn render_queue() {
             return;
         }
         let at = now();
-        let mut waiting: Vec<&Tip> = panel.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(at)).collect();
+        let mut waiting: Vec<&Tip> =
+            panel.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(at)).collect();
         waiting.sort_by_key(|t| (t.curation.needs_review.is_none(), t.curation.status != Status::Proposed, t.modified));
         let list: HtmlElement = by_id("queue");
         super::keeping_drafts(&list, || {
@@ -310,7 +312,8 @@ pub fn listen() {
                     // Approving and rewording ask for more first, in a form under the buttons.
                     Some(kind @ ("reword" | "approve")) => {
                         let tip = PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned());
-                        if let (Some(tip), Ok(None)) = (tip, item.query_selector(&format!("form[data-action={kind}]"))) {
+                        if let (Some(tip), Ok(None)) = (tip, item.query_selector(&format!("form[data-action={kind}]")))
+                        {
                             let form = if kind == "reword" { reword_form(&tip) } else { approve_form(&tip) };
                             let _ = button.parent_element().map(|bar| bar.after_with_node_1(&form));
                             if let Ok(Some(field)) = form.query_selector("input") {
@@ -333,7 +336,11 @@ pub fn listen() {
         }
     });
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| matches!(t.get_attribute("data-action").as_deref(), Some("reword" | "approve"))) else { return };
+        let Some(form) =
+            target(&event).filter(|t| matches!(t.get_attribute("data-action").as_deref(), Some("reword" | "approve")))
+        else {
+            return;
+        };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
         let field = |name: &str| -> String {
@@ -364,9 +371,14 @@ pub fn listen() {
         });
     });
     on(&document, "change", move |event| {
-        let Some(select) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("collect")) else { return };
+        let Some(select) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("collect"))
+        else {
+            return;
+        };
         let Some((_, id)) = tip_of(&select) else { return };
-        let Some(collection) = select.unchecked_ref::<HtmlSelectElement>().value().parse::<TipId>().ok() else { return };
+        let Some(collection) = select.unchecked_ref::<HtmlSelectElement>().value().parse::<TipId>().ok() else {
+            return;
+        };
         spawn(add_to_collection(collection, id));
     });
     on_submit("new-collection", create_collection);
@@ -426,7 +438,9 @@ async fn save_collection(collection: Collection, done: &str) {
 }
 
 async fn add_to_collection(collection: TipId, tip: TipId) {
-    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else { return };
+    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else {
+        return;
+    };
     if !chosen.tips.contains(&tip) {
         chosen.tips.push(tip);
     }
@@ -437,7 +451,9 @@ async fn add_to_collection(collection: TipId, tip: TipId) {
 async fn rearrange(tip: TipId, action: String) {
     let show = by_id::<HtmlSelectElement>("show").value();
     let Some(collection) = shown_collection(&show) else { return };
-    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else { return };
+    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else {
+        return;
+    };
     let Some(at) = chosen.tips.iter().position(|t| *t == tip) else { return };
     match action.as_str() {
         "move-up" if at > 0 => chosen.tips.swap(at, at - 1),
@@ -454,20 +470,37 @@ async fn rearrange(tip: TipId, action: String) {
 async fn create_collection() {
     let name = input("collection-name").value().trim().to_owned();
     let me = PANEL.with(|p| p.borrow().me.clone());
-    let collection = Collection { id: TipId::new_v7(now().unix_ms().max(0) as u64, chrome::random_bytes()), name: name.clone(), tips: Vec::new(), updated: now(), by: me };
+    let collection = Collection {
+        id: TipId::new_v7(now().unix_ms().max(0) as u64, chrome::random_bytes()),
+        name: name.clone(),
+        tips: Vec::new(),
+        updated: now(),
+        by: me,
+    };
     if let Err(why) = collection.validate() {
         status("curation-status", &format!("The collection was not saved: {why}."), true);
         return;
     }
     input("collection-name").set_value("");
-    save_collection(collection, &format!("Collection \u{201c}{name}\u{201d} made; add tips to it from their \u{201c}Add to collection\u{201d} menu.")).await;
+    save_collection(
+        collection,
+        &format!(
+            "Collection \u{201c}{name}\u{201d} made; add tips to it from their \u{201c}Add to collection\u{201d} menu."
+        ),
+    )
+    .await;
 }
 
 async fn rename_tags() {
-    let from: Vec<String> = input("rename-from").value().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let from: Vec<String> =
+        input("rename-from").value().split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     let to = input("rename-to").value().trim().to_owned();
     if from.is_empty() || to.is_empty() {
-        status("curation-status", "Name the tags to rename (commas between several, to merge them) and the new name.", true);
+        status(
+            "curation-status",
+            "Name the tags to rename (commas between several, to merge them) and the new name.",
+            true,
+        );
         return;
     }
     let renamed = match server().await {
@@ -476,7 +509,11 @@ async fn rename_tags() {
     };
     match renamed {
         Ok(n) => {
-            status("curation-status", &format!("Renamed on {n} tip{}; they arrive with the next sync.", if n == 1 { "" } else { "s" }), false);
+            status(
+                "curation-status",
+                &format!("Renamed on {n} tip{}; they arrive with the next sync.", if n == 1 { "" } else { "s" }),
+                false,
+            );
             let _ = crate::dom::ask_worker("syncNow").await;
         }
         Err(why) => status("curation-status", &format!("Tags were not renamed: {why}"), true),
@@ -512,7 +549,11 @@ async fn import_file() {
                 let _ = report.append_child(&element("p", "Skipped:"));
                 let list = element("ul", "");
                 for item in skipped.iter().take(100) {
-                    let line = format!("{}: {}", item["annotation"].as_str().unwrap_or("?"), item["reason"].as_str().unwrap_or(""));
+                    let line = format!(
+                        "{}: {}",
+                        item["annotation"].as_str().unwrap_or("?"),
+                        item["reason"].as_str().unwrap_or("")
+                    );
                     let _ = list.append_child(&element("li", &line));
                 }
                 if skipped.len() > 100 {
@@ -581,7 +622,13 @@ async fn export() {
     match download(&text, &name, format.media_type()) {
         Ok(()) => status(
             "export-status",
-            &format!("Downloaded {name}: {count} tip{} as {}, {} KB, in {:.0} ms.", if count == 1 { "" } else { "s" }, format.label(), text.len().div_ceil(1024), js_sys::Date::now() - started),
+            &format!(
+                "Downloaded {name}: {count} tip{} as {}, {} KB, in {:.0} ms.",
+                if count == 1 { "" } else { "s" },
+                format.label(),
+                text.len().div_ceil(1024),
+                js_sys::Date::now() - started
+            ),
             false,
         ),
         Err(why) => status("export-status", &format!("The download could not start: {why:?}"), true),

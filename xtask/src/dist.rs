@@ -34,13 +34,29 @@ pub fn build(root: &Path) -> Result<Built> {
     for (name, feature) in PACKAGES {
         println!("== building the extension's wasm: {name} (feature {feature})");
         tools::cargo(&[
-            "build", "--quiet", "--profile", "wasm-release", "--target", tools::WASM_TARGET, "-p", "inflow-extension", "--lib", "--no-default-features", "--features", feature,
+            "build",
+            "--quiet",
+            "--profile",
+            "wasm-release",
+            "--target",
+            tools::WASM_TARGET,
+            "-p",
+            "inflow-extension",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            feature,
         ])?;
         // One crate, so one artifact name: copied aside before the next build replaces it.
         let built = root.join(format!("target/{}/wasm-release/inflow_extension.wasm", tools::WASM_TARGET));
         let raw_wasm = root.join(format!("target/{}/wasm-release/{name}.raw.wasm", tools::WASM_TARGET));
         std::fs::copy(&built, &raw_wasm).with_context(|| format!("copying {}", built.display()))?;
-        tools::run(Command::new("wasm-bindgen").arg(&raw_wasm).args(["--target", "web", "--out-name", name, "--out-dir"]).arg(&pkg))?;
+        tools::run(
+            Command::new("wasm-bindgen")
+                .arg(&raw_wasm)
+                .args(["--target", "web", "--out-name", name, "--out-dir"])
+                .arg(&pkg),
+        )?;
         let wasm = pkg.join(format!("{name}_bg.wasm"));
         let bindgen_size = file_size(&wasm)?;
         // Debian's binaryen is too old for this output (its result fails at run time); the npm
@@ -67,9 +83,19 @@ pub fn build(root: &Path) -> Result<Built> {
 
     let content = dist.join("content.js");
     println!("\n== sizes");
-    println!("  page load cost (content.js + content.css): {} (gzip {})", kb(file_size(&content)? + file_size(&dist.join("content.css"))?), kb(gzip_size(&content)? + gzip_size(&dist.join("content.css"))?));
+    println!(
+        "  page load cost (content.js + content.css): {} (gzip {})",
+        kb(file_size(&content)? + file_size(&dist.join("content.css"))?),
+        kb(gzip_size(&content)? + gzip_size(&dist.join("content.css"))?)
+    );
     for (name, raw, bindgen, wasm) in &sizes {
-        println!("  wasm {name}: {} from cargo, {} after wasm-bindgen, {} after wasm-opt (gzip {})", kb(*raw), kb(*bindgen), kb(file_size(wasm)?), kb(gzip_size(wasm)?));
+        println!(
+            "  wasm {name}: {} from cargo, {} after wasm-bindgen, {} after wasm-opt (gzip {})",
+            kb(*raw),
+            kb(*bindgen),
+            kb(file_size(wasm)?),
+            kb(gzip_size(wasm)?)
+        );
         println!("  wasm glue (pkg/{name}.js): {}", kb(file_size(&pkg.join(format!("{name}.js")))?));
     }
     println!("  dist/: {}    zip: {} ({})", dist.display(), kb(file_size(&zip)?), zip.display());

@@ -77,7 +77,8 @@ fn run(root: &Path) -> Result<()> {
     tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
     let server_bin = root.join("target/release/inflow-server");
     let data_dir = root.join(".inflow");
-    let demo_team = tools::capture(Command::new(&server_bin).arg("--data-dir").arg(&data_dir).arg("demo")).context("setting up the demo team")?;
+    let demo_team = tools::capture(Command::new(&server_bin).arg("--data-dir").arg(&data_dir).arg("demo"))
+        .context("setting up the demo team")?;
     let server_listen = std::env::var("INFLOW_LISTEN").unwrap_or_else(|_| SERVER_LISTEN.to_owned());
     let _server = KillOnDrop(
         Command::new(&server_bin)
@@ -107,7 +108,10 @@ fn run(root: &Path) -> Result<()> {
         "   right-click > Add an Inflow tip), write a note and save. Reload: it is still there.".to_owned(),
         "   Click highlighted text to read its tip.".to_owned(),
         String::new(),
-        format!("Sync server: http://{server_listen} (SQLite in {}). Demo team members and their tokens:", data_dir.display()),
+        format!(
+            "Sync server: http://{server_listen} (SQLite in {}). Demo team members and their tokens:",
+            data_dir.display()
+        ),
     ];
     // `inflow-server demo` prints `team ID NAME`, then `member ROLE TOKEN NAME` lines.
     for line in demo_team.lines() {
@@ -188,8 +192,15 @@ fn api_conformance(root: &Path) -> Result<()> {
             .context("starting inflow-server")?,
     );
     let mut first_line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.0.stdout.take().context("server output")?), &mut first_line)?;
-    let address = first_line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).with_context(|| format!("the server said `{first_line}`"))?;
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.0.stdout.take().context("server output")?),
+        &mut first_line,
+    )?;
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .with_context(|| format!("the server said `{first_line}`"))?;
     let base = format!("http://{address}");
     let result = tools::run(
         Command::new(schemathesis)
@@ -210,7 +221,9 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
     match which {
         Some("anchoring") => {
             dist::build(root)?;
-            tools::run(Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")))
+            tools::run(
+                Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")),
+            )
         }
         Some("content") => browser_bench(root, "content-script.mjs", false),
         Some("real-pages") => browser_bench(root, "real-pages.mjs", false),
@@ -221,14 +234,21 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             println!("== installing the peer, pouchdb-server, from npm (the first time takes about 2 minutes)");
             tools::ensure_npm_packages_in(&peer)?;
             let mut bench = Command::new("cargo");
-            bench.args(["bench", "--quiet", "-p", "inflow-server", "--bench", "load"]).env("INFLOW_POUCHDB_SERVER", peer.join("node_modules/pouchdb-server/bin/pouchdb-server"));
+            bench
+                .args(["bench", "--quiet", "-p", "inflow-server", "--bench", "load"])
+                .env("INFLOW_POUCHDB_SERVER", peer.join("node_modules/pouchdb-server/bin/pouchdb-server"));
             // PostgreSQL as this kind of machine runs it, unless another server is named.
-            if std::env::var_os("INFLOW_BENCH_DATABASE_URL").is_none() && std::env::var_os("INFLOW_TEST_DATABASE_URL").is_none() && std::net::TcpStream::connect("127.0.0.1:5432").is_ok() {
+            if std::env::var_os("INFLOW_BENCH_DATABASE_URL").is_none()
+                && std::env::var_os("INFLOW_TEST_DATABASE_URL").is_none()
+                && std::net::TcpStream::connect("127.0.0.1:5432").is_ok()
+            {
                 bench.env("INFLOW_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
             }
             tools::run(&mut bench)
         }
-        _ => bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server` or `feed`"),
+        _ => {
+            bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server` or `feed`")
+        }
     }
 }
 
@@ -237,7 +257,8 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
 fn browser_bench(root: &Path, script: &str, with_server: bool) -> Result<()> {
     let browser = tools::ensure_chromium()?;
     dist::build(root)?;
-    let packages: &[&str] = if with_server { &["-p", "inflow-demo", "-p", "inflow-server"] } else { &["-p", "inflow-demo"] };
+    let packages: &[&str] =
+        if with_server { &["-p", "inflow-demo", "-p", "inflow-server"] } else { &["-p", "inflow-demo"] };
     tools::cargo(&[&["build", "--release"][..], packages].concat())?;
     tools::ensure_npm_packages(root)?;
     let mut command = Command::new("node");
@@ -299,10 +320,8 @@ mod tidy {
             rust_files(&root.join(dir), &mut files);
         }
         assert!(files.len() > 10, "found only {files:?}");
-        let missing: Vec<_> = files
-            .iter()
-            .filter(|f| !std::fs::read_to_string(f).unwrap_or_default().starts_with("//!"))
-            .collect();
+        let missing: Vec<_> =
+            files.iter().filter(|f| !std::fs::read_to_string(f).unwrap_or_default().starts_with("//!")).collect();
         assert!(missing.is_empty(), "these files do not start with a `//!` line: {missing:?}");
     }
 
@@ -316,7 +335,8 @@ mod tidy {
                 if path.is_dir() {
                     stack.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()));
                 } else if let Ok(text) = std::fs::read_to_string(&path) {
-                    for needle in [".innerHTML", "insertAdjacentHTML", "outerHTML", "document.write(", "set_inner_html"] {
+                    for needle in [".innerHTML", "insertAdjacentHTML", "outerHTML", "document.write(", "set_inner_html"]
+                    {
                         if text.contains(needle) {
                             offenders.push(format!("{}: {needle}", path.display()));
                         }

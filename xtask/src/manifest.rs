@@ -37,7 +37,9 @@ pub fn check_dist(dist: &Path) -> Result<()> {
             bail!("manifest.json requests {broad} up front; broad access must be optional and granted by the user");
         }
     }
-    for pkg_file in ["pkg/inflow_extension.js", "pkg/inflow_extension_bg.wasm", "pkg/inflow_pages.js", "pkg/inflow_pages_bg.wasm"] {
+    for pkg_file in
+        ["pkg/inflow_extension.js", "pkg/inflow_extension_bg.wasm", "pkg/inflow_pages.js", "pkg/inflow_pages_bg.wasm"]
+    {
         if !dist.join(pkg_file).is_file() {
             bail!("{pkg_file} is missing from {}", dist.display());
         }
@@ -55,7 +57,8 @@ fn named_files(manifest: &str) -> Vec<String> {
         .filter_map(|w| {
             let candidate = w[1];
             let quoted = format!("{candidate}\"");
-            (exts.iter().any(|e| quoted.ends_with(e)) && !candidate.contains('*') && !candidate.contains(' ')).then(|| candidate.to_owned())
+            (exts.iter().any(|e| quoted.ends_with(e)) && !candidate.contains('*') && !candidate.contains(' '))
+                .then(|| candidate.to_owned())
         })
         .collect()
 }
@@ -74,7 +77,8 @@ mod tests {
     use super::*;
 
     fn repo_manifest() -> String {
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest.json")).expect("manifest.json at the top")
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest.json"))
+            .expect("manifest.json at the top")
     }
 
     #[test]

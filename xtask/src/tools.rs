@@ -58,7 +58,10 @@ fn apt_install(packages: &[&str], why: &str) -> Result<()> {
     }
     eprintln!("{why} is missing; installing {} from Debian's packages", packages.join(", "));
     run(Command::new("apt-get").arg("update").arg("-qq"))?;
-    run(Command::new("apt-get").args(["install", "-y", "-qq", "--no-install-recommends"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive"))
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// The wasm32 target for the Rust toolchain.
@@ -84,8 +87,9 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
         None => eprintln!("wasm-bindgen-cli is missing; installing {wanted} (about 4 minutes)"),
     }
     // No `--locked`: the CLI's own lockfile names crate versions some registry mirrors lack.
-    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted]))
-        .with_context(|| format!("installing wasm-bindgen-cli failed; run `cargo install wasm-bindgen-cli --version {wanted}` yourself"))
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &wanted])).with_context(|| {
+        format!("installing wasm-bindgen-cli failed; run `cargo install wasm-bindgen-cli --version {wanted}` yourself")
+    })
 }
 
 /// The version of `package` recorded in Cargo.lock.
@@ -134,10 +138,14 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 pub fn ensure_schemathesis(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/schemathesis-venv");
     let command = venv.join("bin/schemathesis");
-    if output(&command.to_string_lossy(), &["--version"]).is_some_and(|v| v.contains(SCHEMATHESIS.trim_start_matches("schemathesis=="))) {
+    if output(&command.to_string_lossy(), &["--version"])
+        .is_some_and(|v| v.contains(SCHEMATHESIS.trim_start_matches("schemathesis==")))
+    {
         return Ok(command);
     }
-    if output("python3", &["-m", "venv", "--help"]).is_none() || output("python3", &["-m", "ensurepip", "--version"]).is_none() {
+    if output("python3", &["-m", "venv", "--help"]).is_none()
+        || output("python3", &["-m", "ensurepip", "--version"]).is_none()
+    {
         apt_install(&["python3", "python3-venv"], "Python 3 with venv (for schemathesis)")?;
     }
     eprintln!("installing {SCHEMATHESIS} from PyPI into {} (about a minute the first time)", venv.display());

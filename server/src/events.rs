@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use crate::auth::Member;
@@ -79,20 +78,67 @@ pub fn relay_postgres_notifications(url: String, hub: Hub) {
     });
 }
 
+/// How often an open stream makes sure its member may still listen. A member revoked (or
+/// given a new token) from the command line, which may run in another process, loses the
+/// stream within this time, and never receives a change event after it: each is checked too.
+pub const SIGN_IN_RECHECK: Duration = Duration::from_secs(5);
+
+/// An open stream: the team's changes, and what it needs to check its member again.
+struct Listener {
+    changes: broadcast::Receiver<TeamChanged>,
+    recheck: tokio::time::Interval,
+    db: crate::db::Db,
+    member: Member,
+    token_hash: String,
+}
+
+impl Listener {
+    /// Whether the member still holds the token the stream was opened with. A database
+    /// that cannot answer closes the stream too: the client reconnects, and is asked again.
+    async fn still_signed_in(&self) -> bool {
+        matches!(self.db.member_for_auth(&self.member.id).await,
+            Ok(Some(stored)) if !stored.revoked && stored.token_hash == self.token_hash)
+    }
+
+    /// The next event for this member, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            let event = tokio::select! {
+                change = self.changes.recv() => match change {
+                    Ok(change) if change.team_id == self.member.team_id => {
+                        Event::default().event("change").data(format!("{{\"seq\":{}}}", change.seq))
+                    }
+                    Ok(_) => continue,
+                    // Fell behind: tell the client to pull, which catches it up.
+                    Err(broadcast::error::RecvError::Lagged(_)) => Event::default().event("change").data("{}"),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.recheck.tick() => {
+                    if self.still_signed_in().await { continue } else { return None }
+                }
+            };
+            return self.still_signed_in().await.then_some(event);
+        }
+    }
+}
+
 pub async fn events(
     State(state): State<AppState>,
     member: Member,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, crate::error::ApiError> {
     crate::metrics::Metrics::add(&state.metrics.event_streams_opened, 1);
-    let team = member.team_id.clone();
-    let changes = BroadcastStream::new(state.hub.subscribe()).filter_map(move |change| match change {
-        Ok(change) if change.team_id == team => {
-            Some(Ok(Event::default().event("change").data(format!("{{\"seq\":{}}}", change.seq))))
-        }
-        Ok(_) => None,
-        // Fell behind: tell the client to pull, which catches it up.
-        Err(_) => Some(Ok(Event::default().event("change").data("{}"))),
+    let token_hash = state.db.member_for_auth(&member.id).await?.map(|stored| stored.token_hash).unwrap_or_default();
+    let listener = Listener {
+        changes: state.hub.subscribe(),
+        recheck: tokio::time::interval_at(tokio::time::Instant::now() + SIGN_IN_RECHECK, SIGN_IN_RECHECK),
+        db: state.db.clone(),
+        member,
+        token_hash,
+    };
+    let changes = futures_util::stream::unfold(listener, |mut listener| async move {
+        let event = listener.next().await?;
+        Some((Ok(event), listener))
     });
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    Sse::new(hello.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+    Ok(Sse::new(hello.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }

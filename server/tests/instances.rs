@@ -194,6 +194,55 @@ fn a_push_reaches_an_open_event_stream() {
     assert!(wait_for_event(&mut events, "change", Duration::from_secs(5)), "the listener hears of the push");
 }
 
+/// Reads an event stream for up to `timeout`: whether a change event came, and whether the
+/// server ended the stream (the last chunk of a chunked response is `0`).
+fn read_until_closed(events: &mut BufReader<TcpStream>, timeout: Duration) -> (bool, bool) {
+    let deadline = Instant::now() + timeout;
+    let (mut changed, mut line) = (false, String::new());
+    while Instant::now() < deadline {
+        line.clear();
+        match events.read_line(&mut line) {
+            Ok(0) => return (changed, true),
+            Ok(_) if line.contains("event: change") => changed = true,
+            Ok(_) if line == "0\r\n" => return (changed, true),
+            _ => {}
+        }
+    }
+    (changed, false)
+}
+
+#[test]
+fn revoking_a_member_or_giving_them_a_new_token_closes_their_open_stream() {
+    for url in database_urls() {
+        for (n, how) in [(1, "revoke"), (2, "token")] {
+            let team = cli(&url, &["team", "create", "4 West"]);
+            let sam = cli(&url, &["member", "add", "--team", &team, "--name", "Sam"]);
+            let dana = cli(&url, &["member", "add", "--team", &team, "--name", "Dana"]);
+            let server = Server::start(&url);
+            let mut sam_events = open_events(&server.addr, &sam);
+            let mut dana_events = open_events(&server.addr, &dana);
+            assert!(wait_for_event(&mut sam_events, "ready", Duration::from_secs(5)), "{url}: Sam's stream opens");
+            assert!(wait_for_event(&mut dana_events, "ready", Duration::from_secs(5)), "{url}: Dana's stream opens");
+            let sam_id = sam.strip_prefix("inflow_").and_then(|rest| rest.rsplit_once('_')).expect("token").0;
+            cli(&url, &["member", how, "--member", sam_id]); // another process, as IT would
+                                                             // After a revocation a teammate's push comes: the stream must end, not pass it
+                                                             // on. After a new token nothing happens: the stream's own check must end it.
+            if how == "revoke" {
+                let (status, _) = post_sync(&server.addr, &dana, &json!({ "mutations": [put(n)] })).expect("push");
+                assert_eq!(status, 200);
+                assert!(
+                    wait_for_event(&mut dana_events, "change", Duration::from_secs(5)),
+                    "{url}: Dana still listens"
+                );
+            }
+            let wait = inflow_server::events::SIGN_IN_RECHECK + Duration::from_secs(3);
+            let (heard, closed) = read_until_closed(&mut sam_events, wait);
+            assert!(!heard, "{url}, member {how}: Sam's old token heard a change after it stopped working");
+            assert!(closed, "{url}, member {how}: Sam's stream is still open {wait:?} later");
+        }
+    }
+}
+
 #[test]
 fn a_push_through_one_instance_reaches_listeners_on_another() {
     let Some(url) = postgres_url() else {

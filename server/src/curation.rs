@@ -168,15 +168,63 @@ pub async fn import_annotations(db: &Db, team_id: &str, text: &str, author: &str
         hlc: Hlc { wall_ms: now.0 as u64, counter: 0, node: 0 },
         by: new_id().parse().map_err(|_| ApiError::unprocessable("no id"))?,
     };
-    db.import(team_id, report.tips.iter().cloned().map(|tip| imported(tip, stamp)).collect()).await?;
+    // Another import of the same file may commit first (two teams' curators, or two of one
+    // team's): its ids are then taken. Another team's get this team's own id and go in
+    // again; this team's own were imported by the other, and are said so.
+    let mut pending = std::mem::take(&mut report.tips);
+    for attempt in 0..2 {
+        let stored = db.import(team_id, pending.iter().cloned().map(|tip| imported(tip, stamp)).collect()).await?;
+        let taken: std::collections::HashSet<TipId> = stored.taken.into_iter().collect();
+        let (done, lost): (Vec<_>, Vec<_>) = pending.into_iter().partition(|t| !taken.contains(&t.id));
+        report.tips.extend(done);
+        let lost_ids: Vec<TipId> = lost.iter().map(|t| t.id).collect();
+        let elsewhere =
+            if lost.is_empty() { Default::default() } else { db.tip_ids_elsewhere(team_id, &lost_ids).await? };
+        pending = Vec::new();
+        for mut tip in lost {
+            if elsewhere.contains(&tip.id) && attempt == 0 {
+                tip.id = derive_id(&format!("{team_id}/{}", tip.id), Timestamp(tip.id.unix_ms() as i64));
+                pending.push(tip);
+                continue;
+            }
+            report.replies -= tip.replies.len();
+            let reason = if elsewhere.contains(&tip.id) {
+                "its id is used by another team on this server"
+            } else {
+                "already in the team (imported at the same time by another import)"
+            };
+            report.skipped.push(Skipped { annotation: tip.id.to_string(), reason: reason.to_owned() });
+        }
+        if pending.is_empty() {
+            break;
+        }
+    }
     Ok(report)
 }
 
 /// `POST /v1/import` (curators): the body is the file's text, W3C Web Annotation JSON-LD
 /// or a Hypothesis export or API result.
-pub async fn import_file(State(state): State<AppState>, member: Member, body: String) -> Result<Json<Value>, ApiError> {
+pub async fn import_file(
+    State(state): State<AppState>,
+    member: Member,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
     curators_only(&member, "import annotations")?;
-    let report = import_annotations(&state.db, &member.team_id, &body, &member.name).await?;
+    // A W3C file is JSON-LD; both JSON media types are JSON to us, anything else is refused
+    // as the OpenAPI document says.
+    let media_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" && essence != "application/ld+json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file with Content-Type: application/json (or application/ld+json)",
+        ));
+    }
+    let body =
+        std::str::from_utf8(&body).map_err(|e| ApiError::bad_request(format!("the file is not UTF-8 text: {e}")))?;
+    let report = import_annotations(&state.db, &member.team_id, body, &member.name).await?;
     if !report.tips.is_empty() && state.db.backend == crate::db::Backend::Sqlite {
         // PostgreSQL's NOTIFY from the import reaches every instance, this one included.
         if let Ok(Some(seq)) = state.db.last_seq(&member.team_id).await {

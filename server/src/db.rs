@@ -87,6 +87,14 @@ pub struct Pushed {
     pub last_seq: Option<i64>,
 }
 
+/// What an import stored.
+pub struct Imported {
+    /// The team's sequence after the import, if it added anything.
+    pub last_seq: Option<i64>,
+    /// Tips left out because their id was taken while the import ran.
+    pub taken: Vec<TipId>,
+}
+
 /// A member as stored, for authentication.
 pub struct StoredMember {
     pub member: Member,
@@ -288,13 +296,7 @@ impl Db {
             return Ok(Pushed { ids: Vec::new(), last_seq: None });
         }
         let mut tx = self.pool.begin().await?;
-        // Take the team's row lock first: pushes of one team then apply one at a time,
-        // and sequence numbers are handed out in commit order, so a pull never skips a
-        // change that commits later. (On SQLite it takes the write lock up front.)
-        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1")
-            .bind(&member.team_id)
-            .execute(&mut *tx)
-            .await?;
+        lock_team(&mut tx, &member.team_id).await?;
         let mut acked = Vec::with_capacity(mutations.len());
         let mut last_seq = None;
         for mutation in mutations {
@@ -344,34 +346,41 @@ impl Db {
                 other => ApiError::unprocessable(other.to_string()),
             })?;
             let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-                .bind(&member.team_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("last_seq")?;
-            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body")
-                .bind(&tip_id)
-                .bind(&member.team_id)
-                .bind(seq)
-                .bind(&body)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2)")
-                .bind(&mutation_id)
-                .bind(&member.team_id)
-                .execute(&mut *tx)
-                .await?;
+            let seq = next_seq(&mut tx, &member.team_id).await?;
+            // The owner is decided in the write itself: another team's push of the same id
+            // may have committed since the read above (PostgreSQL runs teams' pushes side by
+            // side), and then this updates nothing and the push is refused, never shared.
+            let written = sqlx::query(
+                "INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body \
+                 WHERE tips.team_id = excluded.team_id",
+            )
+            .bind(&tip_id)
+            .bind(&member.team_id)
+            .bind(seq)
+            .bind(&body)
+            .execute(&mut *tx)
+            .await?;
+            if written.rows_affected() != 1 {
+                return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+            }
+            let recorded =
+                sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                    .bind(&mutation_id)
+                    .bind(&member.team_id)
+                    .execute(&mut *tx)
+                    .await?;
+            if recorded.rows_affected() != 1 {
+                // Taken by another team's push that committed meanwhile (a push of this
+                // team's own would have waited for the team lock, and been seen above).
+                return Err(ApiError::conflict(format!(
+                    "mutation id {mutation_id} is already used; generate a new one"
+                )));
+            }
             acked.push(mutation.id);
             last_seq = Some(seq);
         }
-        if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
-            // Delivered to every listening instance when, and only if, the push commits.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::events::CHANNEL)
-                .bind(format!("{}:{seq}", member.team_id))
-                .execute(&mut *tx)
-                .await?;
-        }
+        announce(&mut tx, self.backend, &member.team_id, last_seq).await?;
         tx.commit().await?;
         Ok(Pushed { ids: acked, last_seq })
     }
@@ -455,36 +464,36 @@ impl Db {
     }
 
     /// Adds imported tips, whole, in one transaction; members pull them like any change.
-    /// Returns the team's sequence after them.
-    pub async fn import(&self, team_id: &str, tips: Vec<SyncedTip>) -> Result<Option<i64>, sqlx::Error> {
+    /// A tip whose id is taken meanwhile (another import of the same file, by this team or
+    /// another, committed first) is left out and named in [`Imported::taken`].
+    pub async fn import(&self, team_id: &str, mut tips: Vec<SyncedTip>) -> Result<Imported, sqlx::Error> {
+        // Ids in one order for every import, so two imports of overlapping files wait for
+        // each other instead of deadlocking.
+        tips.sort_by_key(|t| t.tip.id);
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(team_id).execute(&mut *tx).await?;
-        let mut last_seq = None;
+        lock_team(&mut tx, team_id).await?;
+        let mut imported = Imported { last_seq: None, taken: Vec::new() };
         for tip in tips {
             let body = serde_json::to_string(&tip).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-            let seq: i64 = sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
-                .bind(team_id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("last_seq")?;
-            sqlx::query("INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4)")
-                .bind(tip.tip.id.to_string())
-                .bind(team_id)
-                .bind(seq)
-                .bind(body)
-                .execute(&mut *tx)
-                .await?;
-            last_seq = Some(seq);
+            let seq = next_seq(&mut tx, team_id).await?;
+            let written = sqlx::query(
+                "INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(tip.tip.id.to_string())
+            .bind(team_id)
+            .bind(seq)
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+            if written.rows_affected() == 1 {
+                imported.last_seq = Some(seq);
+            } else {
+                imported.taken.push(tip.tip.id);
+            }
         }
-        if let (Some(seq), Backend::Postgres) = (last_seq, self.backend) {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::events::CHANNEL)
-                .bind(format!("{team_id}:{seq}"))
-                .execute(&mut *tx)
-                .await?;
-        }
+        announce(&mut tx, self.backend, team_id, imported.last_seq).await?;
         tx.commit().await?;
-        Ok(last_seq)
+        Ok(imported)
     }
 
     /// The team's collections, by name.
@@ -548,6 +557,41 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// Takes the team's row lock, first thing in a write: writes of one team then apply one
+/// at a time and sequence numbers are handed out in commit order, so a pull never skips a
+/// change that commits later. (On SQLite it takes the write lock up front.)
+async fn lock_team(tx: &mut sqlx::Transaction<'_, sqlx::Any>, team_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE teams SET last_seq = last_seq WHERE id = $1").bind(team_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The team's next sequence number, under the lock [`lock_team`] took.
+async fn next_seq(tx: &mut sqlx::Transaction<'_, sqlx::Any>, team_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+        .bind(team_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("last_seq")
+}
+
+/// On PostgreSQL, tells every listening instance of the team's new sequence when, and only
+/// if, the transaction commits. (SQLite has one instance; the handler publishes in-process.)
+async fn announce(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    team_id: &str,
+    last_seq: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    if let (Some(seq), Backend::Postgres) = (last_seq, backend) {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::events::CHANNEL)
+            .bind(format!("{team_id}:{seq}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A new random id (UUIDv7, as tips use).

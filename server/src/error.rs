@@ -53,6 +53,20 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        // Two writes that wait for each other (PostgreSQL picks one to abort) or a database
+        // busy past its timeout: nothing was applied, and the same request will do next time.
+        let busy = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001" | "55P03" | "5" | "6" | "261" | "517"));
+        if busy {
+            eprintln!("database busy: {error}");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the database was busy with a conflicting write; nothing was applied; send the request again",
+            );
+        }
         eprintln!("database error: {error}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,4 +93,48 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             other => ApiError::bad_request(other.body_text()),
         }
     }
+}
+
+/// Every error the server sends is JSON, also those axum answers before a handler runs (an
+/// unknown path, a wrong method, a body over the limit, a path that is not UTF-8): their
+/// plain-text or empty bodies are rewritten into `{"error", "message"}`, keeping the status
+/// and headers such as `Allow`.
+pub async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Framework rejections are one short sentence; anything longer is not worth reading.
+    let said = axum::body::to_bytes(body, 4096).await.ok().and_then(|b| String::from_utf8(b.to_vec()).ok());
+    let said = said.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "there is no such endpoint; /v1/openapi.json lists them".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts.headers.get(axum::http::header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+            ("method_not_allowed", format!("this endpoint does not take {method}; it takes {allowed}"))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("too_large", format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", said.unwrap_or_else(|| "send JSON".to_owned()))
+        }
+        StatusCode::BAD_REQUEST => ("bad_request", said.unwrap_or_else(|| "the request could not be read".to_owned())),
+        s if s.is_server_error() => {
+            ("internal", "the server could not complete the request; it was not applied".to_owned())
+        }
+        s => ("error", said.unwrap_or_else(|| s.canonical_reason().unwrap_or("error").to_owned())),
+    };
+    let body = serde_json::json!({ "error": code, "message": message }).to_string();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(body))
 }

@@ -55,7 +55,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/collections/{id}", axum::routing::put(curation::put).delete(curation::delete))
         .route("/v1/team/tags/rename", post(curation::rename))
         .route("/v1/import", post(curation::import_file))
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(cors())
         .with_state(state)
 }

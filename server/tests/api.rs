@@ -2,7 +2,7 @@
 //! `INFLOW_TEST_DATABASE_URL` names a server (a fresh database is made for each test).
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "in tests a failed expectation is the failure report")]
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -81,12 +81,14 @@ async fn sync(db: &Db, token: &str, request: Value) -> (StatusCode, Value) {
     call(db, token, &request.to_string()).await
 }
 
-static NEXT: AtomicU8 = AtomicU8::new(1);
+static NEXT: AtomicU32 = AtomicU32::new(1);
 
+/// An id no other call in this process gives: the counter fills the random part (a race
+/// test makes hundreds in one millisecond).
 fn unique_id() -> TipId {
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let mut random = [n; 10];
-    random[0] = std::process::id() as u8;
+    let n = NEXT.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+    let pid = std::process::id().to_be_bytes();
+    let random = [pid[2], pid[3], n[0], n[1], n[2], n[3], n[0] ^ 0x5a, n[1], n[2], n[3]];
     TipId::new_v7(
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64,
         random,
@@ -923,4 +925,201 @@ async fn one_mutation_id_for_two_changes_is_refused_and_nothing_is_lost() {
         let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
         assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(1), "{kind}: {pulled}");
     }
+}
+
+/// Team A pushes a large batch whose first tip is `contested`; a few milliseconds later team
+/// B pushes `rival` (a tip with the same id, or a mutation with the same mutation id).
+/// Whatever the interleaving, at most one team is acknowledged, nobody gets a 5xx, and each
+/// team pulls only what it wrote.
+async fn race_two_teams(db: &Db, kind: &str, a: &Team, b: &Team, delay_ms: u64, same_mutation_id: bool) {
+    let contested = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Heparin 5,000 units")) });
+    let mut batch = vec![contested.clone()];
+    batch.extend((0..250).map(|_| mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "filler")) })));
+    let mut rival_tip = new_tip("Lee", "Heparin 5,000 units");
+    rival_tip.note = "Lee's note, team B".into();
+    let mut rival = mutation(10, Change::Put { tip: Box::new(rival_tip) });
+    if same_mutation_id {
+        rival.id = contested.id;
+    } else if let Change::Put { tip } = &mut rival.change {
+        tip.id = contested.change.tip_id();
+    }
+    let ((a_status, a_body), (b_status, b_body)) = tokio::join!(sync(db, &a.tokens[0].1, push(&batch)), async {
+        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        sync(db, &b.tokens[0].1, push(std::slice::from_ref(&rival))).await
+    });
+    let what = if same_mutation_id { "mutation id" } else { "tip id" };
+    let case = format!("{kind}, {what}, B {delay_ms} ms later: A {a_status} {a_body}, B {b_status} {b_body}");
+    for status in [a_status, b_status] {
+        assert!(status == StatusCode::OK || status == StatusCode::CONFLICT, "{case}");
+    }
+    assert!(a_status != StatusCode::OK || b_status != StatusCode::OK, "both acknowledged: {case}");
+    let notes = |pulled: Value, id: TipId| {
+        let changes = pulled["changes"].as_array().cloned().unwrap_or_default();
+        changes.iter().filter(|c| c["tip"]["id"] == json!(id)).map(|c| c["tip"]["note"].clone()).collect::<Vec<_>>()
+    };
+    let contested_tip = contested.change.tip_id();
+    let rival_tip = rival.change.tip_id();
+    let (_, a_pull) = sync(db, &a.tokens[0].1, json!({ "limit": 1000 })).await;
+    let (_, b_pull) = sync(db, &b.tokens[0].1, json!({ "limit": 1000 })).await;
+    let a_sees = notes(a_pull.clone(), contested_tip);
+    assert_eq!(
+        a_sees,
+        if a_status == StatusCode::OK { vec![json!("Check the renal panel first")] } else { vec![] },
+        "A: {case}"
+    );
+    let b_sees = notes(b_pull, rival_tip);
+    assert_eq!(
+        b_sees,
+        if b_status == StatusCode::OK { vec![json!("Lee's note, team B")] } else { vec![] },
+        "B: {case}"
+    );
+    if same_mutation_id {
+        assert!(notes(a_pull, rival_tip).is_empty(), "B's tip in team A: {case}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_teams_racing_for_one_id_never_share_a_tip_and_never_get_a_500() {
+    for (kind, db) in databases().await {
+        for delay_ms in [0, 5, 10, 20, 40, 80] {
+            for same_mutation_id in [false, true] {
+                // Fresh teams each round, so each pull holds the whole round.
+                let a = team(&db, &[("Dana", Role::Member)]).await;
+                let b = team(&db, &[("Lee", Role::Member)]).await;
+                race_two_teams(&db, &kind, &a, &b, delay_ms, same_mutation_id).await;
+            }
+        }
+    }
+}
+
+/// A W3C file of `n` annotations, each with its own id and creation time.
+fn annotation_file(n: usize) -> Value {
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "id": format!("https://annotations.example/anno/{i}"),
+                "type": "Annotation",
+                "created": format!("2026-01-01T00:{:02}:{:02}Z", i / 60 % 60, i % 60),
+                "body": { "type": "TextualBody", "value": format!("note {i}"), "purpose": "commenting" },
+                "target": {
+                    "source": "https://emr.example/patients/1/orders",
+                    "selector": { "type": "TextQuoteSelector", "exact": format!("order line {i}") }
+                }
+            })
+        })
+        .collect();
+    json!({
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "AnnotationCollection",
+        "first": { "type": "AnnotationPage", "items": items }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_imports_of_one_file_give_each_team_every_tip_once() {
+    let file = annotation_file(300);
+    for (kind, db) in databases().await {
+        let west = team(&db, &[("Cory", Role::Curator)]).await;
+        let east = team(&db, &[("Erin", Role::Curator)]).await;
+        for delay_ms in [0, 5, 20] {
+            let import = |token: String, delay: u64| {
+                let (db, file) = (db.clone(), file.clone());
+                async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                    send(&db, &token, "POST", "/v1/import", Some(file)).await
+                }
+            };
+            // Two teams at once, and one team twice at once.
+            let (w, e, w_again) = tokio::join!(
+                import(west.tokens[0].1.clone(), 0),
+                import(east.tokens[0].1.clone(), delay_ms),
+                import(west.tokens[0].1.clone(), delay_ms / 2)
+            );
+            for (who, (status, body)) in [("west", &w), ("east", &e), ("west again", &w_again)] {
+                assert_eq!(*status, StatusCode::OK, "{kind}, {delay_ms} ms, {who}: {body}");
+            }
+        }
+        for t in [&west, &east] {
+            let (_, pulled) = sync(&db, &t.tokens[0].1, json!({ "limit": 1000 })).await;
+            let mut ids: Vec<String> = pulled["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .map(|c| c["tip"]["id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), 300, "{kind}: every annotation once in team {}", t.id);
+        }
+    }
+}
+
+/// A request as a client might send it, good or not: any method, path, media type and bytes.
+async fn raw(
+    db: &Db,
+    token: &str,
+    method: &str,
+    path: &str,
+    media: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", media)
+        .body(Body::from(body))
+        .expect("request");
+    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+        .oneshot(request)
+        .await
+        .expect("response");
+    let status = response.status();
+    let media = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, media, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_error_is_json_also_the_frameworks_own() {
+    let (_, db) = databases().await.remove(0);
+    let t = team(&db, &[("Cory", Role::Curator)]).await;
+    let token = &t.tokens[0].1;
+    let too_large = vec![b' '; inflow_server::MAX_BODY_BYTES + 1];
+    /// A request (method, path, media type, body) and the status and error code it gets.
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        ("GET", "/v1/nothing-here", "application/json", vec![], StatusCode::NOT_FOUND, "not_found"),
+        ("DELETE", "/v1/sync", "application/json", vec![], StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        ("PUT", "/v1/collections/%FF%FE", "application/json", b"{}".to_vec(), StatusCode::BAD_REQUEST, "bad_request"),
+        ("POST", "/v1/import", "application/json", vec![0xff, 0xfe, b'{'], StatusCode::BAD_REQUEST, "bad_request"),
+        ("POST", "/v1/import", "application/json", too_large.clone(), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        ("POST", "/v1/sync", "application/json", too_large, StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        (
+            "POST",
+            "/v1/import",
+            "text/plain",
+            b"{}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "POST",
+            "/v1/sync",
+            "text/plain",
+            b"{}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+    ];
+    for (method, path, media, body, status, code) in cases {
+        let (got, got_media, error) = raw(&db, token, method, path, media, body).await;
+        let case = format!("{method} {path} ({media}): {got} {got_media} {error}");
+        assert_eq!((got, error["error"].as_str()), (status, Some(code)), "{case}");
+        assert!(got_media.starts_with("application/json"), "{case}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}");
+    }
+    let (status, _, _) =
+        raw(&db, token, "POST", "/v1/import", "application/ld+json; charset=utf-8", b"{\"rows\":[]}".to_vec()).await;
+    assert_ne!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "a JSON-LD file is taken as JSON");
 }

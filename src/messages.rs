@@ -175,7 +175,6 @@ pub struct SyncStatus {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

@@ -372,7 +372,6 @@ fn error(message: String) -> Response {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use crate::store::MemoryStore;

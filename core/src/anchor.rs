@@ -1002,7 +1002,6 @@ fn ceil_boundary(s: &str, mut at: usize) -> usize {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

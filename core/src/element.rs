@@ -138,7 +138,6 @@ fn css_string(value: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

@@ -189,7 +189,6 @@ pub fn edit_distance(a: &[u8], b: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -91,7 +91,6 @@ fn hex_value(digit: u8) -> Option<u8> {
 serde_as_string!(TipId);
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

@@ -387,7 +387,6 @@ pub fn derive_id(key: &str, created: Timestamp) -> TipId {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

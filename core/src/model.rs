@@ -430,7 +430,6 @@ pub fn last_chars(s: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

@@ -139,7 +139,6 @@ pub fn is_record_id(segment: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

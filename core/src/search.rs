@@ -94,7 +94,6 @@ fn terms(text: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use crate::model::{NewTip, Selector, Visibility};

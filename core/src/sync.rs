@@ -417,7 +417,6 @@ pub struct SyncResponse {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use crate::model::{NewTip, Selector};

@@ -111,7 +111,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 serde_as_string!(Timestamp);
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -166,7 +166,6 @@ fn has_credentials(url: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

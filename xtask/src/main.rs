@@ -139,6 +139,23 @@ fn run(root: &Path) -> Result<()> {
 /// Every test: native unit and integration tests, the IndexedDB store in headless
 /// Chromium, and the end-to-end suite driving Chromium with the built extension.
 fn test(root: &Path) -> Result<()> {
+    println!("\n== tidy: formatting and lints (rustfmt.toml, clippy with warnings as errors, native and wasm32)");
+    tools::ensure_lint_tools()?;
+    tools::cargo(&["fmt", "--all", "--check"]).context("run `cargo fmt --all` and commit the result")?;
+    tools::cargo(&["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    tools::ensure_wasm_target()?;
+    tools::cargo(&[
+        "clippy",
+        "--quiet",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "inflow-extension",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     let browser = tools::ensure_chromium()?;
     tools::cargo(&["test", "--workspace", "--quiet"])?;
     dist::build(root)?;

@@ -72,7 +72,6 @@ fn section<'a>(manifest: &'a str, key: &str) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 mod tests {
     use super::*;
 

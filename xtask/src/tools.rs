@@ -74,6 +74,18 @@ pub fn ensure_wasm_target() -> Result<()> {
     Ok(())
 }
 
+/// rustfmt and clippy, which the test command runs (rustup's minimal profile leaves them out).
+pub fn ensure_lint_tools() -> Result<()> {
+    let installed = output("rustup", &["component", "list", "--installed"])
+        .context("rustup is missing: install Rust with rustup (https://rustup.rs), then run this again")?;
+    for component in ["rustfmt", "clippy"] {
+        if !installed.lines().any(|line| line.trim().starts_with(component)) {
+            run(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
+}
+
 /// The wasm-bindgen CLI, at exactly the version of the `wasm-bindgen` crate in
 /// Cargo.lock (any other version produces glue that does not match the wasm).
 pub fn ensure_wasm_bindgen(root: &Path) -> Result<()> {

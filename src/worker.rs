@@ -188,7 +188,7 @@ fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
 /// A shared tip captured on this very page, not flagged yet, still in use.
 fn ours_to_flag(tip: &Tip, page_url: &str) -> bool {
     tip.visibility == Visibility::Team
-        && tip.target.source == page_url
+        && inflow_core::url::page_address(page_url).is_ok_and(|here| tip.target.source == here)
         && tip.curation.needs_review.is_none()
         && tip.curation.status != Status::Retired
 }

@@ -20,11 +20,13 @@ use crate::model::{truncate_chars, Selector, Tip, Visibility};
 use crate::screen::screen_pattern;
 use crate::search::Search;
 use crate::time::Timestamp;
+use crate::url::page_address;
 
 /// Tips handled between two progress reports.
 pub const PROGRESS_EVERY: usize = 250;
-/// Inflow's own terms in JSON-LD, beside the W3C vocabulary.
-pub const NAMESPACE: &str = "https://inflow.invalid/ns#";
+/// Inflow's own terms in JSON-LD, beside the W3C vocabulary: a URN, since the project
+/// owns no domain to put a vocabulary on (and must not borrow one).
+pub const NAMESPACE: &str = "urn:inflow:terms:";
 
 /// An export format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -553,9 +555,6 @@ fn csv(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
 
 // ---- W3C Web Annotation JSON-LD -------------------------------------------------------------
 
-/// Annotations per page of the collection.
-pub const JSON_LD_PAGE: usize = 1_000;
-
 /// The IRI of a tip or reply: its UUID as a URN, the same on every export.
 pub fn iri(id: TipId) -> String {
     format!("urn:uuid:{id}")
@@ -591,39 +590,38 @@ pub fn json_ld(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> Val
     }
     let collection_id = format!("urn:inflow:export:{}", sheet.generated.unix_ms());
     let total = items.len();
-    let chunks: Vec<Vec<Value>> = items.chunks(JSON_LD_PAGE).map(<[Value]>::to_vec).collect();
-    let page_count = chunks.len().max(1);
-    // Pages nest from the last: each embeds the next, so one file holds them all.
-    let mut next: Option<Value> = None;
-    let mut chunks = chunks;
-    if chunks.is_empty() {
-        chunks.push(Vec::new());
-    }
-    for (index, page_items) in chunks.into_iter().enumerate().rev() {
-        let mut page = json!({
-            "id": format!("{collection_id}:page:{}", index + 1),
-            "type": "AnnotationPage",
-            "partOf": collection_id,
-            "startIndex": index * JSON_LD_PAGE,
-            "items": page_items,
-        });
-        if let Some(next) = next.take() {
-            page["next"] = next;
-        }
-        next = Some(page);
-    }
+    // One page, embedded: a page's `next` must be an IRI, and a file has no address for a
+    // second page to live at. Importers read embedded pages of any size.
     json!({
-        "@context": ["http://www.w3.org/ns/anno.jsonld", { "inflow": NAMESPACE }],
+        "@context": context(),
         "id": collection_id,
         "type": "AnnotationCollection",
         "label": sheet.title,
         "generated": sheet.generated.to_string(),
         "generator": { "type": "Software", "name": "Inflow" },
         "inflow:team": sheet.team,
-        "inflow:pages": page_count,
         "total": total,
-        "first": next.unwrap_or(Value::Null),
+        "first": {
+            "id": format!("{collection_id}:page:1"),
+            "type": "AnnotationPage",
+            "partOf": collection_id,
+            "startIndex": 0,
+            "items": items,
+        },
     })
+}
+
+/// Inflow's terms, each defined so a JSON-LD processor expands it instead of dropping it:
+/// text fields as plain strings, structured ones (curation, the helpful list, collections,
+/// a control's fallbacks and position) as JSON literals kept whole (JSON-LD 1.1 `@json`).
+pub fn context() -> Value {
+    let mut terms = Map::new();
+    terms.insert("@version".into(), json!(1.1));
+    terms.insert("inflow".into(), json!(NAMESPACE));
+    for structured in ["curation", "helpful", "collections", "fallbacks"] {
+        terms.insert(format!("inflow:{structured}"), json!({ "@type": "@json" }));
+    }
+    json!(["http://www.w3.org/ns/anno.jsonld", terms])
 }
 
 fn annotation(tip: &Tip, collections: &[&str]) -> Value {
@@ -641,7 +639,8 @@ fn annotation(tip: &Tip, collections: &[&str]) -> Value {
         "modified": tip.modified.to_string(),
         "creator": { "type": "Person", "name": tip.author },
         "body": body,
-        "target": { "source": tip.target.source, "selector": selectors },
+        // Stored tips were made valid at capture; older ones are written out as URIs here.
+        "target": { "source": page_address(&tip.target.source).unwrap_or_else(|_| tip.target.source.clone()), "selector": selectors },
         "inflow:screen": tip.screen,
         "inflow:pageTitle": tip.page_title,
     });

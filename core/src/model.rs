@@ -7,7 +7,7 @@ use crate::curation::Curation;
 use crate::id::TipId;
 use crate::text::normalize;
 use crate::time::Timestamp;
-use crate::url::{screen_key, UrlError};
+use crate::url::{is_page_address, page_address, screen_key, UrlError};
 
 /// The longest note, in characters: about four printed pages.
 pub const MAX_NOTE_CHARS: usize = 10_000;
@@ -225,7 +225,8 @@ impl NewTip {
         if !now.in_range() {
             return Err(TipError::TimeOutOfRange);
         }
-        let screen = screen_key(&self.page_url)?;
+        let source = page_address(&self.page_url)?;
+        let screen = screen_key(&source)?;
         let author = author.trim();
         if author.is_empty() || author.chars().count() > MAX_AUTHOR_CHARS {
             return Err(TipError::BadAuthor);
@@ -243,7 +244,7 @@ impl NewTip {
             note: self.note,
             tags,
             visibility: self.visibility,
-            target: Target { source: self.page_url, selector },
+            target: Target { source, selector },
             replies: Vec::new(),
             helpful: Vec::new(),
             curation: Curation::default(),
@@ -329,6 +330,9 @@ impl Tip {
     pub fn validate(&self) -> Result<(), TipError> {
         if !self.created.in_range() || !self.modified.in_range() || self.replies.iter().any(|r| !r.created.in_range()) {
             return Err(TipError::TimeOutOfRange);
+        }
+        if !is_page_address(&self.target.source) {
+            return Err(TipError::BadUrl(UrlError::NotAUri));
         }
         if self.screen != screen_key(&self.target.source)? {
             return Err(TipError::ScreenMismatch);

@@ -25,6 +25,10 @@ pub enum UrlError {
     NoHost,
     #[error("the page address contains spaces or control characters")]
     BadCharacter,
+    #[error("the page address's host holds characters no host name has")]
+    BadHost,
+    #[error("the page address is not written as a web address (RFC 3986) is")]
+    NotAUri,
 }
 
 /// A parsed http(s) URL, borrowed from the string it came from.
@@ -127,9 +131,67 @@ fn is_noise_param(pair: &str) -> bool {
     name.starts_with("utm_") || NOISE_PARAMS.contains(&name.as_str())
 }
 
-/// Validates `url` and returns its screen key.
+/// Validates `url` and returns its screen key (of its [`page_address`], so an address
+/// and its written-out form are one screen).
 pub fn screen_key(url: &str) -> Result<String, UrlError> {
-    PageUrl::parse(url).map(|parsed| parsed.screen_key())
+    let address = page_address(url)?;
+    PageUrl::parse(&address).map(|parsed| parsed.screen_key())
+}
+
+/// The address a tip keeps and every export names: `url` as an absolute http(s) URI
+/// (RFC 3986). Browsers leave a few characters raw that a URI may not hold (`|`, `{`,
+/// `^` in a query, say); they are percent-encoded, as is a `%` that starts no escape.
+/// Credentials are dropped: they never belong in a shared tip. A host no URI could name
+/// is refused.
+pub fn page_address(url: &str) -> Result<String, UrlError> {
+    let parsed = PageUrl::parse(url)?;
+    let host_ok = if let Some(literal) = parsed.host.strip_prefix('[') {
+        literal
+            .strip_suffix(']')
+            .is_some_and(|ip| !ip.is_empty() && ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+    } else {
+        parsed.host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b))
+    };
+    if !host_ok {
+        return Err(UrlError::BadHost);
+    }
+    let mut address = format!("{}://{}", parsed.scheme.to_ascii_lowercase(), parsed.host);
+    if let Some(port) = parsed.port {
+        address.push(':');
+        address.push_str(port);
+    }
+    push_encoded(&mut address, parsed.path, b"/");
+    if let Some(query) = parsed.query {
+        address.push('?');
+        push_encoded(&mut address, query, b"/?");
+    }
+    if let Some(fragment) = parsed.fragment {
+        address.push('#');
+        push_encoded(&mut address, fragment, b"/?");
+    }
+    Ok(address)
+}
+
+/// Whether `url` is already the address [`page_address`] makes of it: what the server
+/// asks of every tip it receives.
+pub fn is_page_address(url: &str) -> bool {
+    page_address(url).is_ok_and(|address| address == url)
+}
+
+/// Appends `part` with every byte a URI path, query or fragment may not hold raw
+/// percent-encoded: RFC 3986's unreserved and sub-delimiter characters, `:` and `@`, the
+/// part's own `extra` delimiters, and `%XX` escapes stay as they are.
+fn push_encoded(out: &mut String, part: &str, extra: &[u8]) {
+    let bytes = part.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape_start = b == b'%' && bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+        let allowed = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) || extra.contains(&b);
+        if allowed || escape_start {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
 }
 
 /// The address a page is at now: `claimed`, the content script's `location.href` (which
@@ -168,6 +230,26 @@ fn has_credentials(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_address_is_a_uri_without_credentials() {
+        for (url, address) in [
+            ("https://emr.example/patients/1?q=a|b&x={y}^", "https://emr.example/patients/1?q=a%7Cb&x=%7By%7D%5E"),
+            ("http://h/%zz/100%25/%E2%82%AC", "http://h/%25zz/100%25/%E2%82%AC"),
+            ("http://h/a\u{e9}b", "http://h/a%C3%A9b"),
+            ("http://h/<script>", "http://h/%3Cscript%3E"),
+            ("HTTPS://nurse:secret@emr.example:8443/x#top", "https://emr.example:8443/x#top"),
+            ("http://[::1]:8700/orders", "http://[::1]:8700/orders"),
+            ("http://h", "http://h/"),
+        ] {
+            assert_eq!(page_address(url).as_deref(), Ok(address), "{url}");
+            assert!(is_page_address(address), "{address} is its own address");
+        }
+        assert!(!is_page_address("http://h/a|b"));
+        assert_eq!(page_address("http://<h>/"), Err(UrlError::BadHost));
+        assert_eq!(page_address("http://[zz]/"), Err(UrlError::BadHost));
+        assert_eq!(screen_key("http://h/a|b"), screen_key("http://h/a%7Cb"), "one screen, written either way");
+    }
 
     #[test]
     fn the_address_now_follows_the_apps_navigation_within_its_origin_only() {

@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::curation::Curation;
+use crate::curation::{Curation, MAX_HISTORY, MAX_SUMMARY_CHARS};
 use crate::id::TipId;
-use crate::model::{NewTip, Reply, Selector, Tip, Visibility, MAX_AUTHOR_CHARS};
+use crate::model::{NewTip, Reply, Selector, Tip, Visibility, MAX_AUTHOR_CHARS, MAX_TITLE_CHARS};
 use crate::time::Timestamp;
 
 /// The most annotations one import reads.
@@ -29,6 +29,10 @@ pub struct ImportReport {
     /// Replies attached to the new tips.
     pub replies: usize,
     pub skipped: Vec<Skipped>,
+    /// What was read only in part: a part of an imported annotation left out (its
+    /// curation, say), or pages of the file that are not in it.
+    #[serde(default)]
+    pub partly: Vec<Skipped>,
 }
 
 /// An annotation left out, and why.
@@ -52,6 +56,9 @@ impl ImportReport {
         );
         if !self.skipped.is_empty() {
             line.push_str(&format!("; skipped {}", self.skipped.len()));
+        }
+        if !self.partly.is_empty() {
+            line.push_str(&format!("; {} read in part", self.partly.len()));
         }
         line.push('.');
         line
@@ -79,7 +86,13 @@ pub enum ImportError {
 
 /// An annotation read from either format, before it becomes a tip.
 struct Incoming {
+    /// Its id in the file, or its position when it has none (for reports).
     source_id: String,
+    /// What its tip id is derived from: the file's id, or, without one, the annotation's
+    /// own JSON, so the same annotation gets the same id on every import of any file.
+    id_key: String,
+    /// What of it could not be read, said in the report.
+    partly: Vec<String>,
     created: Option<Timestamp>,
     modified: Option<Timestamp>,
     author: Option<String>,
@@ -104,11 +117,11 @@ pub fn import(
     now: Timestamp,
 ) -> Result<ImportReport, ImportError> {
     let value: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson(e.to_string()))?;
-    let (source, annotations) = read(&value)?;
+    let (source, annotations, unread) = read(&value)?;
     if annotations.len() > MAX_IMPORT {
         return Err(ImportError::TooMany);
     }
-    let mut report = ImportReport { source: source.to_owned(), ..ImportReport::default() };
+    let mut report = ImportReport { source: source.to_owned(), partly: unread, ..ImportReport::default() };
     let mut ids: HashMap<String, TipId> = HashMap::new();
     let mut replies: Vec<Incoming> = Vec::new();
     let mut seen: HashSet<TipId> = HashSet::new();
@@ -124,7 +137,9 @@ pub fn import(
             continue;
         }
         let created = incoming.created.unwrap_or(now);
-        let id = tip_id(&incoming.source_id, created);
+        // Without a creation time the id must not depend on the import's own time, or the
+        // same file imported twice would add everything twice.
+        let id = tip_id(&incoming.id_key, incoming.created.unwrap_or(Timestamp(0)));
         if existing.contains(&id) {
             report.skipped.push(skip("already in the team (imported before)"));
             continue;
@@ -160,7 +175,8 @@ pub fn import(
                 tip.helpful = incoming.helpful.clone();
                 tip.helpful.sort();
                 tip.helpful.dedup();
-                ids.insert(incoming.source_id.clone(), id);
+                ids.insert(incoming.id_key.clone(), id);
+                report.partly.extend(incoming.partly.iter().map(|reason| skip(reason)));
                 report.tips.push(tip);
             }
             Err(e) => report.skipped.push(skip(&e.to_string())),
@@ -175,7 +191,7 @@ pub fn import(
         };
         let created = reply.created.unwrap_or(now);
         let author = reply.author.clone().filter(|a| !a.trim().is_empty()).unwrap_or_else(|| importer.to_owned());
-        let reply_id = tip_id(&reply.source_id, created);
+        let reply_id = tip_id(&reply.id_key, reply.created.unwrap_or(Timestamp(0)));
         let text = reply.note.trim().to_owned();
         match tip.add_reply(Reply {
             id: reply_id,
@@ -190,8 +206,9 @@ pub fn import(
     Ok(report)
 }
 
-/// The annotations of a file, whatever its shape, and what made them.
-fn read(value: &Value) -> Result<(&'static str, Vec<Incoming>), ImportError> {
+/// The annotations of a file, whatever its shape, what made them, and the pages it points
+/// to but does not hold (a `first` or `next` given as an address).
+fn read(value: &Value) -> Result<(&'static str, Vec<Incoming>, Vec<Skipped>), ImportError> {
     let type_is = |v: &Value, name: &str| match v.get("type") {
         Some(Value::String(t)) => t == name,
         Some(Value::Array(ts)) => ts.iter().any(|t| t == name),
@@ -200,39 +217,108 @@ fn read(value: &Value) -> Result<(&'static str, Vec<Incoming>), ImportError> {
     let is_hypothesis = |v: &Value| v.get("uri").is_some() && v.get("user").is_some();
     let w3c = |items: Vec<&Value>| items.into_iter().enumerate().map(|(n, v)| w3c_annotation(v, n)).collect::<Vec<_>>();
     if type_is(value, "AnnotationCollection") {
-        let mut items = Vec::new();
-        let mut page = value.get("first");
-        while let Some(p) = page.filter(|p| p.is_object()) {
-            items.extend(p.get("items").and_then(Value::as_array).into_iter().flatten());
-            page = p.get("next");
-        }
-        return Ok(("W3C Web Annotation", w3c(items)));
+        let (items, unread) = pages(value.get("first"));
+        return Ok(("W3C Web Annotation", w3c(items), unread));
     }
     if type_is(value, "AnnotationPage") {
-        let mut items = Vec::new();
-        let mut page = Some(value);
-        while let Some(p) = page.filter(|p| p.is_object()) {
-            items.extend(p.get("items").and_then(Value::as_array).into_iter().flatten());
-            page = p.get("next");
-        }
-        return Ok(("W3C Web Annotation", w3c(items)));
+        let (items, unread) = pages(Some(value));
+        return Ok(("W3C Web Annotation", w3c(items), unread));
     }
     if type_is(value, "Annotation") {
-        return Ok(("W3C Web Annotation", w3c(vec![value])));
+        return Ok(("W3C Web Annotation", w3c(vec![value]), Vec::new()));
     }
     // Hypothesis: the API's search answer has `rows`; the client's export, `annotations`.
     let list = value.get("rows").or_else(|| value.get("annotations")).unwrap_or(value);
     let Some(items) = list.as_array() else { return Err(ImportError::Unrecognised) };
     if items.iter().any(is_hypothesis) {
-        return Ok(("Hypothesis", items.iter().enumerate().map(|(n, v)| hypothesis_annotation(v, n)).collect()));
+        let annotations = items.iter().enumerate().map(|(n, v)| hypothesis_annotation(v, n)).collect();
+        return Ok(("Hypothesis", annotations, Vec::new()));
     }
     if items.iter().any(|v| type_is(v, "Annotation")) {
-        return Ok(("W3C Web Annotation", w3c(items.iter().collect())));
+        return Ok(("W3C Web Annotation", w3c(items.iter().collect()), Vec::new()));
     }
     if items.is_empty() {
-        return Ok(("an empty list", Vec::new()));
+        return Ok(("an empty list", Vec::new(), Vec::new()));
     }
     Err(ImportError::Unrecognised)
+}
+
+/// The items of a chain of pages from `first`, and the pages named by address only.
+fn pages(first: Option<&Value>) -> (Vec<&Value>, Vec<Skipped>) {
+    let (mut items, mut unread) = (Vec::new(), Vec::new());
+    let mut page = first;
+    while let Some(p) = page {
+        match p {
+            Value::Object(_) => {
+                items.extend(p.get("items").and_then(Value::as_array).into_iter().flatten());
+                page = p.get("next");
+            }
+            Value::String(address) => {
+                unread.push(Skipped {
+                    annotation: printable(address),
+                    reason: "a page of annotations this file points to but does not hold, so it was not read; \
+                             save that page as a file and import it too"
+                        .to_owned(),
+                });
+                page = None;
+            }
+            _ => page = None,
+        }
+    }
+    (items, unread)
+}
+
+/// Text from a file made safe to print in a report or a terminal: control characters (an
+/// escape sequence could rewrite what the terminal shows) are written as `\u{1b}`.
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// The file's id of an annotation, or, without one, its own JSON (see [`Incoming::id_key`]).
+fn id_key(value: &Value) -> String {
+    text(value.get("id")).unwrap_or_else(|| value.to_string())
+}
+
+/// Inflow's curation as exported, read field by field: a field this version does not know
+/// is left out and said so, as is a curator's title or summary over its limit; the rest
+/// is kept.
+fn curation(value: Option<&Value>, partly: &mut Vec<String>) -> Option<Curation> {
+    const KNOWN: [&str; 6] = ["status", "verified", "title", "summary", "needsReview", "history"];
+    let Value::Object(fields) = value? else {
+        partly.push("imported without its curation: it is not an object".to_owned());
+        return None;
+    };
+    let unknown: Vec<String> = fields.keys().filter(|k| !KNOWN.contains(&k.as_str())).map(|k| printable(k)).collect();
+    if !unknown.is_empty() {
+        partly.push(format!(
+            "imported without these curation fields, which Inflow does not know: {}",
+            unknown.join(", ")
+        ));
+    }
+    let known: serde_json::Map<String, Value> =
+        fields.iter().filter(|(k, _)| KNOWN.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut curation: Curation = match serde_json::from_value(Value::Object(known)) {
+        Ok(curation) => curation,
+        Err(e) => {
+            partly
+                .push(format!("imported without its curation, which could not be read: {}", printable(&e.to_string())));
+            return None;
+        }
+    };
+    if curation.title.chars().count() > MAX_TITLE_CHARS {
+        partly.push(format!("imported without its curator's title: it is longer than {MAX_TITLE_CHARS} characters"));
+        curation.title.clear();
+    }
+    if curation.summary.chars().count() > MAX_SUMMARY_CHARS {
+        partly
+            .push(format!("imported without its curator's summary: it is longer than {MAX_SUMMARY_CHARS} characters"));
+        curation.summary.clear();
+    }
+    if curation.history.len() > MAX_HISTORY {
+        partly.push(format!("imported with the last {MAX_HISTORY} of its {} curation steps", curation.history.len()));
+        curation.history.drain(..curation.history.len() - MAX_HISTORY);
+    }
+    Some(curation)
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -248,7 +334,9 @@ fn one_or_many(value: Option<&Value>) -> Vec<&Value> {
 }
 
 fn w3c_annotation(value: &Value, position: usize) -> Incoming {
-    let source_id = text(value.get("id")).unwrap_or_else(|| format!("annotation {}", position + 1));
+    let source_id = printable(&text(value.get("id")).unwrap_or_else(|| format!("annotation {}", position + 1)));
+    let mut partly = Vec::new();
+    let curation = curation(value.get("inflow:curation"), &mut partly);
     let creator = one_or_many(value.get("creator")).into_iter().next().and_then(|c| match c {
         Value::String(iri) => Some(iri.rsplit(['/', ':']).next().unwrap_or(iri).to_owned()),
         other => text(other.get("name")).or_else(|| text(other.get("nickname"))),
@@ -279,6 +367,8 @@ fn w3c_annotation(value: &Value, position: usize) -> Incoming {
         target.map(|t| one_or_many(t.get("selector")).into_iter().filter_map(selector).collect()).unwrap_or_default();
     Incoming {
         source_id,
+        id_key: id_key(value),
+        partly,
         created: time(value.get("created")),
         modified: time(value.get("modified")),
         author: creator,
@@ -288,13 +378,13 @@ fn w3c_annotation(value: &Value, position: usize) -> Incoming {
         page_url,
         page_title: text(value.get("inflow:pageTitle")).unwrap_or_default(),
         selectors,
-        curation: value.get("inflow:curation").and_then(|c| serde_json::from_value(c.clone()).ok()),
+        curation,
         helpful: value.get("inflow:helpful").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default(),
     }
 }
 
 fn hypothesis_annotation(value: &Value, position: usize) -> Incoming {
-    let source_id = text(value.get("id")).unwrap_or_else(|| format!("annotation {}", position + 1));
+    let source_id = printable(&text(value.get("id")).unwrap_or_else(|| format!("annotation {}", position + 1)));
     // `acct:alice@hypothes.is` is Alice; a display name, when the API gives one, is better.
     let user =
         text(value.get("user")).map(|u| u.trim_start_matches("acct:").split('@').next().unwrap_or_default().to_owned());
@@ -309,6 +399,8 @@ fn hypothesis_annotation(value: &Value, position: usize) -> Incoming {
         .and_then(|d| one_or_many(d.get("title")).into_iter().next().and_then(Value::as_str).map(str::to_owned));
     Incoming {
         source_id,
+        id_key: id_key(value),
+        partly: Vec::new(),
         created: time(value.get("created")),
         modified: time(value.get("updated")),
         author,

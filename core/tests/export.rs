@@ -422,3 +422,66 @@ fn an_annotation_dated_past_the_year_9999_is_skipped_with_its_reason() {
     assert_eq!(fine.tips.len(), 1, "the last millisecond of 9999 is still a time");
     assert!(fine.tips[0].validate().is_ok());
 }
+
+/// Issue #11: imports that lost things without a word.
+#[test]
+fn an_import_says_what_it_did_not_read_and_adds_nothing_twice() {
+    let annotation = |id: Option<&str>, extra: &str| {
+        let id = id.map(|id| format!(r#""id": "{id}","#)).unwrap_or_default();
+        format!(
+            r#"{{ {id} "type": "Annotation", {extra}
+                 "body": {{ "type": "TextualBody", "value": "Check the allergy list first" }},
+                 "target": {{ "source": "http://127.0.0.1:8700/patients/7/summary", "selector": {{ "type": "TextQuoteSelector", "exact": "Penicillin" }} }} }}"#
+        )
+    };
+    // Without `created` (and without an id), the same annotation gets the same id each time.
+    let file = format!(
+        r#"{{ "type": "AnnotationPage", "items": [{}, {}] }}"#,
+        annotation(None, ""),
+        annotation(Some("x:2"), "")
+    );
+    let first = import(&file, &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert_eq!(first.tips.len(), 2);
+    let known: HashSet<TipId> = first.tips.iter().map(|t| t.id).collect();
+    let later = Timestamp(GENERATED.0 + DAY);
+    let again = import(&file, &known, "Importer", later).expect("reads");
+    assert!(again.tips.is_empty(), "a second import adds nothing: {:?}", again.tips);
+    assert_eq!(again.skipped.len(), 2);
+
+    // Pages the file only points to are said, and what the file holds is imported.
+    let by_address = r#"{ "type": "AnnotationCollection", "total": 5, "first": "https://annotations.example/page/1" }"#;
+    let report = import(by_address, &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert_eq!((report.tips.len(), report.partly.len()), (0, 1), "{report:?}");
+    assert!(report.partly[0].reason.contains("not read"), "{:?}", report.partly);
+    assert!(report.summary().contains("1 read in part"), "{}", report.summary());
+    let next_by_address = format!(
+        r#"{{ "type": "AnnotationPage", "items": [{}], "next": "https://annotations.example/page/2" }}"#,
+        annotation(Some("x:3"), "")
+    );
+    let report = import(&next_by_address, &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert_eq!((report.tips.len(), report.partly.len()), (1, 1), "{report:?}");
+    assert_eq!(report.partly[0].annotation, "https://annotations.example/page/2");
+
+    // Curation: an unknown field leaves the rest; a title over its limit is left out; both said.
+    let long_title = "t".repeat(inflow_core::model::MAX_TITLE_CHARS + 1);
+    let curated = annotation(
+        Some("x:4"),
+        &format!(
+            r#""inflow:curation": {{ "status": "approved", "summary": "Kept", "title": "{long_title}", "mood": "happy" }},"#
+        ),
+    );
+    let report = import(&curated, &HashSet::new(), "Importer", GENERATED).expect("reads");
+    assert_eq!(report.tips.len(), 1);
+    let curation = &report.tips[0].curation;
+    assert_eq!((curation.status, curation.summary.as_str(), curation.title.as_str()), (Status::Approved, "Kept", ""));
+    let reasons: Vec<&str> = report.partly.iter().map(|p| p.reason.as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("mood")) && reasons.iter().any(|r| r.contains("title")), "{reasons:?}");
+
+    // Ids from the file are printed with their control characters escaped.
+    let hostile = annotation(Some("x:\\u001b[2J\\u001b[31mowned"), r#""created": "not a time at all 99999","#)
+        .replace("\"Penicillin\"", "\"\"");
+    let report = import(&hostile, &HashSet::new(), "Importer", GENERATED).expect("reads");
+    let shown = format!("{:?}{:?}", report.skipped, report.partly);
+    assert!(!report.skipped.is_empty() && !shown.contains('\u{1b}'), "{shown}");
+    assert!(report.skipped[0].annotation.contains("\\u{1b}"), "{:?}", report.skipped);
+}

@@ -95,7 +95,7 @@ fn main() {
 async fn inflow_target(name: &str, url: &str, settings: &Settings) -> Figures {
     println!("\n== {name}: setting up a team with {} members", settings.clients + 1);
     let db = Db::connect(url).await.expect("database");
-    let team = db.create_team("Bench ward").await.expect("team");
+    let team = db.create_team("Bench ward").await.expect("team").expect("a fresh database has no team");
     let seeder = db.add_member(&team, "Seeder", Role::Member).await.expect("seeder").1;
     let mut tokens = Vec::with_capacity(settings.clients);
     for i in 0..settings.clients {

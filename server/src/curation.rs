@@ -236,5 +236,6 @@ pub async fn import_file(
         "imported": report.tips.len(),
         "replies": report.replies,
         "skipped": report.skipped,
+        "partly": report.partly,
     })))
 }

@@ -163,15 +163,20 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
-    pub async fn create_team(&self, name: &str) -> Result<String, sqlx::Error> {
+    /// Creates a team called `name`; `None` when a team of that name (in any case) exists,
+    /// so that a name always names one team.
+    pub async fn create_team(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
         let id = new_id();
-        sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(name)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(id)
+        let made = sqlx::query(
+            "INSERT INTO teams (id, name, created_ms) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM teams WHERE LOWER(name) = LOWER($2))",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok((made.rows_affected() == 1).then_some(id))
     }
 
     pub async fn team_exists(&self, team_id: &str) -> Result<bool, sqlx::Error> {
@@ -219,6 +224,16 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The ids of the teams called `name` (in any case), oldest first: one, since names are
+    /// unique, but teams made before that may share a name.
+    pub async fn teams_named(&self, name: &str) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id FROM teams WHERE LOWER(name) = LOWER($1) ORDER BY created_ms, id")
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| r.try_get("id")).collect()
     }
 
     /// The id of the oldest team called `name`, if there is one.

@@ -147,7 +147,13 @@ async fn main() -> anyhow::Result<()> {
             if name.trim().is_empty() {
                 bail!("a team needs a name");
             }
-            println!("{}", db.create_team(name.trim()).await?);
+            match db.create_team(name.trim()).await? {
+                Some(id) => println!("{id}"),
+                None => bail!(
+                    "a team called {:?} already exists; team names are unique so `--team NAME` names one",
+                    name.trim()
+                ),
+            }
         }
         Command::Team { command: TeamCommand::Rules { team, add, remove } } => {
             let (_, mut rules) = db.team(&team).await?.with_context(|| format!("there is no team {team}"))?;
@@ -188,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo => {
             let team = match db.team_named(DEMO_TEAM).await? {
                 Some(team) => team,
-                None => db.create_team(DEMO_TEAM).await?,
+                None => db.create_team(DEMO_TEAM).await?.context("the demo team was made meanwhile; run again")?,
             };
             println!("team {team} {DEMO_TEAM}");
             for (name, role) in DEMO_MEMBERS {
@@ -268,8 +274,13 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{} cannot be imported: {}", file.display(), e.message))?;
             println!("{}", report.summary());
+            // What the file said is printed escaped: an id could carry terminal escape sequences.
+            use inflow_core::import::printable;
             for skipped in report.skipped {
-                println!("skipped {}: {}", skipped.annotation, skipped.reason);
+                println!("skipped {}: {}", printable(&skipped.annotation), printable(&skipped.reason));
+            }
+            for partly in report.partly {
+                println!("read in part {}: {}", printable(&partly.annotation), printable(&partly.reason));
             }
         }
     }
@@ -281,7 +292,12 @@ async fn resolve_team(db: &Db, team: &str) -> anyhow::Result<String> {
     if db.team_exists(team).await? {
         return Ok(team.to_owned());
     }
-    db.team_named(team).await?.with_context(|| format!("there is no team {team:?} (by id or name)"))
+    match db.teams_named(team).await?.as_slice() {
+        [] => bail!("there is no team {team:?} (by id or name)"),
+        [one] => Ok(one.clone()),
+        // Teams made before names were unique may share one: never pick one silently.
+        several => bail!("{} teams are called {team:?}; name one by its id: {}", several.len(), several.join(", ")),
+    }
 }
 
 /// The URL without a password, for messages.

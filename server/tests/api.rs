@@ -50,16 +50,19 @@ async fn databases() -> Vec<(String, Db)> {
 /// A team with members, as the CLI would make them.
 struct Team {
     id: String,
+    /// Unique on the server, as team names are.
+    name: String,
     tokens: Vec<(String, String)>, // (name, token)
 }
 
 async fn team(db: &Db, members: &[(&str, Role)]) -> Team {
-    let id = db.create_team("4 West").await.expect("team");
+    let name = format!("4 West {}", inflow_server::db::new_id());
+    let id = db.create_team(&name).await.expect("team").expect("a new name");
     let mut tokens = Vec::new();
     for (name, role) in members {
         tokens.push(((*name).to_owned(), db.add_member(&id, name, *role).await.expect("member").1));
     }
-    Team { id, tokens }
+    Team { id, name, tokens }
 }
 
 async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
@@ -565,6 +568,8 @@ fn the_command_line_makes_teams_and_members_and_exports() {
     let (ok, team, _) = run(&["team", "create", "4 West"]);
     assert!(ok);
     let team = team.trim();
+    let (ok, _, err) = run(&["team", "create", "4 WEST"]);
+    assert!(!ok && err.contains("already exists"), "a name names one team: {err}");
     let (ok, out, _) = run(&["member", "add", "--team", team, "--name", "Dana", "--role", "curator"]);
     assert!(ok);
     let token = out.lines().last().expect("token line");
@@ -680,7 +685,7 @@ async fn me_names_the_member_the_team_and_its_screen_rules() {
             serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
         assert_eq!(body["member"]["name"], "Dana", "{kind}");
         assert_eq!(body["member"]["role"], "curator", "{kind}");
-        assert_eq!(body["team"], json!({ "id": t.id, "name": "4 West" }), "{kind}");
+        assert_eq!(body["team"], json!({ "id": t.id, "name": t.name }), "{kind}");
         assert_eq!(body["screenRules"], json!(["/wards/*/board"]), "{kind}");
         let (status, _, _) = get(&db, "/v1/me", None, "GET").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{kind}: no token, no answer");
@@ -1122,4 +1127,24 @@ async fn every_error_is_json_also_the_frameworks_own() {
     let (status, _, _) =
         raw(&db, token, "POST", "/v1/import", "application/ld+json; charset=utf-8", b"{\"rows\":[]}".to_vec()).await;
     assert_ne!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "a JSON-LD file is taken as JSON");
+}
+
+#[tokio::test]
+async fn a_tip_whose_address_is_not_a_uri_is_refused_and_an_import_writes_it_out_as_one() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Curator)]).await;
+        let mut tip = new_tip("Dana", "Heparin 5,000 units");
+        tip.target.source = "http://127.0.0.1:8700/patients/1/orders?<script>".into();
+        let (status, body) = sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip) })])).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
+        let mut file = annotation_file(1);
+        file["first"]["items"][0]["target"]["source"] = json!("https://emr.example/p/1?q=a|b<script>");
+        let (status, report) = send(&db, &t.tokens[0].1, "POST", "/v1/import", Some(file)).await;
+        assert_eq!((status, report["imported"].clone()), (StatusCode::OK, json!(1)), "{kind}: {report}");
+        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        assert_eq!(
+            pulled["changes"][0]["tip"]["target"]["source"], "https://emr.example/p/1?q=a%7Cb%3Cscript%3E",
+            "{kind}"
+        );
+    }
 }

@@ -215,7 +215,7 @@ fn read_until_closed(events: &mut BufReader<TcpStream>, timeout: Duration) -> (b
 fn revoking_a_member_or_giving_them_a_new_token_closes_their_open_stream() {
     for url in database_urls() {
         for (n, how) in [(1, "revoke"), (2, "token")] {
-            let team = cli(&url, &["team", "create", "4 West"]);
+            let team = cli(&url, &["team", "create", &format!("4 West {n}")]);
             let sam = cli(&url, &["member", "add", "--team", &team, "--name", "Sam"]);
             let dana = cli(&url, &["member", "add", "--team", &team, "--name", "Dana"]);
             let server = Server::start(&url);

@@ -544,27 +544,30 @@ async fn import_file() {
     match answer {
         Ok(answer) => {
             status("curation-status", answer["summary"].as_str().unwrap_or("Imported."), false);
-            let skipped = answer["skipped"].as_array().cloned().unwrap_or_default();
-            if !skipped.is_empty() {
-                let _ = report.append_child(&element("p", "Skipped:"));
-                let list = element("ul", "");
-                for item in skipped.iter().take(100) {
-                    let line = format!(
-                        "{}: {}",
-                        item["annotation"].as_str().unwrap_or("?"),
-                        item["reason"].as_str().unwrap_or("")
-                    );
-                    let _ = list.append_child(&element("li", &line));
+            for (key, heading) in [("skipped", "Skipped:"), ("partly", "Read in part:")] {
+                let items = answer[key].as_array().cloned().unwrap_or_default();
+                if !items.is_empty() {
+                    let _ = report.append_child(&element("p", heading));
+                    let _ = report.append_child(&reasons_list(&items));
                 }
-                if skipped.len() > 100 {
-                    let _ = list.append_child(&element("li", &format!("and {} more", skipped.len() - 100)));
-                }
-                let _ = report.append_child(&list);
             }
             let _ = crate::dom::ask_worker("syncNow").await;
         }
         Err(why) => status("curation-status", &format!("Nothing was imported: {why}"), true),
     }
+}
+
+/// The first hundred of an import report's entries, "annotation: reason", as a list.
+fn reasons_list(items: &[serde_json::Value]) -> Element {
+    let list = element("ul", "");
+    for item in items.iter().take(100) {
+        let line = format!("{}: {}", item["annotation"].as_str().unwrap_or("?"), item["reason"].as_str().unwrap_or(""));
+        let _ = list.append_child(&element("li", &line));
+    }
+    if items.len() > 100 {
+        let _ = list.append_child(&element("li", &format!("and {} more", items.len() - 100)));
+    }
+    list
 }
 
 /// Makes the chosen export from this device's tips and downloads it.

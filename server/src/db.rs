@@ -69,6 +69,10 @@ pub struct Db {
     pub backend: Backend,
     /// Stored rows left out of pulls because they could not be read (`/metrics`).
     pub unreadable_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Each team's push writer (see [`Db::push`]).
+    writers: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, tokio::sync::mpsc::UnboundedSender<PushJob>>>,
+    >,
 }
 
 /// What a pull found: the changes, whether more wait, and the last sequence number read
@@ -136,7 +140,7 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        let db = Db { pool, backend, unreadable_rows: Default::default() };
+        let db = Db { pool, backend, unreadable_rows: Default::default(), writers: Default::default() };
         db.migrate().await?;
         Ok(db)
     }
@@ -301,105 +305,206 @@ impl Db {
     /// Applies `mutations` for `member`, all or none, and returns the ids now durable and
     /// the team's sequence after them (`None` when nothing new was applied).
     /// `authorize` decides, for each mutation and the stored tip, whether the member may.
+    ///
+    /// Pushes of one team are written by one task, several to a transaction: those that
+    /// arrive while a transaction commits go into the next one, each under its own
+    /// savepoint, so one refused push leaves the others whole. The team's lock is then
+    /// taken, and the disk flushed, once for many pushes instead of once for each (group
+    /// commit); a push is still acknowledged only after its transaction committed.
     pub async fn push(
         &self,
         member: &Member,
         mutations: &[Mutation],
-        authorize: impl Fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>,
+        authorize: Authorize,
     ) -> Result<Pushed, ApiError> {
         if mutations.is_empty() {
             return Ok(Pushed { ids: Vec::new(), last_seq: None });
         }
-        let mut tx = self.pool.begin().await?;
-        lock_team(&mut tx, &member.team_id).await?;
-        let mut acked = Vec::with_capacity(mutations.len());
-        let mut last_seq = None;
-        for mutation in mutations {
-            let mutation_id = mutation.id.to_string();
-            let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1")
-                .bind(&mutation_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = seen {
-                let team: String = row.try_get("team_id")?;
-                if team != member.team_id {
-                    return Err(ApiError::conflict(format!(
-                        "mutation id {mutation_id} is already used; generate a new one"
-                    )));
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let mut job = PushJob { member: member.clone(), mutations: mutations.to_vec(), authorize, done };
+        for _ in 0..2 {
+            let writer = self.team_writer(&member.team_id);
+            match writer.send(job) {
+                Ok(()) => {
+                    return answer.await.unwrap_or_else(|_| Err(ApiError::from(sqlx::Error::WorkerCrashed)));
                 }
-                acked.push(mutation.id); // a retried push: already applied
-                continue;
+                // The team's writer ended (it panicked): start another and hand it the push.
+                Err(tokio::sync::mpsc::error::SendError(returned)) => {
+                    self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&member.team_id);
+                    job = returned;
+                }
             }
-            let tip_id = mutation.change.tip_id().to_string();
-            let stored = sqlx::query("SELECT team_id, body FROM tips WHERE id = $1")
-                .bind(&tip_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let existing = match stored {
-                Some(row) => {
-                    let team: String = row.try_get("team_id")?;
-                    if team != member.team_id {
-                        return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+        }
+        Err(ApiError::from(sqlx::Error::WorkerCrashed))
+    }
+
+    /// The task that writes `team_id`'s pushes, started on first use.
+    fn team_writer(&self, team_id: &str) -> tokio::sync::mpsc::UnboundedSender<PushJob> {
+        let mut writers = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(writer) = writers.get(team_id) {
+            return writer.clone();
+        }
+        let (sender, mut jobs) = tokio::sync::mpsc::unbounded_channel::<PushJob>();
+        let (db, team_id_owned) = (self.clone(), team_id.to_owned());
+        tokio::spawn(async move {
+            while let Some(first) = jobs.recv().await {
+                let mut group = vec![first];
+                while group.len() < MAX_PUSHES_PER_COMMIT {
+                    match jobs.try_recv() {
+                        Ok(job) => group.push(job),
+                        Err(_) => break,
                     }
-                    let body: String = row.try_get("body")?;
-                    Some(serde_json::from_str::<SyncedTip>(&body).map_err(|e| {
-                        eprintln!("stored tip {tip_id} is unreadable: {e}");
-                        ApiError::new(
-                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                            "internal",
-                            "a stored tip could not be read; nothing was applied",
-                        )
-                    })?)
                 }
-                None => None,
-            };
-            authorize(member, mutation, existing.as_ref())?;
-            let merged = apply(existing, mutation).map_err(|e| match e {
-                MergeError::UnknownTip(_) => {
-                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string())
-                }
-                other => ApiError::unprocessable(other.to_string()),
-            })?;
-            let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-            let seq = next_seq(&mut tx, &member.team_id).await?;
-            // The owner is decided in the write itself: another team's push of the same id
-            // may have committed since the read above (PostgreSQL runs teams' pushes side by
-            // side), and then this updates nothing and the push is refused, never shared.
-            let written = sqlx::query(
-                "INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body \
-                 WHERE tips.team_id = excluded.team_id",
-            )
-            .bind(&tip_id)
-            .bind(&member.team_id)
-            .bind(seq)
-            .bind(&body)
-            .execute(&mut *tx)
-            .await?;
-            if written.rows_affected() != 1 {
-                return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+                db.commit_group(&team_id_owned, group).await;
             }
-            let recorded =
-                sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
-                    .bind(&mutation_id)
-                    .bind(&member.team_id)
-                    .execute(&mut *tx)
-                    .await?;
-            if recorded.rows_affected() != 1 {
-                // Taken by another team's push that committed meanwhile (a push of this
-                // team's own would have waited for the team lock, and been seen above).
+        });
+        writers.insert(team_id.to_owned(), sender.clone());
+        sender
+    }
+
+    /// Writes a group of one team's pushes in one transaction and answers each.
+    async fn commit_group(&self, team_id: &str, group: Vec<PushJob>) {
+        let mut answers: Vec<(tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>, Result<Pushed, ApiError>)> =
+            Vec::with_capacity(group.len());
+        let outcome: Result<(), sqlx::Error> = async {
+            let mut tx = self.pool.begin().await?;
+            lock_team(&mut tx, team_id).await?;
+            let mut last_seq = None;
+            for job in group {
+                tx.execute("SAVEPOINT push").await?;
+                let result = apply_push(&mut tx, &job.member, &job.mutations, job.authorize).await;
+                match &result {
+                    Ok(pushed) => {
+                        last_seq = pushed.last_seq.or(last_seq);
+                        tx.execute("RELEASE SAVEPOINT push").await?;
+                    }
+                    Err(_) => {
+                        tx.execute("ROLLBACK TO SAVEPOINT push").await?;
+                        tx.execute("RELEASE SAVEPOINT push").await?;
+                    }
+                }
+                answers.push((job.done, result));
+            }
+            announce(&mut tx, self.backend, team_id, last_seq).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(failure) = outcome {
+            // Nothing of the group was stored: every push hears so, none is acknowledged.
+            for (done, _) in answers.drain(..) {
+                let _ = done.send(Err(ApiError::from_database(&failure)));
+            }
+            return;
+        }
+        for (done, result) in answers {
+            let _ = done.send(result); // a caller that went away retries; its push is applied
+        }
+    }
+}
+
+/// Who may apply a mutation to the stored tip: the HTTP layer's rule (see `sync.rs`).
+pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>;
+
+/// The most pushes one transaction carries: the group's savepoints and its locks stay small.
+const MAX_PUSHES_PER_COMMIT: usize = 64;
+
+/// A push waiting for its team's writer.
+struct PushJob {
+    member: Member,
+    mutations: Vec<Mutation>,
+    authorize: Authorize,
+    done: tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>,
+}
+
+/// Applies one push's mutations inside the group's transaction (the team's lock is held).
+async fn apply_push(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    member: &Member,
+    mutations: &[Mutation],
+    authorize: Authorize,
+) -> Result<Pushed, ApiError> {
+    let tx = &mut **tx;
+    let mut acked = Vec::with_capacity(mutations.len());
+    let mut last_seq = None;
+    for mutation in mutations {
+        let mutation_id = mutation.id.to_string();
+        let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1")
+            .bind(&mutation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = seen {
+            let team: String = row.try_get("team_id")?;
+            if team != member.team_id {
                 return Err(ApiError::conflict(format!(
                     "mutation id {mutation_id} is already used; generate a new one"
                 )));
             }
-            acked.push(mutation.id);
-            last_seq = Some(seq);
+            acked.push(mutation.id); // a retried push: already applied
+            continue;
         }
-        announce(&mut tx, self.backend, &member.team_id, last_seq).await?;
-        tx.commit().await?;
-        Ok(Pushed { ids: acked, last_seq })
+        let tip_id = mutation.change.tip_id().to_string();
+        let stored =
+            sqlx::query("SELECT team_id, body FROM tips WHERE id = $1").bind(&tip_id).fetch_optional(&mut *tx).await?;
+        let existing = match stored {
+            Some(row) => {
+                let team: String = row.try_get("team_id")?;
+                if team != member.team_id {
+                    return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+                }
+                let body: String = row.try_get("body")?;
+                Some(serde_json::from_str::<SyncedTip>(&body).map_err(|e| {
+                    tracing::error!("stored tip {tip_id} is unreadable: {e}");
+                    ApiError::new(
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "a stored tip could not be read; nothing was applied",
+                    )
+                })?)
+            }
+            None => None,
+        };
+        authorize(member, mutation, existing.as_ref())?;
+        let merged = apply(existing, mutation).map_err(|e| match e {
+            MergeError::UnknownTip(_) => ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string()),
+            other => ApiError::unprocessable(other.to_string()),
+        })?;
+        let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        let seq = next_seq_on(tx, &member.team_id).await?;
+        // The owner is decided in the write itself: another team's push of the same id
+        // may have committed since the read above (PostgreSQL runs teams' pushes side by
+        // side), and then this updates nothing and the push is refused, never shared.
+        let written = sqlx::query(
+            "INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, body = excluded.body \
+                 WHERE tips.team_id = excluded.team_id",
+        )
+        .bind(&tip_id)
+        .bind(&member.team_id)
+        .bind(seq)
+        .bind(&body)
+        .execute(&mut *tx)
+        .await?;
+        if written.rows_affected() != 1 {
+            return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+        }
+        let recorded =
+            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                .bind(&mutation_id)
+                .bind(&member.team_id)
+                .execute(&mut *tx)
+                .await?;
+        if recorded.rows_affected() != 1 {
+            // Taken by another team's push that committed meanwhile (a push of this
+            // team's own would have waited for the team lock, and been seen above).
+            return Err(ApiError::conflict(format!("mutation id {mutation_id} is already used; generate a new one")));
+        }
+        acked.push(mutation.id);
+        last_seq = Some(seq);
     }
+    Ok(Pushed { ids: acked, last_seq })
+}
 
+impl Db {
     /// Tips of `team_id` changed after `after_seq`, in sequence order: up to `limit`, and
     /// whether more are waiting.
     pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<Pulled, ApiError> {
@@ -421,7 +526,9 @@ impl Db {
             match serde_json::from_str(&body) {
                 Ok(tip) => changes.push((seq, tip)),
                 Err(e) => {
-                    eprintln!("team {team_id}: stored tip at seq {seq} is unreadable and was left out of a pull: {e}");
+                    tracing::error!(
+                        "team {team_id}: stored tip at seq {seq} is unreadable and was left out of a pull: {e}"
+                    );
                     self.unreadable_rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
@@ -584,9 +691,13 @@ async fn lock_team(tx: &mut sqlx::Transaction<'_, sqlx::Any>, team_id: &str) -> 
 
 /// The team's next sequence number, under the lock [`lock_team`] took.
 async fn next_seq(tx: &mut sqlx::Transaction<'_, sqlx::Any>, team_id: &str) -> Result<i64, sqlx::Error> {
+    next_seq_on(tx, team_id).await
+}
+
+async fn next_seq_on(connection: &mut sqlx::AnyConnection, team_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query("UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
         .bind(team_id)
-        .fetch_one(&mut **tx)
+        .fetch_one(connection)
         .await?
         .try_get("last_seq")
 }

@@ -53,21 +53,28 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        // Two writes that wait for each other (PostgreSQL picks one to abort) or a database
-        // busy past its timeout: nothing was applied, and the same request will do next time.
+        ApiError::from_database(&error)
+    }
+}
+
+impl ApiError {
+    /// The answer to a database failure (logged in full here, never sent): two writes that
+    /// waited for each other (PostgreSQL aborts one) or a database busy past its timeout is
+    /// a 503 to send again, since nothing was applied; anything else a 500.
+    pub fn from_database(error: &sqlx::Error) -> Self {
         let busy = error
             .as_database_error()
             .and_then(|e| e.code())
             .is_some_and(|code| matches!(code.as_ref(), "40P01" | "40001" | "55P03" | "5" | "6" | "261" | "517"));
         if busy {
-            eprintln!("database busy: {error}");
+            tracing::warn!("database busy: {error}");
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "the database was busy with a conflicting write; nothing was applied; send the request again",
             );
         }
-        eprintln!("database error: {error}");
+        tracing::error!("database error: {error}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -60,7 +60,7 @@ pub fn relay_postgres_notifications(url: String, hub: Hub) {
             match sqlx::postgres::PgListener::connect(&url).await {
                 Ok(mut listener) => {
                     if let Err(e) = listener.listen(CHANNEL).await {
-                        eprintln!("LISTEN {CHANNEL} failed: {e}");
+                        tracing::warn!("LISTEN {CHANNEL} failed: {e}");
                     } else {
                         while let Ok(notification) = listener.recv().await {
                             if let Some((team_id, seq)) = notification.payload().rsplit_once(':') {
@@ -71,7 +71,7 @@ pub fn relay_postgres_notifications(url: String, hub: Hub) {
                         }
                     }
                 }
-                Err(e) => eprintln!("cannot listen for other instances' changes: {e}"),
+                Err(e) => tracing::warn!("cannot listen for other instances' changes: {e}"),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }

@@ -138,6 +138,15 @@ async fn main() -> anyhow::Result<()> {
     let db = Db::connect(&url).await.with_context(|| format!("opening the database at {}", redact(&url)))?;
     match cli.command {
         Command::Serve { listen } => {
+            // Logs go to standard error, filtered by RUST_LOG (`RUST_LOG=debug` shows every
+            // request with its id); warnings and errors by default.
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             println!("inflow-server listening on http://{} ({:?} database)", listener.local_addr()?, db.backend);

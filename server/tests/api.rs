@@ -1148,3 +1148,37 @@ async fn a_tip_whose_address_is_not_a_uri_is_refused_and_an_import_writes_it_out
         );
     }
 }
+
+/// Pushes that arrive together are written in one transaction (group commit): a refused
+/// one among them leaves the others applied, and each push gets its own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pushes_of_one_team_each_get_their_own_answer() {
+    for (kind, db) in databases().await {
+        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+        let pushes: Vec<(bool, Mutation)> = (0..60)
+            .map(|n| {
+                // Every fifth push is Dana's token pushing a tip signed by Sam: refused.
+                let refused = n % 5 == 0;
+                let author = if refused { "Sam" } else { "Dana" };
+                (refused, mutation(10, Change::Put { tip: Box::new(new_tip(author, &format!("order line {n}"))) }))
+            })
+            .collect();
+        let answers = futures_util::future::join_all(
+            pushes.iter().map(|(_, m)| sync(&db, &t.tokens[0].1, push(std::slice::from_ref(m)))),
+        )
+        .await;
+        let (_, pulled) = sync(&db, &t.tokens[1].1, json!({ "limit": 1000 })).await;
+        let stored: Vec<Value> =
+            pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect();
+        for ((refused, mutation), (status, body)) in pushes.iter().zip(&answers) {
+            let id = json!(mutation.change.tip_id());
+            if *refused {
+                assert_eq!(*status, StatusCode::FORBIDDEN, "{kind}: {body}");
+                assert!(!stored.contains(&id), "{kind}: a refused push left nothing");
+            } else {
+                assert_eq!((*status, body["acked"].clone()), (StatusCode::OK, json!([mutation.id])), "{kind}: {body}");
+                assert!(stored.contains(&id), "{kind}: an acknowledged push is stored");
+            }
+        }
+    }
+}

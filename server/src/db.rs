@@ -364,8 +364,7 @@ impl Db {
 
     /// Writes a group of one team's pushes in one transaction and answers each.
     async fn commit_group(&self, team_id: &str, group: Vec<PushJob>) {
-        let mut answers: Vec<(tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>, Result<Pushed, ApiError>)> =
-            Vec::with_capacity(group.len());
+        let mut answers: Vec<(Answer, Result<Pushed, ApiError>)> = Vec::with_capacity(group.len());
         let outcome: Result<(), sqlx::Error> = async {
             let mut tx = self.pool.begin().await?;
             lock_team(&mut tx, team_id).await?;
@@ -408,12 +407,15 @@ pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), Ap
 /// The most pushes one transaction carries: the group's savepoints and its locks stay small.
 const MAX_PUSHES_PER_COMMIT: usize = 64;
 
+/// Where a push's answer goes.
+type Answer = tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>;
+
 /// A push waiting for its team's writer.
 struct PushJob {
     member: Member,
     mutations: Vec<Mutation>,
     authorize: Authorize,
-    done: tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>,
+    done: Answer,
 }
 
 /// Applies one push's mutations inside the group's transaction (the team's lock is held).

@@ -69,16 +69,19 @@ pub struct Db {
     pub backend: Backend,
     /// Stored rows left out of pulls because they could not be read (`/metrics`).
     pub unreadable_rows: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Stored versions (sequence number, team) already read as tips: a pull passes them on
+    /// without reading them again.
+    readable: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<(i64, String)>>>,
     /// Each team's push writer (see [`Db::push`]).
     writers: std::sync::Arc<
         std::sync::Mutex<std::collections::HashMap<String, tokio::sync::mpsc::UnboundedSender<PushJob>>>,
     >,
 }
 
-/// What a pull found: the changes, whether more wait, and the last sequence number read
-/// (past any row left out), for the cursor.
+/// What a pull found: the changes (each a [`SyncedTip`]'s JSON, as stored), whether more
+/// wait, and the last sequence number read (past any row left out), for the cursor.
 pub struct Pulled {
-    pub changes: Vec<(i64, SyncedTip)>,
+    pub changes: Vec<(i64, Box<serde_json::value::RawValue>)>,
     pub more: bool,
     pub last_seq: i64,
 }
@@ -140,7 +143,13 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        let db = Db { pool, backend, unreadable_rows: Default::default(), writers: Default::default() };
+        let db = Db {
+            pool,
+            backend,
+            unreadable_rows: Default::default(),
+            readable: Default::default(),
+            writers: Default::default(),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -404,6 +413,9 @@ impl Db {
 /// Who may apply a mutation to the stored tip: the HTTP layer's rule (see `sync.rs`).
 pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>;
 
+/// How many read versions [`Db::pull`] remembers before it starts again (a few MB).
+const READ_VERSIONS_KEPT: usize = 200_000;
+
 /// The most pushes one transaction carries: the group's savepoints and its locks stay small.
 const MAX_PUSHES_PER_COMMIT: usize = 64;
 
@@ -525,17 +537,34 @@ impl Db {
             let body: String = row.try_get("body")?;
             // One row that cannot be read (stored by an older server, or damaged) never fails
             // the team's pull: it is left out, logged and counted, and the cursor moves past it.
-            match serde_json::from_str(&body) {
-                Ok(tip) => changes.push((seq, tip)),
-                Err(e) => {
-                    tracing::error!(
-                        "team {team_id}: stored tip at seq {seq} is unreadable and was left out of a pull: {e}"
-                    );
-                    self.unreadable_rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // Each stored version is read once; pulls then pass its JSON on as it is.
+            let readable = self
+                .readable
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(&(seq, team_id.to_owned()));
+            if readable || serde_json::from_str::<SyncedTip>(&body).is_ok() {
+                if !readable {
+                    let mut known = self.readable.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if known.len() >= READ_VERSIONS_KEPT {
+                        known.clear();
+                    }
+                    known.insert((seq, team_id.to_owned()));
                 }
+                match serde_json::value::RawValue::from_string(body) {
+                    Ok(raw) => changes.push((seq, raw)),
+                    Err(e) => self.unreadable(team_id, seq, &e),
+                }
+            } else if let Err(e) = serde_json::from_str::<SyncedTip>(&body) {
+                self.unreadable(team_id, seq, &e);
             }
         }
         Ok(Pulled { changes, more, last_seq })
+    }
+
+    fn unreadable(&self, team_id: &str, seq: i64, e: &serde_json::Error) {
+        tracing::error!("team {team_id}: stored tip at seq {seq} is unreadable and was left out of a pull: {e}");
+        self.unreadable_rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The team's live tips (tombstoned ones left out), oldest first: what exports read.

@@ -7,9 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use inflow_core::curation::{Action, CurationError, Status};
-use inflow_core::sync::{
-    Change, Mutation, SyncRequest, SyncResponse, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH,
-};
+use inflow_core::sync::{Change, Mutation, SyncRequest, SyncedTip, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
 use inflow_core::{Timestamp, Visibility};
 
 use crate::auth::Member;
@@ -17,11 +15,21 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::AppState;
 
+/// A [`inflow_core::sync::SyncResponse`] as sent: the same fields, the changes as their
+/// stored JSON (written from a [`SyncedTip`], read back once to be sure it is one).
+#[derive(serde::Serialize)]
+pub struct Answer {
+    acked: Vec<inflow_core::TipId>,
+    changes: Vec<Box<serde_json::value::RawValue>>,
+    cursor: String,
+    more: bool,
+}
+
 pub async fn sync(
     State(state): State<AppState>,
     member: Member,
     body: Result<Json<SyncRequest>, JsonRejection>,
-) -> Result<Json<SyncResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     Metrics::add(&state.metrics.sync_requests, 1);
     let answer = push_and_pull(&state, &member, body).await;
     match &answer {
@@ -38,7 +46,7 @@ async fn push_and_pull(
     state: &AppState,
     member: &Member,
     body: Result<Json<SyncRequest>, JsonRejection>,
-) -> Result<Json<SyncResponse>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let Json(request) = body?;
     if request.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::new(
@@ -79,12 +87,7 @@ async fn push_and_pull(
     let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
     let pulled = state.db.pull(&member.team_id, after, limit).await?;
     let changes = pulled.changes.into_iter().map(|(_, tip)| tip).collect();
-    Ok(Json(SyncResponse {
-        acked,
-        changes,
-        cursor: encode_cursor(&member.team_id, pulled.last_seq),
-        more: pulled.more,
-    }))
+    Ok(Json(Answer { acked, changes, cursor: encode_cursor(&member.team_id, pulled.last_seq), more: pulled.more }))
 }
 
 /// Who may do what: tips are pushed, edited and deleted by their author (curators retire

@@ -1,6 +1,7 @@
 //! Small helpers for the extension's own pages (options, side panel), which are built in
 //! Rust: find elements, put text in them (always as text, never markup), listen.
 
+use crate::messages::PageRequest;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlElement, HtmlInputElement};
@@ -67,9 +68,9 @@ pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
     wasm_bindgen_futures::spawn_local(future);
 }
 
-/// Asks the worker where sync stands (`syncStatus`), or to sync first (`syncNow`).
-pub async fn ask_worker(kind: &str) -> Option<crate::messages::SyncStatus> {
-    let answer =
-        crate::chrome::runtime_send_message(&crate::chrome::to_js(&serde_json::json!({ "type": kind }))).await.ok()?;
+/// Asks the worker where sync stands ([`PageRequest::SyncStatus`]), or to sync first
+/// ([`PageRequest::SyncNow`]).
+pub async fn ask_worker(request: PageRequest) -> Option<crate::messages::SyncStatus> {
+    let answer = crate::chrome::runtime_send_message(&crate::chrome::to_js(&request)).await.ok()?;
     serde_wasm_bindgen::from_value(answer).ok()
 }

@@ -8,6 +8,10 @@
 #[cfg(feature = "worker")]
 pub mod anchoring;
 pub mod messages;
+/// The side panel's model (what the feed shows and exports); native, so it is tested
+/// without a browser. Only the pages package uses it.
+#[cfg_attr(not(feature = "pages"), allow(dead_code))]
+pub mod panel_model;
 pub mod settings;
 pub mod store;
 pub mod worker;

@@ -1,8 +1,8 @@
 //! The message protocol between the content script (plain JS) and the service worker.
 //!
-//! Every message is a JSON object with a `type` field. The content script's side of this
-//! protocol lives in `extension/content.js`; keep the two in step (the end-to-end tests
-//! exercise every message).
+//! Every message is a JSON object with a `type` field, a serde tag of one of the enums
+//! here. The content script's side lives in `extension/content.js`; a tidy test below
+//! holds every `type` it sends or expects to these enums, and the other way round.
 
 use inflow_core::element::ElementDescription;
 use inflow_core::{Anchor, Tip, Visibility};
@@ -130,7 +130,7 @@ pub enum Command {
 }
 
 /// What the extension's own pages (options, side panel) ask of the worker.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum PageRequest {
     /// Where sync stands.
@@ -155,6 +155,17 @@ pub enum PageRequest {
     /// Undo of a delete.
     #[serde(rename_all = "camelCase")]
     Restore { tip: Box<Tip> },
+}
+
+/// What the side panel asks of the content script in the active tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum PanelCommand {
+    /// Scroll to a tip's text and flash it; answered `{ ok }`.
+    #[serde(rename_all = "camelCase")]
+    Reveal { tip_id: inflow_core::TipId },
+    /// Which tips this screen shows, by id (answered with the panel's `ScreenTips`).
+    ScreenTips,
 }
 
 /// Where sync stands, for people: shown by the options page and the side panel.
@@ -197,5 +208,80 @@ mod tests {
     fn commands_encode_with_a_type_tag() {
         let json = serde_json::to_value(Command::Notice { message: "hi".into() }).expect("encodes");
         assert_eq!(json, serde_json::json!({"type": "notice", "message": "hi"}));
+    }
+
+    /// The serde tags of `enum_name`'s variants, read from this file: each variant's name
+    /// in camelCase, as `rename_all = "camelCase"` writes it.
+    fn tags(enum_name: &str) -> std::collections::BTreeSet<String> {
+        let source = include_str!("messages.rs");
+        let start = source.find(&format!("pub enum {enum_name} {{")).unwrap_or_else(|| panic!("no enum {enum_name}"));
+        let body = &source[start..];
+        let body = &body[..body.find("\n}").expect("the enum ends")];
+        body.lines()
+            .filter_map(|line| line.strip_prefix("    "))
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|line| {
+                let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let mut chars = name.chars();
+                chars.next().map(|first| first.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// Every `'name'` in `source` that follows `before` (a JS pattern such as `type: `).
+    fn quoted_after(source: &str, before: &str) -> std::collections::BTreeSet<String> {
+        source
+            .match_indices(before)
+            .filter_map(|(at, _)| {
+                let rest = source[at + before.len()..].strip_prefix('\'')?;
+                Some(rest[..rest.find('\'')?].to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_content_script_speaks_exactly_the_rust_protocol() {
+        let content = include_str!("../extension/content.js");
+        let worker = include_str!("../extension/worker.js");
+        let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<std::collections::BTreeSet<_>>();
+        let union = |a: std::collections::BTreeSet<String>, b: std::collections::BTreeSet<String>| {
+            a.union(&b).cloned().collect::<std::collections::BTreeSet<_>>()
+        };
+        // What the content script sends: `{ type: '…' }` objects, leaving out the DOM
+        // elements it builds (`element_('button', { type: 'button' })`) and the error
+        // answers it makes up itself when the worker does not answer.
+        let sent: std::collections::BTreeSet<String> = content
+            .lines()
+            .filter(|line| !line.contains("element_("))
+            .flat_map(|line| quoted_after(line, "{ type: "))
+            .filter(|name| name != "error")
+            .collect();
+        assert_eq!(sent, tags("Request"), "content.js sends exactly the Request variants");
+        // What it is told: `message.type === '…'` in its message listener.
+        let handled = quoted_after(content, "message.type === ");
+        assert_eq!(handled, union(tags("Command"), tags("PanelCommand")), "content.js handles exactly the commands");
+        // What it expects back, and what the worker's wrapper answers on a failure.
+        let expected = union(
+            union(quoted_after(content, ".type !== "), quoted_after(content, "back.type === ")),
+            union(set(&["error"]), quoted_after(worker, "sendResponse({ type: ")),
+        );
+        let responses = tags("Response");
+        assert!(expected.is_subset(&responses), "{:?} are not Response variants", expected.difference(&responses));
+        assert!(responses.contains("pageTips") && sent.contains("pageOpened"), "the scan reads the sources");
+    }
+
+    #[test]
+    fn the_extension_pages_build_no_message_by_hand() {
+        for (file, source) in [
+            ("side_panel.rs", include_str!("side_panel.rs")),
+            ("side_panel/curation.rs", include_str!("side_panel/curation.rs")),
+            ("options_page.rs", include_str!("options_page.rs")),
+            ("dom.rs", include_str!("dom.rs")),
+        ] {
+            assert!(
+                !source.contains("json!({ \"type\""),
+                "{file} builds a message with json!: use PageRequest or PanelCommand"
+            );
+        }
     }
 }

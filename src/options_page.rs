@@ -11,6 +11,7 @@ use web_sys::{HtmlElement, HtmlTextAreaElement};
 use crate::chrome::{self, to_js};
 use crate::dom::{ask_worker, by_id, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
+use crate::messages::PageRequest;
 use crate::messages::SyncStatus;
 use crate::settings::{Connection, CONNECTION, DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
 use crate::sync_client;
@@ -40,7 +41,7 @@ pub async fn options_page() -> Result<(), JsValue> {
     on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| {
         spawn(async {
             status("connection-result", "Syncing…", false);
-            let answer = ask_worker("syncNow").await;
+            let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
             match answer.as_ref().and_then(|s| s.last_error.clone()) {
                 Some(problem) => status("connection-result", &problem, true),
@@ -78,7 +79,7 @@ pub async fn options_page() -> Result<(), JsValue> {
     let name = store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned());
     input("display-name").set_value(&name);
     by_id::<HtmlElement>("options").set_attribute("aria-busy", "false")?;
-    show_status(&ask_worker("syncStatus").await);
+    show_status(&ask_worker(PageRequest::SyncStatus).await);
     show_sites().await;
     show_shortcut().await;
     Ok(())
@@ -159,7 +160,7 @@ async fn save_connection() {
     status("connection-result", "Saved. Connecting…", false);
     match check(&connection).await {
         Ok(who) => {
-            let answer = ask_worker("syncNow").await;
+            let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
             match answer.and_then(|s| s.last_error) {
                 Some(problem) => status("connection-result", &format!("{who} But sync failed: {problem}"), true),
@@ -246,7 +247,7 @@ async fn save_rules() {
     };
     match sync_client::put_screen_rules(&base, &connection.token, &rules).await {
         Ok(()) => {
-            let answer = ask_worker("syncNow").await;
+            let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
             status("rules-result", "Saved. Your team's browsers apply them at their next sync.", false);
         }

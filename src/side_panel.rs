@@ -9,9 +9,8 @@ mod curation;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use inflow_core::curation::Status;
 use inflow_core::search::{Search, Searchable};
-use inflow_core::{Tip, TipId, Visibility};
+use inflow_core::{Tip, TipEdit, TipId, Visibility};
 use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -21,7 +20,8 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement};
 use crate::chrome::{self, to_js};
 use crate::dom::{ask_worker, by_id, element, input, on, spawn};
 use crate::idb_store::{IdbStore, DATABASE};
-use crate::messages::SyncStatus;
+use crate::messages::{PageRequest, PanelCommand, SyncStatus};
+use crate::panel_model::{feed, FeedContext, FeedQuery, Show, Sort};
 use crate::store::TipStore;
 use crate::sync_client;
 
@@ -135,17 +135,17 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     });
     on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| {
         spawn(async {
-            show_sync_line(&ask_worker("syncNow").await);
+            show_sync_line(&ask_worker(PageRequest::SyncNow).await);
         })
     });
     listen_to_the_browser();
     listen_to_tips();
     listen_to_undo();
-    show_sync_line(&ask_worker("syncStatus").await);
+    show_sync_line(&ask_worker(PageRequest::SyncStatus).await);
     // Opening the panel is asking for the team's latest: pull now (what arrives comes back
     // as "tips changed").
     spawn(async {
-        show_sync_line(&ask_worker("syncNow").await);
+        show_sync_line(&ask_worker(PageRequest::SyncNow).await);
     });
     render_screen().await;
     spawn(follow_event_stream());
@@ -222,42 +222,20 @@ async fn waiting(store: &IdbStore) -> HashSet<TipId> {
 
 /// The feed: matching tips the user has seen, newest or oldest first, a page at a time.
 fn render_feed() {
-    let search = Search::parse(&input("search").value());
-    let show = by_id::<HtmlSelectElement>("show").value();
-    let tag = by_id::<HtmlSelectElement>("tag").value();
-    let oldest_first = by_id::<HtmlSelectElement>("sort").value() == "oldest";
-    let now = curation::now();
-    let collection = curation::shown_collection(&show);
+    let query = feed_query();
     PANEL.with(|p| {
         let panel = p.borrow();
-        let in_collection = collection.and_then(|id| panel.collections.iter().find(|c| c.id == id));
-        let mut matching: Vec<&Tip> = panel
-            .tips
-            .iter()
-            .zip(&panel.searchable)
-            .filter(|(t, _)| panel.seen.contains(&t.id))
-            .filter(|(t, _)| match show.as_str() {
-                "mine" => t.author == panel.me,
-                "team" => t.visibility == Visibility::Team,
-                "private" => t.visibility == Visibility::Private,
-                "waiting" => panel.waiting.contains(&t.id),
-                "proposed" => t.curation.status == Status::Proposed,
-                "approved" => t.curation.status == Status::Approved,
-                "review" => t.curation.needs_review.is_some() || t.curation.is_due(now),
-                "retired" => t.curation.status == Status::Retired,
-                _ if collection.is_some() => in_collection.is_some_and(|c| c.tips.contains(&t.id)),
-                _ => true,
-            })
-            .filter(|(t, _)| tag.is_empty() || t.tags.contains(&tag))
-            .filter(|(_, prepared)| search.matches_prepared(prepared))
-            .map(|(t, _)| t)
-            .collect();
-        if let Some(collection) = in_collection {
-            // A collection reads in its curator's order.
-            matching.sort_by_key(|t| collection.tips.iter().position(|id| *id == t.id));
-        } else if oldest_first {
-            matching.reverse();
-        }
+        let cx = FeedContext {
+            me: &panel.me,
+            waiting: &panel.waiting,
+            now: curation::now(),
+            collections: &panel.collections,
+        };
+        let matching = feed(&panel.tips, &panel.searchable, &panel.seen, &query, &cx);
+        let in_collection = match query.show {
+            Show::Collection(id) => panel.collections.iter().find(|c| c.id == id),
+            _ => None,
+        };
         let list: HtmlElement = by_id("feed");
         keeping_drafts(&list, || {
             list.set_text_content(None);
@@ -270,7 +248,7 @@ fn render_feed() {
             }
         });
         let total = panel.seen.len();
-        let count = match (matching.len(), search.is_empty() && show == "all") {
+        let count = match (matching.len(), query.is_everything()) {
             _ if panel.loading => "Loading all tips…".to_owned(),
             (0, true) => "No tips yet. Select text on a page and add one.".to_owned(),
             (n, true) => format!("{n} tip{}", if n == 1 { "" } else { "s" }),
@@ -279,6 +257,16 @@ fn render_feed() {
         by_id::<HtmlElement>("feed-count").set_text_content(Some(&count));
         by_id::<HtmlElement>("more").set_hidden(matching.len() <= panel.shown);
     });
+}
+
+/// The feed's filters as the panel's controls hold them.
+fn feed_query() -> FeedQuery {
+    FeedQuery {
+        search: Search::parse(&input("search").value()),
+        show: Show::parse(&by_id::<HtmlSelectElement>("show").value()),
+        tag: by_id::<HtmlSelectElement>("tag").value(),
+        sort: Sort::parse(&by_id::<HtmlSelectElement>("sort").value()),
+    }
 }
 
 /// Re-renders a list of tips with `rebuild`, carrying over the forms the user has open in
@@ -481,7 +469,7 @@ fn edit_form(tip: &Tip) -> Element {
 
 /// Deletes the author's tip, and offers to undo it for a few seconds.
 async fn delete_with_undo(id: TipId) {
-    let answer = chrome::runtime_send_message(&to_js(&json!({ "type": "delete", "tipId": id.to_string() }))).await.ok();
+    let answer = chrome::runtime_send_message(&to_js(&PageRequest::Delete { tip_id: id })).await.ok();
     let field = |name: &str| answer.as_ref().and_then(|a| js_sys::Reflect::get(a, &JsValue::from_str(name)).ok());
     let line: HtmlElement = by_id("undo-line");
     let text: HtmlElement = by_id("undo-text");
@@ -523,11 +511,9 @@ fn listen_to_undo() {
     on(&by_id::<web_sys::EventTarget>("undo"), "click", |_| {
         let Some(tip) = UNDO.with(|u| u.borrow_mut().take()) else { return };
         by_id::<HtmlElement>("undo-line").set_hidden(true);
-        let request = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&request, &JsValue::from_str("type"), &JsValue::from_str("restore"));
-        let _ = js_sys::Reflect::set(&request, &JsValue::from_str("tip"), &tip);
+        let Ok(tip) = serde_wasm_bindgen::from_value::<Tip>(tip) else { return };
         spawn(async move {
-            if let Some(why) = send_and_see(request.into(), None).await {
+            if let Some(why) = add(PageRequest::Restore { tip: Box::new(tip) }, None).await {
                 by_id::<HtmlElement>("undo-text").set_text_content(Some(&why));
                 by_id::<HtmlElement>("undo").set_hidden(true);
                 by_id::<HtmlElement>("undo-line").set_hidden(false);
@@ -574,7 +560,7 @@ fn listen_to_tips() {
         match button.get_attribute("data-action").as_deref() {
             Some("reveal") => {
                 let Some(tab) = button.get_attribute("data-tab").and_then(|t| t.parse::<i32>().ok()) else { return };
-                let message = to_js(&json!({ "type": "reveal", "tipId": id.to_string() }));
+                let message = to_js(&PanelCommand::Reveal { tip_id: id });
                 spawn(async move {
                     let _ = chrome::tabs_send_message(tab, &message).await;
                 });
@@ -598,7 +584,7 @@ fn listen_to_tips() {
             Some("helpful") => {
                 let marked = button.get_attribute("aria-pressed").as_deref() == Some("true");
                 spawn(async move {
-                    add(json!({ "type": "helpful", "tipId": id.to_string(), "helpful": !marked }), None).await;
+                    add(PageRequest::Helpful { tip_id: id, helpful: !marked }, None).await;
                 });
             }
             Some("edit") => {
@@ -658,11 +644,12 @@ fn listen_to_tips() {
         };
         let tags: Vec<String> =
             value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-        let edit = json!({ "note": value("textarea"), "tags": tags, "visibility": value("select") });
+        let visibility = if value("select") == "private" { Visibility::Private } else { Visibility::Team };
+        let edit = TipEdit { note: value("textarea"), tags, visibility };
         let problem = form.query_selector(".error").ok().flatten();
         let form = form.clone();
         spawn(async move {
-            if add(json!({ "type": "edit", "tipId": id.to_string(), "edit": edit }), problem).await.is_none() {
+            if add(PageRequest::Edit { tip_id: id, edit }, problem).await.is_none() {
                 form.remove(); // saved: the panel re-renders with the new words
             }
         });
@@ -683,7 +670,7 @@ fn listen_to_tips() {
         let problem = form.query_selector(".error").ok().flatten();
         let form = form.clone();
         spawn(async move {
-            if add(json!({ "type": "reply", "tipId": id.to_string(), "text": text }), problem).await.is_none() {
+            if add(PageRequest::Reply { tip_id: id, text }, problem).await.is_none() {
                 // Sent: the form (kept through re-renders) starts empty again.
                 if let Ok(Some(field)) = form.query_selector("textarea") {
                     field.unchecked_into::<web_sys::HtmlTextAreaElement>().set_value("");
@@ -695,7 +682,7 @@ fn listen_to_tips() {
 
 /// Sends a reply, a mark or a curation step to the worker; a refusal is shown in `problem`
 /// and returned. The panel re-renders when the worker says tips changed.
-async fn add(request: serde_json::Value, problem: Option<Element>) -> Option<String> {
+async fn add(request: PageRequest, problem: Option<Element>) -> Option<String> {
     send_and_see(to_js(&request), problem).await
 }
 
@@ -781,7 +768,7 @@ async fn render_screen() {
     let note: HtmlElement = by_id("screen-note");
     let tab = active_tab().await;
     let answer = match tab {
-        Some(id) => chrome::tabs_send_message(id, &to_js(&json!({ "type": "screenTips" }))).await.ok(),
+        Some(id) => chrome::tabs_send_message(id, &to_js(&PanelCommand::ScreenTips)).await.ok(),
         None => None,
     };
     let screen: Option<ScreenTips> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
@@ -865,7 +852,7 @@ fn listen_to_the_browser() {
         if kind.as_deref() == Some("tipsChanged") {
             spawn(async {
                 reload().await;
-                show_sync_line(&ask_worker("syncStatus").await);
+                show_sync_line(&ask_worker(PageRequest::SyncStatus).await);
             });
         }
     });
@@ -960,7 +947,7 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
             let event: String = buffer.drain(..end + 2).collect();
             if event.lines().any(|line| line.trim() == "event: change") {
                 spawn(async {
-                    let _ = ask_worker("syncNow").await;
+                    let _ = ask_worker(PageRequest::SyncNow).await;
                 });
             }
         }

@@ -8,7 +8,6 @@
 use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Selection, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement};
@@ -17,6 +16,8 @@ use super::{add, render_feed, PANEL};
 use crate::chrome;
 use crate::dom::{by_id, document, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
+use crate::messages::PageRequest;
+use crate::panel_model::{ExportWhat, Show};
 use crate::sync_client;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -287,7 +288,10 @@ fn fill_collection_choices() {
 
 /// The collection the Show filter names, if any.
 pub fn shown_collection(show: &str) -> Option<TipId> {
-    show.strip_prefix("collection:").and_then(|id| id.parse().ok())
+    match Show::parse(show) {
+        Show::Collection(id) => Some(id),
+        _ => None,
+    }
 }
 
 /// One set of listeners for curation everywhere in the panel.
@@ -390,7 +394,7 @@ pub fn listen() {
 /// Sends a step to the worker; whether it was stored.
 async fn take_step(id: TipId, step: Action) -> bool {
     let verb = step.verb();
-    let request = json!({ "type": "curate", "tipId": id.to_string(), "step": step });
+    let request = PageRequest::Curate { tip_id: id, step };
     status("curation-status", "", false);
     // The worker stores the step and says tips changed; the panel then re-renders.
     match add(request, None).await {
@@ -514,7 +518,7 @@ async fn rename_tags() {
                 &format!("Renamed on {n} tip{}; they arrive with the next sync.", if n == 1 { "" } else { "s" }),
                 false,
             );
-            let _ = crate::dom::ask_worker("syncNow").await;
+            let _ = crate::dom::ask_worker(PageRequest::SyncNow).await;
         }
         Err(why) => status("curation-status", &format!("Tags were not renamed: {why}"), true),
     }
@@ -551,7 +555,7 @@ async fn import_file() {
                     let _ = report.append_child(&reasons_list(&items));
                 }
             }
-            let _ = crate::dom::ask_worker("syncNow").await;
+            let _ = crate::dom::ask_worker(PageRequest::SyncNow).await;
         }
         Err(why) => status("curation-status", &format!("Nothing was imported: {why}"), true),
     }
@@ -580,27 +584,11 @@ async fn export() {
     status("export-status", "Preparing the export…", false);
     // Let the panel paint the message before the work starts.
     gloo::timers::future::TimeoutFuture::new(0).await;
-    let selection = match what.as_str() {
-        "everything" => Selection::Everything,
-        "filter" => {
-            let show = by_id::<HtmlSelectElement>("show").value();
-            let tag = by_id::<HtmlSelectElement>("tag").value();
-            let mut query = input("search").value();
-            if !tag.is_empty() {
-                query.push_str(&format!(" \"tag:{tag}\""));
-            }
-            let status = match show.as_str() {
-                "proposed" => Some(Status::Proposed),
-                "approved" => Some(Status::Approved),
-                "retired" => Some(Status::Retired),
-                _ => None,
-            };
-            Selection::Filter { query, status }
-        }
-        other => match shown_collection(other) {
-            Some(id) => Selection::Collection { id },
-            None => Selection::Approved,
-        },
+    let selection = match ExportWhat::parse(&what) {
+        ExportWhat::Everything => Selection::Everything,
+        ExportWhat::Feed => super::feed_query().selection(&input("search").value()),
+        ExportWhat::Collection(id) => Selection::Collection { id },
+        ExportWhat::Approved => Selection::Approved,
     };
     let started = js_sys::Date::now();
     let (text, name, count) = PANEL.with(|p| {

@@ -81,7 +81,7 @@ pub struct Db {
 /// What a pull found: the changes (each a [`SyncedTip`]'s JSON, as stored), whether more
 /// wait, and the last sequence number read (past any row left out), for the cursor.
 pub struct Pulled {
-    pub changes: Vec<(i64, Box<serde_json::value::RawValue>)>,
+    pub changes: Vec<(i64, String)>,
     pub more: bool,
     pub last_seq: i64,
 }
@@ -469,13 +469,23 @@ async fn apply_push(
     let mut last_seq = None;
     for mutation in mutations {
         let mutation_id = mutation.id.to_string();
-        let seen = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1")
-            .bind(&mutation_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = seen {
-            let team: String = row.try_get("team_id")?;
-            if team != member.team_id {
+        // The mutation is recorded first: a new one (the common case) costs one statement.
+        // A taken id is this team's retry (already applied: acknowledged again) or another
+        // team's (refused); another team's push that holds it uncommitted is waited for.
+        let recorded =
+            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                .bind(&mutation_id)
+                .bind(&member.team_id)
+                .execute(&mut *tx)
+                .await?;
+        if recorded.rows_affected() != 1 {
+            let owner = sqlx::query("SELECT team_id FROM applied_mutations WHERE id = $1")
+                .bind(&mutation_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get::<String, _>("team_id"))
+                .transpose()?;
+            if owner.as_deref() != Some(member.team_id.as_str()) {
                 return Err(ApiError::conflict(format!(
                     "mutation id {mutation_id} is already used; generate a new one"
                 )));
@@ -529,17 +539,6 @@ async fn apply_push(
         if written.rows_affected() != 1 {
             return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
         }
-        let recorded =
-            sqlx::query("INSERT INTO applied_mutations (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
-                .bind(&mutation_id)
-                .bind(&member.team_id)
-                .execute(&mut *tx)
-                .await?;
-        if recorded.rows_affected() != 1 {
-            // Taken by another team's push that committed meanwhile (a push of this
-            // team's own would have waited for the team lock, and been seen above).
-            return Err(ApiError::conflict(format!("mutation id {mutation_id} is already used; generate a new one")));
-        }
         acked.push(mutation.id);
         last_seq = Some(seq);
     }
@@ -579,10 +578,7 @@ impl Db {
                     }
                     known.insert((seq, team_id.to_owned()));
                 }
-                match serde_json::value::RawValue::from_string(body) {
-                    Ok(raw) => changes.push((seq, raw)),
-                    Err(e) => self.unreadable(team_id, seq, &e),
-                }
+                changes.push((seq, body));
             } else if let Err(e) = serde_json::from_str::<SyncedTip>(&body) {
                 self.unreadable(team_id, seq, &e);
             }

@@ -16,24 +16,45 @@ use crate::metrics::Metrics;
 use crate::AppState;
 
 /// A [`inflow_core::sync::SyncResponse`] as sent: the same fields, the changes as their
-/// stored JSON (written from a [`SyncedTip`], read back once to be sure it is one).
-#[derive(serde::Serialize)]
+/// stored JSON (written from a [`SyncedTip`], read back once to be sure it is one), put
+/// into the answer as they are rather than parsed and written again.
 pub struct Answer {
     acked: Vec<inflow_core::TipId>,
-    changes: Vec<Box<serde_json::value::RawValue>>,
+    changes: Vec<String>,
     cursor: String,
     more: bool,
+}
+
+impl axum::response::IntoResponse for Answer {
+    fn into_response(self) -> axum::response::Response {
+        let mut body = String::with_capacity(self.changes.iter().map(|c| c.len() + 1).sum::<usize>() + 128);
+        body.push_str("{\"acked\":");
+        body.push_str(&json_text(&self.acked));
+        body.push_str(",\"changes\":[");
+        body.push_str(&self.changes.join(","));
+        body.push_str("],\"cursor\":");
+        body.push_str(&json_text(&self.cursor));
+        body.push_str(",\"more\":");
+        body.push_str(if self.more { "true" } else { "false" });
+        body.push('}');
+        ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// The JSON text of a value, for the answer written by hand.
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 pub async fn sync(
     State(state): State<AppState>,
     member: Member,
     body: Result<Json<SyncRequest>, JsonRejection>,
-) -> Result<Json<Answer>, ApiError> {
+) -> Result<Answer, ApiError> {
     Metrics::add(&state.metrics.sync_requests, 1);
     let answer = push_and_pull(&state, &member, body).await;
     match &answer {
-        Ok(Json(response)) => {
+        Ok(response) => {
             Metrics::add(&state.metrics.mutations_applied, response.acked.len() as u64);
             Metrics::add(&state.metrics.changes_pulled, response.changes.len() as u64);
         }
@@ -46,7 +67,7 @@ async fn push_and_pull(
     state: &AppState,
     member: &Member,
     body: Result<Json<SyncRequest>, JsonRejection>,
-) -> Result<Json<Answer>, ApiError> {
+) -> Result<Answer, ApiError> {
     let Json(request) = body?;
     if request.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::new(
@@ -87,7 +108,7 @@ async fn push_and_pull(
     let limit = request.limit.unwrap_or(MAX_CHANGES_PER_PULL).clamp(1, MAX_CHANGES_PER_PULL);
     let pulled = state.db.pull(&member.team_id, after, limit).await?;
     let changes = pulled.changes.into_iter().map(|(_, tip)| tip).collect();
-    Ok(Json(Answer { acked, changes, cursor: encode_cursor(&member.team_id, pulled.last_seq), more: pulled.more }))
+    Ok(Answer { acked, changes, cursor: encode_cursor(&member.team_id, pulled.last_seq), more: pulled.more })
 }
 
 /// Who may do what: tips are pushed, edited and deleted by their author (curators retire
@@ -182,4 +203,49 @@ fn decode_cursor(cursor: Option<&str>, team_id: &str) -> Result<i64, ApiError> {
         return Err(ApiError::bad_request("the cursor belongs to another team"));
     }
     seq.parse::<i64>().ok().filter(|s| *s >= 0).ok_or_else(malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_written_by_hand_reads_as_a_sync_response() {
+        let new = inflow_core::NewTip {
+            page_url: "http://127.0.0.1:8700/patients/1/orders".into(),
+            page_title: "Orders \"quoted\"".into(),
+            note: "Check the renal panel first".into(),
+            tags: vec!["orders".into()],
+            visibility: Visibility::Team,
+            selectors: vec![inflow_core::Selector::TextQuote {
+                exact: "Heparin".into(),
+                prefix: String::new(),
+                suffix: String::new(),
+            }],
+        };
+        let id: inflow_core::TipId = "0190c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f".parse().expect("id");
+        let put = Mutation {
+            id,
+            hlc: inflow_core::sync::Hlc { wall_ms: 1, counter: 0, node: 0 },
+            change: Change::Put { tip: Box::new(new.into_tip(id, "Dana", Timestamp(1_795_000_000_000)).expect("tip")) },
+        };
+        let tip = inflow_core::sync::apply(None, &put).expect("applies");
+        let stored = serde_json::to_string(&tip).expect("JSON");
+        let answer =
+            Answer { acked: vec![id], changes: vec![stored.clone(), stored], cursor: "c1.t.\"7".into(), more: true };
+        let response = axum::response::IntoResponse::into_response(answer);
+        let body = futures_util::FutureExt::now_or_never(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .expect("a body in memory")
+            .expect("bytes");
+        let read: inflow_core::sync::SyncResponse = serde_json::from_slice(&body).expect("a SyncResponse");
+        assert_eq!(
+            read,
+            inflow_core::sync::SyncResponse {
+                acked: vec![id],
+                changes: vec![tip.clone(), tip],
+                cursor: "c1.t.\"7".into(),
+                more: true
+            }
+        );
+    }
 }

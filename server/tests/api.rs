@@ -47,12 +47,53 @@ async fn databases() -> Vec<(String, Db)> {
     dbs
 }
 
+/// The server on one database of [`databases`], with the requests a test makes of it.
+struct TestApp {
+    /// "sqlite" or "postgres", for messages.
+    kind: String,
+    db: Db,
+}
+
+/// A [`TestApp`] for every kind of database this machine has.
+async fn apps() -> Vec<TestApp> {
+    databases().await.into_iter().map(|(kind, db)| TestApp { kind, db }).collect()
+}
+
+impl TestApp {
+    /// A new team with `members`, as the CLI would make it.
+    async fn team(&self, members: &[(&str, Role)]) -> Team {
+        team(&self.db, members).await
+    }
+
+    /// `POST /v1/sync` with `token`.
+    async fn sync(&self, token: &str, request: Value) -> (StatusCode, Value) {
+        sync(&self.db, token, request).await
+    }
+
+    /// Any JSON request with `token`.
+    async fn request(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        send(&self.db, token, method, path, body).await
+    }
+}
+
 /// A team with members, as the CLI would make them.
 struct Team {
     id: String,
     /// Unique on the server, as team names are.
     name: String,
-    tokens: Vec<(String, String)>, // (name, token)
+    /// Each member's name and bearer token.
+    tokens: Vec<(String, String)>,
+}
+
+impl Team {
+    /// The token of the member called `name`.
+    fn token(&self, name: &str) -> &str {
+        self.tokens
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| panic!("no member {name}"))
+    }
 }
 
 async fn team(db: &Db, members: &[(&str, Role)]) -> Team {
@@ -65,23 +106,28 @@ async fn team(db: &Db, members: &[(&str, Role)]) -> Team {
     Team { id, name, tokens }
 }
 
-async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
-    let request = Request::post("/v1/sync")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
+/// The app on `db` answers `request`, in process (every helper below goes through here).
+async fn respond(db: &Db, request: Request<Body>) -> axum::response::Response {
+    app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
         .oneshot(request)
         .await
-        .expect("response");
-    let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        .expect("response")
+}
+
+async fn call(db: &Db, token: &str, body: &str) -> (StatusCode, Value) {
+    let (status, _, answer) = raw(db, token, "POST", "/v1/sync", "application/json", body.as_bytes().to_vec()).await;
+    (status, answer)
 }
 
 async fn sync(db: &Db, token: &str, request: Value) -> (StatusCode, Value) {
     call(db, token, &request.to_string()).await
+}
+
+/// A JSON request to any endpoint (`send`) or a raw one (`raw`), answered as JSON.
+async fn send(db: &Db, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let (status, _, answer) = raw(db, token, method, path, "application/json", body).await;
+    (status, answer)
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(1);
@@ -121,56 +167,58 @@ fn push(mutations: &[Mutation]) -> Value {
 
 #[tokio::test]
 async fn a_push_reaches_teammates_and_a_retried_push_changes_nothing() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let put = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Heparin 5,000 units")) });
-        let (status, first) = sync(&db, &t.tokens[0].1, push(std::slice::from_ref(&put))).await;
+        let (status, first) = server.sync(t.token("Dana"), push(std::slice::from_ref(&put))).await;
         assert_eq!(status, StatusCode::OK, "{kind}: {first}");
         assert_eq!(first["acked"], json!([put.id]));
 
-        let (_, teammate) = sync(&db, &t.tokens[1].1, json!({})).await;
+        let (_, teammate) = server.sync(t.token("Sam"), json!({})).await;
         assert_eq!(teammate["changes"].as_array().map(Vec::len), Some(1), "{kind}");
         assert_eq!(teammate["changes"][0]["tip"]["note"], "Check the renal panel first");
         let cursor = teammate["cursor"].clone();
 
-        let (status, retry) = sync(&db, &t.tokens[0].1, push(std::slice::from_ref(&put))).await;
+        let (status, retry) = server.sync(t.token("Dana"), push(std::slice::from_ref(&put))).await;
         assert_eq!(
             (status, retry["acked"].clone()),
             (StatusCode::OK, json!([put.id])),
             "{kind}: a retry is acknowledged"
         );
-        let (_, after) = sync(&db, &t.tokens[1].1, json!({ "cursor": cursor })).await;
+        let (_, after) = server.sync(t.token("Sam"), json!({ "cursor": cursor })).await;
         assert_eq!(after["changes"], json!([]), "{kind}: a retry applies nothing new");
     }
 }
 
 #[tokio::test]
 async fn teams_see_nothing_of_each_other_and_ids_cannot_collide() {
-    for (kind, db) in databases().await {
-        let ours = team(&db, &[("Dana", Role::Member)]).await;
-        let theirs = team(&db, &[("Mallory", Role::Admin)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let ours = server.team(&[("Dana", Role::Member)]).await;
+        let theirs = server.team(&[("Mallory", Role::Admin)]).await;
         let tip = new_tip("Dana", "Lisinopril 10 mg");
         let (status, _) =
-            sync(&db, &ours.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await;
+            server.sync(ours.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await;
         assert_eq!(status, StatusCode::OK);
 
-        let (_, seen) = sync(&db, &theirs.tokens[0].1, json!({})).await;
+        let (_, seen) = server.sync(theirs.token("Mallory"), json!({})).await;
         assert_eq!(seen["changes"], json!([]), "{kind}: another team sees nothing");
 
         let mut stolen = tip.clone();
         stolen.author = "Mallory".into();
         let (status, body) =
-            sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Put { tip: Box::new(stolen) })])).await;
+            server.sync(theirs.token("Mallory"), push(&[mutation(20, Change::Put { tip: Box::new(stolen) })])).await;
         assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
         let (status, body) =
-            sync(&db, &theirs.tokens[0].1, push(&[mutation(20, Change::Delete { tip_id: tip.id })])).await;
+            server.sync(theirs.token("Mallory"), push(&[mutation(20, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::CONFLICT, "{kind}: {body}");
 
-        let (_, ours_now) = sync(&db, &ours.tokens[0].1, json!({})).await;
+        let (_, ours_now) = server.sync(ours.token("Dana"), json!({})).await;
         assert_eq!(ours_now["changes"][0]["tip"]["author"], "Dana", "{kind}: nothing changed");
         assert!(ours_now["changes"][0].get("deleted").is_none());
 
-        let (status, body) = sync(&db, &theirs.tokens[0].1, json!({ "cursor": ours_now["cursor"] })).await;
+        let (status, body) = server.sync(theirs.token("Mallory"), json!({ "cursor": ours_now["cursor"] })).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{kind}: {body}");
         assert!(body["message"].as_str().unwrap_or("").contains("another team"));
         assert!(!ours.id.is_empty());
@@ -179,26 +227,28 @@ async fn teams_see_nothing_of_each_other_and_ids_cannot_collide() {
 
 #[tokio::test]
 async fn bad_and_revoked_tokens_are_refused_at_once() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member)]).await;
-        let token = &t.tokens[0].1;
-        assert_eq!(sync(&db, token, json!({})).await.0, StatusCode::OK);
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Member)]).await;
+        let token = t.token("Dana");
+        assert_eq!(server.sync(token, json!({})).await.0, StatusCode::OK);
         for bad in ["", "inflow_nobody_secret", &token.replace('a', "b"), &format!("{token}0")] {
-            let (status, body) = sync(&db, bad, json!({})).await;
+            let (status, body) = server.sync(bad, json!({})).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{kind}: {bad:?}");
             assert_eq!(body["error"], "unauthorized");
         }
         let member_id = token.trim_start_matches("inflow_").rsplit_once('_').expect("token shape").0;
         assert!(db.revoke_member(member_id).await.expect("revoke"));
-        assert_eq!(sync(&db, token, json!({})).await.0, StatusCode::UNAUTHORIZED, "{kind}: revoked at once");
+        assert_eq!(server.sync(token, json!({})).await.0, StatusCode::UNAUTHORIZED, "{kind}: revoked at once");
     }
 }
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member)]).await;
-        let token = &t.tokens[0].1;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Member)]).await;
+        let token = t.token("Dana");
         let good = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Apixaban 5 mg")) });
         let mut long_note = new_tip("Dana", "Furosemide 40 mg");
         long_note.note = "x".repeat(10_001);
@@ -232,22 +282,23 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
             ),
         ];
         for (what, body, expected) in cases {
-            let (status, answer) = call(&db, token, &body).await;
+            let (status, answer) = call(db, token, &body).await;
             assert_eq!(status, expected, "{kind}: {what}: {answer}");
             assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{kind}: {what}: a message for people");
         }
-        let (_, pulled) = sync(&db, token, json!({})).await;
+        let (_, pulled) = server.sync(token, json!({})).await;
         assert_eq!(pulled["changes"], json!([]), "{kind}: a rejected push applies nothing, not even its good part");
     }
 }
 
 #[tokio::test]
 async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
         let tip = new_tip("Dana", "Metoprolol tartrate 25 mg");
         assert_eq!(
-            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            server.sync(t.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
             StatusCode::OK
         );
         let edit = |ms| {
@@ -262,15 +313,16 @@ async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
                 },
             )
         };
-        let (status, body) = sync(&db, &t.tokens[1].1, push(&[edit(20)])).await;
+        let (status, body) = server.sync(t.token("Sam"), push(&[edit(20)])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
-        let (status, _) = sync(&db, &t.tokens[1].1, push(&[mutation(21, Change::Delete { tip_id: tip.id })])).await;
+        let (status, _) = server.sync(t.token("Sam"), push(&[mutation(21, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: a member may not delete another's tip");
-        let (status, _) = sync(&db, &t.tokens[2].1, push(&[mutation(22, Change::Delete { tip_id: tip.id })])).await;
+        let (status, _) = server.sync(t.token("Cory"), push(&[mutation(22, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: nor a curator: curators retire");
-        let (status, body) = sync(&db, &t.tokens[0].1, push(&[mutation(23, Change::Delete { tip_id: tip.id })])).await;
+        let (status, body) =
+            server.sync(t.token("Dana"), push(&[mutation(23, Change::Delete { tip_id: tip.id })])).await;
         assert_eq!(status, StatusCode::OK, "{kind}: the author deletes: {body}");
-        let (_, pulled) = sync(&db, &t.tokens[1].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Sam"), json!({})).await;
         assert!(pulled["changes"][0]["deleted"]["hlc"].is_string(), "{kind}: the tombstone syncs: {pulled}");
         assert_eq!(
             pulled["changes"][0]["tip"]["note"], "Check the renal panel first",
@@ -281,11 +333,12 @@ async fn only_the_author_edits_and_deletes_and_curators_retire_instead() {
 
 #[tokio::test]
 async fn teammates_reply_and_mark_helpful_in_their_own_names() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let tip = new_tip("Dana", "Apixaban 5 mg");
         assert_eq!(
-            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            server.sync(t.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
             StatusCode::OK
         );
         let reply = |author: &str| inflow_core::model::Reply {
@@ -295,8 +348,8 @@ async fn teammates_reply_and_mark_helpful_in_their_own_names() {
             text: "It is under Favourites now.".into(),
         };
         let (status, body) = sync(
-            &db,
-            &t.tokens[1].1,
+            db,
+            t.token("Sam"),
             push(&[
                 mutation(20, Change::Reply { tip_id: tip.id, reply: reply("Sam") }),
                 mutation(21, Change::Helpful { tip_id: tip.id, by: "Sam".into(), helpful: true }),
@@ -304,18 +357,18 @@ async fn teammates_reply_and_mark_helpful_in_their_own_names() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{kind}: {body}");
-        let (status, _) =
-            sync(&db, &t.tokens[1].1, push(&[mutation(22, Change::Reply { tip_id: tip.id, reply: reply("Dana") })]))
-                .await;
+        let (status, _) = server
+            .sync(t.token("Sam"), push(&[mutation(22, Change::Reply { tip_id: tip.id, reply: reply("Dana") })]))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no reply in another's name");
         let (status, _) = sync(
-            &db,
-            &t.tokens[1].1,
+            db,
+            t.token("Sam"),
             push(&[mutation(23, Change::Helpful { tip_id: tip.id, by: "Dana".into(), helpful: true })]),
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: no mark in another's name");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         let stored = &pulled["changes"][0]["tip"];
         assert_eq!(stored["replies"][0]["text"], "It is under Favourites now.", "{kind}: {pulled}");
         assert_eq!(stored["replies"].as_array().map(Vec::len), Some(1), "{kind}");
@@ -327,11 +380,12 @@ async fn teammates_reply_and_mark_helpful_in_their_own_names() {
 #[tokio::test]
 async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() {
     use inflow_core::curation::Action;
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
         let tip = new_tip("Dana", "Heparin 5,000 units");
         assert_eq!(
-            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            server.sync(t.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
             StatusCode::OK
         );
         let step = |ms, by: &str, step| mutation(ms, Change::Curate { tip_id: tip.id, by: by.into(), step });
@@ -341,8 +395,8 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
         };
 
         let (status, body) = sync(
-            &db,
-            &t.tokens[1].1,
+            db,
+            t.token("Sam"),
             push(&[
                 step(20, "Sam", Action::Propose),
                 step(21, "Sam", Action::Flag { reason: "quote not found".into() }),
@@ -355,18 +409,18 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
             step(23, "Sam", Action::Retire),
             step(24, "Sam", Action::Reword { title: "Mine now".into(), summary: String::new() }),
         ] {
-            let (status, body) = sync(&db, &t.tokens[1].1, push(&[refused])).await;
+            let (status, body) = server.sync(t.token("Sam"), push(&[refused])).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: {body}");
             assert!(body["message"].as_str().unwrap_or_default().starts_with("only curators can"), "{kind}: {body}");
         }
-        let (status, _) = sync(&db, &t.tokens[2].1, push(&[approve(25, "Dana")])).await;
+        let (status, _) = server.sync(t.token("Cory"), push(&[approve(25, "Dana")])).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: a curator signs steps with their own name");
         let long_ago = step(26, "Cory", Action::Approve { verify_by: Timestamp(now - 1000) });
-        let (status, body) = sync(&db, &t.tokens[2].1, push(&[long_ago])).await;
+        let (status, body) = server.sync(t.token("Cory"), push(&[long_ago])).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: a verify-again date in the past: {body}");
         let (status, body) = sync(
-            &db,
-            &t.tokens[2].1,
+            db,
+            t.token("Cory"),
             push(&[
                 approve(27, "Cory"),
                 step(
@@ -382,7 +436,7 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
         .await;
         assert_eq!(status, StatusCode::OK, "{kind}: {body}");
 
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         let curation = &pulled["changes"][0]["tip"]["curation"];
         assert_eq!(curation["status"], "approved", "{kind}: {pulled}");
         assert_eq!(curation["verified"]["by"], "Cory", "{kind}");
@@ -398,9 +452,9 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
             "{kind}: proposed, flagged, approved, titled: {curation}"
         );
 
-        let (status, _) = sync(&db, &t.tokens[2].1, push(&[step(29, "Cory", Action::Retire)])).await;
+        let (status, _) = server.sync(t.token("Cory"), push(&[step(29, "Cory", Action::Retire)])).await;
         assert_eq!(status, StatusCode::OK, "{kind}");
-        let (status, body) = sync(&db, &t.tokens[1].1, push(&[step(30, "Sam", Action::Propose)])).await;
+        let (status, body) = server.sync(t.token("Sam"), push(&[step(30, "Sam", Action::Propose)])).await;
         assert_eq!(
             status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -409,34 +463,18 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
     }
 }
 
-async fn send(db: &Db, token: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
-        .oneshot(request)
-        .await
-        .expect("response");
-    let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn curators_keep_collections_and_rename_tags_for_the_team() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
         let (a, b) = (new_tip("Dana", "Heparin 5,000 units"), new_tip("Dana", "Apixaban 5 mg"));
         let mut b = b;
         b.tags = vec!["order sets".into(), "labs".into()];
         assert_eq!(
             sync(
-                &db,
-                &t.tokens[0].1,
+                db,
+                t.token("Dana"),
                 push(&[
                     mutation(10, Change::Put { tip: Box::new(a.clone()) }),
                     mutation(11, Change::Put { tip: Box::new(b.clone()) })
@@ -448,23 +486,24 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
         );
         let path = format!("/v1/collections/{}", unique_id());
         let body = json!({ "name": "Orders after the March upgrade", "tips": [b.id, a.id] });
-        let (status, answer) = send(&db, &t.tokens[0].1, "PUT", &path, Some(body.clone())).await;
+        let (status, answer) = server.request(t.token("Dana"), "PUT", &path, Some(body.clone())).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: members read collections, curators change them: {answer}");
-        let (status, answer) = send(&db, &t.tokens[1].1, "PUT", &path, Some(body)).await;
+        let (status, answer) = server.request(t.token("Cory"), "PUT", &path, Some(body)).await;
         assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
         assert_eq!(answer["by"], "Cory");
-        let (status, answer) = send(&db, &t.tokens[1].1, "PUT", &path, Some(json!({ "name": " ", "tips": [] }))).await;
+        let (status, answer) =
+            server.request(t.token("Cory"), "PUT", &path, Some(json!({ "name": " ", "tips": [] }))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {answer}");
-        let (status, listed) = send(&db, &t.tokens[0].1, "GET", "/v1/collections", None).await;
+        let (status, listed) = server.request(t.token("Dana"), "GET", "/v1/collections", None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(listed["collections"][0]["tips"], json!([b.id, a.id]), "{kind}: in the curator's order");
 
         let rename = json!({ "from": ["orders", "order sets"], "to": "Order sets" });
-        let (status, _) = send(&db, &t.tokens[0].1, "POST", "/v1/team/tags/rename", Some(rename.clone())).await;
+        let (status, _) = server.request(t.token("Dana"), "POST", "/v1/team/tags/rename", Some(rename.clone())).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}");
-        let (status, answer) = send(&db, &t.tokens[1].1, "POST", "/v1/team/tags/rename", Some(rename)).await;
+        let (status, answer) = server.request(t.token("Cory"), "POST", "/v1/team/tags/rename", Some(rename)).await;
         assert_eq!((status, answer["renamed"].clone()), (StatusCode::OK, json!(2)), "{kind}: {answer}");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         let tags: Vec<Value> =
             pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["tags"].clone()).collect();
         assert!(
@@ -472,9 +511,9 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
             "{kind}: merged into one tag: {tags:?}"
         );
 
-        let (status, _) = send(&db, &t.tokens[1].1, "DELETE", &path, None).await;
+        let (status, _) = server.request(t.token("Cory"), "DELETE", &path, None).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{kind}");
-        let (status, _) = send(&db, &t.tokens[1].1, "DELETE", &path, None).await;
+        let (status, _) = server.request(t.token("Cory"), "DELETE", &path, None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{kind}");
     }
 }
@@ -483,27 +522,28 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
 async fn curators_import_files_and_two_teams_may_import_the_same_one() {
     let file: Value =
         serde_json::from_str(include_str!("../../core/tests/golden/hypothesis-search.json")).expect("fixture");
-    for (kind, db) in databases().await {
-        let west = team(&db, &[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
-        let east = team(&db, &[("Erin", Role::Admin)]).await;
-        let (status, _) = send(&db, &west.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let west = server.team(&[("Dana", Role::Member), ("Cory", Role::Curator)]).await;
+        let east = server.team(&[("Erin", Role::Admin)]).await;
+        let (status, _) = server.request(west.token("Dana"), "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: members do not import");
-        let (status, report) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(file.clone())).await;
+        let (status, report) = server.request(west.token("Cory"), "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(status, StatusCode::OK, "{kind}: {report}");
         assert_eq!((report["imported"].clone(), report["replies"].clone()), (json!(2), json!(1)), "{kind}: {report}");
         assert_eq!(report["skipped"].as_array().map(Vec::len), Some(2), "{kind}");
-        let (_, again) = send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(file.clone())).await;
+        let (_, again) = server.request(west.token("Cory"), "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(again["imported"], 0, "{kind}: a second import adds nothing: {again}");
-        let (status, other) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+        let (status, other) = server.request(east.token("Erin"), "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(
             (status, other["imported"].clone()),
             (StatusCode::OK, json!(2)),
             "{kind}: another team imports the same file: {other}"
         );
-        let (_, east_again) = send(&db, &east.tokens[0].1, "POST", "/v1/import", Some(file.clone())).await;
+        let (_, east_again) = server.request(east.token("Erin"), "POST", "/v1/import", Some(file.clone())).await;
         assert_eq!(east_again["imported"], 0, "{kind}: and only once: {east_again}");
-        let (_, west_pull) = sync(&db, &west.tokens[0].1, json!({})).await;
-        let (_, east_pull) = sync(&db, &east.tokens[0].1, json!({})).await;
+        let (_, west_pull) = server.sync(west.token("Dana"), json!({})).await;
+        let (_, east_pull) = server.sync(east.token("Erin"), json!({})).await;
         let ids = |pulled: &Value| {
             pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect::<Vec<_>>()
         };
@@ -513,7 +553,7 @@ async fn curators_import_files_and_two_teams_may_import_the_same_one() {
             "{kind}: each team its own tips"
         );
         let (status, body) =
-            send(&db, &west.tokens[1].1, "POST", "/v1/import", Some(json!({ "hello": "world" }))).await;
+            server.request(west.token("Cory"), "POST", "/v1/import", Some(json!({ "hello": "world" }))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
         assert!(body["message"].as_str().unwrap_or_default().contains("no annotations Inflow knows"), "{kind}: {body}");
     }
@@ -521,17 +561,18 @@ async fn curators_import_files_and_two_teams_may_import_the_same_one() {
 
 #[tokio::test]
 async fn pulls_page_through_changes_in_order() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member)]).await;
-        let token = &t.tokens[0].1;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member)]).await;
+        let token = t.token("Dana");
         let mutations: Vec<Mutation> = (0..7)
             .map(|i| mutation(10 + i, Change::Put { tip: Box::new(new_tip("Dana", &format!("Order line {i}"))) }))
             .collect();
-        assert_eq!(sync(&db, token, push(&mutations)).await.0, StatusCode::OK);
+        assert_eq!(server.sync(token, push(&mutations)).await.0, StatusCode::OK);
         let mut cursor = Value::Null;
         let mut seen = Vec::new();
         loop {
-            let (status, page) = sync(&db, token, json!({ "cursor": cursor, "limit": 3 })).await;
+            let (status, page) = server.sync(token, json!({ "cursor": cursor, "limit": 3 })).await;
             assert_eq!(status, StatusCode::OK, "{kind}: {page}");
             seen.extend(page["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()));
             cursor = page["cursor"].clone();
@@ -669,17 +710,15 @@ fn the_demo_team_is_made_once_and_gets_fresh_tokens_each_time() {
 
 #[tokio::test]
 async fn me_names_the_member_the_team_and_its_screen_rules() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Curator)]).await;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Dana", Role::Curator)]).await;
         db.set_screen_rules(&t.id, &["/wards/*/board".to_owned()]).await.expect("rules");
         let request = Request::get("/v1/me")
-            .header("authorization", format!("Bearer {}", t.tokens[0].1))
+            .header("authorization", format!("Bearer {}", t.token("Dana")))
             .body(Body::empty())
             .expect("request");
-        let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
-            .oneshot(request)
-            .await
-            .expect("response");
+        let response = respond(db, request).await;
         assert_eq!(response.status(), StatusCode::OK, "{kind}");
         let body: Value =
             serde_json::from_slice(&response.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
@@ -687,15 +726,16 @@ async fn me_names_the_member_the_team_and_its_screen_rules() {
         assert_eq!(body["member"]["role"], "curator", "{kind}");
         assert_eq!(body["team"], json!({ "id": t.id, "name": t.name }), "{kind}");
         assert_eq!(body["screenRules"], json!(["/wards/*/board"]), "{kind}");
-        let (status, _, _) = get(&db, "/v1/me", None, "GET").await;
+        let (status, _, _) = get(db, "/v1/me", None, "GET").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{kind}: no token, no answer");
     }
 }
 
 #[tokio::test]
 async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Ada", Role::Admin), ("Dana", Role::Curator)]).await;
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Ada", Role::Admin), ("Dana", Role::Curator)]).await;
         let put = |token: &str, body: &str| {
             Request::put("/v1/team/screen-rules")
                 .header("authorization", format!("Bearer {token}"))
@@ -703,22 +743,17 @@ async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
                 .body(Body::from(body.to_owned()))
                 .expect("request")
         };
-        let send = |request| async {
-            app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
-                .oneshot(request)
-                .await
-                .expect("response")
-        };
-        let answer = send(put(&t.tokens[0].1, r#"{"rules":["/wards/*/board","/wards/*/board","/handbook/**"]}"#)).await;
+        let send = |request| async { respond(db, request).await };
+        let answer = send(put(t.token("Ada"), r#"{"rules":["/wards/*/board","/wards/*/board","/handbook/**"]}"#)).await;
         assert_eq!(answer.status(), StatusCode::OK, "{kind}");
         assert_eq!(
             db.team(&t.id).await.expect("team").map(|(_, rules)| rules),
             Some(vec!["/wards/*/board".to_owned(), "/handbook/**".to_owned()]),
             "{kind}: kept once each"
         );
-        let curator = send(put(&t.tokens[1].1, r#"{"rules":[]}"#)).await;
+        let curator = send(put(t.token("Dana"), r#"{"rules":[]}"#)).await;
         assert_eq!(curator.status(), StatusCode::FORBIDDEN, "{kind}: a curator may not");
-        let bad = send(put(&t.tokens[0].1, r#"{"rules":["wards/*"]}"#)).await;
+        let bad = send(put(t.token("Ada"), r#"{"rules":["wards/*"]}"#)).await;
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
         let body: Value =
             serde_json::from_slice(&bad.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
@@ -739,10 +774,7 @@ async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (Status
             .header("access-control-request-method", "POST")
             .header("access-control-request-headers", "authorization,content-type");
     }
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
-        .oneshot(request.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    let response = respond(db, request.body(Body::empty()).expect("request")).await;
     let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, headers, String::from_utf8_lossy(&bytes).into_owned())
@@ -750,34 +782,36 @@ async fn get(db: &Db, path: &str, origin: Option<&str>, method: &str) -> (Status
 
 #[tokio::test]
 async fn only_extension_pages_may_call_from_a_browser() {
-    let (_, db) = databases().await.remove(0);
+    let server = apps().await.remove(0);
+    let db = &server.db;
     let (status, headers, _) =
-        get(&db, "/v1/sync", Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"), "OPTIONS").await;
+        get(db, "/v1/sync", Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop"), "OPTIONS").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
         Some("chrome-extension://abcdefghijklmnopabcdefghijklmnop")
     );
-    let (_, headers, _) = get(&db, "/v1/sync", Some("https://intranet.example.org"), "OPTIONS").await;
+    let (_, headers, _) = get(db, "/v1/sync", Some("https://intranet.example.org"), "OPTIONS").await;
     assert!(headers.get("access-control-allow-origin").is_none(), "a web page gets no CORS grant");
 }
 
 #[tokio::test]
 async fn health_metrics_and_the_openapi_document_are_served() {
-    let (_, db) = databases().await.remove(0);
-    let (status, _, body) = get(&db, "/healthz", None, "GET").await;
+    let server = apps().await.remove(0);
+    let db = &server.db;
+    let (status, _, body) = get(db, "/healthz", None, "GET").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
-    let (status, _, body) = get(&db, "/v1/openapi.json", None, "GET").await;
+    let (status, _, body) = get(db, "/v1/openapi.json", None, "GET").await;
     assert_eq!(status, StatusCode::OK);
     let doc: Value = serde_json::from_str(&body).expect("the OpenAPI document is JSON");
     for path in ["/v1/sync", "/v1/events", "/healthz", "/metrics"] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     let state = AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() };
-    let t = team(&db, &[("Dana", Role::Member)]).await;
+    let t = server.team(&[("Dana", Role::Member)]).await;
     for _ in 0..2 {
         let request = Request::post("/v1/sync")
-            .header("authorization", format!("Bearer {}", t.tokens[0].1))
+            .header("authorization", format!("Bearer {}", t.token("Dana")))
             .header("content-type", "application/json")
             .body(Body::from("{}"))
             .expect("request");
@@ -840,7 +874,7 @@ mod fuzz {
                     let mut dbs = Vec::new();
                     for (_, db) in databases().await {
                         let t = team(&db, &[("Dana", Role::Member)]).await;
-                        dbs.push((db, t.tokens[0].1.clone()));
+                        dbs.push((db, t.token("Dana").to_owned()));
                     }
                     dbs
                 }).await;
@@ -861,11 +895,12 @@ mod fuzz {
 /// every pull by every member answered 500, also after a restart.
 #[tokio::test]
 async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let tip = new_tip("Dana", "Heparin 5,000 units");
         assert_eq!(
-            sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
+            server.sync(t.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip.clone()) })])).await.0,
             StatusCode::OK
         );
         let year_10000 = |change| Mutation {
@@ -885,8 +920,8 @@ async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
             visibility: None,
             page_title: None,
         };
-        for (token, change) in [(&t.tokens[1].1, flag), (&t.tokens[0].1, patch)] {
-            let (status, body) = sync(&db, token, push(&[year_10000(change)])).await;
+        for (token, change) in [(t.token("Sam"), flag), (t.token("Dana"), patch)] {
+            let (status, body) = server.sync(token, push(&[year_10000(change)])).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
             assert!(
                 body["message"].as_str().is_some_and(|m| m.contains("clock is") && m.contains("ahead")),
@@ -898,12 +933,12 @@ async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
             Change::Put { tip: Box::new(new_tip("Dana", "Apixaban")) },
         );
         assert_eq!(
-            sync(&db, &t.tokens[0].1, push(&[an_hour_late])).await.0,
+            server.sync(t.token("Dana"), push(&[an_hour_late])).await.0,
             StatusCode::UNPROCESSABLE_ENTITY,
             "{kind}: two hours ahead is refused too"
         );
         for (name, token) in &t.tokens {
-            let (status, pulled) = sync(&db, token, json!({})).await;
+            let (status, pulled) = server.sync(token, json!({})).await;
             assert_eq!(status, StatusCode::OK, "{kind}: {name} still pulls: {pulled}");
             assert_eq!(pulled["changes"][0]["tip"]["note"], "Check the renal panel first", "{kind}");
         }
@@ -914,20 +949,21 @@ async fn a_far_future_clock_is_refused_and_the_team_keeps_syncing() {
 /// and both were acknowledged, but the second tip was never stored.
 #[tokio::test]
 async fn one_mutation_id_for_two_changes_is_refused_and_nothing_is_lost() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member)]).await;
         let first = mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Ondansetron 4 mg")) });
         let mut second = mutation(11, Change::Put { tip: Box::new(new_tip("Dana", "Furosemide 40 mg")) });
         second.id = first.id;
-        let (status, body) = sync(&db, &t.tokens[0].1, push(&[first.clone(), second])).await;
+        let (status, body) = server.sync(t.token("Dana"), push(&[first.clone(), second])).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
         assert!(body["message"].as_str().is_some_and(|m| m.contains("used twice in this push")), "{kind}: {body}");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(0), "{kind}: nothing half-applied: {pulled}");
         // The same mutation twice is a retry within the batch: applied once, acknowledged.
-        let (status, body) = sync(&db, &t.tokens[0].1, push(&[first.clone(), first.clone()])).await;
+        let (status, body) = server.sync(t.token("Dana"), push(&[first.clone(), first.clone()])).await;
         assert_eq!(status, StatusCode::OK, "{kind}: {body}");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(1), "{kind}: {pulled}");
     }
 }
@@ -948,9 +984,9 @@ async fn race_two_teams(db: &Db, kind: &str, a: &Team, b: &Team, delay_ms: u64, 
     } else if let Change::Put { tip } = &mut rival.change {
         tip.id = contested.change.tip_id();
     }
-    let ((a_status, a_body), (b_status, b_body)) = tokio::join!(sync(db, &a.tokens[0].1, push(&batch)), async {
+    let ((a_status, a_body), (b_status, b_body)) = tokio::join!(sync(db, a.token("Dana"), push(&batch)), async {
         tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-        sync(db, &b.tokens[0].1, push(std::slice::from_ref(&rival))).await
+        sync(db, b.token("Lee"), push(std::slice::from_ref(&rival))).await
     });
     let what = if same_mutation_id { "mutation id" } else { "tip id" };
     let case = format!("{kind}, {what}, B {delay_ms} ms later: A {a_status} {a_body}, B {b_status} {b_body}");
@@ -964,8 +1000,8 @@ async fn race_two_teams(db: &Db, kind: &str, a: &Team, b: &Team, delay_ms: u64, 
     };
     let contested_tip = contested.change.tip_id();
     let rival_tip = rival.change.tip_id();
-    let (_, a_pull) = sync(db, &a.tokens[0].1, json!({ "limit": 1000 })).await;
-    let (_, b_pull) = sync(db, &b.tokens[0].1, json!({ "limit": 1000 })).await;
+    let (_, a_pull) = sync(db, a.token("Dana"), json!({ "limit": 1000 })).await;
+    let (_, b_pull) = sync(db, b.token("Lee"), json!({ "limit": 1000 })).await;
     let a_sees = notes(a_pull.clone(), contested_tip);
     assert_eq!(
         a_sees,
@@ -985,13 +1021,14 @@ async fn race_two_teams(db: &Db, kind: &str, a: &Team, b: &Team, delay_ms: u64, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_teams_racing_for_one_id_never_share_a_tip_and_never_get_a_500() {
-    for (kind, db) in databases().await {
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
         for delay_ms in [0, 5, 10, 20, 40, 80] {
             for same_mutation_id in [false, true] {
                 // Fresh teams each round, so each pull holds the whole round.
-                let a = team(&db, &[("Dana", Role::Member)]).await;
-                let b = team(&db, &[("Lee", Role::Member)]).await;
-                race_two_teams(&db, &kind, &a, &b, delay_ms, same_mutation_id).await;
+                let a = server.team(&[("Dana", Role::Member)]).await;
+                let b = server.team(&[("Lee", Role::Member)]).await;
+                race_two_teams(db, kind, &a, &b, delay_ms, same_mutation_id).await;
             }
         }
     }
@@ -1023,29 +1060,30 @@ fn annotation_file(n: usize) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_imports_of_one_file_give_each_team_every_tip_once() {
     let file = annotation_file(300);
-    for (kind, db) in databases().await {
-        let west = team(&db, &[("Cory", Role::Curator)]).await;
-        let east = team(&db, &[("Erin", Role::Curator)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let west = server.team(&[("Cory", Role::Curator)]).await;
+        let east = server.team(&[("Erin", Role::Curator)]).await;
         for delay_ms in [0, 5, 20] {
             let import = |token: String, delay: u64| {
-                let (db, file) = (db.clone(), file.clone());
+                let (server, file) = (&server, file.clone());
                 async move {
                     tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-                    send(&db, &token, "POST", "/v1/import", Some(file)).await
+                    server.request(&token, "POST", "/v1/import", Some(file)).await
                 }
             };
             // Two teams at once, and one team twice at once.
             let (w, e, w_again) = tokio::join!(
-                import(west.tokens[0].1.clone(), 0),
-                import(east.tokens[0].1.clone(), delay_ms),
-                import(west.tokens[0].1.clone(), delay_ms / 2)
+                import(west.token("Cory").to_owned(), 0),
+                import(east.token("Erin").to_owned(), delay_ms),
+                import(west.token("Cory").to_owned(), delay_ms / 2)
             );
             for (who, (status, body)) in [("west", &w), ("east", &e), ("west again", &w_again)] {
                 assert_eq!(*status, StatusCode::OK, "{kind}, {delay_ms} ms, {who}: {body}");
             }
         }
-        for t in [&west, &east] {
-            let (_, pulled) = sync(&db, &t.tokens[0].1, json!({ "limit": 1000 })).await;
+        for (t, curator) in [(&west, "Cory"), (&east, "Erin")] {
+            let (_, pulled) = server.sync(t.token(curator), json!({ "limit": 1000 })).await;
             let mut ids: Vec<String> = pulled["changes"]
                 .as_array()
                 .expect("changes")
@@ -1075,10 +1113,7 @@ async fn raw(
         .header("content-type", media)
         .body(Body::from(body))
         .expect("request");
-    let response = app(AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() })
-        .oneshot(request)
-        .await
-        .expect("response");
+    let response = respond(db, request).await;
     let status = response.status();
     let media = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
@@ -1087,9 +1122,10 @@ async fn raw(
 
 #[tokio::test]
 async fn every_error_is_json_also_the_frameworks_own() {
-    let (_, db) = databases().await.remove(0);
-    let t = team(&db, &[("Cory", Role::Curator)]).await;
-    let token = &t.tokens[0].1;
+    let server = apps().await.remove(0);
+    let db = &server.db;
+    let t = server.team(&[("Cory", Role::Curator)]).await;
+    let token = t.token("Cory");
     let too_large = vec![b' '; inflow_server::MAX_BODY_BYTES + 1];
     /// A request (method, path, media type, body) and the status and error code it gets.
     type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, StatusCode, &'a str);
@@ -1118,30 +1154,32 @@ async fn every_error_is_json_also_the_frameworks_own() {
         ),
     ];
     for (method, path, media, body, status, code) in cases {
-        let (got, got_media, error) = raw(&db, token, method, path, media, body).await;
+        let (got, got_media, error) = raw(db, token, method, path, media, body).await;
         let case = format!("{method} {path} ({media}): {got} {got_media} {error}");
         assert_eq!((got, error["error"].as_str()), (status, Some(code)), "{case}");
         assert!(got_media.starts_with("application/json"), "{case}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}");
     }
     let (status, _, _) =
-        raw(&db, token, "POST", "/v1/import", "application/ld+json; charset=utf-8", b"{\"rows\":[]}".to_vec()).await;
+        raw(db, token, "POST", "/v1/import", "application/ld+json; charset=utf-8", b"{\"rows\":[]}".to_vec()).await;
     assert_ne!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "a JSON-LD file is taken as JSON");
 }
 
 #[tokio::test]
 async fn a_tip_whose_address_is_not_a_uri_is_refused_and_an_import_writes_it_out_as_one() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Curator)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Curator)]).await;
         let mut tip = new_tip("Dana", "Heparin 5,000 units");
         tip.target.source = "http://127.0.0.1:8700/patients/1/orders?<script>".into();
-        let (status, body) = sync(&db, &t.tokens[0].1, push(&[mutation(10, Change::Put { tip: Box::new(tip) })])).await;
+        let (status, body) =
+            server.sync(t.token("Dana"), push(&[mutation(10, Change::Put { tip: Box::new(tip) })])).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {body}");
         let mut file = annotation_file(1);
         file["first"]["items"][0]["target"]["source"] = json!("https://emr.example/p/1?q=a|b<script>");
-        let (status, report) = send(&db, &t.tokens[0].1, "POST", "/v1/import", Some(file)).await;
+        let (status, report) = server.request(t.token("Dana"), "POST", "/v1/import", Some(file)).await;
         assert_eq!((status, report["imported"].clone()), (StatusCode::OK, json!(1)), "{kind}: {report}");
-        let (_, pulled) = sync(&db, &t.tokens[0].1, json!({})).await;
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
         assert_eq!(
             pulled["changes"][0]["tip"]["target"]["source"], "https://emr.example/p/1?q=a%7Cb%3Cscript%3E",
             "{kind}"
@@ -1153,8 +1191,9 @@ async fn a_tip_whose_address_is_not_a_uri_is_refused_and_an_import_writes_it_out
 /// one among them leaves the others applied, and each push gets its own answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_pushes_of_one_team_each_get_their_own_answer() {
-    for (kind, db) in databases().await {
-        let t = team(&db, &[("Dana", Role::Member), ("Sam", Role::Member)]).await;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member)]).await;
         let pushes: Vec<(bool, Mutation)> = (0..60)
             .map(|n| {
                 // Every fifth push is Dana's token pushing a tip signed by Sam: refused.
@@ -1164,10 +1203,10 @@ async fn concurrent_pushes_of_one_team_each_get_their_own_answer() {
             })
             .collect();
         let answers = futures_util::future::join_all(
-            pushes.iter().map(|(_, m)| sync(&db, &t.tokens[0].1, push(std::slice::from_ref(m)))),
+            pushes.iter().map(|(_, m)| server.sync(t.token("Dana"), push(std::slice::from_ref(m)))),
         )
         .await;
-        let (_, pulled) = sync(&db, &t.tokens[1].1, json!({ "limit": 1000 })).await;
+        let (_, pulled) = server.sync(t.token("Sam"), json!({ "limit": 1000 })).await;
         let stored: Vec<Value> =
             pulled["changes"].as_array().expect("changes").iter().map(|c| c["tip"]["id"].clone()).collect();
         for ((refused, mutation), (status, body)) in pushes.iter().zip(&answers) {

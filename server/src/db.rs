@@ -56,6 +56,42 @@ const MIGRATIONS: &[&str] = &[
 ",
 ];
 
+/// Why the store could not do what it was asked. `error.rs` alone turns these into HTTP
+/// answers; the command line prints them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An id another team holds (ids are unique across the server).
+    #[error("{what} {id} is already used; generate a new one")]
+    Taken { what: &'static str, id: String },
+    /// The mutation does not apply to the stored tip (core's merge rules).
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    /// The caller's own rule refused the mutation (see [`Authorize`]).
+    #[error("{}", .0.message)]
+    Refused(ApiError),
+    /// A stored row that does not read as what it should be.
+    #[error("a stored row could not be read: {0}")]
+    Unreadable(serde_json::Error),
+    #[error("a value could not be written as JSON: {0}")]
+    Encode(serde_json::Error),
+    #[error("no randomness for a token: {0}")]
+    NoRandomness(String),
+    /// The team's writer task ended before it answered (it panicked).
+    #[error("the writer of the team's pushes stopped")]
+    WriterGone,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A database failure again, for each push of a group that failed as one: `sqlx::Error`
+/// is not `Clone`; what `error.rs` reads of it (the code, for "busy") is kept.
+fn copy_of(error: &sqlx::Error) -> sqlx::Error {
+    match error.as_database_error().and_then(|e| e.code()) {
+        Some(code) => sqlx::Error::Protocol(format!("{error} (code {code})")),
+        None => sqlx::Error::Protocol(error.to_string()),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -112,7 +148,7 @@ pub struct StoredMember {
 impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://...`), creating a SQLite file and
     /// its folder if needed, and brings the schema up to date.
-    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
         let url = match backend {
@@ -120,7 +156,7 @@ impl Db {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
                 if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
                 }
                 if url.contains('?') {
                     url.to_owned()
@@ -154,7 +190,7 @@ impl Db {
         Ok(db)
     }
 
-    async fn migrate(&self) -> Result<(), sqlx::Error> {
+    async fn migrate(&self) -> Result<(), StoreError> {
         self.pool.execute("CREATE TABLE IF NOT EXISTS inflow_schema (version BIGINT NOT NULL)").await?;
         let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM inflow_schema")
             .fetch_one(&self.pool)
@@ -172,13 +208,14 @@ impl Db {
         Ok(())
     }
 
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Creates a team called `name`; `None` when a team of that name (in any case) exists,
     /// so that a name always names one team.
-    pub async fn create_team(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn create_team(&self, name: &str) -> Result<Option<String>, StoreError> {
         let id = new_id();
         let made = sqlx::query(
             "INSERT INTO teams (id, name, created_ms) SELECT $1, $2, $3 \
@@ -192,15 +229,14 @@ impl Db {
         Ok((made.rows_affected() == 1).then_some(id))
     }
 
-    pub async fn team_exists(&self, team_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn team_exists(&self, team_id: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT id FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?.is_some())
     }
 
     /// Adds a member and returns its id and bearer token (shown once, stored hashed).
-    pub async fn add_member(&self, team_id: &str, name: &str, role: Role) -> Result<(String, String), sqlx::Error> {
+    pub async fn add_member(&self, team_id: &str, name: &str, role: Role) -> Result<(String, String), StoreError> {
         let id = new_id();
-        let (token, hash) = crate::auth::new_token(&id)
-            .map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+        let (token, hash) = crate::auth::new_token(&id).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
         sqlx::query(
             "INSERT INTO members (id, team_id, name, role, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -216,7 +252,7 @@ impl Db {
     }
 
     /// The team's name and its screen rules (see `inflow_core::screen`).
-    pub async fn team(&self, team_id: &str) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
+    pub async fn team(&self, team_id: &str) -> Result<Option<(String, Vec<String>)>, StoreError> {
         let Some(row) = sqlx::query("SELECT name, screen_rules FROM teams WHERE id = $1")
             .bind(team_id)
             .fetch_optional(&self.pool)
@@ -229,8 +265,8 @@ impl Db {
     }
 
     /// Replaces the team's screen rules; the caller has checked them.
-    pub async fn set_screen_rules(&self, team_id: &str, rules: &[String]) -> Result<(), sqlx::Error> {
-        let text = serde_json::to_string(rules).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    pub async fn set_screen_rules(&self, team_id: &str, rules: &[String]) -> Result<(), StoreError> {
+        let text = serde_json::to_string(rules).map_err(StoreError::Encode)?;
         sqlx::query("UPDATE teams SET screen_rules = $1 WHERE id = $2")
             .bind(text)
             .bind(team_id)
@@ -241,38 +277,37 @@ impl Db {
 
     /// The ids of the teams called `name` (in any case), oldest first: one, since names are
     /// unique, but teams made before that may share a name.
-    pub async fn teams_named(&self, name: &str) -> Result<Vec<String>, sqlx::Error> {
+    pub async fn teams_named(&self, name: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT id FROM teams WHERE LOWER(name) = LOWER($1) ORDER BY created_ms, id")
             .bind(name)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| r.try_get("id")).collect()
+        Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
     }
 
     /// The id of the oldest team called `name`, if there is one.
-    pub async fn team_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn team_named(&self, name: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT id FROM teams WHERE name = $1 ORDER BY created_ms LIMIT 1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.try_get("id")).transpose()
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
     /// The id of the member of `team_id` called `name`, if there is one.
-    pub async fn member_named(&self, team_id: &str, name: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn member_named(&self, team_id: &str, name: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT id FROM members WHERE team_id = $1 AND name = $2 ORDER BY created_ms LIMIT 1")
             .bind(team_id)
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.try_get("id")).transpose()
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
     /// Gives a member a new token (the old one stops working at once) and clears any
     /// revocation. Returns `None` when there is no such member.
-    pub async fn reissue_token(&self, member_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let (token, hash) = crate::auth::new_token(member_id)
-            .map_err(|e| sqlx::Error::Protocol(format!("no randomness for a token: {e}")))?;
+    pub async fn reissue_token(&self, member_id: &str) -> Result<Option<String>, StoreError> {
+        let (token, hash) = crate::auth::new_token(member_id).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
         let done = sqlx::query("UPDATE members SET token_hash = $1, revoked_ms = NULL WHERE id = $2")
             .bind(&hash)
             .bind(member_id)
@@ -282,7 +317,7 @@ impl Db {
     }
 
     /// Revokes a member's token; returns whether the member existed.
-    pub async fn revoke_member(&self, member_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn revoke_member(&self, member_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE members SET revoked_ms = $1 WHERE id = $2")
             .bind(now_ms())
             .bind(member_id)
@@ -291,7 +326,7 @@ impl Db {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn member_for_auth(&self, member_id: &str) -> Result<Option<StoredMember>, sqlx::Error> {
+    pub async fn member_for_auth(&self, member_id: &str) -> Result<Option<StoredMember>, StoreError> {
         let row = sqlx::query("SELECT id, team_id, name, role, token_hash, revoked_ms FROM members WHERE id = $1")
             .bind(member_id)
             .fetch_optional(&self.pool)
@@ -325,7 +360,7 @@ impl Db {
         member: &Member,
         mutations: &[Mutation],
         authorize: Authorize,
-    ) -> Result<Pushed, ApiError> {
+    ) -> Result<Pushed, StoreError> {
         if mutations.is_empty() {
             return Ok(Pushed { ids: Vec::new(), last_seq: None });
         }
@@ -335,7 +370,7 @@ impl Db {
             let writer = self.team_writer(&member.team_id);
             match writer.send(job) {
                 Ok(()) => {
-                    return answer.await.unwrap_or_else(|_| Err(ApiError::from(sqlx::Error::WorkerCrashed)));
+                    return answer.await.unwrap_or(Err(StoreError::WriterGone));
                 }
                 // The team's writer ended (it panicked): start another and hand it the push.
                 Err(tokio::sync::mpsc::error::SendError(returned)) => {
@@ -344,7 +379,7 @@ impl Db {
                 }
             }
         }
-        Err(ApiError::from(sqlx::Error::WorkerCrashed))
+        Err(StoreError::WriterGone)
     }
 
     /// The task that writes `team_id`'s pushes, started on first use.
@@ -373,7 +408,7 @@ impl Db {
 
     /// Writes a group of one team's pushes in one transaction and answers each.
     async fn commit_group(&self, team_id: &str, group: Vec<PushJob>) {
-        let mut answers: Vec<(Answer, Result<Pushed, ApiError>)> = Vec::with_capacity(group.len());
+        let mut answers: Vec<(Answer, Result<Pushed, StoreError>)> = Vec::with_capacity(group.len());
         let outcome: Result<(), sqlx::Error> = async {
             let mut tx = self.pool.begin().await?;
             // The team's sequence is read once under its lock, counted here and written back
@@ -426,7 +461,7 @@ impl Db {
         if let Err(failure) = outcome {
             // Nothing of the group was stored: every push hears so, none is acknowledged.
             for (done, _) in answers.drain(..) {
-                let _ = done.send(Err(ApiError::from_database(&failure)));
+                let _ = done.send(Err(StoreError::Database(copy_of(&failure))));
             }
             return;
         }
@@ -446,7 +481,7 @@ const READ_VERSIONS_KEPT: usize = 200_000;
 const MAX_PUSHES_PER_COMMIT: usize = 64;
 
 /// Where a push's answer goes.
-type Answer = tokio::sync::oneshot::Sender<Result<Pushed, ApiError>>;
+type Answer = tokio::sync::oneshot::Sender<Result<Pushed, StoreError>>;
 
 /// A push waiting for its team's writer.
 struct PushJob {
@@ -463,7 +498,7 @@ async fn apply_push(
     mutations: &[Mutation],
     authorize: Authorize,
     seq: &mut i64,
-) -> Result<Pushed, ApiError> {
+) -> Result<Pushed, StoreError> {
     let tx = &mut **tx;
     let mut acked = Vec::with_capacity(mutations.len());
     let mut last_seq = None;
@@ -486,9 +521,7 @@ async fn apply_push(
                 .map(|row| row.try_get::<String, _>("team_id"))
                 .transpose()?;
             if owner.as_deref() != Some(member.team_id.as_str()) {
-                return Err(ApiError::conflict(format!(
-                    "mutation id {mutation_id} is already used; generate a new one"
-                )));
+                return Err(StoreError::Taken { what: "mutation id", id: mutation_id });
             }
             acked.push(mutation.id); // a retried push: already applied
             continue;
@@ -500,26 +533,19 @@ async fn apply_push(
             Some(row) => {
                 let team: String = row.try_get("team_id")?;
                 if team != member.team_id {
-                    return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+                    return Err(StoreError::Taken { what: "tip id", id: tip_id });
                 }
                 let body: String = row.try_get("body")?;
                 Some(serde_json::from_str::<SyncedTip>(&body).map_err(|e| {
                     tracing::error!("stored tip {tip_id} is unreadable: {e}");
-                    ApiError::new(
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "a stored tip could not be read; nothing was applied",
-                    )
+                    StoreError::Unreadable(e)
                 })?)
             }
             None => None,
         };
-        authorize(member, mutation, existing.as_ref())?;
-        let merged = apply(existing, mutation).map_err(|e| match e {
-            MergeError::UnknownTip(_) => ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_tip", e.to_string()),
-            other => ApiError::unprocessable(other.to_string()),
-        })?;
-        let body = serde_json::to_string(&merged).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        authorize(member, mutation, existing.as_ref()).map_err(StoreError::Refused)?;
+        let merged = apply(existing, mutation)?;
+        let body = serde_json::to_string(&merged).map_err(StoreError::Encode)?;
         *seq += 1;
         let seq = *seq;
         // The owner is decided in the write itself: another team's push of the same id
@@ -537,7 +563,7 @@ async fn apply_push(
         .execute(&mut *tx)
         .await?;
         if written.rows_affected() != 1 {
-            return Err(ApiError::conflict(format!("tip id {tip_id} is already used; generate a new one")));
+            return Err(StoreError::Taken { what: "tip id", id: tip_id });
         }
         acked.push(mutation.id);
         last_seq = Some(seq);
@@ -548,7 +574,7 @@ async fn apply_push(
 impl Db {
     /// Tips of `team_id` changed after `after_seq`, in sequence order: up to `limit`, and
     /// whether more are waiting.
-    pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<Pulled, ApiError> {
+    pub async fn pull(&self, team_id: &str, after_seq: i64, limit: u32) -> Result<Pulled, StoreError> {
         let rows = sqlx::query("SELECT seq, body FROM tips WHERE team_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
             .bind(team_id)
             .bind(after_seq)
@@ -592,7 +618,7 @@ impl Db {
     }
 
     /// The team's live tips (tombstoned ones left out), oldest first: what exports read.
-    pub async fn tips(&self, team_id: &str) -> Result<Vec<Tip>, sqlx::Error> {
+    pub async fn tips(&self, team_id: &str) -> Result<Vec<Tip>, StoreError> {
         let rows = sqlx::query("SELECT body FROM tips WHERE team_id = $1 ORDER BY id")
             .bind(team_id)
             .fetch_all(&self.pool)
@@ -600,7 +626,7 @@ impl Db {
         let mut tips = Vec::with_capacity(rows.len());
         for row in rows {
             let body: String = row.try_get("body")?;
-            let synced: SyncedTip = serde_json::from_str(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let synced: SyncedTip = serde_json::from_str(&body).map_err(StoreError::Unreadable)?;
             if !synced.is_deleted() {
                 tips.push(synced.tip);
             }
@@ -609,7 +635,7 @@ impl Db {
     }
 
     /// Every tip id the team has (tombstones included): what an import must not repeat.
-    pub async fn tip_ids(&self, team_id: &str) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
+    pub async fn tip_ids(&self, team_id: &str) -> Result<std::collections::HashSet<TipId>, StoreError> {
         let rows = sqlx::query("SELECT id FROM tips WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
         Ok(rows.iter().filter_map(|r| r.try_get::<String, _>("id").ok()?.parse().ok()).collect())
     }
@@ -619,7 +645,7 @@ impl Db {
         &self,
         team_id: &str,
         ids: &[TipId],
-    ) -> Result<std::collections::HashSet<TipId>, sqlx::Error> {
+    ) -> Result<std::collections::HashSet<TipId>, StoreError> {
         let mut found = std::collections::HashSet::new();
         for id in ids {
             let row = sqlx::query("SELECT team_id FROM tips WHERE id = $1")
@@ -634,16 +660,16 @@ impl Db {
     }
 
     /// The team's latest sequence number.
-    pub async fn last_seq(&self, team_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn last_seq(&self, team_id: &str) -> Result<Option<i64>, StoreError> {
         let row =
             sqlx::query("SELECT last_seq FROM teams WHERE id = $1").bind(team_id).fetch_optional(&self.pool).await?;
-        row.map(|r| r.try_get("last_seq")).transpose()
+        Ok(row.map(|r| r.try_get("last_seq")).transpose()?)
     }
 
     /// Adds imported tips, whole, in one transaction; members pull them like any change.
     /// A tip whose id is taken meanwhile (another import of the same file, by this team or
     /// another, committed first) is left out and named in [`Imported::taken`].
-    pub async fn import(&self, team_id: &str, mut tips: Vec<SyncedTip>) -> Result<Imported, sqlx::Error> {
+    pub async fn import(&self, team_id: &str, mut tips: Vec<SyncedTip>) -> Result<Imported, StoreError> {
         // Ids in one order for every import, so two imports of overlapping files wait for
         // each other instead of deadlocking.
         tips.sort_by_key(|t| t.tip.id);
@@ -651,7 +677,7 @@ impl Db {
         lock_team(&mut tx, team_id).await?;
         let mut imported = Imported { last_seq: None, taken: Vec::new() };
         for tip in tips {
-            let body = serde_json::to_string(&tip).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let body = serde_json::to_string(&tip).map_err(StoreError::Encode)?;
             let seq = next_seq(&mut tx, team_id).await?;
             let written = sqlx::query(
                 "INSERT INTO tips (id, team_id, seq, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
@@ -674,14 +700,14 @@ impl Db {
     }
 
     /// The team's collections, by name.
-    pub async fn collections(&self, team_id: &str) -> Result<Vec<Collection>, sqlx::Error> {
+    pub async fn collections(&self, team_id: &str) -> Result<Vec<Collection>, StoreError> {
         let rows =
             sqlx::query("SELECT body FROM collections WHERE team_id = $1").bind(team_id).fetch_all(&self.pool).await?;
         let mut collections = rows
             .iter()
             .map(|row| {
                 let body: String = row.try_get("body")?;
-                serde_json::from_str::<Collection>(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                serde_json::from_str::<Collection>(&body).map_err(StoreError::Unreadable)
             })
             .collect::<Result<Vec<_>, _>>()?;
         collections.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
@@ -690,8 +716,8 @@ impl Db {
 
     /// Creates or replaces a collection of `team_id`. `false` when the id belongs to
     /// another team's collection.
-    pub async fn put_collection(&self, team_id: &str, collection: &Collection) -> Result<bool, sqlx::Error> {
-        let body = serde_json::to_string(collection).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    pub async fn put_collection(&self, team_id: &str, collection: &Collection) -> Result<bool, StoreError> {
+        let body = serde_json::to_string(collection).map_err(StoreError::Encode)?;
         let id = collection.id.to_string();
         let done = sqlx::query("INSERT INTO collections (id, team_id, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET body = excluded.body WHERE collections.team_id = excluded.team_id")
             .bind(&id)
@@ -703,7 +729,7 @@ impl Db {
     }
 
     /// Deletes a collection of `team_id`; `false` when there was none.
-    pub async fn delete_collection(&self, team_id: &str, id: TipId) -> Result<bool, sqlx::Error> {
+    pub async fn delete_collection(&self, team_id: &str, id: TipId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM collections WHERE id = $1 AND team_id = $2")
             .bind(id.to_string())
             .bind(team_id)
@@ -713,7 +739,7 @@ impl Db {
     }
 
     /// Every tip of `team_id` (or of every team), for `inflow-server export`.
-    pub async fn export(&self, team_id: Option<&str>) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+    pub async fn export(&self, team_id: Option<&str>) -> Result<Vec<serde_json::Value>, StoreError> {
         let rows = match team_id {
             Some(team) => {
                 sqlx::query("SELECT team_id, seq, body FROM tips WHERE team_id = $1 ORDER BY seq")
@@ -729,7 +755,7 @@ impl Db {
             .map(|row| {
                 let body: String = row.try_get("body")?;
                 let team: String = row.try_get("team_id")?;
-                let tip = serde_json::Value::from_str(&body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                let tip = serde_json::Value::from_str(&body).map_err(StoreError::Unreadable)?;
                 Ok(serde_json::json!({ "team": team, "tip": tip }))
             })
             .collect()

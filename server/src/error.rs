@@ -51,6 +51,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The one place a store failure becomes an HTTP answer.
+impl From<crate::db::StoreError> for ApiError {
+    fn from(error: crate::db::StoreError) -> Self {
+        use crate::db::StoreError as E;
+        use inflow_core::sync::MergeError;
+        match error {
+            E::Taken { .. } => ApiError::conflict(error.to_string()),
+            E::Merge(e @ MergeError::UnknownTip(_)) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_tip", e.to_string())
+            }
+            E::Merge(e) => ApiError::unprocessable(e.to_string()),
+            E::Refused(answer) => answer,
+            E::Encode(e) => ApiError::unprocessable(e.to_string()),
+            E::Database(e) => ApiError::from_database(&e),
+            E::Unreadable(_) | E::NoRandomness(_) | E::WriterGone => {
+                tracing::error!("{error}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not complete the request; it was not applied",
+                )
+            }
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::from_database(&error)

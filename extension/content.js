@@ -45,7 +45,7 @@
 
   let siteActive = false;
   let placedTips = [];
-  let paintedRanges = []; // [{ tip, range }] as last painted, for hit tests
+  let paintedRanges = []; // [{ tip, range, painted }] as last painted (painted: the range's text then), for hit tests
   let paintedWindows = new Set(); // windows (top and frames) whose registry holds our highlight
   let tipsOnScreen = 0;
   let unplacedIds = []; // tips captured on this page that could not be placed with confidence
@@ -55,6 +55,7 @@
   let lastUrl = location.href;
   let pending = null; // { text, start, end, range } or { element } while the capture form is open
   let elementTips = []; // tips pinned to elements on this screen
+  let elementsCapturedHere = new Set(); // ids of those pinned on this very page (the worker says)
   let placedElements = []; // [{ tip, element }] found in the page
   let lastContextTarget = null; // the element last right-clicked, for "Pin an Inflow tip"
 
@@ -222,6 +223,7 @@
     siteActive = answer.active;
     placedTips = answer.placed;
     elementTips = answer.elements;
+    elementsCapturedHere = new Set(answer.elementsCapturedHere);
     tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
     unplacedIds = answer.unplaced.map((tip) => tip.id);
     otherRecordIds = answer.otherRecords.map((tip) => tip.id);
@@ -238,16 +240,15 @@
     return busyBefore + (performance.now() - answered);
   }
 
-  /** Whether every text tip is placed and its live range still holds its quote. */
+  /** Whether every text tip is placed and its live range still holds, to the letter, the
+   *  text it was painted on (the worker placed it there; nothing here reads text as a
+   *  quote or normalises it). */
   function placementsIntact() {
     const unplaced = tipsOnScreen - placedTips.length - elementTips.length;
     return (
       unplaced === 0 &&
       paintedRanges.length === placedTips.length &&
-      paintedRanges.every(({ tip, range }) => {
-        const quote = tip.target.selector.find((s) => s.type === 'TextQuoteSelector')?.exact;
-        return range.startContainer.isConnected && range.endContainer.isConnected && quote !== undefined && normalise(range.toString()) === normalise(quote);
-      })
+      paintedRanges.every(({ range, painted }) => range.startContainer.isConnected && range.endContainer.isConnected && range.toString() === painted)
     );
   }
 
@@ -255,7 +256,10 @@
    *  and a marker beside each element a tip is pinned to. */
   function paint(map) {
     placeElements();
-    paintedRanges = placedTips.map((placed) => ({ tip: placed.tip, range: rangeFor(map, placed.start, placed.end) })).filter((p) => p.range);
+    paintedRanges = placedTips
+      .map((placed) => ({ tip: placed.tip, range: rangeFor(map, placed.start, placed.end) }))
+      .filter((p) => p.range)
+      .map((p) => ({ ...p, painted: p.range.toString() }));
     const byWindow = new Map();
     for (const { range } of paintedRanges) {
       const view = range.startContainer.ownerDocument.defaultView;
@@ -434,7 +438,7 @@
   function watchMissingElements() {
     const now = performance.now();
     const missing = elementTips
-      .filter((tip) => tip.visibility === 'team' && tip.target.source === location.href && !tip.curation?.needsReview)
+      .filter((tip) => tip.visibility === 'team' && elementsCapturedHere.has(tip.id) && !tip.curation?.needsReview)
       .filter((tip) => !placedElements.some((placed) => placed.tip.id === tip.id));
     for (const id of missingSince.keys()) if (!missing.some((tip) => tip.id === id)) missingSince.delete(id);
     for (const tip of missing) if (!missingSince.has(tip.id)) missingSince.set(tip.id, now);
@@ -839,8 +843,8 @@
         elements: placedElements.map(({ tip }) => tip.id),
         // A control missing from the page its tip was pinned on needs review; one pinned on
         // another record's page is about that record.
-        missingElements: missingElementTips().filter((tip) => tip.target.source === location.href).map((tip) => tip.id),
-        otherRecords: [...otherRecordIds, ...missingElementTips().filter((tip) => tip.target.source !== location.href).map((tip) => tip.id)],
+        missingElements: missingElementTips().filter((tip) => elementsCapturedHere.has(tip.id)).map((tip) => tip.id),
+        otherRecords: [...otherRecordIds, ...missingElementTips().filter((tip) => !elementsCapturedHere.has(tip.id)).map((tip) => tip.id)],
       });
       return false;
     }

@@ -92,6 +92,10 @@ pub enum Response {
         unplaced: Vec<Tip>,
         other_records: Vec<Tip>,
         elements: Vec<Tip>,
+        /// Which of `elements` were pinned on this very page (not on another record's):
+        /// a missing control of one of these needs review. The worker decides, so the
+        /// content script never compares addresses.
+        elements_captured_here: Vec<inflow_core::TipId>,
         /// The name this device signs tips with: the card offers Edit and Delete on these.
         you: String,
     },

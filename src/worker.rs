@@ -6,7 +6,7 @@ use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
 use inflow_core::sync::{Change, Hlc, Mutation};
-use inflow_core::url::screen_key;
+use inflow_core::url::{page_address, screen_key};
 use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipId, Visibility};
 
 use crate::messages::{PlacedTip, Request, Response};
@@ -129,6 +129,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         unplaced: Vec::new(),
         other_records: Vec::new(),
         elements: Vec::new(),
+        elements_captured_here: Vec::new(),
         you: String::new(),
     };
     if !cx.site_active {
@@ -171,7 +172,17 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
             .await;
         }
     }
-    Response::PageTips { active: true, placed, unplaced, other_records, elements, you: cx.author.to_owned() }
+    let here = page_address(cx.page_url).unwrap_or_default();
+    let elements_captured_here = elements.iter().filter(|tip| tip.target.source == here).map(|tip| tip.id).collect();
+    Response::PageTips {
+        active: true,
+        placed,
+        unplaced,
+        other_records,
+        elements,
+        elements_captured_here,
+        you: cx.author.to_owned(),
+    }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
@@ -188,7 +199,7 @@ fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
 /// A shared tip captured on this very page, not flagged yet, still in use.
 fn ours_to_flag(tip: &Tip, page_url: &str) -> bool {
     tip.visibility == Visibility::Team
-        && inflow_core::url::page_address(page_url).is_ok_and(|here| tip.target.source == here)
+        && page_address(page_url).is_ok_and(|here| tip.target.source == here)
         && tip.curation.needs_review.is_none()
         && tip.curation.status != Status::Retired
 }
@@ -486,9 +497,12 @@ mod tests {
             &cx(URL, true, 4),
             Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
         ));
-        let Response::PageTips { placed, unplaced, elements, .. } = answer else { panic!("unexpected {answer:?}") };
+        let Response::PageTips { placed, unplaced, elements, elements_captured_here, .. } = answer else {
+            panic!("unexpected {answer:?}")
+        };
         assert!(placed.is_empty() && unplaced.is_empty());
         assert_eq!(elements.len(), 1);
+        assert_eq!(elements_captured_here, vec![elements[0].id], "pinned on this very page");
         let bad = Request::CaptureElement {
             title: String::new(),
             element: Default::default(),
@@ -804,6 +818,7 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
+                elements_captured_here: vec![],
                 you: "Dana".into()
             }
         );
@@ -820,6 +835,7 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
+                elements_captured_here: vec![],
                 you: String::new()
             }
         );

@@ -80,8 +80,13 @@ pub fn relay_postgres_notifications(url: String, hub: Hub) {
 
 /// How often an open stream makes sure its member may still listen. A member revoked (or
 /// given a new token) from the command line, which may run in another process, loses the
-/// stream within this time, and never receives a change event after it: each is checked too.
+/// stream within this time.
 pub const SIGN_IN_RECHECK: Duration = Duration::from_secs(5);
+
+/// A change event is passed on only if the member was found signed in this recently, else
+/// after checking again: a revoked member hears nothing once this time has passed, and a
+/// busy team's open panels do not each ask the database at every push.
+pub const EVENT_RECHECK: Duration = Duration::from_secs(1);
 
 /// An open stream: the team's changes, and what it needs to check its member again.
 struct Listener {
@@ -90,14 +95,20 @@ struct Listener {
     db: crate::db::Db,
     member: Member,
     token_hash: String,
+    /// When the member was last found signed in.
+    checked: tokio::time::Instant,
 }
 
 impl Listener {
     /// Whether the member still holds the token the stream was opened with. A database
     /// that cannot answer closes the stream too: the client reconnects, and is asked again.
-    async fn still_signed_in(&self) -> bool {
-        matches!(self.db.member_for_auth(&self.member.id).await,
-            Ok(Some(stored)) if !stored.revoked && stored.token_hash == self.token_hash)
+    async fn still_signed_in(&mut self) -> bool {
+        let signed_in = matches!(self.db.member_for_auth(&self.member.id).await,
+            Ok(Some(stored)) if !stored.revoked && stored.token_hash == self.token_hash);
+        if signed_in {
+            self.checked = tokio::time::Instant::now();
+        }
+        signed_in
     }
 
     /// The next event for this member, or `None` when the stream ends.
@@ -117,7 +128,8 @@ impl Listener {
                     if self.still_signed_in().await { continue } else { return None }
                 }
             };
-            return self.still_signed_in().await.then_some(event);
+            let fresh = self.checked.elapsed() < EVENT_RECHECK;
+            return (fresh || self.still_signed_in().await).then_some(event);
         }
     }
 }
@@ -134,6 +146,7 @@ pub async fn events(
         db: state.db.clone(),
         member,
         token_hash,
+        checked: tokio::time::Instant::now(),
     };
     let changes = futures_util::stream::unfold(listener, |mut listener| async move {
         let event = listener.next().await?;

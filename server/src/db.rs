@@ -474,7 +474,8 @@ impl Db {
 /// Who may apply a mutation to the stored tip: the HTTP layer's rule (see `sync.rs`).
 pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>;
 
-/// How many read versions [`Db::pull`] remembers before it starts again (a few MB).
+/// How many read versions [`Db::pull`] remembers before it starts again (about 14 MB at
+/// most: a sequence number and a team id each).
 const READ_VERSIONS_KEPT: usize = 200_000;
 
 /// The most pushes one transaction carries: the group's savepoints and its locks stay small.
@@ -591,23 +592,20 @@ impl Db {
             // One row that cannot be read (stored by an older server, or damaged) never fails
             // the team's pull: it is left out, logged and counted, and the cursor moves past it.
             // Each stored version is read once; pulls then pass its JSON on as it is.
-            let readable = self
-                .readable
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(&(seq, team_id.to_owned()));
-            if readable || serde_json::from_str::<SyncedTip>(&body).is_ok() {
-                if !readable {
-                    let mut known = self.readable.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if known.len() >= READ_VERSIONS_KEPT {
-                        known.clear();
-                    }
-                    known.insert((seq, team_id.to_owned()));
+            let key = (seq, team_id.to_owned());
+            let known = self.readable.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key);
+            if !known {
+                if let Err(e) = serde_json::from_str::<SyncedTip>(&body) {
+                    self.unreadable(team_id, seq, &e);
+                    continue;
                 }
-                changes.push((seq, body));
-            } else if let Err(e) = serde_json::from_str::<SyncedTip>(&body) {
-                self.unreadable(team_id, seq, &e);
+                let mut readable = self.readable.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if readable.len() >= READ_VERSIONS_KEPT {
+                    readable.clear();
+                }
+                readable.insert(key);
             }
+            changes.push((seq, body));
         }
         Ok(Pulled { changes, more, last_seq })
     }

@@ -30,7 +30,6 @@
   const SETTLED_AFTER_MS = 1500;
   const NOTICE_MS = 6000;
   const MISSING_AFTER_MS = 5000; // a control missing this long is not still rendering
-  const MAX_NOTE_CHARS = 10000; // the worker enforces it; shown here as a counter only
   // Text under these elements is not page text a tip can quote (nor is Inflow's own UI,
   // marked data-inflow-ui).
   const SKIPPED = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA', 'SELECT', 'OPTION']);
@@ -50,7 +49,6 @@
   let tipsOnScreen = 0;
   let unplacedIds = []; // tips captured on this page that could not be placed with confidence
   let otherRecordIds = []; // tips of this screen about other records (their text is not here)
-  let you = ''; // the name this device signs tips with: its own tips can be edited and deleted
   let lastSentText = null;
   let lastUrl = location.href;
   let pending = null; // { text, start, end, range } or { element } while the capture form is open
@@ -227,7 +225,6 @@
     tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
     unplacedIds = answer.unplaced.map((tip) => tip.id);
     otherRecordIds = answer.otherRecords.map((tip) => tip.id);
-    you = answer.you;
     // The page may have rebuilt itself while the worker answered: the same text in new
     // nodes is painted on the new nodes.
     const last = map.nodes[map.nodes.length - 1];
@@ -235,8 +232,9 @@
     paint(current.text === map.text ? current : map);
     watchMissingElements();
     if (!settled && answer.unplaced.length) checkWhenSettled();
-    // Visible in the browser's performance tools, and to Inflow's own benchmark.
-    performance.measure('inflow:refresh', { start: started, detail: { tips: tipsOnScreen } });
+    // Visible in the browser's performance tools, and to Inflow's own benchmark; it carries
+    // no count (the page shares the performance timeline and must not learn how many tips).
+    performance.measure('inflow:refresh', { start: started });
     return busyBefore + (performance.now() - answered);
   }
 
@@ -283,6 +281,13 @@
       .map(({ tip }) => tip);
   }
 
+  /** A mouse-up in a same-origin frame's document, at its point in the top window. */
+  const afterFrameMouseUp = (tree) => (event) => {
+    if (!event.isTrusted) return;
+    const box = tree.defaultView?.frameElement?.getBoundingClientRect() ?? { left: 0, top: 0 };
+    setTimeout(() => placeAddButton({ x: event.clientX + box.left, y: event.clientY + box.top }), 0);
+  };
+
   /** Watches shadow roots and frames for changes too: the page's observer does not see them. */
   const watched = new WeakSet();
   function watch(trees) {
@@ -291,7 +296,7 @@
       watched.add(tree);
       observer.observe(tree, { childList: true, subtree: true, characterData: true });
       // Selections made in a frame end with a mouse-up in that frame's document.
-      if (tree.nodeType === Node.DOCUMENT_NODE) tree.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
+      if (tree.nodeType === Node.DOCUMENT_NODE) tree.addEventListener('mouseup', afterFrameMouseUp(tree), true);
     }
   }
 
@@ -469,11 +474,12 @@
     markers.replaceChildren(
       ...placedElements.map(({ tip, element }) => {
         const box = element.getBoundingClientRect();
-        const marker = element_('button', { type: 'button', className: 'marker', text: 'i', 'aria-label': `Inflow tip: ${tip.note.slice(0, 60) || 'no note'}` });
+        // Its label names no tip content: the page can read its own document's buttons.
+        const marker = element_('button', { type: 'button', className: 'marker', text: 'i', 'aria-label': 'Inflow tip' });
         marker.style.left = `${Math.max(0, Math.min(box.right - 9, innerWidth - 20))}px`;
         marker.style.top = `${Math.max(0, box.top - 9)}px`;
         marker.hidden = box.width === 0 && box.height === 0; // not rendered (another tab, collapsed)
-        marker.addEventListener('click', () => showTips([tip], box.right, box.bottom));
+        marker.addEventListener('click', (event) => event.isTrusted && showTips([tip], marker.getBoundingClientRect()));
         return marker;
       }),
     );
@@ -489,6 +495,10 @@
   };
 
   // ---- In-page UI (closed shadow root) --------------------------------------------------
+  // What is drawn in the page's document holds no tip content: the "+ Tip" button, the
+  // markers beside pinned controls, Inflow's own notices, and the frame. The capture form,
+  // the cards and the peek are in the frame (tipframe.html), an extension page: their text,
+  // focus and keys are out of the page's reach.
 
   const UI_CSS = `
     :host { all: initial; }
@@ -496,45 +506,21 @@
     [hidden] { display: none !important; }
     .add { position: fixed; z-index: 2147483647; padding: 4px 10px; border: 1px solid #8a5a00; border-radius: 14px;
            background: #ffc928; color: #222; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.25); }
-    .add:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible, select:focus-visible {
-           outline: 3px solid #1a5fb4; outline-offset: 1px; }
-    .panel { position: fixed; z-index: 2147483647; right: 16px; top: 16px; width: 360px; max-width: calc(100vw - 32px);
-             padding: 14px; border: 1px solid #999; border-radius: 8px; background: #fff; color: #222;
-             box-shadow: 0 6px 24px rgba(0,0,0,.3); display: grid; gap: 8px; }
-    .panel h2 { margin: 0; font-weight: 600; font-size: 15px; }
-    .quote { margin: 0; padding: 6px 8px; border-left: 4px solid #ffc928; background: #fff8e0; max-height: 6em;
-             overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-    label { display: grid; gap: 2px; font-weight: 600; }
-    textarea, input, select { font-weight: normal; padding: 6px; border: 1px solid #888; border-radius: 4px; width: 100%; }
-    textarea { min-height: 90px; resize: vertical; }
-    .count { font-size: 12px; color: #555; text-align: right; }
-    .count.over { color: #b00020; font-weight: 600; }
-    .error { margin: 0; color: #b00020; }
-    .actions { display: flex; gap: 8px; justify-content: flex-end; }
-    .actions button { padding: 6px 14px; border-radius: 4px; border: 1px solid #666; background: #f4f4f4; cursor: pointer; }
-    .actions .save { background: #1a5fb4; border-color: #1a5fb4; color: #fff; }
-    .card { position: fixed; z-index: 2147483647; width: 340px; max-width: calc(100vw - 16px); max-height: 50vh; overflow: auto;
-            padding: 12px; border: 1px solid #999; border-radius: 8px; background: #fff; color: #222;
-            box-shadow: 0 6px 24px rgba(0,0,0,.3); display: grid; gap: 6px; }
-    .card article + article { border-top: 1px solid #ddd; padding-top: 6px; }
-    .card .note { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-    .card .meta { margin: 0; font-size: 12px; color: #555; }
-    .card .close { justify-self: end; border: 1px solid #666; border-radius: 4px; background: #f4f4f4; cursor: pointer; }
+    .add:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 1px; }
+    .frame { position: fixed; z-index: 2147483647; border: 0; background: transparent; color-scheme: light;
+             border-radius: 8px; box-shadow: 0 6px 24px rgba(0,0,0,.3); }
+    .frame.peeking { pointer-events: none; box-shadow: 0 2px 8px rgba(0,0,0,.3); }
     .marker { position: fixed; z-index: 2147483646; width: 18px; height: 18px; padding: 0; border-radius: 50%;
               border: 1px solid #8a5a00; background: #ffc928; color: #222; font: bold 12px/16px system-ui, sans-serif;
               text-align: center; cursor: pointer; box-shadow: 0 1px 4px rgba(0,0,0,.35); }
-    .peek { position: fixed; z-index: 2147483647; max-width: 320px; padding: 6px 10px; border-radius: 6px; background: #222;
-            color: #fff; font-size: 13px; pointer-events: none; box-shadow: 0 2px 8px rgba(0,0,0,.3); }
     .notice { position: fixed; z-index: 2147483647; left: 50%; bottom: 24px; transform: translateX(-50%); max-width: 520px; pointer-events: none;
               padding: 10px 14px; border-radius: 6px; background: #222; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3); }
-    .notice .notice-action { pointer-events: auto; margin-left: 8px; padding: 2px 10px; border: 1px solid #fff; border-radius: 4px;
-                             background: transparent; color: #fff; font: inherit; cursor: pointer; }
   `;
 
   function element_(tag, props = {}, children = []) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props)) {
-      if (key === 'text') node.textContent = value; // user content goes in as text, never markup
+      if (key === 'text') node.textContent = value; // Inflow's own words, as text, never markup
       else if (key in node && !key.startsWith('aria') && key !== 'role') node[key] = value;
       else node.setAttribute(key, value);
     }
@@ -559,124 +545,246 @@
     const addButton = element_('button', { type: 'button', className: 'add', text: '+ Tip', 'aria-label': 'Add an Inflow tip to the selected text', hidden: true });
     // Keep the page's selection: a press on the button must not start a new one.
     addButton.addEventListener('mousedown', (event) => event.preventDefault());
-    addButton.addEventListener('click', () => openCapture());
-
-    const quote = element_('blockquote', { className: 'quote' });
-    const note = element_('textarea', { name: 'note', placeholder: 'What should the next person know here?' });
-    const count = element_('div', { className: 'count', 'aria-live': 'polite' });
-    const tags = element_('input', { name: 'tags', type: 'text', placeholder: 'e.g. orders, after upgrade' });
-    const visibility = element_('select', { name: 'visibility' }, [
-      element_('option', { value: 'private', text: 'Only me' }),
-      element_('option', { value: 'team', text: 'My team' }),
-    ]);
-    const error = element_('p', { className: 'error', role: 'alert' });
-    const save = element_('button', { type: 'submit', className: 'save', text: 'Save tip' });
-    const cancel = element_('button', { type: 'button', className: 'cancel', text: 'Cancel' });
-    const form = element_('form', { className: 'panel', role: 'dialog', 'aria-label': 'New Inflow tip', hidden: true }, [
-      element_('h2', { text: 'New tip' }),
-      quote,
-      element_('label', {}, ['Note', note]),
-      count,
-      element_('label', {}, ['Tags (comma separated)', tags]),
-      element_('label', {}, ['Who sees it', visibility]),
-      error,
-      element_('div', { className: 'actions' }, [cancel, save]),
-    ]);
+    addButton.addEventListener('click', (event) => event.isTrusted && openCapture());
     const notice = element_('div', { className: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
-    const cardBody = element_('div');
-    const cardClose = element_('button', { type: 'button', className: 'close', text: 'Close' });
-    const card = element_('section', { className: 'card', role: 'dialog', 'aria-label': 'Inflow tip', hidden: true }, [cardBody, cardClose]);
-    cardClose.addEventListener('click', () => (card.hidden = true));
-    card.addEventListener('keydown', (event) => event.key === 'Escape' && (card.hidden = true));
-
-    const updateCount = () => {
-      const chars = [...note.value].length;
-      count.textContent = `${chars.toLocaleString()} / ${MAX_NOTE_CHARS.toLocaleString()} characters`;
-      count.classList.toggle('over', chars > MAX_NOTE_CHARS);
-    };
-    note.addEventListener('input', updateCount);
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      saveCapture();
-    });
-    cancel.addEventListener('click', () => closeCapture());
-    form.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') closeCapture();
-      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault();
-        saveCapture();
-      }
-      event.stopPropagation(); // the app's own shortcuts must not fire while typing a tip
-    });
-
     const markers = element_('div', { className: 'markers' });
-    const peek = element_('div', { className: 'peek', role: 'tooltip', hidden: true });
-    shadow.append(markers, addButton, form, card, peek, notice);
+    shadow.append(markers, addButton, notice);
     document.documentElement.append(host);
-    ui = { addButton, form, quote, note, count, tags, visibility, error, save, notice, card, cardBody, markers, peek, updateCount };
+    ui = { shadow, addButton, notice, markers };
     return ui;
   }
 
   let noticeTimer = 0;
-  /** A short message at the bottom of the screen; with `action` ({ label, run }), a button
-   *  for it, for as long as the message shows (an undo). */
-  function showNotice(message, action) {
+  /** A short message of Inflow's own at the bottom of the screen (never a tip's content). */
+  function showNotice(message) {
     const { notice } = theUi();
-    notice.replaceChildren(document.createTextNode(message));
-    if (action) {
-      const button = element_('button', { type: 'button', className: 'notice-action', text: action.label });
-      button.addEventListener('click', () => {
-        notice.hidden = true;
-        action.run();
-      });
-      notice.append(' ', button);
-    }
+    notice.textContent = message;
     notice.hidden = false;
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
   }
 
-  /** Shows the tips under a click in a card next to it. */
-  function showTips(tips, x, y) {
-    const { card, cardBody } = theUi();
-    cardBody.replaceChildren(
-      ...tips.map((tip) => {
-        const who = tip.visibility === 'team' ? 'Team' : 'Only you';
-        const when = new Date(tip.created).toLocaleString();
-        const parts = [
-          element_('p', { className: 'note', text: tip.note || 'Highlight (no note)' }),
-          element_('p', { className: 'meta', text: tip.tags.length ? `Tags: ${tip.tags.join(', ')}` : '' }),
-          element_('p', { className: 'meta', text: `${tip.author} · ${when} · ${who}` }),
-        ];
-        if (tip.author === you) {
-          const edit = element_('button', { type: 'button', className: 'edit', text: 'Edit' });
-          const remove = element_('button', { type: 'button', className: 'delete', text: 'Delete' });
-          edit.addEventListener('click', () => openEdit(tip));
-          remove.addEventListener('click', () => deleteTip(tip));
-          parts.push(element_('p', { className: 'actions' }, [edit, remove]));
-        }
-        return element_('article', {}, parts);
-      }),
-    );
-    card.style.left = `${Math.max(8, Math.min(x + 8, innerWidth - 356))}px`;
-    card.style.top = `${Math.max(8, Math.min(y + 12, innerHeight - 200))}px`;
-    card.hidden = false;
+  // ---- Inflow's frame ---------------------------------------------------------------------
+
+  const FRAME_READY_WITHIN_MS = 4000; // a frame not running by then was blocked
+  const FRAME_BLOCKED = 'This page does not let Inflow open its window here. Click Inflow’s toolbar button: the side panel shows this screen’s tips.';
+  let frame = null; // { iframe, port, ready, queue, blocked }, made when first needed
+  let frameShows = null; // 'capture', 'card' or 'peek' while the frame is shown
+  let frameAnchor = null; // the viewport box the frame is about: it is never covered
+  let focusBefore = null; // where the focus was in the page when the form or card opened
+  let frameWantsFocus = false; // the form or card opened: it takes the focus once shown
+  let peekedIds = '';
+
+  /** The frame, made on first use (never at page load). The port is private: pages cannot
+   *  connect to an extension (no externally_connectable), and the frame accepts only the
+   *  port named in its own address. */
+  function theFrame() {
+    if (frame) return frame;
+    const nonce = crypto.randomUUID();
+    // Never display:none: a frame without layout cannot measure what it shows. Closed, it
+    // is an invisible sliver that takes no clicks (see closeFrameElement).
+    const iframe = element_('iframe', { className: 'frame', title: 'Inflow' });
+    closeFrameElement(iframe);
+    iframe.src = `${chrome.runtime.getURL('tipframe.html')}#${nonce}`;
+    const made = { iframe, port: null, ready: false, queue: [], blocked: false };
+    frame = made;
+    iframe.addEventListener('load', () => {
+      if (made.port) return;
+      made.port = chrome.runtime.connect({ name: `inflow-frame:${nonce}` });
+      made.port.onMessage.addListener(onFrameMessage);
+      made.port.onDisconnect.addListener(() => {
+        if (frame === made) frame = null; // the extension was reloaded: a new frame next time
+        iframe.remove();
+        frameShows = null;
+      });
+    });
+    setTimeout(() => {
+      if (made.ready || frame !== made) return;
+      made.blocked = true;
+      if (frameShows && frameShows !== 'peek') showNotice(FRAME_BLOCKED);
+    }, FRAME_READY_WITHIN_MS);
+    theUi().shadow.append(iframe);
+    return made;
   }
 
-  function placeAddButton() {
+  function toFrame(message) {
+    const target = theFrame();
+    if (target.blocked) return false;
+    if (target.ready) target.port.postMessage(message);
+    else target.queue.push(message);
+    return true;
+  }
+
+  /** Shows the frame for `what` about the viewport box `anchor`. The form and the card take
+   *  the focus (given back when they close); the peek never does. */
+  function openFrame(what, message, anchor) {
+    if (theFrame().blocked) {
+      if (what !== 'peek') showNotice(FRAME_BLOCKED);
+      return;
+    }
+    if (what !== 'peek' && frameShows !== 'card' && frameShows !== 'capture') focusBefore = deepActiveElement();
+    frameShows = what;
+    frameAnchor = anchor;
+    frameWantsFocus = what !== 'peek';
+    const { iframe } = frame;
+    iframe.classList.toggle('peeking', what === 'peek');
+    iframe.tabIndex = what === 'peek' ? -1 : 0;
+    // Laid out but unseen until the frame says how much room it needs (a hidden frame has
+    // no layout to measure).
+    // Unseen until the frame says how much room it needs.
+    if (iframe.style.visibility !== 'visible') iframe.style.width = what === 'peek' ? '330px' : '360px';
+    toFrame(message);
+  }
+
+  function hideFrame(giveFocusBack) {
+    if (!frameShows) return;
+    const wasForm = frameShows === 'capture';
+    frameShows = null;
+    peekedIds = '';
+    if (frame) closeFrameElement(frame.iframe);
+    if (wasForm) closeCapture();
+    if (giveFocusBack && focusBefore?.isConnected) focusBefore.focus({ preventScroll: true });
+    focusBefore = null;
+  }
+
+  /** The frame while nothing is shown: laid out, unseen, out of the way of every click. */
+  function closeFrameElement(iframe) {
+    Object.assign(iframe.style, { visibility: 'hidden', pointerEvents: 'none', left: '0px', top: '0px', width: '360px', height: '1px' });
+  }
+
+  function deepActiveElement() {
+    let active = document.activeElement;
+    while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+    return active;
+  }
+
+  /** What the frame says (its port's messages). */
+  function onFrameMessage(message) {
+    if (!frame) return;
+    if (message.type === 'frameReady') {
+      frame.ready = true;
+      frame.queue.splice(0).forEach((queued) => frame.port.postMessage(queued));
+    } else if (message.type === 'frameSize') {
+      placeFrame(message.width, message.height);
+    } else if (message.type === 'saveCapture') {
+      saveCapture(message);
+    } else if (message.type === 'frameClosed') {
+      hideFrame(true);
+    }
+  }
+
+  /** The bottom of what the app keeps fixed at the top of the window (its header), so the
+   *  frame never covers the app's own controls there. */
+  function headerBottom() {
+    let bottom = 0;
+    for (const x of [innerWidth * 0.25, innerWidth * 0.5, innerWidth * 0.75]) {
+      for (let node = document.elementFromPoint(x, 2); node && node !== document.body && node !== document.documentElement; node = node.parentElement) {
+        if (node.hasAttribute('data-inflow-ui')) break;
+        const { position } = getComputedStyle(node);
+        if (position === 'fixed' || position === 'sticky') {
+          const box = node.getBoundingClientRect();
+          if (box.top <= 2 && box.bottom < innerHeight / 3) bottom = Math.max(bottom, box.bottom);
+          break;
+        }
+      }
+    }
+    return bottom;
+  }
+
+  /** Sizes the frame to what it shows and puts it beside its anchor: below it if it fits,
+   *  else above it (below the app's header), else beside it; never over the anchor. */
+  function placeFrame(width, height) {
+    if (!frameShows || !frame) return;
+    const margin = 8;
+    const top0 = headerBottom() + margin;
+    const w = Math.min(width, innerWidth - 2 * margin);
+    const h = Math.min(height, innerHeight - top0 - margin);
+    const a = frameAnchor;
+    let left;
+    let top;
+    if (!a) {
+      left = innerWidth - w - 16;
+      top = top0;
+    } else {
+      left = Math.max(margin, Math.min(a.left, innerWidth - w - margin));
+      if (a.bottom + margin + h <= innerHeight - margin) top = a.bottom + margin;
+      else if (a.top - margin - h >= top0) top = a.top - margin - h;
+      else {
+        top = Math.max(top0, Math.min(a.top, innerHeight - h - margin));
+        left = a.right + margin + w <= innerWidth - margin ? a.right + margin : Math.max(margin, a.left - margin - w);
+      }
+    }
+    const { iframe } = frame;
+    Object.assign(iframe.style, { left: `${left}px`, top: `${top}px`, width: `${w}px`, height: `${h}px`, visibility: 'visible', pointerEvents: '' });
+    if (frameWantsFocus) {
+      frameWantsFocus = false;
+      iframe.focus();
+    }
+  }
+
+  /** The viewport box of a range (a frame's ranges are offset by the frame's position). */
+  function viewportBox(range) {
+    const box = range.getBoundingClientRect();
+    const frameElement = range.startContainer.ownerDocument.defaultView.frameElement;
+    const offset = frameElement ? frameElement.getBoundingClientRect() : { left: 0, top: 0 };
+    return { left: box.left + offset.left, top: box.top + offset.top, right: box.right + offset.left, bottom: box.bottom + offset.top };
+  }
+
+  /** Shows the cards of `tips` beside `anchor`. */
+  function showTips(tips, anchor) {
+    openFrame('card', { type: 'showTips', tipIds: tips.map((tip) => tip.id) }, anchor);
+  }
+
+  let tipCursor = -1;
+  /** The keyboard's way to the tips: the next (or previous) placed tip or pinned control in
+   *  the page's order, scrolled to, flashed, with its card open. */
+  function moveToTip(forward) {
+    const stops = [
+      ...paintedRanges.map(({ tip, range }) => ({ tip, node: range.startContainer, range })),
+      ...placedElements.map(({ tip, element }) => ({ tip, node: element })),
+    ].filter((stop) => stop.node.isConnected);
+    if (!stops.length) return showNotice('No tips are shown on this page.');
+    stops.sort((a, b) => (a.node === b.node ? 0 : a.node.compareDocumentPosition(b.node) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    tipCursor = (tipCursor + (forward ? 1 : -1) + stops.length) % stops.length;
+    if (tipCursor < 0) tipCursor = forward ? 0 : stops.length - 1;
+    const stop = stops[tipCursor];
+    reveal(stop.tip.id);
+    const anchor = stop.range ? viewportBox(stop.range) : stop.node.getBoundingClientRect();
+    showTips([stop.tip], anchor);
+  }
+
+  /** Previews the tips under the pointer (the peek holds no focus and takes no clicks). */
+  function peekAt(tips, x, y) {
+    const ids = tips.map((tip) => tip.id).join(',');
+    if (frameShows === 'card' || frameShows === 'capture') return;
+    if (!tips.length) {
+      if (frameShows === 'peek') hideFrame(false);
+      return;
+    }
+    if (ids === peekedIds && frameShows === 'peek') return;
+    peekedIds = ids;
+    openFrame('peek', { type: 'peek', tipIds: tips.map((tip) => tip.id) }, { left: x + 12, top: y - 4, right: x + 12, bottom: y + 12 });
+  }
+
+  /** Shows "+ Tip" beside the selection the user just made. Only trusted events call this,
+   *  and a mouse selection counts only where the mouse was released over it (`point`): a
+   *  page that selects text of its own accord cannot make the button appear where it wants. */
+  function placeAddButton(point) {
     if (!siteActive || pending) return;
     const { addButton } = theUi();
     const map = buildTextMap();
     const range = currentSelection(map);
     const rects = range && !range.error && !range.collapsed ? [...toRange(range).getClientRects()] : [];
     const last = rects[rects.length - 1];
-    if (!last || String(toRange(range)).trim() === '') {
+    // Rectangles of text in a frame are relative to the frame: add the frame's position.
+    const frameElement = last ? range.startContainer.ownerDocument.defaultView.frameElement : null;
+    const offset = frameElement ? frameElement.getBoundingClientRect() : { left: 0, top: 0 };
+    const NEAR = 24;
+    const released = (r) => !point || (point.x >= r.left + offset.left - NEAR && point.x <= r.right + offset.left + NEAR && point.y >= r.top + offset.top - NEAR && point.y <= r.bottom + offset.top + NEAR);
+    if (!last || String(toRange(range)).trim() === '' || !rects.some(released)) {
       addButton.hidden = true;
       return;
     }
-    // Rectangles of text in a frame are relative to the frame: add the frame's position.
-    const frame = range.startContainer.ownerDocument.defaultView.frameElement;
-    const offset = frame ? frame.getBoundingClientRect() : { left: 0, top: 0 };
     addButton.style.left = `${Math.min(offset.left + last.right + 4, innerWidth - 80)}px`;
     addButton.style.top = `${Math.min(offset.top + last.bottom + 4, innerHeight - 36)}px`;
     addButton.hidden = false;
@@ -700,49 +808,14 @@
       return;
     }
     pending = selected;
+    let anchor = null;
     if (selected.range) {
       const view = selected.range.startContainer.ownerDocument.defaultView;
       view.CSS.highlights.set(PENDING_HIGHLIGHT, new view.Highlight(selected.range));
       pendingWindow = view;
+      anchor = viewportBox(selected.range);
     }
-    showForm(selected.quote.trim());
-  }
-
-  /** Opens the capture form, empty, for what `subject` describes. */
-  /** Opens the form on the author's own tip, filled in with what it says now. */
-  function openEdit(tip) {
-    theUi().card.hidden = true;
-    pending = { edit: tip };
-    showForm(tip.target.selector.find((s) => s.type === 'TextQuoteSelector')?.exact ?? 'Pinned control', tip);
-  }
-
-  /** Deletes the author's own tip, with an undo for as long as the notice shows. */
-  async function deleteTip(tip) {
-    theUi().card.hidden = true;
-    const answer = await send({ type: 'deleteTip', tipId: tip.id });
-    if (answer.type !== 'deleted') return showNotice(answer.message ?? 'The tip was not deleted.');
-    await refresh(true);
-    showNotice(tip.visibility === 'team' ? 'Tip deleted for your team.' : 'Tip deleted.', {
-      label: 'Undo',
-      run: async () => {
-        const back = await send({ type: 'restoreTip', tip: answer.tip });
-        showNotice(back.type === 'saved' ? 'Tip restored.' : back.message ?? 'The tip could not be restored.');
-        await refresh(true);
-      },
-    });
-  }
-
-  function showForm(subject, editing) {
-    const parts = theUi();
-    parts.quote.textContent = subject;
-    parts.note.value = editing?.note ?? '';
-    parts.tags.value = editing?.tags.join(', ') ?? '';
-    if (editing) parts.visibility.value = editing.visibility;
-    parts.save.textContent = editing ? 'Save changes' : 'Save tip';
-    parts.error.textContent = '';
-    parts.updateCount();
-    parts.form.hidden = false;
-    parts.note.focus();
+    openFrame('capture', { type: 'showCapture', quote: selected.quote.trim() }, anchor);
   }
 
   function openElementCapture() {
@@ -755,7 +828,7 @@
     const description = describeElement(target);
     pending = { element: description };
     const name = description.label || description.text || description.attributes.find(([n]) => n === 'aria-label')?.[1] || description.tag;
-    showForm(`Element: ${description.tag} “${name}”`);
+    openFrame('capture', { type: 'showCapture', quote: `Element: ${description.tag} “${name}”` }, target.getBoundingClientRect());
   }
 
   let pendingWindow = null;
@@ -763,44 +836,27 @@
     pending = null;
     pendingWindow?.CSS.highlights.delete(PENDING_HIGHLIGHT);
     pendingWindow = null;
-    if (ui) ui.form.hidden = true;
   }
 
   let saving = false;
-  async function saveCapture() {
+  /** Saves what the frame's form holds (`fields`) for the pending selection or control. */
+  async function saveCapture(fields) {
     if (!pending || saving) return;
-    const parts = theUi();
     saving = true;
-    parts.save.disabled = true;
-    parts.error.textContent = '';
-    const fields = {
-      title: document.title,
-      note: parts.note.value,
-      tags: parts.tags.value.split(',').map((tag) => tag.trim()).filter(Boolean),
-      visibility: parts.visibility.value,
-    };
-    const { title: _title, ...edit } = fields;
-    const editing = pending.edit;
+    const { note, tags, visibility } = fields;
+    const tip = { title: document.title, note, tags, visibility };
     const answer = await send(
-      editing
-        ? { type: 'editTip', tipId: editing.id, edit }
-        : pending.element
-          ? { type: 'captureElement', element: pending.element, ...fields }
-          : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...fields },
+      pending.element
+        ? { type: 'captureElement', element: pending.element, ...tip }
+        : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...tip },
     );
     saving = false;
-    parts.save.disabled = false;
     if (answer.type !== 'saved') {
       // The form stays open with everything typed, so nothing is lost.
-      parts.error.textContent = answer.message ?? 'The tip was not saved.';
+      toFrame({ type: 'captureRefused', message: answer.message ?? 'The tip was not saved.' });
       return;
     }
-    closeCapture();
-    if (editing) {
-      const takenBack = editing.visibility === 'team' && answer.tip.visibility === 'private';
-      showNotice(takenBack ? 'Changes saved. The tip is yours alone again: your team no longer sees it.' : 'Changes saved.');
-      return refresh(true);
-    }
+    hideFrame(true);
     document.getSelection()?.removeAllRanges();
     showNotice(answer.tip.visibility === 'team' ? 'Tip saved for your team.' : 'Tip saved (only you can see it).');
     await refresh(true);
@@ -826,11 +882,14 @@
   // ---- Wiring --------------------------------------------------------------------------
 
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
-    if (sender.id !== chrome.runtime.id) return false;
+    // Only the worker and the side panel may command the page's script (not the frame,
+    // whose own port is its one channel, and not other pages).
+    if (sender.id !== chrome.runtime.id || sender.tab) return false;
     if (message.type === 'openCapture') openCapture();
     else if (message.type === 'pinElement') openElementCapture();
     else if (message.type === 'notice') showNotice(message.message);
     else if (message.type === 'tipsChanged') refresh(true); // teammates' tips arrived
+    else if (message.type === 'moveToTip') moveToTip(message.forward);
     else if (message.type === 'reveal') {
       sendResponse({ ok: reveal(message.tipId) });
       return false;
@@ -852,42 +911,39 @@
     return false;
   });
 
-  document.addEventListener('mouseup', () => setTimeout(placeAddButton, 0), true);
-  document.addEventListener('contextmenu', (event) => (lastContextTarget = event.composedPath()[0] ?? event.target), true);
-  addEventListener('scroll', redrawMarkers, { capture: true, passive: true });
+  // Every listener on the page acts on the user's own input only (`isTrusted`): a page that
+  // dispatches clicks, mouse-ups or keys of its own opens nothing and shows nothing.
+  const trusted = (handler) => (event) => event.isTrusted && handler(event);
+  const afterMouseUp = trusted((event) => setTimeout(() => placeAddButton({ x: event.clientX, y: event.clientY }), 0));
+  document.addEventListener('mouseup', afterMouseUp, true);
+  document.addEventListener('contextmenu', trusted((event) => (lastContextTarget = event.composedPath()[0] ?? event.target)), true);
+  addEventListener('scroll', () => {
+    redrawMarkers();
+    if (frameShows === 'peek') hideFrame(false);
+  }, { capture: true, passive: true });
   // Hovering highlighted text previews its tip; a click opens it.
   let hoverFrame = 0;
-  document.addEventListener('mousemove', (event) => {
-    if (!paintedRanges.length || hoverFrame) return;
+  document.addEventListener('mousemove', trusted((event) => {
+    if ((!paintedRanges.length && frameShows !== 'peek') || hoverFrame) return;
     hoverFrame = requestAnimationFrame(() => {
       hoverFrame = 0;
-      const tips = tipsAt(event.clientX, event.clientY);
-      const { peek, card } = theUi();
-      if (!tips.length || !card.hidden) {
-        peek.hidden = true;
-        return;
-      }
-      const first = tips[0].note || '(no note)';
-      peek.textContent = `${first.length > 90 ? `${first.slice(0, 90)}…` : first}${tips.length > 1 ? ` (+${tips.length - 1} more)` : ''} · click to open`;
-      peek.style.left = `${Math.min(event.clientX + 12, innerWidth - 330)}px`;
-      peek.style.top = `${Math.min(event.clientY + 16, innerHeight - 40)}px`;
-      peek.hidden = false;
+      peekAt(tipsAt(event.clientX, event.clientY), event.clientX, event.clientY);
     });
-  }, { capture: true, passive: true });
+  }), { capture: true, passive: true });
   addEventListener('resize', redrawMarkers, { passive: true });
   // Passive: a click on highlighted text also does whatever the page does with it.
-  document.addEventListener('click', (event) => {
+  document.addEventListener('click', trusted((event) => {
     if (!paintedRanges.length || !document.getSelection()?.isCollapsed) return;
     const tips = tipsAt(event.clientX, event.clientY);
-    if (tips.length) showTips(tips, event.clientX, event.clientY);
-    else if (ui) ui.card.hidden = true;
-  }, { capture: true, passive: true });
-  document.addEventListener('keyup', (event) => event.shiftKey && placeAddButton(), true);
+    if (tips.length) showTips(tips, { left: event.clientX, top: event.clientY - 8, right: event.clientX, bottom: event.clientY + 8 });
+    else if (frameShows === 'card' || frameShows === 'peek') hideFrame(false);
+  }), { capture: true, passive: true });
+  document.addEventListener('keyup', trusted((event) => event.shiftKey && placeAddButton(null)), true);
   // A press anywhere but on Inflow's own UI starts a new selection: the button goes until
   // the mouse is released over a selection again.
-  document.addEventListener('mousedown', (event) => {
+  document.addEventListener('mousedown', trusted((event) => {
     if (ui && !event.target.hasAttribute?.('data-inflow-ui')) ui.addButton.hidden = true;
-  }, true);
+  }), true);
 
   const observer = new MutationObserver(scheduleRefresh);
   observer.observe(document.documentElement, { childList: true, subtree: true, characterData: true });

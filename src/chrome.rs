@@ -91,6 +91,14 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "commands"], js_name = getAll, catch)]
     pub async fn commands_get_all() -> Result<JsValue, JsValue>;
+
+    /// The tab an extension page runs in (the tip frame's: the page's tab).
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = getCurrent, catch)]
+    pub async fn tabs_get_current() -> Result<JsValue, JsValue>;
+
+    /// Not `async`: it must be called at once, inside the click's user gesture.
+    #[wasm_bindgen(js_namespace = ["chrome", "sidePanel"], js_name = open)]
+    pub fn side_panel_open(options: &JsValue) -> js_sys::Promise;
 }
 
 /// Events the side panel listens to.

@@ -1,4 +1,4 @@
-//! Small helpers for the extension's own pages (options, side panel), which are built in
+//! Small helpers for the extension's own pages (options, side panel, tip frame), which are built in
 //! Rust: find elements, put text in them (always as text, never markup), listen.
 
 use crate::messages::PageRequest;
@@ -27,11 +27,15 @@ pub fn input(id: &str) -> HtmlInputElement {
     by_id(id)
 }
 
-/// A new element with `text` as its content.
+/// A new element with `text` as its content, made inert as the exports make it
+/// ([`inflow_core::export::inert`]): a note's right-to-left override must not make it read
+/// differently from what it is.
 pub fn element(tag: &str, text: &str) -> Element {
     let element =
         document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element"));
-    element.set_text_content(Some(text));
+    if !text.is_empty() {
+        element.set_text_content(Some(&inflow_core::export::inert(text)));
+    }
     element
 }
 

@@ -22,6 +22,9 @@ const CAPTURE_MENU: &str = "inflow-capture";
 const PIN_MENU: &str = "inflow-pin";
 /// The keyboard command's name in `manifest.json`.
 const CAPTURE_COMMAND: &str = "capture-tip";
+/// The keyboard's way to the page's tips: move to the next or previous one and open it.
+const NEXT_TIP_COMMAND: &str = "next-tip";
+const PREVIOUS_TIP_COMMAND: &str = "previous-tip";
 /// The id of the content-script registration for sites granted at run time.
 const GRANTED_SITES_SCRIPT: &str = "inflow-granted-sites";
 /// The alarm that syncs in the background while the browser runs.
@@ -124,12 +127,13 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
             sync_and_tell_tabs(Trigger::Now).await;
             return to_js(&sync_status(&store).await);
         }
+        PageRequest::Tips { tip_ids } => return to_js(&card_tips(&store, tip_ids).await),
         _ => {}
     }
     let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
     let cx = writer.context("", true);
     let response = match request {
-        PageRequest::SyncStatus | PageRequest::SyncNow => return JsValue::NULL, // answered above
+        PageRequest::SyncStatus | PageRequest::SyncNow | PageRequest::Tips { .. } => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
         PageRequest::Helpful { tip_id, helpful } => {
             worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await
@@ -157,6 +161,25 @@ async fn author(store: &IdbStore, connection: &crate::settings::Connection) -> (
         None => store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned()),
     };
     (author, state)
+}
+
+/// The tips a card shows, as stored here, with what the card needs to know of them. The tip
+/// frame asks for them: it is an extension page inside a web page, a third-party context
+/// whose storage the browser partitions or denies, so it cannot open the store itself.
+async fn card_tips(store: &IdbStore, tip_ids: Vec<inflow_core::TipId>) -> Response {
+    let mut tips = Vec::with_capacity(tip_ids.len());
+    for id in tip_ids.into_iter().take(100) {
+        if let Ok(Some(tip)) = store.get(id).await {
+            tips.push(tip);
+        }
+    }
+    let waiting = match store.outbox(u32::MAX).await {
+        Ok(queued) => queued.iter().map(|m| m.change.tip_id()).filter(|id| tips.iter().any(|t| t.id == *id)).collect(),
+        Err(_) => Vec::new(),
+    };
+    let connection = sync_client::connection(store).await;
+    let (me, _) = author(store, &connection).await;
+    Response::Tips { tips, me, waiting }
 }
 
 async fn sync_status(store: &IdbStore) -> SyncStatus {
@@ -310,8 +333,11 @@ pub async fn sync_granted_sites() -> Result<(), JsValue> {
 /// The keyboard shortcut.
 #[wasm_bindgen(js_name = onCommand)]
 pub async fn on_command(command: String, tab_id: i32, tab_url: String) {
-    if command == CAPTURE_COMMAND {
-        ask_page(tab_id, &tab_url, Command::OpenCapture).await;
+    match command.as_str() {
+        CAPTURE_COMMAND => ask_page(tab_id, &tab_url, Command::OpenCapture).await,
+        NEXT_TIP_COMMAND => ask_page(tab_id, &tab_url, Command::MoveToTip { forward: true }).await,
+        PREVIOUS_TIP_COMMAND => ask_page(tab_id, &tab_url, Command::MoveToTip { forward: false }).await,
+        _ => {}
     }
 }
 

@@ -30,3 +30,7 @@ pub mod options_page;
 pub mod side_panel;
 #[cfg(target_arch = "wasm32")]
 pub mod sync_client;
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+pub mod tip_frame;
+#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+pub mod tip_view;

@@ -65,15 +65,6 @@ pub enum Request {
     /// `watchMissingElements` in content.js).
     #[serde(rename_all = "camelCase")]
     ElementsMissing { tip_ids: Vec<inflow_core::TipId> },
-    /// The author changes a tip from its card.
-    #[serde(rename_all = "camelCase")]
-    EditTip { tip_id: inflow_core::TipId, edit: inflow_core::TipEdit },
-    /// The author deletes a tip from its card.
-    #[serde(rename_all = "camelCase")]
-    DeleteTip { tip_id: inflow_core::TipId },
-    /// Undo of a delete: the tip the delete answered with.
-    #[serde(rename_all = "camelCase")]
-    RestoreTip { tip: Box<Tip> },
 }
 
 /// The worker's answer to a [`Request`].
@@ -96,8 +87,6 @@ pub enum Response {
         /// a missing control of one of these needs review. The worker decides, so the
         /// content script never compares addresses.
         elements_captured_here: Vec<inflow_core::TipId>,
-        /// The name this device signs tips with: the card offers Edit and Delete on these.
-        you: String,
     },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
@@ -109,6 +98,10 @@ pub enum Response {
     Error { message: String },
     /// How many tips were flagged for review.
     Flagged { count: usize },
+    /// Tips a card shows ([`PageRequest::Tips`]): those still stored, who this member is
+    /// (their own get Edit and Delete), and which wait to be sent.
+    #[serde(rename_all = "camelCase")]
+    Tips { tips: Vec<Tip>, me: String, waiting: Vec<inflow_core::TipId> },
 }
 
 /// A tip and where it sits in the page text (raw UTF-16 offsets).
@@ -131,6 +124,47 @@ pub enum Command {
     Notice { message: String },
     /// Tips arrived from the team: ask again which belong on this page.
     TipsChanged,
+    /// Move to the next (or previous) tip of the page and open its card (keyboard).
+    #[serde(rename_all = "camelCase")]
+    MoveToTip { forward: bool },
+}
+
+/// What the content script tells Inflow's tip frame (`extension/tipframe.html`, an
+/// extension page in the UI host's closed shadow root) over their private port. Tip
+/// content is never in the page's document: the frame reads tips from the store by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum FrameCommand {
+    /// Show the capture form for `quote` (the selected text, or a description of the
+    /// control being pinned).
+    #[serde(rename_all = "camelCase")]
+    ShowCapture { quote: String },
+    /// The worker refused the capture: say why, keep what was typed.
+    #[serde(rename_all = "camelCase")]
+    CaptureRefused { message: String },
+    /// Show the cards of these tips (a click on their highlight, a marker, the keyboard).
+    #[serde(rename_all = "camelCase")]
+    ShowTips { tip_ids: Vec<inflow_core::TipId> },
+    /// Preview the first of these tips (the pointer rests on its highlight).
+    #[serde(rename_all = "camelCase")]
+    Peek { tip_ids: Vec<inflow_core::TipId> },
+}
+
+/// What the tip frame tells the content script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum FrameEvent {
+    /// The frame's code runs and listens.
+    FrameReady,
+    /// What the frame shows needs this much room (CSS pixels).
+    #[serde(rename_all = "camelCase")]
+    FrameSize { width: f64, height: f64 },
+    /// The user saved the capture form: the content script adds the selection.
+    #[serde(rename_all = "camelCase")]
+    SaveCapture { note: String, tags: Vec<String>, visibility: Visibility },
+    /// The user closed the form or card (Escape, Cancel, Close): hide the frame and give
+    /// the focus back to where it was.
+    FrameClosed,
 }
 
 /// What the extension's own pages (options, side panel) ask of the worker.
@@ -159,6 +193,9 @@ pub enum PageRequest {
     /// Undo of a delete.
     #[serde(rename_all = "camelCase")]
     Restore { tip: Box<Tip> },
+    /// These tips, for a card ([`Response::Tips`]).
+    #[serde(rename_all = "camelCase")]
+    Tips { tip_ids: Vec<inflow_core::TipId> },
 }
 
 /// What the side panel asks of the content script in the active tab.
@@ -260,10 +297,19 @@ mod tests {
             .flat_map(|line| quoted_after(line, "{ type: "))
             .filter(|name| name != "error")
             .collect();
-        assert_eq!(sent, tags("Request"), "content.js sends exactly the Request variants");
-        // What it is told: `message.type === '…'` in its message listener.
+        assert_eq!(
+            sent,
+            union(tags("Request"), tags("FrameCommand")),
+            "content.js sends exactly the Request and FrameCommand variants"
+        );
+        // What it is told: `message.type === '…'` in its message listeners (the worker's
+        // and the panel's, and the tip frame's port).
         let handled = quoted_after(content, "message.type === ");
-        assert_eq!(handled, union(tags("Command"), tags("PanelCommand")), "content.js handles exactly the commands");
+        assert_eq!(
+            handled,
+            union(union(tags("Command"), tags("PanelCommand")), tags("FrameEvent")),
+            "content.js handles exactly the commands and the frame's events"
+        );
         // What it expects back, and what the worker's wrapper answers on a failure.
         let expected = union(
             union(quoted_after(content, ".type !== "), quoted_after(content, "back.type === ")),
@@ -281,6 +327,8 @@ mod tests {
             ("side_panel/curation.rs", include_str!("side_panel/curation.rs")),
             ("options_page.rs", include_str!("options_page.rs")),
             ("dom.rs", include_str!("dom.rs")),
+            ("tip_view.rs", include_str!("tip_view.rs")),
+            ("tip_frame.rs", include_str!("tip_frame.rs")),
         ] {
             assert!(
                 !source.contains("json!({ \"type\""),

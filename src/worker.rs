@@ -50,9 +50,6 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             }
             Response::Flagged { count }
         }
-        Request::EditTip { tip_id, edit: changes } => edit(store, cx, tip_id, changes).await,
-        Request::DeleteTip { tip_id } => delete(store, cx, tip_id).await,
-        Request::RestoreTip { tip } => restore(store, cx, *tip).await,
         Request::Capture { title, text, start, end, note, tags, visibility } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
@@ -130,7 +127,6 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         other_records: Vec::new(),
         elements: Vec::new(),
         elements_captured_here: Vec::new(),
-        you: String::new(),
     };
     if !cx.site_active {
         return inactive;
@@ -174,15 +170,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
     }
     let here = page_address(cx.page_url).unwrap_or_default();
     let elements_captured_here = elements.iter().filter(|tip| tip.target.source == here).map(|tip| tip.id).collect();
-    Response::PageTips {
-        active: true,
-        placed,
-        unplaced,
-        other_records,
-        elements,
-        elements_captured_here,
-        you: cx.author.to_owned(),
-    }
+    Response::PageTips { active: true, placed, unplaced, other_records, elements, elements_captured_here }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
@@ -818,8 +806,7 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
-                elements_captured_here: vec![],
-                you: "Dana".into()
+                elements_captured_here: vec![]
             }
         );
         let inactive = block_on(handle(
@@ -835,8 +822,7 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
-                elements_captured_here: vec![],
-                you: String::new()
+                elements_captured_here: vec![]
             }
         );
     }

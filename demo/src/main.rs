@@ -29,6 +29,12 @@ const WORKLIST_JS: &str = include_str!("../static/worklist.js");
 const CLAIM_FORM: &str = "<!doctype html><html lang=\"en\"><title>Sample claim</title><body>\
     <p>Box 22: Resubmission code 7, original reference number 4410-2291-07.</p></body></html>";
 const PATIENTS: &str = include_str!("../static/patients.json");
+const HOSTILE: &str = include_str!("../static/hostile.html");
+const HOSTILE_JS: &str = include_str!("../static/hostile.js");
+/// The hostile page names the frames it allows, as some apps do: its own only.
+const STRICT_CSP_FRAMES_SELF: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                          connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'; \
+                          frame-src 'self'";
 
 /// How long the chart's data takes to arrive, so that content lands after page load as it
 /// does in real EMRs. Tests may shorten or lengthen it with `?delay_ms=`.
@@ -75,6 +81,9 @@ pub fn app() -> Router {
         .route("/frames/pharmacy/{id}", get(pharmacy_frame))
         .route("/intranet/claims-handbook", get(claims_handbook))
         .route("/intranet/claim-form-sample", get(|| async { html(CLAIM_FORM, None) }))
+        // A page whose scripts try to read tips, for Inflow's tests (see hostile.js).
+        .route("/hostile/{page}", get(|| async { html(HOSTILE, Some(STRICT_CSP_FRAMES_SELF)) }))
+        .route("/static/hostile.js", get(|| async { asset("text/javascript; charset=utf-8", HOSTILE_JS) }))
 }
 
 /// The pharmacy verification panel, framed into the orders tab (same origin).

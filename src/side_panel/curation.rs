@@ -5,7 +5,7 @@
 //! The panel offers a step only to the roles core allows it ([`Action::allowed`]); the
 //! server checks again.
 
-use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
+use inflow_core::curation::{default_verify_by, Action, Collection, Status, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Selection, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
 use wasm_bindgen::prelude::*;
@@ -19,75 +19,12 @@ use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::PageRequest;
 use crate::panel_model::{ExportWhat, Show};
 use crate::sync_client;
+use crate::tip_view::now;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Tips the curator queue lists at most (the oldest waiting first).
 const QUEUE_SIZE: usize = 50;
-
-pub fn now() -> Timestamp {
-    Timestamp(js_sys::Date::now() as i64)
-}
-
-/// Whether `role` (as the server named it) curates.
-pub fn curates(role: &str) -> bool {
-    Role::parse(role).is_some_and(Role::curates)
-}
-
-/// The curation badges of a tip: its status, a review flag, a verification that ran out.
-pub fn badges(tip: &Tip, at: Timestamp) -> Option<Element> {
-    let c = &tip.curation;
-    let mut marks: Vec<(&str, &str)> = Vec::new();
-    match c.status {
-        Status::Proposed => marks.push(("Proposed", "badge proposed")),
-        Status::Approved if c.is_due(at) => marks.push(("Due for review", "badge review")),
-        Status::Approved => marks.push(("Approved", "badge approved")),
-        Status::Retired => marks.push(("Retired", "badge retired")),
-        Status::Shared => {}
-    }
-    if c.needs_review.is_some() {
-        marks.push(("Needs review", "badge review"));
-    }
-    if marks.is_empty() && c.title.is_empty() {
-        return None;
-    }
-    let line = element("p", "");
-    line.set_class_name("curation");
-    for (text, class) in marks {
-        let badge = element("span", text);
-        badge.set_class_name(class);
-        let _ = line.append_child(&badge);
-    }
-    if let Some(flag) = &c.needs_review {
-        let _ = line.set_attribute("title", &flag.reason);
-    }
-    if let Some(v) = c.verified.as_ref().filter(|_| c.status == Status::Approved) {
-        let _ = line.append_child(&element("span", &format!(" verified by {}", v.by)));
-    }
-    if !c.title.is_empty() {
-        let title = element("strong", &c.title);
-        title.set_class_name("curated-title");
-        let _ = line.append_child(&title);
-    }
-    Some(line)
-}
-
-/// The tip's curation history, folded: who did what, when.
-pub fn history(tip: &Tip) -> Option<Element> {
-    if tip.curation.history.is_empty() {
-        return None;
-    }
-    let details = element("details", "");
-    details.set_class_name("history");
-    let _ = details.append_child(&element("summary", &format!("Curation history ({})", tip.curation.history.len())));
-    let list = element("ol", "");
-    for event in tip.curation.history.iter().rev() {
-        let when = super::format_time(event.at.unix_ms(), true);
-        let _ = list.append_child(&element("li", &format!("{when} \u{b7} {}: {}", event.by, event.what)));
-    }
-    let _ = details.append_child(&list);
-    Some(details)
-}
 
 /// The steps this member may take on a shared tip, as buttons; for curators also "Edit
 /// title" and "Add to collection".

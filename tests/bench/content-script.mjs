@@ -1,10 +1,12 @@
 // Content-script cost on the demo app with 100 tips on one screen: building the text map,
 // the round trip to the worker (which anchors all tips in wasm) and painting, as the
-// content script itself measures it (`performance.measure('inflow:refresh')`).
+// content script itself measures it (`performance.measure('inflow:refresh')`); and how soon
+// a tip's card is usable after a click on its highlight (Inflow's frame is made on the first
+// click, never at page load; later clicks reuse it).
 //
 // Run it with `cargo xtask bench content`. It prints figures; nothing here asserts a time.
 import { randomBytes } from 'node:crypto';
-import { eventually, highlightedTexts, launch, newProfileDir, startDemo } from '../e2e/harness.mjs';
+import { eventually, highlightPoint, highlightedTexts, inflowFrame, launch, newProfileDir, startDemo } from '../e2e/harness.mjs';
 
 const TIPS = 100;
 const RUNS = 7;
@@ -58,12 +60,14 @@ try {
   for (let run = 0; run < RUNS; run += 1) {
     await page.reload();
     await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
-    const measure = await eventually(
-      () => page.evaluate(() => performance.getEntriesByName('inflow:refresh').map((m) => ({ ms: m.duration, tips: m.detail?.tips }))),
-      (entries) => entries.some((e) => e.tips === TIPS),
+    // The refresh that painted the tips is the last measured once all are highlighted (the
+    // measure carries no tip count: the page shares the timeline).
+    const measures = await eventually(
+      () => page.evaluate(() => performance.getEntriesByName('inflow:refresh').map((m) => m.duration)),
+      (entries) => entries.length > 0,
       { what: 'the content script\'s measure' },
     );
-    samples.push(measure.filter((e) => e.tips === TIPS)[0].ms);
+    samples.push(measures[measures.length - 1]);
     textLength = await page.evaluate(() => document.body.innerText.length);
   }
   samples.sort((a, b) => a - b);
@@ -71,6 +75,34 @@ try {
   console.log(`\nContent script on the demo app: ${TIPS} tips on one screen (${textLength.toLocaleString()} characters of page text), ${RUNS} reloads`);
   console.log('text map + message to the worker + anchoring in wasm + paint, per page load:');
   console.log(`  median ${median.toFixed(1)} ms, fastest ${samples[0].toFixed(1)} ms, slowest ${samples[samples.length - 1].toFixed(1)} ms   (target: under 50 ms)`);
+
+  // From the click (sent through the DevTools protocol, as a user's) to the card shown with
+  // the tip's note, its frame placed and holding the focus: first after a reload (the frame
+  // is made then), then again on the same page. Includes the protocol's own latency.
+  const cardTimes = { first: [], again: [] };
+  const quote = quotes[quotes.length - 1].exact;
+  for (let run = 0; run < RUNS; run += 1) {
+    await page.reload();
+    await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
+    for (const when of ['first', 'again']) {
+      const { x, y } = await highlightPoint(page, quote);
+      const started = Date.now();
+      await page.mouse.click(x, y);
+      // The frame is looked for every 2 ms (the harness's 50 ms polling would swamp the figure);
+      // it has the focus only once the content script placed and showed it.
+      let frame = null;
+      while (!(frame = page.frames().find((f) => f.url().includes('/tipframe.html')))) await new Promise((resolve) => setTimeout(resolve, 2));
+      await frame.waitForFunction(() => document.hasFocus() && document.querySelector('#card-tips .note')?.textContent === 'bench', null, { polling: 'raf' });
+      cardTimes[when].push(Date.now() - started);
+      await page.keyboard.press('Escape');
+      await eventually(() => inflowFrame(page), (f) => f === null, { what: 'the card closed' });
+    }
+  }
+  const med = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  console.log('\nA click on a highlight to its card usable (note shown, focus in the card):');
+  console.log(`  first click after load (frame made): median ${med(cardTimes.first)} ms, slowest ${Math.max(...cardTimes.first)} ms   (target: under 100 ms)`);
+  console.log(`  later clicks:                        median ${med(cardTimes.again)} ms, slowest ${Math.max(...cardTimes.again)} ms   (target: under 100 ms)`);
+  console.log('  (not covered: a page whose own main thread is busy when the user clicks; a cold browser)');
 } finally {
   await context.close();
   profile.remove();

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, openFormWithButton, pinWithContextMenu, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
+  eventually, highlightedTexts, highlightedTextsInFrame, launch, newProfileDir, openFormWithButton, pinWithContextMenu, screenTips, startDemo, storedTips, uiBox, uiClick, uiTextEventually,
 } from './harness.mjs';
 
 let demo, profile, context, worker, page;
@@ -145,8 +145,8 @@ test('tips show on a page that never stops re-rendering (a worklist rebuilt ever
   // On the running board both tips are placed, the tip outside the table is painted, and
   // the table tip's highlight is painted again and again on new nodes (a rebuild collapses
   // it until the next repaint; keeping it live through every rebuild is still to do).
-  const refreshes = () => page.evaluate(() => performance.getEntriesByName('inflow:refresh').map((m) => m.detail.tips));
-  await eventually(refreshes, (tips) => tips.length > 0 && tips[tips.length - 1] === 2, { what: 'both tips placed on the running board' });
+  // (The page's performance entries carry no tip counts: the side panel's list is asked.)
+  await eventually(() => screenTips(worker), (screen) => screen?.placed.length === 2, { what: 'both tips placed on the running board' });
   await eventually(() => highlightedTexts(page), (h) => h.includes('call the charge nurse for anything overdue') && h.length === 2, {
     what: 'the tip outside the table painted, the table tip among the highlights',
   });

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dragSelect, eventually, highlightedTexts, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
+  dragSelect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
 } from './harness.mjs';
 
 const INSTRUCTION = 'Check K+ and creatinine before the 3rd dose.';
@@ -14,11 +14,11 @@ before(async () => (demo = await startDemo()));
 after(() => demo.stop());
 
 /** Fires the browser's keyboard-shortcut (or context-menu) event in the worker, as Chrome does. */
-async function pressShortcut(worker) {
-  await worker.evaluate(async () => {
+async function pressShortcut(worker, command = 'capture-tip') {
+  await worker.evaluate(async (command) => {
     const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
-    chrome.commands.onCommand.dispatch('capture-tip', tab);
-  });
+    chrome.commands.onCommand.dispatch(command, tab);
+  }, command);
 }
 
 describe('capture a tip and see it again', () => {
@@ -33,6 +33,14 @@ describe('capture a tip and see it again', () => {
       await page.getByText(INSTRUCTION).waitFor();
 
       await openFormWithButton(page, 'table.orders', INSTRUCTION);
+      // The form is beside the selected text, never over it nor over the app's header.
+      const frameBox = await (await (await inflowFrame(page)).frameElement()).boundingBox();
+      const selected = await page.evaluate(() => {
+        const box = getSelection().getRangeAt(0).getBoundingClientRect();
+        return { top: box.top, bottom: box.bottom, left: box.left, right: box.right, header: document.querySelector('header').getBoundingClientRect().bottom };
+      });
+      const overlaps = frameBox.x < selected.right && frameBox.x + frameBox.width > selected.left && frameBox.y < selected.bottom && frameBox.y + frameBox.height > selected.top;
+      assert.ok(!overlaps && frameBox.y >= selected.header, `the form (${JSON.stringify(frameBox)}) covers the selection or header (${JSON.stringify(selected)})`);
       await page.keyboard.type('Draw a BMP before the third dose; the lab closes at 18:00.');
       await page.keyboard.press('Tab');
       await page.keyboard.type('labs, Orders , labs');
@@ -58,8 +66,17 @@ describe('capture a tip and see it again', () => {
       await uiTextEventually(page, 'peek', (t) => t.startsWith('Draw a BMP') && t.endsWith('click to open'), 'the hover preview');
       await page.getByText(INSTRUCTION).click(); // a click on highlighted text shows its tip
       const card = await uiTextEventually(page, 'card', (t) => t.includes('Draw a BMP'), 'the tip card');
-      assert.match(card, /Tags: labs, Orders/);
-      assert.match(card, /Me · .* · Team/);
+      assert.match(card, /Me · .* · team(, waiting to send)? · labs, Orders/);
+      // The card is in Inflow's frame, with the focus: Escape closes it.
+      await page.keyboard.press('Escape');
+      await eventually(() => uiText(page, 'card'), (t) => t === null, { what: 'the card closed by Escape' });
+      // From the keyboard: the next tip's card opens with the focus in it.
+      await pressShortcut(worker, 'next-tip');
+      await uiTextEventually(page, 'card', (t) => t.includes('Draw a BMP'), 'the card opened by the next-tip key');
+      const frame = await inflowFrame(page);
+      assert.equal(await frame.evaluate(() => document.hasFocus() && document.activeElement.id), 'card', 'the card has the focus');
+      await page.keyboard.press('Escape');
+      await eventually(() => uiText(page, 'card'), (t) => t === null, { what: 'the card closed again' });
 
       await context.close();
       ({ context, worker } = await launch(profile.dir));

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  captureOnOrders, connect, eventually, highlightedTexts, launch, newProfileDir, startDemo, startTeamServer, storedTips, uiClick, uiText, uiTextEventually,
+  captureOnOrders, connect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, startDemo, startTeamServer, storedTips, uiTextEventually,
 } from './harness.mjs';
 
 const QUOTE = 'Check K+ and creatinine before the 3rd dose.';
@@ -44,25 +44,26 @@ test("the author edits and deletes from the tip's card, with Undo; the server an
   await eventually(() => highlightedTexts(samPage), (h) => h.includes(QUOTE), { what: "Dana's tip at Sam's", timeout: 10000 });
   await clickText(samPage, QUOTE);
   await uiTextEventually(samPage, 'card', (t) => t.includes('Renal panel first.'), "the card at Sam's");
-  assert.equal(await uiText(samPage, 'edit'), null, 'a teammate is not offered Edit');
-  assert.equal(await uiText(samPage, 'delete'), null, 'nor Delete');
+  const samCard = await inflowFrame(samPage);
+  assert.equal(await samCard.getByRole('button', { name: 'Edit' }).count(), 0, 'a teammate is not offered Edit');
+  assert.equal(await samCard.getByRole('button', { name: 'Delete' }).count(), 0, 'nor Delete');
 
-  // Edit from the card: the form comes filled in.
+  // Edit in the card: the form comes filled in, Ctrl+Enter saves it.
   await clickText(page, QUOTE);
   await uiTextEventually(page, 'card', (t) => t.includes('Renal panel first.'), 'the card');
-  await uiClick(page, 'edit');
-  await uiTextEventually(page, 'quote', (t) => t === QUOTE, 'the form on the tip');
-  await page.keyboard.press('Control+A');
+  const card = await inflowFrame(page);
+  await card.getByRole('button', { name: 'Edit' }).click();
+  const note = card.locator('#card').getByLabel('Note');
+  assert.equal(await note.inputValue(), 'Renal panel first.');
+  await note.press('Control+A');
   await page.keyboard.type('Renal panel first; potassium above 5.0 holds the dose.');
   await page.keyboard.press('Control+Enter');
-  await uiTextEventually(page, 'notice', (t) => t.startsWith('Changes saved'), 'the saved notice');
+  await uiTextEventually(page, 'card', (t) => t.includes('potassium above 5.0') && !t.includes('Save changes'), 'the card with the edit saved');
   await eventually(() => onServer(tip.id), (t) => t?.tip.note === 'Renal panel first; potassium above 5.0 holds the dose.', { what: 'the edit on the server' });
 
   // Delete from the card, then Undo.
-  await clickText(page, QUOTE);
-  await uiTextEventually(page, 'card', (t) => t.includes('potassium above 5.0'), 'the card after the edit');
-  await uiClick(page, 'delete');
-  await uiTextEventually(page, 'notice', (t) => t.includes('Tip deleted for your team.') && t.includes('Undo'), 'the delete notice with Undo');
+  await card.getByRole('button', { name: 'Delete' }).click();
+  await eventually(() => card.locator('#undo-line').isVisible(), Boolean, { what: 'the delete with Undo' });
   await eventually(() => highlightedTexts(page), (h) => !h.includes(QUOTE), { what: 'the highlight gone' });
   await eventually(() => onServer(tip.id), (t) => t?.deleted, { what: 'the tombstone on the server' });
   // Opening a page pulls the team's changes, at most every 3 s.
@@ -72,9 +73,9 @@ test("the author edits and deletes from the tip's card, with Undo; the server an
   await eventually(() => storedTips(sam.worker), (tips) => tips.length === 0, { what: "gone from Sam's device", timeout: 10000 });
   await eventually(() => highlightedTexts(samPage), (h) => !h.includes(QUOTE), { what: "gone from Sam's page" });
 
-  await uiClick(page, 'notice-action');
-  await uiTextEventually(page, 'notice', (t) => t.startsWith('Tip restored'), 'the restored notice');
+  await card.getByRole('button', { name: 'Undo' }).click();
   await eventually(() => highlightedTexts(page), (h) => h.includes(QUOTE), { what: 'the highlight back' });
+  await uiTextEventually(page, 'card', (t) => t.includes('potassium above 5.0'), 'the tip back in its card');
   await samPage.waitForTimeout(3100);
   await samPage.reload();
   await eventually(() => highlightedTexts(samPage), (h) => h.includes(QUOTE), { what: "back at Sam's", timeout: 10000 });

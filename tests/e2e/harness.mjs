@@ -74,6 +74,27 @@ export function highlightedTexts(page) {
   });
 }
 
+/** What the active tab's content script says its screen shows (tip ids by kind), asked as
+ *  the side panel asks it. */
+export function screenTips(worker) {
+  return worker.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+    return chrome.tabs.sendMessage(tab.id, { type: 'screenTips' });
+  });
+}
+
+/** The middle of the first highlighted range whose text is `text`, in viewport pixels, as
+ *  a user would aim at it. */
+export async function highlightPoint(page, text) {
+  const point = await page.evaluate((text) => {
+    const range = [...(CSS.highlights.get('inflow-tip') ?? [])].find((r) => r.toString() === text);
+    const box = range?.getClientRects()[0];
+    return box ? { x: box.left + Math.min(box.width / 2, 40), y: box.top + box.height / 2 } : null;
+  }, text);
+  if (!point) throw new Error(`"${text}" is not highlighted`);
+  return point;
+}
+
 /** Every tip in the extension's IndexedDB, read inside the extension's origin. */
 export function storedTips(worker) {
   return worker.evaluate(
@@ -201,16 +222,44 @@ async function borderBox(cdp, node) {
   return { x: x1, y: y1, width: x3 - x1, height: y3 - y1 };
 }
 
-/** The visible text of the UI element with `className`, or null if absent or hidden. */
-export const uiText = (page, className) => withUiNode(page, className, (node) => (node ? textOf(node) : null));
+/** Inflow's frame in `page` (the capture form, the cards, the peek: an extension page, so
+ *  the page's own scripts cannot read it; Playwright reaches it as the browser's frame),
+ *  while it is shown; else null. */
+export async function inflowFrame(page) {
+  const frame = page.frames().find((f) => f.url().startsWith('chrome-extension://') && f.url().includes('/tipframe.html'));
+  if (!frame) return null;
+  const element = await frame.frameElement().catch(() => null);
+  return element && (await element.isVisible()) ? frame : null;
+}
+
+/** The first shown element with `className` in Inflow's frame, as a locator, or null. */
+async function frameNode(page, className) {
+  const frame = await inflowFrame(page);
+  if (!frame) return null;
+  const node = frame.locator(`.${className}:visible`).first();
+  return (await node.count()) ? node : null;
+}
+
+/** The visible text of the UI element with `className` (in the closed shadow root, or in
+ *  Inflow's frame), or null if absent or hidden. */
+export async function uiText(page, className) {
+  const inShadow = await withUiNode(page, className, (node) => (node ? textOf(node) : null));
+  if (inShadow !== null) return inShadow;
+  const node = await frameNode(page, className);
+  return node ? node.innerText().catch(() => null) : null;
+}
 
 /** The viewport box of the UI element with `className`, or null if it is not shown. */
-export const uiBox = (page, className) =>
-  withUiNode(page, className, (node, cdp) =>
+export async function uiBox(page, className) {
+  const inShadow = await withUiNode(page, className, (node, cdp) =>
     // Inflow redraws its markers as the page changes: one found a moment ago may be gone,
     // which is "not there yet" to a caller that retries.
     node ? borderBox(cdp, node).catch(() => null) : null,
   );
+  if (inShadow) return inShadow;
+  const node = await frameNode(page, className);
+  return node ? node.boundingBox().catch(() => null) : null;
+}
 
 /** Clicks the UI element with `className` with the real mouse; fails if it is not shown. */
 export async function uiClick(page, className) {

@@ -788,6 +788,9 @@
     addButton.style.left = `${Math.min(offset.left + last.right + 4, innerWidth - 80)}px`;
     addButton.style.top = `${Math.min(offset.top + last.bottom + 4, innerHeight - 36)}px`;
     addButton.hidden = false;
+    // The user means to add a tip: make the frame now (it takes ~100 ms to start), so the
+    // form is ready by the time "+ Tip" is pressed.
+    theFrame();
   }
 
   /** A live Range for a StaticRange (getComposedRanges gives static ones). */

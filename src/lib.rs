@@ -1,5 +1,6 @@
 //! Inflow's extension logic, compiled to WebAssembly: the service worker's package (feature
-//! `worker`) and the extension pages' package (feature `pages`), built apart by `xtask`.
+//! `worker`), the extension pages' package (feature `pages`) and the tip frame's (feature
+//! `frame`), built apart by `xtask`.
 //!
 //! This crate adapts [`inflow_core`] to the browser: IndexedDB storage, the message
 //! protocol with the content script, and the `chrome.*` APIs. It holds no rule of its
@@ -17,8 +18,10 @@ pub mod store;
 pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
+#[cfg_attr(not(any(feature = "worker", feature = "pages")), allow(dead_code))] // the frame uses a few
 mod chrome;
-#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "pages", feature = "frame")))]
+#[cfg_attr(not(feature = "pages"), allow(dead_code))] // the frame uses a few
 mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod exports;
@@ -30,7 +33,7 @@ pub mod options_page;
 pub mod side_panel;
 #[cfg(target_arch = "wasm32")]
 pub mod sync_client;
-#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+#[cfg(all(target_arch = "wasm32", feature = "frame"))]
 pub mod tip_frame;
-#[cfg(all(target_arch = "wasm32", feature = "pages"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "pages", feature = "frame")))]
 pub mod tip_view;

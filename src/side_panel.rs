@@ -132,7 +132,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark("inflow:panel-painted");
     }
-    let tip_view::Member { name: me, curator, team } = tip_view::member(&store).await;
+    let Member { name: me, curator, team } = member(&store).await;
     let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
     fill_tags(&tips);
     let waiting = waiting(&store).await;
@@ -186,6 +186,33 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     render_screen().await;
     spawn(follow_event_stream());
     Ok(())
+}
+
+/// Who this device's user is, as the panel needs it.
+pub struct Member {
+    /// The name their tips are signed with: the server's name for them, or the display
+    /// name set in the options while not connected.
+    pub name: String,
+    /// Whether they curate (curators and admins).
+    pub curator: bool,
+    /// Their team's name, for exports.
+    pub team: String,
+}
+
+pub async fn member(store: &IdbStore) -> Member {
+    let state = sync_client::state(store).await;
+    if let Some(membership) = state.membership {
+        let curator =
+            inflow_core::curation::Role::parse(&membership.role).is_some_and(inflow_core::curation::Role::curates);
+        return Member { name: membership.name, curator, team: membership.team_name };
+    }
+    let name = store
+        .setting(crate::settings::DISPLAY_NAME)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned());
+    Member { name, curator: false, team: "Inflow".to_owned() }
 }
 
 fn newest_first(mut tips: Vec<Tip>) -> Vec<Tip> {

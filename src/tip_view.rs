@@ -16,9 +16,7 @@ use web_sys::{Element, HtmlElement};
 
 use crate::chrome::{self, to_js};
 use crate::dom::{by_id, element, on, spawn};
-use crate::idb_store::IdbStore;
 use crate::messages::{PageRequest, PanelCommand};
-use crate::sync_client;
 
 /// What a page that shows tips tells the shared listeners.
 pub trait TipHost {
@@ -49,33 +47,6 @@ thread_local! {
 
 fn host() -> Option<&'static dyn TipHost> {
     HOST.with(|h| *h.borrow())
-}
-
-/// Who this device's user is, as the tip views need it.
-pub struct Member {
-    /// The name their tips are signed with: the server's name for them, or the display
-    /// name set in the options while not connected.
-    pub name: String,
-    /// Whether they curate (curators and admins).
-    pub curator: bool,
-    /// Their team's name, for exports.
-    pub team: String,
-}
-
-pub async fn member(store: &IdbStore) -> Member {
-    let state = sync_client::state(store).await;
-    if let Some(membership) = state.membership {
-        let curator =
-            inflow_core::curation::Role::parse(&membership.role).is_some_and(inflow_core::curation::Role::curates);
-        return Member { name: membership.name, curator, team: membership.team_name };
-    }
-    let name = store
-        .setting(crate::settings::DISPLAY_NAME)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| crate::settings::DEFAULT_DISPLAY_NAME.to_owned());
-    Member { name, curator: false, team: "Inflow".to_owned() }
 }
 
 pub fn now() -> Timestamp {

@@ -14,11 +14,12 @@ pub struct Built {
     pub zip: PathBuf,
 }
 
-/// The two wasm packages built from the extension crate, by feature: the service worker's
-/// (anchoring, sync, the message handlers) and the extension pages' (side panel, options:
-/// curation, exports). Each page loads only its own, so a page starts without compiling
-/// the worker's code and the worker without the pages'.
-const PACKAGES: [(&str, &str); 2] = [("inflow_extension", "worker"), ("inflow_pages", "pages")];
+/// The three wasm packages built from the extension crate, by feature: the service worker's
+/// (anchoring, sync, the message handlers), the extension pages' (side panel, options:
+/// curation, exports) and the tip frame's (the form and the card, made in a web page on the
+/// user's first click, so it must compile fast). Each loads only its own.
+const PACKAGES: [(&str, &str); 3] =
+    [("inflow_extension", "worker"), ("inflow_pages", "pages"), ("inflow_frame", "frame")];
 
 pub fn build(root: &Path) -> Result<Built> {
     tools::ensure_wasm_target()?;

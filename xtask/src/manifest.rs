@@ -37,9 +37,14 @@ pub fn check_dist(dist: &Path) -> Result<()> {
             bail!("manifest.json requests {broad} up front; broad access must be optional and granted by the user");
         }
     }
-    for pkg_file in
-        ["pkg/inflow_extension.js", "pkg/inflow_extension_bg.wasm", "pkg/inflow_pages.js", "pkg/inflow_pages_bg.wasm"]
-    {
+    for pkg_file in [
+        "pkg/inflow_extension.js",
+        "pkg/inflow_extension_bg.wasm",
+        "pkg/inflow_pages.js",
+        "pkg/inflow_pages_bg.wasm",
+        "pkg/inflow_frame.js",
+        "pkg/inflow_frame_bg.wasm",
+    ] {
         if !dist.join(pkg_file).is_file() {
             bail!("{pkg_file} is missing from {}", dist.display());
         }

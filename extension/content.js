@@ -629,8 +629,6 @@
     const { iframe } = frame;
     iframe.classList.toggle('peeking', what === 'peek');
     iframe.tabIndex = what === 'peek' ? -1 : 0;
-    // Laid out but unseen until the frame says how much room it needs (a hidden frame has
-    // no layout to measure).
     // Unseen until the frame says how much room it needs.
     if (iframe.style.visibility !== 'visible') iframe.style.width = what === 'peek' ? '330px' : '360px';
     toFrame(message);
@@ -663,6 +661,7 @@
     if (!frame) return;
     if (message.type === 'frameReady') {
       frame.ready = true;
+      frame.blocked = false; // late (a busy machine), not blocked after all
       frame.queue.splice(0).forEach((queued) => frame.port.postMessage(queued));
     } else if (message.type === 'frameSize') {
       placeFrame(message.width, message.height);

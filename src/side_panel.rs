@@ -76,14 +76,7 @@ impl TipHost for PanelTips {
     }
 
     fn replies_toggled(&self, id: TipId, open: bool) {
-        PANEL.with(|p| {
-            let mut panel = p.borrow_mut();
-            if open {
-                panel.open_replies.insert(id);
-            } else {
-                panel.open_replies.remove(&id);
-            }
-        });
+        PANEL.with(|p| tip_view::note_replies(&mut p.borrow_mut().open_replies, id, open));
     }
 
     fn rerender(&self) {

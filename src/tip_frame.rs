@@ -75,14 +75,7 @@ impl TipHost for CardTips {
     }
 
     fn replies_toggled(&self, id: TipId, open: bool) {
-        FRAME.with(|f| {
-            let mut frame = f.borrow_mut();
-            if open {
-                frame.open_replies.insert(id);
-            } else {
-                frame.open_replies.remove(&id);
-            }
-        });
+        FRAME.with(|f| tip_view::note_replies(&mut f.borrow_mut().open_replies, id, open));
         report_size();
     }
 

@@ -30,6 +30,16 @@ pub trait TipHost {
     fn saved(&self, id: TipId);
 }
 
+/// Notes that the user opened (`open`) or closed a tip's replies, for
+/// [`TipHost::replies_toggled`].
+pub fn note_replies(open_replies: &mut HashSet<TipId>, id: TipId, open: bool) {
+    if open {
+        open_replies.insert(id);
+    } else {
+        open_replies.remove(&id);
+    }
+}
+
 /// What a tip's view depends on besides the tip.
 pub struct TipContext<'a> {
     /// The name this member signs with: their own tips get Edit and Delete.

@@ -31,6 +31,10 @@ const CLAIM_FORM: &str = "<!doctype html><html lang=\"en\"><title>Sample claim</
 const PATIENTS: &str = include_str!("../static/patients.json");
 const HOSTILE: &str = include_str!("../static/hostile.html");
 const HOSTILE_JS: &str = include_str!("../static/hostile.js");
+/// A page that forbids every frame (Inflow's frame loads anyway: see ARCHITECTURE.md).
+const STRICT_CSP_NO_FRAMES: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                          connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'; \
+                          frame-src 'none'; child-src 'none'";
 /// The hostile page names the frames it allows, as some apps do: its own only.
 const STRICT_CSP_FRAMES_SELF: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                           connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'; \
@@ -84,6 +88,7 @@ pub fn app() -> Router {
         // A page whose scripts try to read tips, for Inflow's tests (see hostile.js).
         .route("/hostile/{page}", get(|| async { html(HOSTILE, Some(STRICT_CSP_FRAMES_SELF)) }))
         .route("/static/hostile.js", get(|| async { asset("text/javascript; charset=utf-8", HOSTILE_JS) }))
+        .route("/no-frames/{page}", get(|| async { html(HOSTILE, Some(STRICT_CSP_NO_FRAMES)) }))
 }
 
 /// The pharmacy verification panel, framed into the orders tab (same origin).

@@ -125,3 +125,24 @@ test('a hostile page learns no tip text and opens nothing with events of its own
     profile.remove();
   }
 });
+
+test("on a page whose CSP forbids every frame, Inflow's frame still opens and saves", async () => {
+  const profile = newProfileDir();
+  const { context, worker } = await launch(profile.dir);
+  try {
+    const page = await context.newPage();
+    const refused = [];
+    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
+    await page.goto(`${demo.url}/no-frames/discharge`);
+    await page.getByText(QUOTE).waitFor();
+    await openFormWithButton(page, '#summary', QUOTE);
+    await page.keyboard.type('Reconcile before signing.');
+    await page.keyboard.press('Control+Enter');
+    await uiTextEventually(page, 'notice', (t) => t.includes('only you'), 'the saved notice');
+    await eventually(() => storedTips(worker), (tips) => tips.length === 1, { what: 'the tip stored' });
+    assert.deepEqual(refused, [], 'the page\'s CSP refused nothing of Inflow\'s');
+  } finally {
+    await context.close();
+    profile.remove();
+  }
+});

@@ -926,6 +926,10 @@
   // Hovering highlighted text previews its tip; a click opens it.
   let hoverFrame = 0;
   document.addEventListener('mousemove', trusted((event) => {
+    // The user is at work on a screen with tips: make the frame now (it takes ~100 ms to
+    // start, in the extension's process, not the page's), so a click on a tip is answered
+    // at once. Never at page load, never on a screen without tips.
+    if (!frame && (paintedRanges.length || placedElements.length)) theFrame();
     if ((!paintedRanges.length && frameShows !== 'peek') || hoverFrame) return;
     hoverFrame = requestAnimationFrame(() => {
       hoverFrame = 0;

@@ -79,15 +79,23 @@ try {
   // From the click (sent through the DevTools protocol, as a user's) to the card shown with
   // the tip's note, its frame placed and holding the focus: first after a reload (the frame
   // is made then), then again on the same page. Includes the protocol's own latency.
-  const cardTimes = { first: [], again: [] };
+  const cardTimes = { first: [], moved: [], again: [] };
   const frameStart = []; // from the frame's navigation to its code running (page, wasm)
   const frameScript = []; // ...to its script starting (the page and its module loaded)
   const quote = quotes[quotes.length - 1].exact;
   for (let run = 0; run < RUNS; run += 1) {
     await page.reload();
     await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
-    for (const when of ['first', 'again']) {
+    for (const when of ['first', 'moved', 'again']) {
       const { x, y } = await highlightPoint(page, quote);
+      if (when === 'moved') {
+        // As a user reaches for the highlight: the pointer crosses the page first.
+        await page.reload();
+        await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
+        await page.mouse.move(5, 5);
+        await page.mouse.move(x - 40, y - 40, { steps: 10 });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
       const started = Date.now();
       await page.mouse.click(x, y);
       // The frame is looked for every 2 ms (the harness's 50 ms polling would swamp the figure);
@@ -107,8 +115,9 @@ try {
   }
   const med = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
   console.log('\nA click on a highlight to its card usable (note shown, focus in the card):');
-  console.log(`  first click after load (frame made): median ${med(cardTimes.first)} ms, slowest ${Math.max(...cardTimes.first)} ms   (target: under 100 ms)`);
+  console.log(`  first click after load, the pointer moved and clicked at once (frame made by the click): median ${med(cardTimes.first)} ms, slowest ${Math.max(...cardTimes.first)} ms   (target: under 100 ms)`);
   console.log(`    of which the frame's own start-up: median ${med(frameStart).toFixed(0)} ms (its script runs at ${med(frameScript).toFixed(0)} ms, then the wasm loads and starts)`);
+  console.log(`  first click after the pointer crossed the page (250 ms before): median ${med(cardTimes.moved)} ms, slowest ${Math.max(...cardTimes.moved)} ms   (target: under 100 ms)`);
   console.log(`  later clicks:                        median ${med(cardTimes.again)} ms, slowest ${Math.max(...cardTimes.again)} ms   (target: under 100 ms)`);
   console.log('  (not covered: a page whose own main thread is busy when the user clicks; a cold browser)');
 } finally {

@@ -530,7 +530,12 @@
 
   let ui = null;
   function theUi() {
-    if (ui) return ui;
+    if (ui) {
+      // A page may remove the host from its DOM: put it back (its frame reloads then, and
+      // the frame's port closing makes a new frame on next use).
+      if (!ui.host.isConnected) document.documentElement.append(ui.host);
+      return ui;
+    }
     const host = document.createElement('div');
     host.setAttribute('data-inflow-ui', '');
     // A zero-size fixed box: it never covers or shifts the page; its children position themselves.
@@ -550,7 +555,7 @@
     const markers = element_('div', { className: 'markers' });
     shadow.append(markers, addButton, notice);
     document.documentElement.append(host);
-    ui = { shadow, addButton, notice, markers };
+    ui = { host, shadow, addButton, notice, markers };
     return ui;
   }
 
@@ -579,6 +584,12 @@
    *  connect to an extension (no externally_connectable), and the frame accepts only the
    *  port named in its own address. */
   function theFrame() {
+    if (frame && !frame.iframe.isConnected) {
+      // The page removed Inflow's UI: that frame is gone (its document unloaded).
+      frame.port?.disconnect();
+      frame = null;
+      frameShows = null;
+    }
     if (frame) return frame;
     const nonce = crypto.randomUUID();
     // Never display:none: a frame without layout cannot measure what it shows. Closed, it
@@ -593,8 +604,9 @@
       made.port = chrome.runtime.connect({ name: `inflow-frame:${nonce}` });
       made.port.onMessage.addListener(onFrameMessage);
       made.port.onDisconnect.addListener(() => {
-        if (frame === made) frame = null; // the extension was reloaded: a new frame next time
         iframe.remove();
+        if (frame !== made) return; // already replaced (the page removed Inflow's UI)
+        frame = null; // the extension was reloaded: a new frame next time
         frameShows = null;
       });
     });

@@ -116,6 +116,13 @@ test('a hostile page learns no tip text and opens nothing with events of its own
     assert.equal(await inflowFrame(page), null, 'a synthetic click or hover opened Inflow\'s frame');
     assert.equal(await uiText(page, 'add'), null, 'a synthetic mouse-up showed "+ Tip"');
 
+    // The page removes Inflow's UI from its DOM: the next click on a tip still opens it.
+    await page.evaluate(() => document.querySelector('[data-inflow-ui]').remove());
+    await page.mouse.click(x, y);
+    await uiTextEventually(page, 'card', (t) => t.includes(MY_NOTE), 'the card after the page removed Inflow\'s UI');
+    await page.keyboard.press('Escape');
+    await eventually(() => inflowFrame(page), (frame) => frame === null, { what: 'the card closed again' });
+
     // The app's own navigation to another record: still nothing.
     await page.evaluate(() => window.__navigate());
     await sleep(300);

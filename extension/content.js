@@ -587,6 +587,7 @@
     if (frame && !frame.iframe.isConnected) {
       // The page removed Inflow's UI: that frame is gone (its document unloaded).
       frame.port?.disconnect();
+      frame.iframe.remove(); // not back with the host: it would load again
       frame = null;
       frameShows = null;
     }

@@ -157,9 +157,12 @@ pub fn frame_receive(message: JsValue) {
                 frame.card_ids = tip_ids;
                 frame.open_replies.clear();
             });
-            show(Showing::Card);
+            // The card shows once its tips are in (never the last card's for a moment).
+            by_id::<HtmlElement>("undo-line").set_hidden(true);
             spawn(async {
                 load_card().await;
+                show(Showing::Card);
+                report_size();
                 focus_view();
             });
         }
@@ -346,7 +349,11 @@ async fn load_card() {
             });
             render_card();
         }
-        Err(why) => status(&why),
+        Err(why) => {
+            FRAME.with(|f| f.borrow_mut().tips.clear());
+            by_id::<HtmlElement>("card-tips").set_text_content(None);
+            status(&why);
+        }
     }
 }
 

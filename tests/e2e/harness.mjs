@@ -226,10 +226,11 @@ async function borderBox(cdp, node) {
  *  the page's own scripts cannot read it; Playwright reaches it as the browser's frame),
  *  while it is shown; else null. */
 export async function inflowFrame(page) {
-  const frame = page.frames().find((f) => f.url().startsWith('chrome-extension://') && f.url().includes('/tipframe.html'));
-  if (!frame) return null;
-  const element = await frame.frameElement().catch(() => null);
-  return element && (await element.isVisible()) ? frame : null;
+  for (const frame of page.frames().filter((f) => f.url().startsWith('chrome-extension://') && f.url().includes('/tipframe.html'))) {
+    const element = await frame.frameElement().catch(() => null);
+    if (element && (await element.isVisible().catch(() => false))) return frame;
+  }
+  return null;
 }
 
 /** The first shown element with `className` in Inflow's frame, as a locator, or null. */

@@ -182,17 +182,17 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
 }
 
 /// Who this device's user is, as the panel needs it.
-pub struct Member {
+struct Member {
     /// The name their tips are signed with: the server's name for them, or the display
     /// name set in the options while not connected.
-    pub name: String,
+    name: String,
     /// Whether they curate (curators and admins).
-    pub curator: bool,
+    curator: bool,
     /// Their team's name, for exports.
-    pub team: String,
+    team: String,
 }
 
-pub async fn member(store: &IdbStore) -> Member {
+async fn member(store: &IdbStore) -> Member {
     let state = sync_client::state(store).await;
     if let Some(membership) = state.membership {
         let curator =

@@ -897,9 +897,9 @@
   // ---- Wiring --------------------------------------------------------------------------
 
   chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
-    // Only the worker and the side panel may command the page's script (not the frame,
-    // whose own port is its one channel, and not other pages).
-    if (sender.id !== chrome.runtime.id || sender.tab) return false;
+    // Only Inflow's own worker and pages can reach this listener (tabs.sendMessage); the
+    // tip frame talks over its port instead. (A side panel opened as a tab has a tab too.)
+    if (sender.id !== chrome.runtime.id) return false;
     if (message.type === 'openCapture') openCapture();
     else if (message.type === 'pinElement') openElementCapture();
     else if (message.type === 'notice') showNotice(message.message);

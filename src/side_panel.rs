@@ -99,11 +99,6 @@ fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) 
     item
 }
 
-/// Sends a reply, a mark or a curation step to the worker (see [`tip_view::add`]).
-async fn add(request: PageRequest, problem: Option<Element>) -> Option<String> {
-    tip_view::add(request, problem).await
-}
-
 /// Builds and runs the panel. `connection` is the database connection the page's script
 /// started opening while this code compiled (or `null`).
 #[wasm_bindgen(js_name = sidePanel)]

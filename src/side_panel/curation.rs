@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
-use super::{add, render_feed, PANEL};
+use super::{render_feed, PANEL};
 use crate::chrome;
 use crate::dom::{by_id, document, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
@@ -334,7 +334,7 @@ async fn take_step(id: TipId, step: Action) -> bool {
     let request = PageRequest::Curate { tip_id: id, step };
     status("curation-status", "", false);
     // The worker stores the step and says tips changed; the panel then re-renders.
-    match add(request, None).await {
+    match crate::tip_view::add(request, None).await {
         Some(problem) => {
             status("curation-status", &format!("Could not {verb}: {problem}"), true);
             false

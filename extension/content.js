@@ -744,6 +744,8 @@
 
   /** Shows the cards of `tips` beside `anchor`. */
   function showTips(tips, anchor) {
+    // An open capture form stays: its draft must not be lost to a click on another tip.
+    if (frameShows === 'capture') return;
     openFrame('card', { type: 'showTips', tipIds: tips.map((tip) => tip.id) }, anchor);
   }
 

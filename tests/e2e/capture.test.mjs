@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dragSelect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
+  dragSelect, eventually, highlightPoint, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
 } from './harness.mjs';
 
 const INSTRUCTION = 'Check K+ and creatinine before the 3rd dose.';
@@ -110,6 +110,11 @@ describe('capture a tip and see it again', () => {
         chrome.contextMenus.onClicked.dispatch({ menuItemId: 'inflow-capture', selectionText: 'frequency code 7' }, tab);
       });
       await uiTextEventually(page, 'quote', (t) => t === 'frequency code 7', 'the form opened by the context menu');
+      // A click on the first tip's highlight meanwhile does not replace the open form.
+      const first = await highlightPoint(page, 'Box 24J rendering provider NPI');
+      await page.mouse.click(first.x, first.y);
+      await page.waitForTimeout(300);
+      assert.equal(await uiText(page, 'quote'), 'frequency code 7', 'the form stays open over a click on a highlight');
       await uiClick(page, 'save');
       await eventually(() => highlightedTexts(page), (h) => h.length === 2, { what: 'both highlights' });
       const tips = await storedTips(worker);

@@ -8,53 +8,15 @@ use inflow_core::curation::Collection;
 use inflow_core::sync::{apply, MergeError, Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
 use crate::auth::{Member, Role};
 use crate::error::ApiError;
 
-/// Schema versions, applied in order; each one only adds to the ones before it.
-const MIGRATIONS: &[&str] = &[
-    "
-    CREATE TABLE teams (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        last_seq BIGINT NOT NULL DEFAULT 0
-    );
-    CREATE TABLE members (
-        id TEXT PRIMARY KEY,
-        team_id TEXT NOT NULL REFERENCES teams (id),
-        name TEXT NOT NULL,
-        role TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        created_ms BIGINT NOT NULL,
-        revoked_ms BIGINT
-    );
-    CREATE TABLE tips (
-        id TEXT PRIMARY KEY,
-        team_id TEXT NOT NULL REFERENCES teams (id),
-        seq BIGINT NOT NULL,
-        body TEXT NOT NULL
-    );
-    CREATE INDEX tips_by_team_seq ON tips (team_id, seq);
-    CREATE TABLE applied_mutations (
-        id TEXT PRIMARY KEY,
-        team_id TEXT NOT NULL REFERENCES teams (id)
-    );
-",
-    "
-    ALTER TABLE teams ADD COLUMN screen_rules TEXT NOT NULL DEFAULT '[]';
-",
-    "
-    CREATE TABLE collections (
-        id TEXT PRIMARY KEY,
-        team_id TEXT NOT NULL REFERENCES teams (id),
-        body TEXT NOT NULL
-    );
-    CREATE INDEX collections_by_team ON collections (team_id);
-",
-];
+/// The schema, as numbered SQL files in `server/migrations/` (one portable SQL for SQLite
+/// and PostgreSQL), applied in order by sqlx; each one only adds to the ones before it.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Why the store could not do what it was asked. `error.rs` alone turns these into HTTP
 /// answers; the command line prints them.
@@ -191,20 +153,40 @@ impl Db {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.pool.execute("CREATE TABLE IF NOT EXISTS inflow_schema (version BIGINT NOT NULL)").await?;
-        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM inflow_schema")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("v")?;
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-            let mut tx = self.pool.begin().await?;
-            tx.execute(*sql).await?;
-            sqlx::query("INSERT INTO inflow_schema (version) VALUES ($1)")
-                .bind(index as i64 + 1)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+        self.adopt_old_schema_versions().await?;
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Database(e.into()))
+    }
+
+    /// Databases made before the schema moved to sqlx's migrator counted their versions in
+    /// `inflow_schema`, with the same SQL as the first files: those versions are recorded
+    /// as applied (with the files' checksums), once, and the old table goes.
+    async fn adopt_old_schema_versions(&self) -> Result<(), StoreError> {
+        let old: Option<i64> =
+            match sqlx::query("SELECT MAX(version) AS v FROM inflow_schema").fetch_one(&self.pool).await {
+                Ok(row) => row.try_get("v").ok(),
+                Err(_) => return Ok(()), // no such table: a new database, or adopted already
+            };
+        use sqlx::migrate::Migrate;
+        let mut conn = self.pool.acquire().await?;
+        // The migrator's own lock (an advisory lock on PostgreSQL): several instances may
+        // start at once, and only one may make the table or record the versions.
+        conn.lock().await.map_err(|e| StoreError::Database(e.into()))?;
+        conn.ensure_migrations_table().await.map_err(|e| StoreError::Database(e.into()))?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for migration in MIGRATOR.iter().filter(|m| m.version <= old.unwrap_or(0)) {
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                 VALUES ($1, $2, TRUE, $3, 0) ON CONFLICT (version) DO NOTHING",
+            )
+            .bind(migration.version)
+            .bind(migration.description.to_string())
+            .bind(migration.checksum.to_vec())
+            .execute(&mut *tx)
+            .await?;
         }
+        tx.execute("DROP TABLE IF EXISTS inflow_schema").await?;
+        tx.commit().await?;
+        conn.unlock().await.map_err(|e| StoreError::Database(e.into()))?;
         Ok(())
     }
 

@@ -18,9 +18,17 @@ use tower::ServiceExt;
 /// A fresh database of every kind this machine has, with a name for messages.
 async fn databases() -> Vec<(String, Db)> {
     let mut dbs = Vec::new();
+    for (kind, url) in empty_databases().await {
+        dbs.push((kind.clone(), Db::connect(&url).await.unwrap_or_else(|e| panic!("{kind} opens: {e}"))));
+    }
+    dbs
+}
+
+/// The address of a new, empty database of every kind this machine has.
+async fn empty_databases() -> Vec<(String, String)> {
     let dir = std::env::temp_dir().join(format!("inflow-test-{}", inflow_server::db::new_id()));
-    let sqlite = format!("sqlite://{}", dir.join("inflow.db").display());
-    dbs.push(("sqlite".to_owned(), Db::connect(&sqlite).await.expect("sqlite opens")));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let mut urls = vec![("sqlite".to_owned(), format!("sqlite://{}?mode=rwc", dir.join("inflow.db").display()))];
     match std::env::var("INFLOW_TEST_DATABASE_URL") {
         Ok(admin_url) => {
             let name = format!("inflow_test_{}", inflow_server::db::new_id().replace('-', "_"));
@@ -40,11 +48,11 @@ async fn databases() -> Vec<(String, Db)> {
             }
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
             let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-            dbs.push(("postgres".to_owned(), Db::connect(&format!("{base}/{name}")).await.expect("postgres opens")));
+            urls.push(("postgres".to_owned(), format!("{base}/{name}")));
         }
         Err(_) => eprintln!("INFLOW_TEST_DATABASE_URL is not set: testing SQLite only"),
     }
-    dbs
+    urls
 }
 
 /// The server on one database of [`databases`], with the requests a test makes of it.
@@ -1219,5 +1227,60 @@ async fn concurrent_pushes_of_one_team_each_get_their_own_answer() {
                 assert!(stored.contains(&id), "{kind}: an acknowledged push is stored");
             }
         }
+    }
+}
+
+/// A database made before the schema moved to sqlx's migrator counted its versions in
+/// `inflow_schema`: it opens with its data, its versions recorded as applied (so nothing
+/// runs twice), and it opens again, also by two instances at once.
+#[tokio::test]
+async fn a_database_from_before_the_migration_files_opens_with_its_data() {
+    sqlx::any::install_default_drivers();
+    for (kind, url) in empty_databases().await {
+        let old = sqlx::AnyPool::connect(&url).await.expect("the old database opens");
+        // What the old code did: each version's SQL, then its number in inflow_schema.
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS inflow_schema (version BIGINT NOT NULL)")
+            .execute(&old)
+            .await
+            .unwrap();
+        let versions = [
+            include_str!("../migrations/0001_teams_members_tips.sql"),
+            include_str!("../migrations/0002_screen_rules.sql"),
+            include_str!("../migrations/0003_collections.sql"),
+        ];
+        for (i, sql) in versions.iter().enumerate() {
+            sqlx::raw_sql(sql).execute(&old).await.unwrap();
+            sqlx::query("INSERT INTO inflow_schema (version) VALUES ($1)")
+                .bind(i as i64 + 1)
+                .execute(&old)
+                .await
+                .unwrap();
+        }
+        sqlx::query("INSERT INTO teams (id, name, created_ms, last_seq) VALUES ('t-old', 'Old ward', 1, 7)")
+            .execute(&old)
+            .await
+            .unwrap();
+        old.close().await;
+
+        let (first, second) = tokio::join!(Db::connect(&url), Db::connect(&url));
+        let db = first.unwrap_or_else(|e| panic!("{kind}: the old database opens: {e}"));
+        second.unwrap_or_else(|e| panic!("{kind}: a second instance opens it at the same time: {e}"));
+        assert_eq!(db.team_named("Old ward").await.unwrap().as_deref(), Some("t-old"), "{kind}: its team is kept");
+        assert_eq!(db.last_seq("t-old").await.unwrap(), Some(7), "{kind}");
+        let check = sqlx::AnyPool::connect(&url).await.unwrap();
+        let recorded: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&check)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| sqlx::Row::get(row, "version"))
+            .collect();
+        assert_eq!(recorded, [1, 2, 3], "{kind}: the old versions are recorded as applied");
+        assert!(
+            sqlx::query("SELECT version FROM inflow_schema").fetch_all(&check).await.is_err(),
+            "{kind}: the old version table is gone"
+        );
+        drop(db);
+        Db::connect(&url).await.unwrap_or_else(|e| panic!("{kind}: it opens again: {e}"));
     }
 }

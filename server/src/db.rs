@@ -12,7 +12,6 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
 use crate::auth::{Member, Role};
-use crate::error::ApiError;
 
 /// The schema, as numbered SQL files in `server/migrations/` (one portable SQL for SQLite
 /// and PostgreSQL), applied in order by sqlx; each one only adds to the ones before it.
@@ -29,8 +28,8 @@ pub enum StoreError {
     #[error(transparent)]
     Merge(#[from] MergeError),
     /// The caller's own rule refused the mutation (see [`Authorize`]).
-    #[error("{}", .0.message)]
-    Refused(ApiError),
+    #[error("{0}")]
+    Refused(Refusal),
     /// A stored row that does not read as what it should be.
     #[error("a stored row could not be read: {0}")]
     Unreadable(serde_json::Error),
@@ -454,7 +453,24 @@ impl Db {
 }
 
 /// Who may apply a mutation to the stored tip: the HTTP layer's rule (see `sync.rs`).
-pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), ApiError>;
+pub type Authorize = fn(&Member, &Mutation, Option<&SyncedTip>) -> Result<(), Refusal>;
+
+/// Why the caller's rule ([`Authorize`]) refused a mutation, in words for the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The member may not make this change (another's tip, a step above their role).
+    NotAllowed(String),
+    /// The change cannot be made at all (a private tip, a step the tip's state refuses).
+    Invalid(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotAllowed(why) | Refusal::Invalid(why) => f.write_str(why),
+        }
+    }
+}
 
 /// How many read versions [`Db::pull`] remembers before it starts again (about 14 MB at
 /// most: a sequence number and a team id each).

@@ -62,7 +62,8 @@ impl From<crate::db::StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "unknown_tip", e.to_string())
             }
             E::Merge(e) => ApiError::unprocessable(e.to_string()),
-            E::Refused(answer) => answer,
+            E::Refused(crate::db::Refusal::NotAllowed(why)) => ApiError::forbidden(why),
+            E::Refused(crate::db::Refusal::Invalid(why)) => ApiError::unprocessable(why),
             E::Encode(e) => ApiError::unprocessable(e.to_string()),
             E::Database(e) => ApiError::from_database(&e),
             E::Unreadable(_) | E::NoRandomness(_) | E::WriterGone => {

@@ -11,6 +11,7 @@ use inflow_core::sync::{Change, Mutation, SyncRequest, SyncedTip, MAX_CHANGES_PE
 use inflow_core::{Timestamp, Visibility};
 
 use crate::auth::Member;
+use crate::db::Refusal;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::AppState;
@@ -115,14 +116,14 @@ async fn push_and_pull(
 /// others' tips, they do not delete them); every member may reply and mark helpful, as themselves;
 /// curation steps follow core's rule ([`Action::allowed`]), signed as oneself. Private tips are refused outright: they never leave the
 /// device that made them, and a server that received one would be a leak.
-fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
+fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -> Result<(), Refusal> {
     let private = || {
-        ApiError::unprocessable(
-            "private tips stay on the device that made them; share the tip with the team to sync it",
+        Refusal::Invalid(
+            "private tips stay on the device that made them; share the tip with the team to sync it".to_owned(),
         )
     };
     let not_author = |author: &str| {
-        ApiError::forbidden(format!(
+        Refusal::NotAllowed(format!(
             "only the tip's author ({author}) may change it; this token belongs to {}",
             member.name
         ))
@@ -130,13 +131,13 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
     // Any member may reply to a shared tip or mark it helpful, in their own name only.
     match &mutation.change {
         Change::Reply { reply, .. } if reply.author != member.name => {
-            return Err(ApiError::forbidden(format!(
+            return Err(Refusal::NotAllowed(format!(
                 "a reply is signed with its writer's name; this token belongs to {}",
                 member.name
             )));
         }
         Change::Helpful { by, .. } if *by != member.name => {
-            return Err(ApiError::forbidden(format!(
+            return Err(Refusal::NotAllowed(format!(
                 "a helpful mark is given in one's own name; this token belongs to {}",
                 member.name
             )));
@@ -163,21 +164,21 @@ fn authorize(member: &Member, mutation: &Mutation, stored: Option<&SyncedTip>) -
 /// A curation step: in the member's own name, allowed for their role, asked for now (its
 /// verify-again date checked against the server's clock), on a shared tip in a state the
 /// step suits.
-fn authorize_curation(member: &Member, by: &str, step: &Action, stored: Option<&SyncedTip>) -> Result<(), ApiError> {
+fn authorize_curation(member: &Member, by: &str, step: &Action, stored: Option<&SyncedTip>) -> Result<(), Refusal> {
     if by != member.name {
-        return Err(ApiError::forbidden(format!(
+        return Err(Refusal::NotAllowed(format!(
             "a curation step is taken in one's own name; this token belongs to {}",
             member.name
         )));
     }
-    step.allowed(member.role).map_err(|e| ApiError::forbidden(e.to_string()))?;
-    step.validate(Timestamp(crate::db::now_ms())).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    step.allowed(member.role).map_err(|e| Refusal::NotAllowed(e.to_string()))?;
+    step.validate(Timestamp(crate::db::now_ms())).map_err(|e| Refusal::Invalid(e.to_string()))?;
     let Some(stored) = stored else { return Ok(()) }; // apply answers "unknown tip"
     if stored.tip.visibility == Visibility::Private {
-        return Err(ApiError::unprocessable(CurationError::Private.to_string()));
+        return Err(Refusal::Invalid(CurationError::Private.to_string()));
     }
     if matches!(step, Action::Propose) && stored.tip.curation.status == Status::Retired {
-        return Err(ApiError::unprocessable(CurationError::Retired.to_string()));
+        return Err(Refusal::Invalid(CurationError::Retired.to_string()));
     }
     Ok(())
 }

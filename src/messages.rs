@@ -1,7 +1,7 @@
 //! The message protocol between the content script (plain JS) and the service worker.
 //!
 //! Every message is a JSON object with a `type` field, a serde tag of one of the enums
-//! here. The content script's side lives in `extension/content.js`; a tidy test below
+//! here. The content script's side lives in `extension/content/`; a tidy test below
 //! holds every `type` it sends or expects to these enums, and the other way round.
 
 use inflow_core::element::ElementDescription;
@@ -62,7 +62,7 @@ pub enum Request {
         visibility: Visibility,
     },
     /// Element tips of this page that the page, settled, does not have (see
-    /// `watchMissingElements` in content.js).
+    /// `watchMissingElements` in the content script's `pins.js`).
     #[serde(rename_all = "camelCase")]
     ElementsMissing { tip_ids: Vec<inflow_core::TipId> },
 }
@@ -282,7 +282,18 @@ mod tests {
 
     #[test]
     fn the_content_script_speaks_exactly_the_rust_protocol() {
-        let content = include_str!("../extension/content.js");
+        // The content script's modules, read as one source.
+        let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/extension/content");
+        let mut modules: Vec<_> = std::fs::read_dir(sources)
+            .unwrap_or_else(|e| panic!("reading {sources}: {e}"))
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "js"))
+            .collect();
+        modules.sort();
+        assert!(modules.len() > 5, "found only {modules:?}");
+        let content: String = modules.iter().map(|path| std::fs::read_to_string(path).unwrap_or_default()).collect();
+        let content = content.as_str();
         let worker = include_str!("../extension/worker.js");
         let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<std::collections::BTreeSet<_>>();
         let union = |a: std::collections::BTreeSet<String>, b: std::collections::BTreeSet<String>| {
@@ -300,7 +311,7 @@ mod tests {
         assert_eq!(
             sent,
             union(tags("Request"), tags("FrameCommand")),
-            "content.js sends exactly the Request and FrameCommand variants"
+            "the content script sends exactly the Request and FrameCommand variants"
         );
         // What it is told: `message.type === '…'` in its message listeners (the worker's
         // and the panel's, and the tip frame's port).
@@ -308,7 +319,7 @@ mod tests {
         assert_eq!(
             handled,
             union(union(tags("Command"), tags("PanelCommand")), tags("FrameEvent")),
-            "content.js handles exactly the commands and the frame's events"
+            "the content script handles exactly the commands and the frame's events"
         );
         // What it expects back, and what the worker's wrapper answers on a failure.
         let expected = union(

@@ -156,8 +156,23 @@ fn test(root: &Path) -> Result<()> {
         "-D",
         "warnings",
     ])?;
+    println!("\n== tidy: the content script's types (// @ts-check, JSDoc; TypeScript in strict mode)");
+    tools::ensure_npm_packages(root)?;
+    tools::run(
+        Command::new(root.join("node_modules/.bin/tsc"))
+            .arg("-p")
+            .arg(root.join(dist::CONTENT_SCRIPT_SOURCES).join("tsconfig.json")),
+    )?;
     let browser = tools::ensure_chromium()?;
     tools::cargo(&["test", "--workspace", "--quiet"])?;
+
+    println!("\n== content script unit tests in headless Chromium (text map and offsets)");
+    tools::run(
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec"])
+            .arg(root.join("tests/content-script"))
+            .env("INFLOW_CHROMIUM", &browser.chromium),
+    )?;
     dist::build(root)?;
     tools::cargo(&["build", "--release", "-p", "inflow-demo", "-p", "inflow-server"])?;
 

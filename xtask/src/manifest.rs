@@ -91,7 +91,12 @@ mod tests {
         let names = named_files(&repo_manifest());
         assert!(names.contains(&"content.js".to_owned()) && names.contains(&"worker.js".to_owned()), "{names:?}");
         for name in names {
-            assert!(root.join("extension").join(&name).is_file(), "manifest names {name}, missing from extension/");
+            // The content script is built: bundled from its modules' entry point.
+            let source = match name.as_str() {
+                "content.js" => root.join(crate::dist::CONTENT_SCRIPT_SOURCES).join("main.js"),
+                _ => root.join("extension").join(&name),
+            };
+            assert!(source.is_file(), "manifest names {name}, missing from extension/ ({})", source.display());
         }
     }
 

@@ -1,0 +1,123 @@
+// @ts-check
+// Capturing a tip: "+ Tip" beside the user's own selection, the form in Inflow's frame for
+// a selection or a pinned control, and saving what the form holds through the worker.
+
+import { state } from './state.js';
+import { buildTextMap } from './text-map.js';
+import { currentSelection, readSelection, toRange } from './selection.js';
+import { flash, unflash, frameOffset, viewportBox } from './highlights.js';
+import { pinnable, describeElement } from './pins.js';
+import { theUi, uiIfMade, showNotice } from './ui.js';
+import { theFrame, openFrame, hideFrame, toFrame } from './frame.js';
+import { send } from './worker-link.js';
+import { refresh } from './refresh.js';
+
+/** How far from the selection's rectangles a mouse release still counts as over it (px). */
+const RELEASED_NEAR = 24;
+
+/** Shows "+ Tip" beside the selection the user just made. Only trusted events call this,
+ *  and a mouse selection counts only where the mouse was released over it (`point`): a
+ *  page that selects text of its own accord cannot make the button appear where it wants.
+ *  @param {{ x: number, y: number } | null} point */
+export function placeAddButton(point) {
+  if (!state.siteActive || state.pending) return;
+  const { addButton } = theUi();
+  const map = buildTextMap();
+  const selected = currentSelection(map);
+  const range = selected && !('error' in selected) && !selected.collapsed ? toRange(selected) : null;
+  const rects = range ? [...range.getClientRects()] : [];
+  const last = rects[rects.length - 1];
+  // Rectangles of text in a frame are relative to the frame: add the frame's position.
+  const offset = range ? frameOffset(range.startContainer) : { left: 0, top: 0 };
+  /** @param {DOMRect} r */
+  const released = (r) =>
+    !point ||
+    (point.x >= r.left + offset.left - RELEASED_NEAR &&
+      point.x <= r.right + offset.left + RELEASED_NEAR &&
+      point.y >= r.top + offset.top - RELEASED_NEAR &&
+      point.y <= r.bottom + offset.top + RELEASED_NEAR);
+  if (!range || !last || String(range).trim() === '' || !rects.some(released)) {
+    addButton.hidden = true;
+    return;
+  }
+  addButton.style.left = `${Math.min(offset.left + last.right + 4, innerWidth - 80)}px`;
+  addButton.style.top = `${Math.min(offset.top + last.bottom + 4, innerHeight - 36)}px`;
+  addButton.hidden = false;
+  // The user means to add a tip: make the frame now (it takes ~100 ms to start), so the
+  // form is ready by the time "+ Tip" is pressed.
+  theFrame();
+}
+
+/** Hides "+ Tip" (a press elsewhere starts a new selection). */
+export function hideAddButton() {
+  const ui = uiIfMade();
+  if (ui) ui.addButton.hidden = true;
+}
+
+/** Opens the form for the current selection (from "+ Tip", the shortcut or the menu). */
+export function openCapture() {
+  theUi().addButton.hidden = true;
+  const selected = readSelection();
+  if ('error' in selected) {
+    showNotice(selected.error);
+    return;
+  }
+  state.pending = selected;
+  let anchor = null;
+  if (selected.range) {
+    state.pendingWindow = flash(selected.range);
+    anchor = viewportBox(selected.range);
+  }
+  openFrame('capture', { type: 'showCapture', quote: selected.quote.trim() }, anchor);
+}
+
+/** Opens the form to pin a tip to the control last right-clicked. */
+export function openElementCapture() {
+  const target = pinnable(state.lastContextTarget);
+  if (!target || !target.isConnected || target.closest('[data-inflow-ui]')) {
+    showNotice('Right-click the button, field, tab or link you want to pin a tip to.');
+    return;
+  }
+  theUi().addButton.hidden = true;
+  const description = describeElement(target);
+  state.pending = { element: description };
+  const name =
+    description.label ||
+    description.text ||
+    description.attributes.find(([n]) => n === 'aria-label')?.[1] ||
+    description.tag;
+  openFrame('capture', { type: 'showCapture', quote: `Element: ${description.tag} “${name}”` }, target.getBoundingClientRect());
+}
+
+/** The form closed: nothing is pending any more. */
+export function closeCapture() {
+  state.pending = null;
+  unflash(state.pendingWindow);
+  state.pendingWindow = null;
+}
+
+let saving = false;
+/** Saves what the frame's form holds (`fields`) for the pending selection or control.
+ *  @param {{ note: string, tags: string[], visibility: string } & Record<string, any>} fields */
+export async function saveCapture(fields) {
+  const { pending } = state;
+  if (!pending || saving) return;
+  saving = true;
+  const { note, tags, visibility } = fields;
+  const tip = { title: document.title, note, tags, visibility };
+  const answer = await send(
+    'element' in pending
+      ? { type: 'captureElement', element: pending.element, ...tip }
+      : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...tip },
+  );
+  saving = false;
+  if (answer.type !== 'saved') {
+    // The form stays open with everything typed, so nothing is lost.
+    toFrame({ type: 'captureRefused', message: answer.message ?? 'The tip was not saved.' });
+    return;
+  }
+  hideFrame(true);
+  document.getSelection()?.removeAllRanges();
+  showNotice(answer.tip.visibility === 'team' ? 'Tip saved for your team.' : 'Tip saved (only you can see it).');
+  await refresh(true);
+}

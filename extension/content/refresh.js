@@ -1,0 +1,150 @@
+// @ts-check
+// Keeping the tips on the page as it changes: watching the page (and its shadow roots and
+// frames) for changes, re-reading it at a pace the page can afford, asking the worker
+// where the tips go, and painting them.
+
+import { state } from './state.js';
+import { buildTextMap } from './text-map.js';
+import { paint, placementsIntact } from './highlights.js';
+import { placeElements, watchMissingElements } from './pins.js';
+import { placeAddButton } from './capture.js';
+import { send } from './worker-link.js';
+
+/** A refresh runs once the page has been quiet this long (its burst of changes is over)... */
+const REFRESH_QUIET_MS = 50;
+/** ...but no later than this after the first change, on a page that never stops changing... */
+const REFRESH_MAX_WAIT_MS = 400;
+/** ...and never so often that Inflow's share of the page's main thread passes 1 / this. */
+const REFRESH_DUTY_FACTOR = 40;
+/** Only a page whose text has not changed for this long is evidence that a tip's text is
+ *  gone from it: an app's own navigation changes the address before it draws the screen. */
+const SETTLED_AFTER_MS = 1500;
+
+/** Asks the worker which tips belong on this screen and paints them. When the page
+ *  re-rendered without changing its text, the tips' places are still right: only the
+ *  nodes behind them changed, so they are repainted without asking the worker. Returns
+ *  how long it kept the page's main thread busy (ms), not counting the wait for the
+ *  worker, which runs elsewhere.
+ *  @param {boolean} force ask the worker even if the text did not change
+ *  @param {boolean} settled the page has been still for SETTLED_AFTER_MS */
+export async function refresh(force, settled = false) {
+  const started = performance.now();
+  const map = buildTextMap();
+  watch(map.trees);
+  const urlChanged = location.href !== state.lastUrl;
+  if (!force && !urlChanged && map.text === state.lastSentText) {
+    paint(map);
+    return performance.now() - started;
+  }
+  // The text changed, but maybe not where tips are: painted ranges are live and follow
+  // edits around them. If every placed tip still holds its quote and none is waiting for
+  // its text to appear, nothing is affected and the worker is not asked.
+  if (!force && !urlChanged && placementsIntact()) {
+    state.lastSentText = null; // offsets are stale now; the live ranges are what counts
+    placeElements();
+    watchMissingElements();
+    return performance.now() - started;
+  }
+  state.lastUrl = location.href;
+  state.lastSentText = map.text;
+  const busyBefore = performance.now() - started;
+  const answer = await send({ type: 'pageOpened', title: document.title, text: map.text, settled });
+  const answered = performance.now();
+  if (answer.type !== 'pageTips') return busyBefore;
+  state.siteActive = answer.active;
+  state.placedTips = answer.placed;
+  state.elementTips = answer.elements;
+  state.elementsCapturedHere = new Set(answer.elementsCapturedHere);
+  state.tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
+  state.unplacedIds = answer.unplaced.map((/** @type {{ id: string }} */ tip) => tip.id);
+  state.otherRecordIds = answer.otherRecords.map((/** @type {{ id: string }} */ tip) => tip.id);
+  // The page may have rebuilt itself while the worker answered: the same text in new
+  // nodes is painted on the new nodes.
+  const last = map.nodes[map.nodes.length - 1];
+  const current = last && !last.isConnected ? buildTextMap() : map;
+  paint(current.text === map.text ? current : map);
+  watchMissingElements();
+  if (!settled && answer.unplaced.length) checkWhenSettled();
+  // Visible in the browser's performance tools, and to Inflow's own benchmark; it carries
+  // no count (the page shares the performance timeline and must not learn how many tips).
+  performance.measure('inflow:refresh', { start: started });
+  return busyBefore + (performance.now() - answered);
+}
+
+const observer = new MutationObserver(scheduleRefresh);
+/** Trees watched already: shadow roots and frames' documents, which the observer of the
+ *  page's own document does not see into. @type {WeakSet<Node>} */
+const watched = new WeakSet();
+/** Listeners on frames' documents, removed by `disconnect`. */
+const listening = new AbortController();
+
+/** Watches the page's document for changes (start-up). */
+export function watchPage() {
+  observer.observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+}
+
+/** Watches shadow roots and frames for changes too.
+ *  @param {Iterable<Node>} trees */
+export function watch(trees) {
+  for (const tree of trees) {
+    if (watched.has(tree)) continue;
+    watched.add(tree);
+    observer.observe(tree, { childList: true, subtree: true, characterData: true });
+    // Selections made in a frame end with a mouse-up in that frame's document.
+    if (tree.nodeType === Node.DOCUMENT_NODE) {
+      const frameDocument = /** @type {Document} */ (tree);
+      frameDocument.addEventListener('mouseup', afterFrameMouseUp(frameDocument), { capture: true, signal: listening.signal });
+    }
+  }
+}
+
+/** A mouse-up in a same-origin frame's document, at its point in the top window.
+ *  @param {Document} tree */
+const afterFrameMouseUp = (tree) => (/** @type {MouseEvent} */ event) => {
+  if (!event.isTrusted) return;
+  const box = tree.defaultView?.frameElement?.getBoundingClientRect() ?? { left: 0, top: 0 };
+  setTimeout(() => placeAddButton({ x: event.clientX + box.left, y: event.clientY + box.top }), 0);
+};
+
+let refreshTimer = 0;
+let firstChangeAt = 0; // the first change not refreshed yet
+let lastChangeAt = 0;
+let nextRefreshAllowedAt = 0;
+/** Called on every change of the page: a refresh once the page is quiet, or at most
+ *  REFRESH_MAX_WAIT_MS after the first change while it keeps changing, spaced so that
+ *  Inflow's work stays a small share of the page's. */
+export function scheduleRefresh() {
+  const now = performance.now();
+  lastChangeAt = now;
+  if (!firstChangeAt) firstChangeAt = now;
+  const due = Math.max(Math.min(now + REFRESH_QUIET_MS, firstChangeAt + REFRESH_MAX_WAIT_MS), nextRefreshAllowedAt);
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    firstChangeAt = 0;
+    // Text changes matter only where tips may land; a new address always matters.
+    if (location.href === state.lastUrl && state.tipsOnScreen === 0) return;
+    const busy = await refresh(false);
+    nextRefreshAllowedAt = performance.now() + REFRESH_DUTY_FACTOR * busy;
+  }, Math.max(0, due - now));
+}
+
+let settleTimer = 0;
+/** Asks again once the page has been still for SETTLED_AFTER_MS, saying so: only then may
+ *  the worker take a missing quote as evidence that the app changed. */
+function checkWhenSettled() {
+  clearTimeout(settleTimer);
+  const wait = Math.max(0, lastChangeAt + SETTLED_AFTER_MS - performance.now());
+  settleTimer = setTimeout(() => {
+    if (performance.now() - lastChangeAt >= SETTLED_AFTER_MS) refresh(true, true);
+    else checkWhenSettled();
+  }, wait + 20);
+}
+
+/** Stops watching the page for good (the extension was reloaded under it): no observer,
+ *  no listener on its frames, no timer. */
+export function disconnect() {
+  observer.disconnect();
+  listening.abort();
+  clearTimeout(refreshTimer);
+  clearTimeout(settleTimer);
+}

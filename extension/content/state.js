@@ -1,0 +1,48 @@
+// @ts-check
+// What the content script knows of the page it is in: one object, shared by its modules.
+// Each module owns its own timers; everything two modules read is here.
+
+/** A tip as the worker sends it (only what the content script reads of it).
+ *  @typedef {{ id: string, visibility: string, curation?: { needsReview?: boolean } | null,
+ *              target: { selector: Array<{ type: string } & Record<string, any>> } }} Tip */
+/** A tip the worker placed, at text-map offsets.
+ *  @typedef {{ tip: Tip, start: number, end: number }} PlacedTip */
+/** A placed tip as painted: its live range and the text the range held then.
+ *  @typedef {{ tip: Tip, range: Range, painted: string }} PaintedRange */
+/** A pinned control found in the page.
+ *  @typedef {{ tip: Tip, element: Element }} PlacedElement */
+/** What the capture form is about while it is open: a selection or a control.
+ *  @typedef {{ text: string, start: number, end: number, range: Range | null, quote: string }
+ *          | { element: import('./pins.js').ElementDescription }} Pending */
+
+export const state = {
+  /** The user has switched Inflow on for this site (the worker says). */
+  siteActive: false,
+  /** @type {PlacedTip[]} */
+  placedTips: [],
+  /** As last painted, for hit tests. @type {PaintedRange[]} */
+  paintedRanges: [],
+  /** Windows (top and frames) whose highlight registry holds Inflow's highlight. @type {Set<Window>} */
+  paintedWindows: new Set(),
+  tipsOnScreen: 0,
+  /** Tips captured on this page that could not be placed with confidence. @type {string[]} */
+  unplacedIds: [],
+  /** Tips of this screen about other records (their text is not here). @type {string[]} */
+  otherRecordIds: [],
+  /** The text map's text as last sent to the worker. @type {string | null} */
+  lastSentText: null,
+  /** The address the tips were last asked for. */
+  lastUrl: location.href,
+  /** Tips pinned to elements on this screen. @type {Tip[]} */
+  elementTips: [],
+  /** Ids of those pinned on this very page (the worker says). @type {Set<string>} */
+  elementsCapturedHere: new Set(),
+  /** @type {PlacedElement[]} */
+  placedElements: [],
+  /** Set while the capture form is open. @type {Pending | null} */
+  pending: null,
+  /** The window whose registry holds the pending selection's highlight. @type {Window | null} */
+  pendingWindow: null,
+  /** The element last right-clicked, for "Pin an Inflow tip". @type {Element | null} */
+  lastContextTarget: null,
+};

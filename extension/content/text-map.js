@@ -1,0 +1,150 @@
+// @ts-check
+// The page's text as one string (the text map), and the way between its offsets and DOM
+// points. The walk enters open shadow roots and same-origin frames. Offsets are raw UTF-16
+// code units, as DOM ranges count them; the worker normalises and matches, never this file.
+
+/** @typedef {{ text: string, nodes: Text[], starts: number[], trees: Set<Node>, index: Map<Text, number> }} TextMap */
+
+/** Text under these elements is not page text a tip can quote (nor is Inflow's own UI,
+ *  marked data-inflow-ui). */
+const SKIPPED = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'TEXTAREA', 'SELECT', 'OPTION']);
+/** Text in different blocks is separated by a line break in the text map, so words of
+ *  neighbouring cells or paragraphs never run together in quotes. */
+const BLOCK = new Set(
+  (
+    'address,article,aside,blockquote,caption,dd,details,div,dl,dt,fieldset,figcaption,figure,footer,' +
+    'form,h1,h2,h3,h4,h5,h6,header,hr,li,main,nav,ol,p,pre,section,summary,table,tbody,td,tfoot,th,thead,tr,ul'
+  )
+    .toUpperCase()
+    .split(','),
+);
+
+/** The text of `document`'s body as one string, with the text node behind every part of
+ *  it, and every tree the walk entered (shadow roots, frames' documents), so that changes
+ *  inside them can be watched too.
+ *  @param {Document} document
+ *  @returns {TextMap} */
+export function buildTextMap(document = globalThis.document) {
+  /** @type {Text[]} */
+  const nodes = [];
+  /** @type {number[]} */
+  const starts = [];
+  /** @type {string[]} */
+  const parts = [];
+  /** @type {Set<Node>} */
+  const trees = new Set();
+  let length = 0;
+  /** @type {Node | null} */
+  let lastBlock = null;
+  // The block a text node belongs to is carried down the walk (the nearest block element
+  // above it, or the root it was entered from), not looked up per node.
+  /** @param {Text} node @param {Node} block */
+  const visitText = (node, block) => {
+    if (lastBlock !== null && block !== lastBlock) {
+      parts.push('\n');
+      length += 1;
+    }
+    lastBlock = block;
+    nodes.push(node);
+    starts.push(length);
+    parts.push(node.data);
+    length += node.data.length;
+  };
+  /** @param {Node} parent @param {Node} block */
+  const walk = (parent, block) => {
+    for (let child = parent.firstChild; child; child = child.nextSibling) {
+      if (child.nodeType === Node.TEXT_NODE) {
+        // (nodeType, not instanceof: a frame's nodes belong to another realm)
+        const text = /** @type {Text} */ (child);
+        if (text.data.length) visitText(text, block);
+      } else if (child.nodeType === Node.ELEMENT_NODE) {
+        const element = /** @type {Element} */ (child);
+        if (SKIPPED.has(element.tagName) || element.hasAttribute('data-inflow-ui')) continue;
+        const inner = BLOCK.has(element.tagName) ? element : block;
+        if (element.shadowRoot) {
+          trees.add(element.shadowRoot);
+          walk(element.shadowRoot, element.shadowRoot);
+        }
+        if (element.tagName === 'IFRAME' || element.tagName === 'FRAME') {
+          const body = sameOriginBody(element);
+          if (body) {
+            trees.add(body.ownerDocument);
+            walk(body, body);
+          }
+        } else {
+          walk(element, inner);
+        }
+      }
+    }
+  };
+  if (document.body) walk(document.body, document.body);
+  return { text: parts.join(''), nodes, starts, trees, index: new Map(nodes.map((node, i) => [node, i])) };
+}
+
+/** The body of a same-origin frame, or null (cross-origin frames are out of reach).
+ *  @param {Element} frame
+ *  @returns {HTMLElement | null} */
+export function sameOriginBody(frame) {
+  try {
+    return /** @type {HTMLIFrameElement} */ (frame).contentDocument?.body ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The index of the last text node starting at or before `offset`.
+ *  @param {TextMap} map @param {number} offset */
+function nodeIndexAt(map, offset) {
+  let lo = 0;
+  let hi = map.starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (map.starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** A DOM range for the text-map range `start..end`, or null if the map is empty, the range
+ *  would span frames, or a node changed under the map.
+ *  @param {TextMap} map @param {number} start @param {number} end
+ *  @returns {Range | null} */
+export function rangeFor(map, start, end) {
+  if (map.nodes.length === 0) return null;
+  const i = nodeIndexAt(map, start);
+  let startNode = map.nodes[i];
+  let startOffset = start - map.starts[i];
+  if (startOffset >= startNode.data.length && i + 1 < map.nodes.length && map.starts[i + 1] <= end) {
+    startNode = map.nodes[i + 1]; // `start` fell on a block separator
+    startOffset = 0;
+  }
+  const j = nodeIndexAt(map, Math.max(start, end - 1));
+  const endNode = map.nodes[j];
+  const endOffset = Math.min(end - map.starts[j], endNode.data.length);
+  if (startNode.ownerDocument !== endNode.ownerDocument) return null; // a range cannot span frames
+  const range = startNode.ownerDocument.createRange();
+  try {
+    range.setStart(startNode, Math.min(startOffset, startNode.data.length));
+    range.setEnd(endNode, Math.max(endOffset, 0));
+  } catch {
+    return null; // a node changed under us; the next refresh rebuilds the map
+  }
+  return range;
+}
+
+/** The text-map offset of a DOM boundary point.
+ *  @param {TextMap} map @param {Node} container @param {number} offset */
+export function offsetOf(map, container, offset) {
+  const index = map.index.get(/** @type {Text} */ (container));
+  if (index !== undefined) return map.starts[index] + offset;
+  // A point between elements: the first mapped text node at or after it, among the
+  // nodes of the same tree (comparing points across trees or frames is meaningless).
+  const root = container.getRootNode();
+  const candidates = map.nodes.map((_, i) => i).filter((i) => map.nodes[i].getRootNode() === root);
+  const point = /** @type {Document} */ (container.ownerDocument ?? container).createRange();
+  point.setStart(container, offset);
+  const at = candidates.find((i) => point.comparePoint(map.nodes[i], 0) >= 0);
+  if (at !== undefined) return map.starts[at];
+  const last = candidates[candidates.length - 1];
+  return last === undefined ? map.text.length : map.starts[last] + map.nodes[last].data.length;
+}

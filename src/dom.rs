@@ -39,6 +39,100 @@ pub fn element(tag: &str, text: &str) -> Element {
     element
 }
 
+/// An element being built, so that its class, attributes and children read as one
+/// expression: `el("button").text("Edit").class("secondary").attr("data-action", "edit")`.
+pub struct Builder(Element);
+
+/// Starts building an element (see [`Builder`]).
+pub fn el(tag: &str) -> Builder {
+    Builder(element(tag, ""))
+}
+
+impl Builder {
+    /// Its text, as text, made inert like [`element`]'s.
+    pub fn text(self, text: &str) -> Self {
+        if !text.is_empty() {
+            self.0.set_text_content(Some(&inflow_core::export::inert(text)));
+        }
+        self
+    }
+
+    /// Its class attribute (space-separated class names).
+    pub fn class(self, class: &str) -> Self {
+        self.0.set_class_name(class);
+        self
+    }
+
+    pub fn attr(self, name: &str, value: &str) -> Self {
+        set(&self.0, name, value);
+        self
+    }
+
+    /// An attribute that only some elements get (`open`, `selected`, a title).
+    pub fn attr_if(self, condition: bool, name: &str, value: &str) -> Self {
+        if condition {
+            set(&self.0, name, value);
+        }
+        self
+    }
+
+    pub fn child(self, child: impl AsRef<web_sys::Node>) -> Self {
+        append(&self.0, child.as_ref());
+        self
+    }
+
+    /// A child that only some elements have.
+    pub fn child_opt(self, child: Option<impl AsRef<web_sys::Node>>) -> Self {
+        if let Some(child) = child {
+            append(&self.0, child.as_ref());
+        }
+        self
+    }
+
+    pub fn children<N: AsRef<web_sys::Node>>(self, children: impl IntoIterator<Item = N>) -> Self {
+        for child in children {
+            append(&self.0, child.as_ref());
+        }
+        self
+    }
+
+    pub fn build(self) -> Element {
+        self.0
+    }
+}
+
+/// A builder is a node already: a child can be given as one, unfinished.
+impl AsRef<web_sys::Node> for Builder {
+    fn as_ref(&self) -> &web_sys::Node {
+        self.0.as_ref()
+    }
+}
+
+impl From<Builder> for Element {
+    fn from(builder: Builder) -> Element {
+        builder.0
+    }
+}
+
+/// Sets an attribute of an element that exists already.
+pub fn set(element: &Element, name: &str, value: &str) {
+    reported(element.set_attribute(name, value), "setting an attribute");
+}
+
+/// Appends a child to an element that exists already.
+pub fn append(parent: &web_sys::Node, child: &web_sys::Node) {
+    reported(parent.append_child(child).map(drop), "adding an element");
+}
+
+/// Setting an attribute fails only for a name that is not one, and appending only a node
+/// that cannot go there: mistakes in Inflow's own code, never the user's. They are not
+/// worth stopping the page for, but they are said on the console, in one place.
+fn reported(result: Result<(), JsValue>, doing: &str) {
+    if let Err(error) = result {
+        web_sys::console::error_2(&JsValue::from_str(&format!("Inflow: {doing} failed")), &error);
+    }
+}
+
 /// Sets a status line: its text and whether it reports a problem.
 pub fn status(id: &str, text: &str, problem: bool) {
     let element: HtmlElement = by_id(id);
@@ -55,7 +149,7 @@ pub fn status(id: &str, text: &str, problem: bool) {
 /// Calls `handler` on every `event` at `target`, for as long as the page lives.
 pub fn on(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
     let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
-    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    reported(target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref()), "listening");
     closure.forget(); // the page's listeners live as long as the page
 }
 

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 
 use crate::chrome::{self, to_js};
-use crate::dom::{ask_worker, by_id, element, input, on, on_submit, spawn, status};
+use crate::dom::{append, ask_worker, by_id, el, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::PageRequest;
 use crate::messages::SyncStatus;
@@ -213,16 +213,16 @@ fn show_status(sync: &Option<SyncStatus>) {
         facts.push(("Problem", problem.clone()));
     }
     for (term, value) in facts {
-        let _ = list.append_child(&element("dt", term));
-        let _ = list.append_child(&element("dd", &value));
+        append(&list, &element("dt", term));
+        append(&list, &element("dd", &value));
     }
     let rules: HtmlElement = by_id("rules");
     rules.set_text_content(None);
     if sync.screen_rules.is_empty() {
-        let _ = rules.append_child(&element("li", "None: the default rules apply."));
+        append(&rules, &element("li", "None: the default rules apply."));
     }
     for rule in &sync.screen_rules {
-        let _ = rules.append_child(&element("li", rule));
+        append(&rules, &element("li", rule));
     }
     // Admins edit the rules here; everyone else sees them.
     let is_admin = sync.configured && sync.membership.as_ref().is_some_and(|m| m.role == "admin");
@@ -271,9 +271,11 @@ async fn show_sites() {
     for origin in granted.origins {
         let item = element("li", origin.trim_end_matches("/*"));
         if !BUILT_IN_SITES.contains(&origin.as_str()) {
-            let remove = element("button", "Remove");
-            let _ = remove.set_attribute("type", "button");
-            let _ = remove.set_attribute("aria-label", &format!("Remove {}", origin.trim_end_matches("/*")));
+            let remove = el("button")
+                .text("Remove")
+                .attr("type", "button")
+                .attr("aria-label", &format!("Remove {}", origin.trim_end_matches("/*")))
+                .build();
             let pattern = origin.clone();
             on(&remove, "click", move |_| {
                 let pattern = pattern.clone();
@@ -282,11 +284,11 @@ async fn show_sites() {
                     show_sites().await;
                 });
             });
-            let _ = item.append_child(&remove);
+            append(&item, &remove);
         } else {
-            let _ = item.append_child(&element("span", " (always on)"));
+            append(&item, &element("span", " (always on)"));
         }
-        let _ = list.append_child(&item);
+        append(&list, &item);
     }
 }
 

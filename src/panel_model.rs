@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use inflow_core::curation::{Collection, Status};
+use inflow_core::curation::{Action, Collection, Status};
 use inflow_core::export::Selection;
 use inflow_core::search::{Search, Searchable};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
@@ -104,6 +104,134 @@ impl Sort {
     }
 }
 
+/// What a control in a tip's view does: its `data-action`, written from this enum and
+/// parsed back into it by the one set of listeners of the page (the panel's or the frame's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TipAction {
+    /// Scroll the page to the tip and flash it.
+    Reveal,
+    OpenReplies,
+    Helpful,
+    /// The author's Edit button, and the form it opens.
+    Edit,
+    CancelEdit,
+    Delete,
+    /// The reply form.
+    Reply,
+    /// A curation step's button (which step: [`OfferedStep`] in `data-step`).
+    Curate,
+    /// The "Add to collection" choice.
+    Collect,
+    MoveUp,
+    MoveDown,
+    Uncollect,
+    /// The form that asks for the verify-again date.
+    Approve,
+    /// The form for the curator's title and summary.
+    Reword,
+}
+
+impl TipAction {
+    pub const ALL: [TipAction; 14] = [
+        TipAction::Reveal,
+        TipAction::OpenReplies,
+        TipAction::Helpful,
+        TipAction::Edit,
+        TipAction::CancelEdit,
+        TipAction::Delete,
+        TipAction::Reply,
+        TipAction::Curate,
+        TipAction::Collect,
+        TipAction::MoveUp,
+        TipAction::MoveDown,
+        TipAction::Uncollect,
+        TipAction::Approve,
+        TipAction::Reword,
+    ];
+
+    pub fn value(self) -> &'static str {
+        match self {
+            TipAction::Reveal => "reveal",
+            TipAction::OpenReplies => "open-replies",
+            TipAction::Helpful => "helpful",
+            TipAction::Edit => "edit",
+            TipAction::CancelEdit => "cancel-edit",
+            TipAction::Delete => "delete",
+            TipAction::Reply => "reply",
+            TipAction::Curate => "curate",
+            TipAction::Collect => "collect",
+            TipAction::MoveUp => "move-up",
+            TipAction::MoveDown => "move-down",
+            TipAction::Uncollect => "uncollect",
+            TipAction::Approve => "approve",
+            TipAction::Reword => "reword",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<TipAction> {
+        TipAction::ALL.into_iter().find(|action| action.value() == value)
+    }
+}
+
+/// A curation step a tip's card offers (its button's `data-step`): the steps that need no
+/// more from the curator are taken at once; approving and rewording open a form first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OfferedStep {
+    Propose,
+    Approve,
+    Unflag,
+    Retire,
+    Reopen,
+    Reword,
+}
+
+impl OfferedStep {
+    pub const ALL: [OfferedStep; 6] = [
+        OfferedStep::Propose,
+        OfferedStep::Approve,
+        OfferedStep::Unflag,
+        OfferedStep::Retire,
+        OfferedStep::Reopen,
+        OfferedStep::Reword,
+    ];
+
+    pub fn value(self) -> &'static str {
+        match self {
+            OfferedStep::Propose => "propose",
+            OfferedStep::Approve => "approve",
+            OfferedStep::Unflag => "unflag",
+            OfferedStep::Retire => "retire",
+            OfferedStep::Reopen => "reopen",
+            OfferedStep::Reword => "reword",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<OfferedStep> {
+        OfferedStep::ALL.into_iter().find(|step| step.value() == value)
+    }
+
+    /// The core step it is, when it needs nothing more; `None` for the steps whose form
+    /// asks first (approving: the date; rewording: the words).
+    pub fn at_once(self) -> Option<Action> {
+        match self {
+            OfferedStep::Propose => Some(Action::Propose),
+            OfferedStep::Unflag => Some(Action::Unflag),
+            OfferedStep::Retire => Some(Action::Retire),
+            OfferedStep::Reopen => Some(Action::Reopen),
+            OfferedStep::Approve | OfferedStep::Reword => None,
+        }
+    }
+
+    /// The form it opens, for the steps that ask first.
+    pub fn form(self) -> Option<TipAction> {
+        match self {
+            OfferedStep::Approve => Some(TipAction::Approve),
+            OfferedStep::Reword => Some(TipAction::Reword),
+            _ => None,
+        }
+    }
+}
+
 /// What an export takes: the `export-what` select's values (collections follow).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportWhat {
@@ -137,11 +265,173 @@ impl ExportWhat {
 /// The feed's filters as the user set them.
 #[derive(Clone, Debug)]
 pub struct FeedQuery {
+    /// The search box's words as typed (the export of "the feed" takes them as they are).
+    pub search_text: String,
     pub search: Search,
     pub show: Show,
     /// One tag, or empty for any.
     pub tag: String,
     pub sort: Sort,
+}
+
+impl Default for FeedQuery {
+    fn default() -> FeedQuery {
+        FeedQuery {
+            search_text: String::new(),
+            search: Search::default(),
+            show: Show::All,
+            tag: String::new(),
+            sort: Sort::NewestFirst,
+        }
+    }
+}
+
+/// One change the user made to the feed's filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    Search(String),
+    Show(Show),
+    Tag(String),
+    Sort(Sort),
+}
+
+/// Tips the feed renders at first, and more each time: enough to fill a panel, few enough
+/// to paint fast with 10,000 tips stored.
+pub const PAGE: usize = 50;
+
+/// Everything the side panel shows, apart from the DOM: the tips on this device, newest
+/// first with their search text prepared, which of them the feed has shown (the rest are
+/// "new" until the user asks for them: arriving tips never move what is being read), the
+/// feed's filters, and who is looking. The view renders from it; events change it.
+#[derive(Default)]
+pub struct PanelState {
+    tips: Vec<Tip>,
+    searchable: Vec<Searchable>,
+    /// Ids the feed showed; tips beyond these are "new" until the user shows them.
+    seen: HashSet<TipId>,
+    /// How many matching tips the feed renders.
+    pub shown: usize,
+    pub query: FeedQuery,
+    /// Only the newest page is loaded yet.
+    pub loading: bool,
+    /// The name this member signs with: "Mine", and their own tips' Edit and Delete.
+    pub me: String,
+    /// Whether this member curates (curators and admins).
+    pub curator: bool,
+    /// The team's name, for exports.
+    pub team: String,
+    /// The team's collections, from the server.
+    pub collections: Vec<Collection>,
+    /// Tips whose replies the user opened; kept open through re-renders.
+    pub open_replies: HashSet<TipId>,
+    /// Tips with changes the server has not acknowledged yet.
+    pub waiting: HashSet<TipId>,
+}
+
+impl PanelState {
+    /// The newest page of tips, shown at once while the rest load.
+    pub fn first_page(&mut self, newest: Vec<Tip>) {
+        self.seen = newest.iter().map(|t| t.id).collect();
+        self.set_tips(newest);
+        self.shown = PAGE;
+        self.loading = true;
+    }
+
+    /// Every tip on the device, once loaded: all of them are the feed's.
+    pub fn loaded(&mut self, tips: Vec<Tip>) {
+        self.seen = tips.iter().map(|t| t.id).collect();
+        self.set_tips(tips);
+        self.loading = false;
+    }
+
+    /// The device's tips after a change (a sync, an edit): what was not shown before waits
+    /// behind "new", except in an empty feed, which has nothing to keep in place. Returns
+    /// how many wait.
+    pub fn arrived(&mut self, tips: Vec<Tip>) -> usize {
+        self.set_tips(tips);
+        if self.seen.is_empty() {
+            self.seen = self.tips.iter().map(|t| t.id).collect();
+        }
+        self.waiting_new()
+    }
+
+    /// How many tips wait behind "new".
+    pub fn waiting_new(&self) -> usize {
+        self.tips.iter().filter(|t| !self.seen.contains(&t.id)).count()
+    }
+
+    /// The user asked for the new tips.
+    pub fn show_new(&mut self) {
+        self.seen = self.tips.iter().map(|t| t.id).collect();
+    }
+
+    /// This member saved `id` themselves: it is no news to them.
+    pub fn saw(&mut self, id: TipId) {
+        self.seen.insert(id);
+    }
+
+    /// The next page of the feed.
+    pub fn more(&mut self) {
+        self.shown += PAGE;
+    }
+
+    /// A filter changed: the feed starts again at its first page.
+    pub fn filter(&mut self, change: Filter) {
+        match change {
+            Filter::Search(text) => {
+                self.query.search = Search::parse(&text);
+                self.query.search_text = text;
+            }
+            Filter::Show(show) => self.query.show = show,
+            Filter::Tag(tag) => self.query.tag = tag,
+            Filter::Sort(sort) => self.query.sort = sort,
+        }
+        self.shown = PAGE;
+    }
+
+    pub fn tips(&self) -> &[Tip] {
+        &self.tips
+    }
+
+    pub fn tip(&self, id: TipId) -> Option<&Tip> {
+        self.tips.iter().find(|t| t.id == id)
+    }
+
+    /// How many tips the feed has shown (the "of N" in "3 of N tips match").
+    pub fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Every tip the feed's filters match, in its order (it renders the first `shown`).
+    pub fn feed(&self, now: Timestamp) -> Vec<&Tip> {
+        let cx = FeedContext { me: &self.me, waiting: &self.waiting, now, collections: &self.collections };
+        feed(&self.tips, &self.searchable, &self.seen, &self.query, &cx)
+    }
+
+    /// What waits for a curator (proposed, flagged and due shared tips): flagged first,
+    /// then proposed, then due, the longest waiting first in each.
+    pub fn queue(&self, now: Timestamp) -> Vec<&Tip> {
+        let mut waiting: Vec<&Tip> =
+            self.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(now)).collect();
+        waiting.sort_by_key(|t| (t.curation.needs_review.is_none(), t.curation.status != Status::Proposed, t.modified));
+        waiting
+    }
+
+    /// What an export of `what` takes: "the feed" is its search and filters as they are.
+    pub fn export_selection(&self, what: ExportWhat) -> Selection {
+        match what {
+            ExportWhat::Everything => Selection::Everything,
+            ExportWhat::Feed => self.query.selection(),
+            ExportWhat::Collection(id) => Selection::Collection { id },
+            ExportWhat::Approved => Selection::Approved,
+        }
+    }
+
+    fn set_tips(&mut self, mut tips: Vec<Tip>) {
+        tips.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
+        self.searchable = tips.iter().map(Searchable::of).collect();
+        self.tips = tips;
+    }
 }
 
 impl FeedQuery {
@@ -152,8 +442,8 @@ impl FeedQuery {
 
     /// The export of "the feed's search and filters": the search with the tag, and the
     /// status the filter stands for.
-    pub fn selection(&self, search_text: &str) -> Selection {
-        let mut query = search_text.to_owned();
+    pub fn selection(&self) -> Selection {
+        let mut query = self.search_text.clone();
         if !self.tag.is_empty() {
             query.push_str(&format!(" \"tag:{}\"", self.tag));
         }
@@ -262,6 +552,7 @@ mod tests {
             feed(&tips, &searchable, &seen, &query, &cx).iter().map(|t| t.note.clone()).collect()
         };
         let query = |show: Show, tag: &str, sort: Sort, search: &str| FeedQuery {
+            search_text: search.into(),
             search: Search::parse(search),
             show,
             tag: tag.into(),
@@ -277,9 +568,9 @@ mod tests {
         assert!(notes(query(Show::Approved, "", Sort::NewestFirst, "")).is_empty());
         let everything = query(Show::All, "", Sort::NewestFirst, "");
         assert!(everything.is_everything());
-        let approved_orders = query(Show::Approved, "orders", Sort::NewestFirst, "");
+        let approved_orders = query(Show::Approved, "orders", Sort::NewestFirst, "renal");
         assert_eq!(
-            approved_orders.selection("renal"),
+            approved_orders.selection(),
             Selection::Filter { query: "renal \"tag:orders\"".into(), status: Some(Status::Approved) }
         );
     }
@@ -296,6 +587,107 @@ mod tests {
                 rest[..rest.find('"').expect("the value ends")].to_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn arriving_tips_wait_behind_new_and_never_move_what_is_read() {
+        let mut panel = PanelState::default();
+        panel.first_page(vec![tip(2, "Dana", Visibility::Team, &[]), tip(1, "Sam", Visibility::Team, &[])]);
+        assert!(panel.loading);
+        assert_eq!(panel.feed(Timestamp(0)).len(), 2);
+        panel.loaded(vec![
+            tip(1, "Sam", Visibility::Team, &[]),
+            tip(2, "Dana", Visibility::Team, &[]),
+            tip(3, "Sam", Visibility::Team, &[]),
+        ]);
+        assert!(!panel.loading);
+        let newest: Vec<u8> = panel.feed(Timestamp(0)).iter().map(|t| t.note.as_bytes()[5] - b'0').collect();
+        assert_eq!(newest, [3, 2, 1], "all loaded tips are the feed's, newest first");
+        // A teammate's tip arrives: it waits; the feed stays as it was.
+        let mut now_on_device = panel.tips().to_vec();
+        now_on_device.push(tip(4, "Sam", Visibility::Team, &[]));
+        assert_eq!(panel.arrived(now_on_device.clone()), 1);
+        assert_eq!(panel.feed(Timestamp(0)).len(), 3);
+        // One of this member's own arrives too: saved here, it is no news.
+        now_on_device.push(tip(5, "Dana", Visibility::Team, &[]));
+        panel.saw(now_on_device[4].id);
+        assert_eq!(panel.arrived(now_on_device), 1);
+        assert_eq!(panel.feed(Timestamp(0)).len(), 4);
+        panel.show_new();
+        assert_eq!((panel.waiting_new(), panel.feed(Timestamp(0)).len()), (0, 5));
+    }
+
+    #[test]
+    fn an_empty_feed_shows_what_arrives_and_a_filter_starts_again_at_the_first_page() {
+        let mut panel = PanelState::default();
+        assert_eq!(panel.arrived(vec![tip(1, "Sam", Visibility::Team, &["orders"])]), 0);
+        assert_eq!(panel.feed(Timestamp(0)).len(), 1);
+        panel.shown = PAGE;
+        panel.more();
+        assert_eq!(panel.shown, 2 * PAGE);
+        panel.filter(Filter::Tag("orders".into()));
+        assert_eq!((panel.shown, panel.feed(Timestamp(0)).len()), (PAGE, 1));
+        panel.filter(Filter::Search("nothing-like-this".into()));
+        assert_eq!(panel.query.search_text, "nothing-like-this");
+        assert!(panel.feed(Timestamp(0)).is_empty());
+        panel.filter(Filter::Search(String::new()));
+        panel.filter(Filter::Show(Show::Private));
+        assert!(panel.feed(Timestamp(0)).is_empty(), "the one tip is the team's");
+    }
+
+    #[test]
+    fn the_queue_lists_flagged_then_proposed_then_due_shared_tips_and_the_export_takes_the_feed_as_filtered() {
+        let now = Timestamp(1_790_000_000_000);
+        let mut flagged = tip(1, "Sam", Visibility::Team, &[]);
+        flagged.curation.needs_review =
+            Some(inflow_core::curation::ReviewFlag { since: now, reason: "gone from its page".into() });
+        let mut proposed = tip(2, "Sam", Visibility::Team, &[]);
+        proposed.curation.status = Status::Proposed;
+        let mut private_proposed = tip(3, "Dana", Visibility::Private, &[]);
+        private_proposed.curation.status = Status::Proposed;
+        let plain = tip(4, "Sam", Visibility::Team, &["orders"]);
+        let mut panel = PanelState::default();
+        panel.loaded(vec![plain, private_proposed, proposed, flagged]);
+        let queue: Vec<&str> = panel.queue(now).iter().map(|t| t.note.as_str()).collect();
+        assert_eq!(queue, ["note 1", "note 2"]);
+
+        panel.filter(Filter::Search("renal".into()));
+        panel.filter(Filter::Tag("orders".into()));
+        assert_eq!(
+            panel.export_selection(ExportWhat::Feed),
+            Selection::Filter { query: "renal \"tag:orders\"".into(), status: None }
+        );
+        assert_eq!(panel.export_selection(ExportWhat::Approved), Selection::Approved);
+    }
+
+    #[test]
+    fn every_action_and_step_reads_back_from_its_value() {
+        for action in TipAction::ALL {
+            assert_eq!(TipAction::parse(action.value()), Some(action));
+        }
+        for step in OfferedStep::ALL {
+            assert_eq!(OfferedStep::parse(step.value()), Some(step));
+            assert!(step.at_once().is_some() != step.form().is_some(), "{step:?} is taken at once or asks first");
+        }
+        assert_eq!(TipAction::parse("curate-now"), None);
+        assert_eq!(OfferedStep::parse(""), None);
+    }
+
+    #[test]
+    fn the_views_write_and_read_actions_only_through_their_enum() {
+        for (file, source) in [
+            ("tip_view.rs", include_str!("tip_view.rs")),
+            ("side_panel.rs", include_str!("side_panel.rs")),
+            ("side_panel/curation.rs", include_str!("side_panel/curation.rs")),
+            ("tip_frame.rs", include_str!("tip_frame.rs")),
+        ] {
+            let values =
+                TipAction::ALL.map(TipAction::value).into_iter().chain(OfferedStep::ALL.map(OfferedStep::value));
+            for value in values {
+                let literal = format!("\"{value}\"");
+                assert!(!source.contains(&literal), "{file} names {literal} by hand: use TipAction or OfferedStep");
+            }
+        }
     }
 
     #[test]

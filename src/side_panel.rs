@@ -9,7 +9,6 @@ mod curation;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use inflow_core::search::{Search, Searchable};
 use inflow_core::{Tip, TipId};
 use serde::Deserialize;
 use serde_json::json;
@@ -18,52 +17,37 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
 use crate::chrome::{self, to_js};
-use crate::dom::{ask_worker, by_id, element, input, on, spawn};
+use crate::dom::{append, ask_worker, by_id, el, element, input, on, spawn};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::{PageRequest, PanelCommand, SyncStatus};
-use crate::panel_model::{feed, FeedContext, FeedQuery, Show, Sort};
+use crate::panel_model::{Filter, PanelState, Show, Sort, PAGE};
 use crate::store::TipStore;
 use crate::sync_client;
-use crate::tip_view::{self, keeping_drafts, TipContext, TipHost};
+use crate::tip_view::{self, Listed, Row, TipContext, TipHost};
 
-/// Tips rendered per page of the feed: enough to fill a panel, few enough to paint fast
-/// with 10,000 tips stored.
-const PAGE: usize = 50;
+/// A screen's tip captured on another record's page, whose text is not on this record.
+const ANOTHER_RECORD: Listed<'static> = Listed { badge: Some("Another record"), reveal_in: None };
+
 /// Wait before reopening a lost event stream.
 const STREAM_RETRY_MS: u32 = 5_000;
 
-#[derive(Default)]
-struct Panel {
-    /// Every tip on this device, newest first, with its text prepared for search.
-    tips: Vec<Tip>,
-    searchable: Vec<Searchable>,
-    /// Ids the feed showed; tips beyond these are "new" until the user shows them.
-    seen: HashSet<TipId>,
-    /// How many matching tips the feed renders.
-    shown: usize,
-    /// Who "Mine" means.
-    me: String,
-    /// Only the newest page is loaded yet.
-    loading: bool,
-    /// Tips whose replies the user opened; kept open through re-renders.
-    open_replies: HashSet<TipId>,
-    /// Tips with changes the server has not acknowledged yet.
-    waiting: HashSet<TipId>,
-    /// Whether this member curates (curators and admins).
-    curator: bool,
-    /// The team's name, for exports.
-    team: String,
-    /// The team's collections, from the server.
-    collections: Vec<inflow_core::curation::Collection>,
-}
-
 thread_local! {
-    static PANEL: RefCell<Panel> = RefCell::new(Panel::default());
+    /// The panel's state (see [`PanelState`]): one owner for the page's listeners, which
+    /// live as long as the page (a page's wasm runs on one thread).
+    static PANEL: RefCell<PanelState> = RefCell::new(PanelState::default());
 }
 
-impl Panel {
+impl PanelState {
     fn tip_context(&self) -> TipContext<'_> {
         TipContext { me: &self.me, waiting: &self.waiting, open_replies: &self.open_replies }
+    }
+
+    /// A fingerprint of the team's collections, which every tip's curation controls show.
+    fn collections_print(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.collections.hash(&mut hasher);
+        hasher.finish()
     }
 }
 
@@ -72,7 +56,7 @@ struct PanelTips;
 
 impl TipHost for PanelTips {
     fn tip(&self, id: TipId) -> Option<Tip> {
-        PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned())
+        PANEL.with(|p| p.borrow().tip(id).cloned())
     }
 
     fn replies_toggled(&self, id: TipId, open: bool) {
@@ -85,18 +69,38 @@ impl TipHost for PanelTips {
     }
 
     fn saved(&self, id: TipId) {
-        PANEL.with(|p| p.borrow_mut().seen.insert(id));
+        PANEL.with(|p| p.borrow_mut().saw(id));
     }
 }
 
 /// One tip as the panel lists it: the shared view, with the curation steps this member may
-/// take on it.
-fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, panel: &Panel) -> Element {
-    let item = tip_view::tip_item(tip, badge, reveal, &panel.tip_context());
+/// take on it (and, in a collection a curator looks at, the controls to arrange it).
+fn tip_item(tip: &Tip, listed: Listed, arrange: bool, panel: &PanelState) -> Element {
+    let item = tip_view::tip_item(tip, listed, &panel.tip_context());
     if let Some(actions) = curation::actions(tip, panel.curator, &panel.collections, tip_view::now()) {
-        let _ = item.append_child(&actions);
+        append(&item, &actions);
+    }
+    if arrange {
+        append(&item, &curation::collection_controls());
     }
     item
+}
+
+/// One row of a keyed tip list (see [`tip_view::update_keyed`]): the tip's id, what its
+/// view shows, and how to build it. `collections` is [`PanelState::collections_print`].
+fn tip_row<'a>(tip: &'a Tip, listed: Listed<'a>, arrange: bool, panel: &'a PanelState, collections: u64) -> Row<'a> {
+    // (Whether its replies are open is not part of it: the user opens and closes them in
+    // the row itself, which a kept row keeps.)
+    let shows = (
+        listed,
+        arrange,
+        &panel.me,
+        panel.waiting.contains(&tip.id),
+        panel.curator,
+        collections,
+        tip.curation.is_due(tip_view::now()),
+    );
+    Row::new(tip.id.to_string(), tip_view::fingerprint(tip, shows), move || tip_item(tip, listed, arrange, panel))
 }
 
 /// Builds and runs the panel. `connection` is the database connection the page's script
@@ -107,21 +111,14 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     // The newest page first, so the panel paints at once however many tips are stored;
     // every tip, for search and filters, right after.
     let first_page = store.newest(PAGE as u32).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
-    PANEL.with(|p| {
-        let mut panel = p.borrow_mut();
-        panel.seen = first_page.iter().map(|t| t.id).collect();
-        panel.searchable = first_page.iter().map(Searchable::of).collect();
-        panel.tips = first_page;
-        panel.shown = PAGE;
-        panel.loading = true;
-    });
+    PANEL.with(|p| p.borrow_mut().first_page(first_page));
     render_feed();
     // Visible in the browser's performance tools, and to Inflow's own benchmark.
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark("inflow:panel-painted");
     }
     let Member { name: me, curator, team } = member(&store).await;
-    let tips = newest_first(store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?);
+    let tips = store.all().await.map_err(|e| JsValue::from_str(&e.to_string()))?;
     fill_tags(&tips);
     let waiting = waiting(&store).await;
     PANEL.with(|p| {
@@ -130,10 +127,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
         panel.curator = curator;
         panel.team = team;
         panel.waiting = waiting;
-        panel.seen = tips.iter().map(|t| t.id).collect();
-        panel.searchable = tips.iter().map(Searchable::of).collect();
-        panel.tips = tips;
-        panel.loading = false;
+        panel.loaded(tips);
     });
     render_feed();
     curation::render_queue();
@@ -141,20 +135,18 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     curation::listen();
     spawn(curation::load_collections());
 
-    on(&by_id::<web_sys::EventTarget>("search"), "input", |_| reset_and_render());
-    on(&by_id::<web_sys::EventTarget>("show"), "change", |_| reset_and_render());
-    on(&by_id::<web_sys::EventTarget>("tag"), "change", |_| reset_and_render());
-    on(&by_id::<web_sys::EventTarget>("sort"), "change", |_| reset_and_render());
+    // Each filter control tells the model what the user chose; the feed renders from it.
+    on(&input("search"), "input", |_| filter(Filter::Search(input("search").value())));
+    on(&by_id::<HtmlSelectElement>("show"), "change", |_| filter(Filter::Show(Show::parse(&select_value("show")))));
+    on(&by_id::<HtmlSelectElement>("tag"), "change", |_| filter(Filter::Tag(select_value("tag"))));
+    on(&by_id::<HtmlSelectElement>("sort"), "change", |_| filter(Filter::Sort(Sort::parse(&select_value("sort")))));
     on(&by_id::<web_sys::EventTarget>("feed-filters"), "submit", |event| event.prevent_default());
     on(&by_id::<web_sys::EventTarget>("more"), "click", |_| {
-        PANEL.with(|p| p.borrow_mut().shown += PAGE);
+        PANEL.with(|p| p.borrow_mut().more());
         render_feed();
     });
     on(&by_id::<web_sys::EventTarget>("new-tips"), "click", |_| {
-        PANEL.with(|p| {
-            let mut panel = p.borrow_mut();
-            panel.seen = panel.tips.iter().map(|t| t.id).collect();
-        });
+        PANEL.with(|p| p.borrow_mut().show_new());
         render_feed();
         by_id::<HtmlElement>("new-tips").set_hidden(true);
     });
@@ -203,14 +195,14 @@ async fn member(store: &IdbStore) -> Member {
     Member { name, curator: false, team: "Inflow".to_owned() }
 }
 
-fn newest_first(mut tips: Vec<Tip>) -> Vec<Tip> {
-    tips.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
-    tips
+/// The user changed a filter: the feed starts again at its first page.
+fn filter(change: Filter) {
+    PANEL.with(|p| p.borrow_mut().filter(change));
+    render_feed();
 }
 
-fn reset_and_render() {
-    PANEL.with(|p| p.borrow_mut().shown = PAGE);
-    render_feed();
+fn select_value(id: &str) -> String {
+    by_id::<HtmlSelectElement>(id).value()
 }
 
 /// Re-reads the store after tips changed; new ones wait behind the "new tips" button.
@@ -222,13 +214,7 @@ async fn reload() {
     let fresh = PANEL.with(|p| {
         let mut panel = p.borrow_mut();
         panel.waiting = waiting;
-        panel.tips = newest_first(tips);
-        panel.searchable = panel.tips.iter().map(Searchable::of).collect();
-        if panel.seen.is_empty() {
-            // An empty feed has nothing to keep in place: show what arrived.
-            panel.seen = panel.tips.iter().map(|t| t.id).collect();
-        }
-        panel.tips.iter().filter(|t| !panel.seen.contains(&t.id)).count()
+        panel.arrived(tips)
     });
     let button: HtmlElement = by_id("new-tips");
     if fresh > 0 {
@@ -244,7 +230,8 @@ async fn reload() {
     render_screen().await;
 }
 
-/// Fills the tag filter with the tags in use, most used first, keeping the choice.
+/// Fills the tag filter with the tags in use, most used first, keeping the choice (or,
+/// when its tag is no longer in use, "Any tag", which the feed then follows).
 fn fill_tags(tips: &[Tip]) {
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for tag in tips.iter().flat_map(|t| &t.tags) {
@@ -255,15 +242,14 @@ fn fill_tags(tips: &[Tip]) {
     let select: HtmlSelectElement = by_id("tag");
     let chosen = select.value();
     select.set_text_content(None);
-    let any = element("option", "Any tag");
-    let _ = any.set_attribute("value", "");
-    let _ = select.append_child(&any);
+    append(&select, &el("option").text("Any tag").attr("value", "").build());
     for (tag, count) in tags.into_iter().take(200) {
-        let option = element("option", &format!("{tag} ({count})"));
-        let _ = option.set_attribute("value", tag);
-        let _ = select.append_child(&option);
+        append(&select, &el("option").text(&format!("{tag} ({count})")).attr("value", tag).build());
     }
     select.set_value(&chosen);
+    if select.value() != chosen {
+        PANEL.with(|p| p.borrow_mut().filter(Filter::Tag(select.value())));
+    }
 }
 
 /// Tips with a change in the outbox.
@@ -273,32 +259,23 @@ async fn waiting(store: &IdbStore) -> HashSet<TipId> {
 
 /// The feed: matching tips the user has seen, newest or oldest first, a page at a time.
 fn render_feed() {
-    let query = feed_query();
     PANEL.with(|p| {
         let panel = p.borrow();
-        let cx = FeedContext {
-            me: &panel.me,
-            waiting: &panel.waiting,
-            now: tip_view::now(),
-            collections: &panel.collections,
-        };
-        let matching = feed(&panel.tips, &panel.searchable, &panel.seen, &query, &cx);
+        let query = &panel.query;
+        let matching = panel.feed(tip_view::now());
         let in_collection = match query.show {
             Show::Collection(id) => panel.collections.iter().find(|c| c.id == id),
             _ => None,
         };
-        let list: HtmlElement = by_id("feed");
-        keeping_drafts(&list, || {
-            list.set_text_content(None);
-            for tip in matching.iter().take(panel.shown) {
-                let item = tip_item(tip, None, None, &panel);
-                if in_collection.is_some() && panel.curator {
-                    let _ = item.append_child(&curation::collection_controls());
-                }
-                let _ = list.append_child(&item);
-            }
-        });
-        let total = panel.seen.len();
+        let arrange = in_collection.is_some() && panel.curator;
+        let collections = panel.collections_print();
+        let rows = matching
+            .iter()
+            .take(panel.shown)
+            .map(|tip| tip_row(tip, Listed::PLAIN, arrange, &panel, collections))
+            .collect();
+        tip_view::update_keyed(&by_id("feed"), rows);
+        let total = panel.seen_count();
         let count = match (matching.len(), query.is_everything()) {
             _ if panel.loading => "Loading all tips…".to_owned(),
             (0, true) => "No tips yet. Select text on a page and add one.".to_owned(),
@@ -308,16 +285,6 @@ fn render_feed() {
         by_id::<HtmlElement>("feed-count").set_text_content(Some(&count));
         by_id::<HtmlElement>("more").set_hidden(matching.len() <= panel.shown);
     });
-}
-
-/// The feed's filters as the panel's controls hold them.
-fn feed_query() -> FeedQuery {
-    FeedQuery {
-        search: Search::parse(&input("search").value()),
-        show: Show::parse(&by_id::<HtmlSelectElement>("show").value()),
-        tag: by_id::<HtmlSelectElement>("tag").value(),
-        sort: Sort::parse(&by_id::<HtmlSelectElement>("sort").value()),
-    }
 }
 
 /// What the active tab's page shows, as its content script reports it.
@@ -359,38 +326,38 @@ async fn render_screen() {
     };
     PANEL.with(|p| {
         let panel = p.borrow();
-        let find = |id: &TipId| panel.tips.iter().find(|t| t.id == *id);
+        let find = |id: &TipId| panel.tip(*id);
         let groups: [(&[TipId], &str, bool); 4] =
             [(&screen.placed, "On this page", true), (&screen.elements, "Pinned here", true), (&screen.unplaced, "Needs review", false), (&screen.missing_elements, "Needs review", false)];
-        let mut count = 0;
-        keeping_drafts(&list, || {
-            list.set_text_content(None);
-            for (ids, badge, revealable) in groups {
-                for tip in ids.iter().filter_map(find) {
-                    let _ = list.append_child(&tip_item(tip, Some(badge), if revealable { tab } else { None }, &panel));
-                    count += 1;
-                }
+        let collections = panel.collections_print();
+        let mut rows = Vec::new();
+        for (ids, badge, revealable) in groups {
+            for tip in ids.iter().filter_map(find) {
+                let listed = Listed { badge: Some(badge), reveal_in: if revealable { tab } else { None } };
+                rows.push(tip_row(tip, listed, false, &panel, collections));
             }
-            // About other records: folded away, so that they neither crowd nor alarm.
-            let others: Vec<&Tip> = screen.other_records.iter().filter_map(find).collect();
-            if !others.is_empty() {
-                let (item, details, inner) = (element("li", ""), element("details", ""), element("ol", ""));
-                item.set_class_name("other-records");
-                inner.set_class_name("tips");
+        }
+        let mut count = rows.len();
+        // About other records: folded away, so that they neither crowd nor alarm.
+        let others: Vec<&Tip> = screen.other_records.iter().filter_map(find).collect();
+        if !others.is_empty() {
+            let prints: Vec<u64> =
+                others.iter().map(|tip| tip_row(tip, ANOTHER_RECORD, false, &panel, collections).print).collect();
+            let panel = &panel;
+            let build = move || {
                 let summary = match others.len() {
                     1 => "1 tip for this screen is about another record".to_owned(),
                     n => format!("{n} tips for this screen are about other records"),
                 };
-                let _ = details.append_child(&element("summary", &summary));
-                for tip in others {
-                    let _ = inner.append_child(&tip_item(tip, Some("Another record"), None, &panel));
-                }
-                let _ = details.append_child(&inner);
-                let _ = item.append_child(&details);
-                let _ = list.append_child(&item);
-                count += 1;
-            }
-        });
+                let inner = others.into_iter().map(|tip| tip_item(tip, ANOTHER_RECORD, false, panel));
+                let details =
+                    el("details").child(element("summary", &summary)).child(el("ol").class("tips").children(inner).build());
+                el("li").class("other-records").child(details.build()).build()
+            };
+            rows.push(Row::new("other-records".to_owned(), tip_view::fingerprint_of(&prints), build));
+            count += 1;
+        }
+        tip_view::update_keyed(&list, rows);
         let text = match count {
             0 => "No tips for this screen yet.".to_owned(),
             _ if screen.unplaced.is_empty() && screen.missing_elements.is_empty() => String::new(),

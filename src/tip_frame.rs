@@ -22,7 +22,7 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement, HtmlTextAreaElement};
 use crate::chrome::{self, to_js};
 use crate::dom::{by_id, document, element, input, on, spawn};
 use crate::messages::{FrameCommand, FrameEvent, PageRequest};
-use crate::tip_view::{self, keeping_drafts, TipContext, TipHost};
+use crate::tip_view::{self, Row, TipContext, TipHost};
 
 /// The longest note the worker takes; shown here as a counter only (the worker enforces it).
 const MAX_NOTE_CHARS: usize = 10_000;
@@ -362,17 +362,20 @@ fn render_card() {
     FRAME.with(|f| {
         let frame = f.borrow();
         let cx = TipContext { me: &frame.me, waiting: &frame.waiting, open_replies: &frame.open_replies };
-        keeping_drafts(&list, || {
-            list.set_text_content(None);
-            if frame.tips.is_empty() {
-                let _ = list.append_child(&element("li", "This tip is no longer on this device."));
-            }
-            // (Ids the store no longer holds, such as a tip's old id after it was taken back
-            // to "only me", are simply not shown.)
-            for tip in &frame.tips {
-                let _ = list.append_child(&tip_view::tip_item(tip, None, None, &cx));
-            }
-        });
+        let mut rows = Vec::new();
+        if frame.tips.is_empty() {
+            rows.push(Row::new("gone".to_owned(), 0, || element("li", "This tip is no longer on this device.")));
+        }
+        // (Ids the store no longer holds, such as a tip's old id after it was taken back to
+        // "only me", are simply not shown.)
+        for tip in &frame.tips {
+            // (Open replies are not part of it: they are opened in the row, which is kept.)
+            let shows = (&frame.me, frame.waiting.contains(&tip.id));
+            let cx = &cx;
+            let build = move || tip_view::tip_item(tip, tip_view::Listed::PLAIN, cx);
+            rows.push(Row::new(tip.id.to_string(), tip_view::fingerprint(tip, shows), build));
+        }
+        tip_view::update_keyed(&list, rows);
     });
     by_id::<HtmlElement>("card-status").set_text_content(None);
     report_size();

@@ -15,8 +15,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 use crate::chrome::{self, to_js};
-use crate::dom::{by_id, element, on, spawn};
+use crate::dom::{append, by_id, el, element, on, spawn};
 use crate::messages::{PageRequest, PanelCommand};
+use crate::panel_model::TipAction;
 
 /// What a page that shows tips tells the shared listeners.
 pub trait TipHost {
@@ -24,7 +25,7 @@ pub trait TipHost {
     fn tip(&self, id: TipId) -> Option<Tip>;
     /// The user opened or closed a tip's replies: they stay so through re-renders.
     fn replies_toggled(&self, id: TipId, open: bool);
-    /// Render again (an inline form was cancelled: its button comes back).
+    /// Render again (an inline form closed: the page may be smaller).
     fn rerender(&self);
     /// The page saved `id` itself: show it in place, it is no news to this user.
     fn saved(&self, id: TipId);
@@ -81,26 +82,20 @@ pub fn badges(tip: &Tip, at: Timestamp) -> Option<Element> {
     if marks.is_empty() && c.title.is_empty() {
         return None;
     }
-    let line = element("p", "");
-    line.set_class_name("curation");
-    for (text, class) in marks {
-        let badge = element("span", text);
-        badge.set_class_name(class);
-        let _ = line.append_child(&badge);
-    }
-    if let Some(flag) = &c.needs_review {
-        let _ = line.set_attribute("title", &inflow_core::export::inert(&flag.reason));
-    }
-    if let Some(v) = c.verified.as_ref().filter(|_| c.status == Status::Approved) {
+    let verified = c.verified.as_ref().filter(|_| c.status == Status::Approved).map(|v| {
         let until = format_time(v.verify_by.unix_ms(), false);
-        let _ = line.append_child(&element("span", &format!(" verified by {} \u{b7} verify by {until}", v.by)));
-    }
-    if !c.title.is_empty() {
-        let title = element("strong", &c.title);
-        title.set_class_name("curated-title");
-        let _ = line.append_child(&title);
-    }
-    Some(line)
+        element("span", &format!(" verified by {} \u{b7} verify by {until}", v.by))
+    });
+    let line = el("p")
+        .class("curation")
+        .children(marks.into_iter().map(|(text, class)| el("span").text(text).class(class).build()))
+        .child_opt(verified)
+        .child_opt((!c.title.is_empty()).then(|| el("strong").text(&c.title).class("curated-title").build()));
+    let line = match &c.needs_review {
+        Some(flag) => line.attr("title", &inflow_core::export::inert(&flag.reason)),
+        None => line,
+    };
+    Some(line.build())
 }
 
 /// The tip's curation history, folded: who did what, when.
@@ -108,45 +103,42 @@ pub fn history(tip: &Tip) -> Option<Element> {
     if tip.curation.history.is_empty() {
         return None;
     }
-    let details = element("details", "");
-    details.set_class_name("history");
-    let _ = details.append_child(&element("summary", &format!("Curation history ({})", tip.curation.history.len())));
-    let list = element("ol", "");
-    for event in tip.curation.history.iter().rev() {
+    let events = tip.curation.history.iter().rev().map(|event| {
         let when = format_time(event.at.unix_ms(), true);
-        let _ = list.append_child(&element("li", &format!("{when} \u{b7} {}: {}", event.by, event.what)));
-    }
-    let _ = details.append_child(&list);
-    Some(details)
+        element("li", &format!("{when} \u{b7} {}: {}", event.by, event.what))
+    });
+    let details = el("details")
+        .class("history")
+        .child(element("summary", &format!("Curation history ({})", tip.curation.history.len())))
+        .child(el("ol").children(events).build());
+    Some(details.build())
+}
+
+/// How a list shows a tip besides the tip itself: a badge saying why it is there ("On this
+/// page", "Needs review"), and the tab whose page can scroll to it ("Show on page").
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq)]
+pub struct Listed<'a> {
+    pub badge: Option<&'a str>,
+    pub reveal_in: Option<i32>,
+}
+
+impl Listed<'_> {
+    /// No badge, no "Show on page": the feed, the queue, the frame's card.
+    pub const PLAIN: Listed<'static> = Listed { badge: None, reveal_in: None };
 }
 
 /// One tip: its note, the quoted text, who and when, what it is, and its replies and
 /// helpful marks.
-pub fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, cx: &TipContext) -> Element {
-    let item = element("li", "");
-    let _ = item.set_attribute("data-tip", &tip.id.to_string());
-    if let Some(badge) = badge {
-        let mark = element("span", badge);
-        mark.set_class_name(if badge == "Needs review" { "badge review" } else { "badge" });
-        let _ = item.append_child(&mark);
-        if badge == "Needs review" {
-            item.set_class_name("review");
-        }
-    }
-    if let Some(badges) = badges(tip, now()) {
-        let _ = item.append_child(&badges);
-    }
-    let note = element("p", if tip.note.is_empty() { "Highlight (no note)" } else { &tip.note });
-    note.set_class_name("note");
-    let _ = item.append_child(&note);
+pub fn tip_item(tip: &Tip, listed: Listed, cx: &TipContext) -> Element {
+    let Listed { badge, reveal_in } = listed;
+    let review = badge == Some("Needs review");
+    let mark = badge.map(|badge| el("span").text(badge).class(if review { "badge review" } else { "badge" }).build());
+    let note = el("p").text(if tip.note.is_empty() { "Highlight (no note)" } else { &tip.note }).class("note");
     let target = tip
         .target
         .quote()
         .map(|q| format!("\u{201c}{}\u{201d}", shorten(q, 140)))
         .unwrap_or_else(|| "Pinned to a control".to_owned());
-    let quote = element("p", &target);
-    quote.set_class_name("quote");
-    let _ = item.append_child(&quote);
     let when = format_time(tip.created.unix_ms(), false);
     let who = match (tip.visibility, cx.waiting.contains(&tip.id)) {
         (Visibility::Team, true) => "team, waiting to send",
@@ -157,131 +149,122 @@ pub fn tip_item(tip: &Tip, badge: Option<&str>, reveal: Option<i32>, cx: &TipCon
     if !tip.tags.is_empty() {
         meta.push_str(&format!(" · {}", tip.tags.join(", ")));
     }
-    let meta = element("p", &meta);
-    meta.set_class_name("meta");
-    let _ = item.append_child(&meta);
-    if let Some(tab) = reveal {
-        let button = element("button", "Show on page");
-        let _ = button.set_attribute("type", "button");
-        button.set_class_name("secondary");
-        let _ = button.set_attribute(
-            "aria-label",
-            &inflow_core::export::inert(&format!("Show on page: {}", shorten(&tip.note, 60))),
-        );
-        let _ = button.set_attribute("data-action", "reveal");
-        let _ = button.set_attribute("data-tab", &tab.to_string());
-        let _ = item.append_child(&button);
-    }
-    let _ = item.append_child(&helpful_button(tip, cx.me));
-    if tip.author == cx.me {
-        for (label, action) in [("Edit", "edit"), ("Delete", "delete")] {
-            let button = element("button", label);
-            let _ = button.set_attribute("type", "button");
-            button.set_class_name("secondary");
-            let _ = button.set_attribute("data-action", action);
-            let _ = item.append_child(&button);
-        }
-    }
-    let _ = item.append_child(&replies(tip, cx.open_replies.contains(&tip.id)));
-    if let Some(history) = history(tip) {
-        let _ = item.append_child(&history);
-    }
-    item
+    let show_on_page = reveal_in.map(|tab| {
+        el("button")
+            .text("Show on page")
+            .attr("type", "button")
+            .class("secondary")
+            .attr("aria-label", &inflow_core::export::inert(&format!("Show on page: {}", shorten(&tip.note, 60))))
+            .attr("data-action", TipAction::Reveal.value())
+            .attr("data-tab", &tab.to_string())
+            .build()
+    });
+    let own = if tip.author == cx.me { &[("Edit", TipAction::Edit), ("Delete", TipAction::Delete)][..] } else { &[] };
+    let edit_and_delete = own.iter().map(|(label, action)| own_button(label, *action));
+    el("li")
+        .attr("data-tip", &tip.id.to_string())
+        .attr_if(review, "class", "review")
+        .child_opt(mark)
+        .child_opt(badges(tip, now()))
+        .child(note)
+        .child(el("p").text(&target).class("quote"))
+        .child(el("p").text(&meta).class("meta"))
+        .child_opt(show_on_page)
+        .child(helpful_button(tip, cx.me))
+        .children(edit_and_delete)
+        .child(replies(tip, cx.open_replies.contains(&tip.id)))
+        .child_opt(history(tip))
+        .build()
+}
+
+/// Edit or Delete, on the author's own tip.
+fn own_button(label: &str, action: TipAction) -> Element {
+    el("button").text(label).attr("type", "button").class("secondary").attr("data-action", action.value()).build()
 }
 
 /// "Helpful" with its count; pressed when this member marked it.
 fn helpful_button(tip: &Tip, me: &str) -> Element {
     let marked = tip.helpful.iter().any(|name| name == me);
     let label = if tip.helpful.is_empty() { "Helpful".to_owned() } else { format!("Helpful · {}", tip.helpful.len()) };
-    let button = element("button", &label);
-    let _ = button.set_attribute("type", "button");
-    button.set_class_name("secondary helpful");
-    let _ = button.set_attribute("data-action", "helpful");
-    let _ = button.set_attribute("aria-pressed", if marked { "true" } else { "false" });
-    if !tip.helpful.is_empty() {
-        let _ = button
-            .set_attribute("title", &inflow_core::export::inert(&format!("Helpful to {}", tip.helpful.join(", "))));
-    }
-    button
+    el("button")
+        .text(&label)
+        .attr("type", "button")
+        .class("secondary helpful")
+        .attr("data-action", TipAction::Helpful.value())
+        .attr("aria-pressed", if marked { "true" } else { "false" })
+        .attr_if(
+            !tip.helpful.is_empty(),
+            "title",
+            &inflow_core::export::inert(&format!("Helpful to {}", tip.helpful.join(", "))),
+        )
+        .build()
 }
 
 /// The replies, folded; the form to add one is built when they are opened. A tip without
 /// replies gets a plain "Reply" button, which becomes this when pressed.
 fn replies(tip: &Tip, open: bool) -> Element {
     if tip.replies.is_empty() && !open {
-        let button = element("button", "Reply");
-        let _ = button.set_attribute("type", "button");
-        button.set_class_name("link");
-        let _ = button.set_attribute("data-action", "open-replies");
-        return button;
+        return el("button")
+            .text("Reply")
+            .attr("type", "button")
+            .class("link")
+            .attr("data-action", TipAction::OpenReplies.value())
+            .build();
     }
-    let details = element("details", "");
-    details.set_class_name("replies");
     let summary = match tip.replies.len() {
         0 => "Reply".to_owned(),
         1 => "1 reply".to_owned(),
         n => format!("{n} replies"),
     };
-    let _ = details.append_child(&element("summary", &summary));
-    let list = element("ol", "");
-    for reply in &tip.replies {
+    let replies = tip.replies.iter().map(|reply| {
         let when = format_time(reply.created.unix_ms(), true);
-        let item = element("li", "");
-        let text = element("p", &reply.text);
-        text.set_class_name("note");
-        let _ = item.append_child(&text);
-        let meta = element("p", &format!("{} · {when}", reply.author));
-        meta.set_class_name("meta");
-        let _ = item.append_child(&meta);
-        let _ = list.append_child(&item);
-    }
-    let _ = details.append_child(&list);
-    if open {
-        let _ = details.set_attribute("open", "");
-        let _ = details.append_child(&reply_form());
-    }
-    details
+        el("li")
+            .child(el("p").text(&reply.text).class("note"))
+            .child(el("p").text(&format!("{} · {when}", reply.author)).class("meta"))
+            .build()
+    });
+    el("details")
+        .class("replies")
+        .child(element("summary", &summary))
+        .child(el("ol").children(replies).build())
+        .attr_if(open, "open", "")
+        .child_opt(open.then(reply_form))
+        .build()
 }
 
 /// The author's form to change a tip: note, tags, who sees it.
 fn edit_form(tip: &Tip) -> Element {
-    let form = element("form", "");
-    let _ = form.set_attribute("data-action", "edit");
     let n = NEXT_FIELD.with(|n| n.replace(n.get() + 1));
     let field = |tag: &str, label: &str, id: String| {
-        let (label, field) = (element("label", label), element(tag, ""));
-        let _ = label.set_attribute("for", &id);
-        let _ = field.set_attribute("id", &id);
-        (label, field)
+        (el("label").text(label).attr("for", &id).build(), el(tag).attr("id", &id))
     };
     let (note_label, note) = field("textarea", "Note", format!("edit-note-{n}"));
+    // A textarea's text is its value, as typed: not made inert like displayed text.
+    let note = note.attr("rows", "3").attr("maxlength", "10000").build();
     note.set_text_content(Some(&tip.note));
-    let _ = note.set_attribute("rows", "3");
-    let _ = note.set_attribute("maxlength", "10000");
     let (tags_label, tags) = field("input", "Tags (comma separated)", format!("edit-tags-{n}"));
-    let _ = tags.set_attribute("value", &tip.tags.join(", "));
     let (who_label, who) = field("select", "Who sees it", format!("edit-visibility-{n}"));
-    for (value, text) in [("team", "My team"), ("private", "Only me")] {
-        let option = element("option", text);
-        let _ = option.set_attribute("value", value);
-        if (value == "team") == (tip.visibility == Visibility::Team) {
-            let _ = option.set_attribute("selected", "");
-        }
-        let _ = who.append_child(&option);
-    }
-    let save = element("button", "Save changes");
-    let _ = save.set_attribute("type", "submit");
-    let cancel = element("button", "Cancel");
-    let _ = cancel.set_attribute("type", "button");
-    cancel.set_class_name("secondary");
-    let _ = cancel.set_attribute("data-action", "cancel-edit");
-    let problem = element("p", "");
-    problem.set_class_name("error");
-    let _ = problem.set_attribute("role", "alert");
-    for part in [&note_label, &note, &tags_label, &tags, &who_label, &who, &save, &cancel, &problem] {
-        let _ = form.append_child(part);
-    }
-    form
+    let options = [("team", "My team"), ("private", "Only me")].map(|(value, text)| {
+        let chosen = (value == "team") == (tip.visibility == Visibility::Team);
+        el("option").text(text).attr("value", value).attr_if(chosen, "selected", "").build()
+    });
+    el("form")
+        .attr("data-action", TipAction::Edit.value())
+        .children([note_label, note, tags_label])
+        .child(tags.attr("value", &tip.tags.join(", ")).build())
+        .child(who_label)
+        .child(who.children(options).build())
+        .child(el("button").text("Save changes").attr("type", "submit").build())
+        .child(
+            el("button")
+                .text("Cancel")
+                .attr("type", "button")
+                .class("secondary")
+                .attr("data-action", TipAction::CancelEdit.value())
+                .build(),
+        )
+        .child(el("p").class("error").attr("role", "alert").build())
+        .build()
 }
 
 /// Deletes the author's tip, and offers to undo it for a few seconds.
@@ -340,25 +323,15 @@ fn listen_to_undo() {
 }
 
 fn reply_form() -> Element {
-    let form = element("form", "");
-    let _ = form.set_attribute("data-action", "reply");
     // The same tip can stand under "This screen" and in the feed: each form its own id.
     let field_id = format!("reply-field-{}", NEXT_FIELD.with(|n| n.replace(n.get() + 1)));
-    let label = element("label", "Your reply");
-    let _ = label.set_attribute("for", &field_id);
-    let field = element("textarea", "");
-    let _ = field.set_attribute("id", &field_id);
-    let _ = field.set_attribute("rows", "2");
-    let _ = field.set_attribute("maxlength", "10000");
-    let send = element("button", "Send reply");
-    let _ = send.set_attribute("type", "submit");
-    let problem = element("p", "");
-    problem.set_class_name("error");
-    let _ = problem.set_attribute("role", "alert");
-    for part in [&label, &field, &send, &problem] {
-        let _ = form.append_child(part);
-    }
-    form
+    el("form")
+        .attr("data-action", TipAction::Reply.value())
+        .child(el("label").text("Your reply").attr("for", &field_id).build())
+        .child(el("textarea").attr("id", &field_id).attr("rows", "2").attr("maxlength", "10000").build())
+        .child(el("button").text("Send reply").attr("type", "submit").build())
+        .child(el("p").class("error").attr("role", "alert").build())
+        .build()
 }
 
 /// One set of listeners for every tip the panel shows (tips are re-rendered often; per-tip
@@ -376,15 +349,15 @@ pub fn listen(host: &'static dyn TipHost) {
     on(&document, "click", move |event| {
         let Some(button) = target(&event).and_then(|t| t.closest("button[data-action]").ok().flatten()) else { return };
         let Some((_, id)) = tip_of(&button) else { return };
-        match button.get_attribute("data-action").as_deref() {
-            Some("reveal") => {
+        match button.get_attribute("data-action").as_deref().and_then(TipAction::parse) {
+            Some(TipAction::Reveal) => {
                 let Some(tab) = button.get_attribute("data-tab").and_then(|t| t.parse::<i32>().ok()) else { return };
                 let message = to_js(&PanelCommand::Reveal { tip_id: id });
                 spawn(async move {
                     let _ = chrome::tabs_send_message(tab, &message).await;
                 });
             }
-            Some("open-replies") => {
+            Some(TipAction::OpenReplies) => {
                 host.replies_toggled(id, true);
                 let tip = host.tip(id);
                 if let Some(tip) = tip {
@@ -397,13 +370,13 @@ pub fn listen(host: &'static dyn TipHost) {
                     }
                 }
             }
-            Some("helpful") => {
+            Some(TipAction::Helpful) => {
                 let marked = button.get_attribute("aria-pressed").as_deref() == Some("true");
                 spawn(async move {
                     add(PageRequest::Helpful { tip_id: id, helpful: !marked }, None).await;
                 });
             }
-            Some("edit") => {
+            Some(TipAction::Edit) => {
                 let tip = host.tip(id);
                 if let Some(tip) = tip {
                     let form = edit_form(&tip);
@@ -415,13 +388,15 @@ pub fn listen(host: &'static dyn TipHost) {
                     }
                 }
             }
-            Some("cancel-edit") => {
+            Some(TipAction::CancelEdit) => {
                 if let Some(form) = button.closest("form").ok().flatten() {
-                    form.remove(); // the next render puts the Edit button back
+                    // The Edit button comes back where the form was (a kept row is not
+                    // rebuilt by the next render).
+                    let _ = form.replace_with_with_node_1(&own_button("Edit", TipAction::Edit));
                     host.rerender();
                 }
             }
-            Some("delete") => spawn(delete_with_undo(id)),
+            Some(TipAction::Delete) => spawn(delete_with_undo(id)),
             _ => {}
         }
     });
@@ -431,7 +406,7 @@ pub fn listen(host: &'static dyn TipHost) {
         let Some((_, id)) = tip_of(&details) else { return };
         let open = details.has_attribute("open");
         if open && details.query_selector("form").ok().flatten().is_none() {
-            let _ = details.append_child(&reply_form());
+            append(&details, &reply_form());
         }
         host.replies_toggled(id, open);
     });
@@ -450,7 +425,7 @@ pub fn listen(host: &'static dyn TipHost) {
         }
     });
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("edit")) else {
+        let Some(form) = target(&event).filter(|t| action_of(t) == Some(TipAction::Edit)) else {
             return;
         };
         event.prevent_default();
@@ -475,7 +450,7 @@ pub fn listen(host: &'static dyn TipHost) {
         });
     });
     on(&document, "submit", move |event| {
-        let Some(form) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("reply")) else {
+        let Some(form) = target(&event).filter(|t| action_of(t) == Some(TipAction::Reply)) else {
             return;
         };
         event.prevent_default();
@@ -498,6 +473,11 @@ pub fn listen(host: &'static dyn TipHost) {
             }
         });
     });
+}
+
+/// What `element` does (its `data-action`).
+pub fn action_of(element: &Element) -> Option<TipAction> {
+    element.get_attribute("data-action").as_deref().and_then(TipAction::parse)
 }
 
 /// Sends a reply, a mark or a curation step to the worker; a refusal is shown in `problem`
@@ -564,36 +544,116 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-/// Re-renders a list of tips with `rebuild`, carrying over the forms the user has open in
-/// it (a reply, a curator's title), with what was typed and the focus: tips arriving live
-/// must not wipe a draft.
-pub fn keeping_drafts(list: &HtmlElement, rebuild: impl FnOnce()) {
-    let focused = crate::dom::document().active_element();
-    let mut drafts: Vec<(String, String, Element, bool)> = Vec::new();
-    if let Ok(forms) = list.query_selector_all("li[data-tip] form[data-action]") {
-        for form in (0..forms.length()).filter_map(|i| forms.item(i)).filter_map(|n| n.dyn_into::<Element>().ok()) {
-            let tip = form.closest("li[data-tip]").ok().flatten().and_then(|li| li.get_attribute("data-tip"));
-            let kind = form.get_attribute("data-action").unwrap_or_default();
-            let has_focus = focused.as_ref().is_some_and(|f| form.contains(Some(f)));
-            if let Some(tip) = tip {
-                drafts.push((tip, kind, form, has_focus));
+/// A fingerprint of what a row of a tip list shows: the tip itself and whatever else its
+/// view depends on (`context`: the badge, who is looking, what waits, what is open...).
+/// A row whose fingerprint did not change is kept as it is.
+pub fn fingerprint(tip: &Tip, context: impl std::hash::Hash) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    tip.hash(&mut hasher);
+    context.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A fingerprint of several rows' fingerprints (a row that holds other rows).
+pub fn fingerprint_of(prints: &[u64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    prints.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A row of a keyed tip list: its key (unique in the list), the fingerprint of what it
+/// shows, and how to build it when it is new or changed.
+pub struct Row<'a> {
+    pub key: String,
+    pub print: u64,
+    pub build: Box<dyn FnOnce() -> Element + 'a>,
+}
+
+impl<'a> Row<'a> {
+    pub fn new(key: String, print: u64, build: impl FnOnce() -> Element + 'a) -> Row<'a> {
+        Row { key, print, build: Box::new(build) }
+    }
+}
+
+/// Updates `list` to hold `rows`, in order. A row whose key and fingerprint are unchanged
+/// keeps its element, so what the user has open in it (a reply being typed, a curator's
+/// form, an unfolded history) and the focus stay; a changed row is built anew in its
+/// place, and the forms open in it are carried over with what was typed. Tips arriving
+/// live must not wipe a draft.
+pub fn update_keyed(list: &Element, rows: Vec<Row<'_>>) {
+    if rows.is_empty() {
+        list.set_text_content(None); // at once, not row by row (a search that finds nothing)
+        return;
+    }
+    let wanted: HashSet<&str> = rows.iter().map(|row| row.key.as_str()).collect();
+    let mut old_rows: std::collections::HashMap<String, Element> = std::collections::HashMap::new();
+    let children = list.children();
+    for child in (0..children.length()).filter_map(|i| children.item(i)).collect::<Vec<_>>() {
+        match child.get_attribute("data-key") {
+            Some(key) if wanted.contains(key.as_str()) && !old_rows.contains_key(&key) => {
+                old_rows.insert(key, child);
             }
+            _ => child.remove(), // gone, a duplicate, or not a row
         }
     }
-    rebuild();
-    for (tip, kind, form, has_focus) in drafts {
-        let Ok(Some(item)) = list.query_selector(&format!("li[data-tip=\"{tip}\"]")) else { continue };
-        let placed = match item.query_selector(&format!("form[data-action=\"{kind}\"]")) {
-            Ok(Some(fresh)) => fresh.replace_with_with_node_1(&form).is_ok(),
-            _ => match item.query_selector(".curate") {
-                Ok(Some(bar)) => bar.after_with_node_1(&form).is_ok(),
-                _ => false,
-            },
-        };
-        if placed && has_focus {
-            if let Some(focused) = focused.as_ref().and_then(|f| f.dyn_ref::<HtmlElement>()) {
-                let _ = focused.focus();
+    let mut cursor = list.first_element_child();
+    for Row { key, print, build } in rows {
+        let print = print.to_string();
+        let old = old_rows.remove(&key);
+        let row = match old {
+            Some(old) if old.get_attribute("data-fingerprint").as_deref() == Some(print.as_str()) => old,
+            old => {
+                let fresh = build();
+                crate::dom::set(&fresh, "data-key", &key);
+                crate::dom::set(&fresh, "data-fingerprint", &print);
+                if let Some(old) = old {
+                    replace_keeping_drafts(&old, &fresh);
+                    if cursor.as_ref() == Some(&old) {
+                        cursor = Some(fresh.clone());
+                    }
+                }
+                fresh
             }
+        };
+        if cursor.as_ref() == Some(&row) {
+            cursor = row.next_element_sibling();
+        } else {
+            // Only rows out of place move (moving an element takes the focus out of it).
+            let _ = list.insert_before(&row, cursor.as_ref().map(|c| c.unchecked_ref::<web_sys::Node>()));
+        }
+    }
+    while let Some(extra) = cursor {
+        cursor = extra.next_element_sibling();
+        extra.remove();
+    }
+}
+
+/// Puts `fresh` where `old` is, carrying over the forms the user has open in `old` (with
+/// what was typed, and the focus if it was in one).
+fn replace_keeping_drafts(old: &Element, fresh: &Element) {
+    let focused = crate::dom::document().active_element();
+    let had_focus = focused.as_ref().is_some_and(|f| old.contains(Some(f)));
+    if let Ok(forms) = old.query_selector_all("form[data-action]") {
+        for form in (0..forms.length()).filter_map(|i| forms.item(i)).filter_map(|n| n.dyn_into::<Element>().ok()) {
+            let kind = form.get_attribute("data-action").unwrap_or_default();
+            // Where the fresh row has the same form, or the button that opens it, or the
+            // curation steps it opens under; else at its end: a draft is never dropped.
+            let place = [format!("form[data-action=\"{kind}\"]"), format!("button[data-action=\"{kind}\"]")]
+                .iter()
+                .find_map(|selector| fresh.query_selector(selector).ok().flatten());
+            let _ = match (place, fresh.query_selector(".curation-steps").ok().flatten()) {
+                (Some(same), _) => same.replace_with_with_node_1(&form),
+                (None, Some(bar)) => bar.after_with_node_1(&form),
+                (None, None) => fresh.append_with_node_1(&form),
+            };
+        }
+    }
+    let _ = old.replace_with_with_node_1(fresh);
+    if had_focus {
+        if let Some(focused) = focused.as_ref().and_then(|f| f.dyn_ref::<HtmlElement>()).filter(|f| f.is_connected()) {
+            let _ = focused.focus();
         }
     }
 }

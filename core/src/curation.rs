@@ -87,7 +87,7 @@ impl Status {
 }
 
 /// Who verified an approved tip, when, and when it must be verified again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Verification {
     pub by: String,
@@ -96,7 +96,7 @@ pub struct Verification {
 }
 
 /// Why a tip needs a curator's look, and since when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewFlag {
     pub since: Timestamp,
@@ -104,7 +104,7 @@ pub struct ReviewFlag {
 }
 
 /// One curation step, as the history shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CurationEvent {
     /// The mutation that made the step: the same step is recorded once.
@@ -117,7 +117,7 @@ pub struct CurationEvent {
 /// A tip's curation state. Each part merges on its own (see [`crate::sync`]): the status
 /// with its verification, the curator's wording, the review flag; the history is the union
 /// of every copy's steps.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Curation {
     #[serde(default)]
@@ -339,7 +339,7 @@ pub const MAX_COLLECTION_TIPS: usize = 1_000;
 
 /// A curator's named, ordered gathering of tips ("Orders module after the March upgrade"):
 /// what a course or a tip sheet is made from. Only curators make and change collections.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Collection {
     pub id: TipId,

@@ -36,7 +36,7 @@ pub enum Visibility {
 }
 
 /// One way of finding the tip's place again, as in the W3C Web Annotation model.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum Selector {
     /// The quoted text with some context on each side (normalised, see [`crate::text`]).
@@ -73,7 +73,7 @@ pub enum Selector {
 }
 
 /// What a tip is attached to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// The page address the tip was captured on.
@@ -96,7 +96,7 @@ impl Target {
 }
 
 /// A stored tip.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tip {
     pub id: TipId,
@@ -124,7 +124,7 @@ pub struct Tip {
 
 /// A teammate's answer to a tip. Replies are only ever added, never edited, so every copy
 /// of a tip converges on the union of its replies.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
     pub id: TipId,

@@ -6,7 +6,7 @@
 //! server checks again.
 
 use inflow_core::curation::{default_verify_by, Action, Collection, Status, MAX_VERIFY_DAYS};
-use inflow_core::export::{file_name, render, Format, Selection, Sheet};
+use inflow_core::export::{file_name, render, Format, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -14,12 +14,12 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
 use super::{render_feed, PANEL};
 use crate::chrome;
-use crate::dom::{by_id, document, element, input, on, on_submit, spawn, status};
+use crate::dom::{append, by_id, document, el, element, input, on, on_submit, set, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::PageRequest;
-use crate::panel_model::{ExportWhat, Show};
+use crate::panel_model::{ExportWhat, Filter, OfferedStep, Show, TipAction};
 use crate::sync_client;
-use crate::tip_view::now;
+use crate::tip_view::{action_of, now};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -33,126 +33,124 @@ pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timesta
         return None;
     }
     let c = &tip.curation;
-    let mut steps: Vec<(&str, &str)> = Vec::new();
+    let mut steps: Vec<(OfferedStep, &str)> = Vec::new();
     if c.status == Status::Shared {
-        steps.push(("propose", "Propose"));
+        steps.push((OfferedStep::Propose, "Propose"));
     }
     if curator {
         if c.status != Status::Approved || c.is_due(at) {
-            steps.push(("approve", if c.status == Status::Approved { "Verify again" } else { "Approve" }));
+            steps.push((OfferedStep::Approve, if c.status == Status::Approved { "Verify again" } else { "Approve" }));
         }
         if c.needs_review.is_some() {
-            steps.push(("unflag", "Clear review"));
+            steps.push((OfferedStep::Unflag, "Clear review"));
         }
         if c.status != Status::Retired {
-            steps.push(("retire", "Retire"));
+            steps.push((OfferedStep::Retire, "Retire"));
         }
         if c.status != Status::Shared {
-            steps.push(("reopen", "Reopen"));
+            steps.push((OfferedStep::Reopen, "Reopen"));
         }
-        steps.push(("reword", "Edit title"));
+        steps.push((OfferedStep::Reword, "Edit title"));
     }
     if steps.is_empty() {
         return None;
     }
-    let bar = element("div", "");
-    bar.set_class_name("curate");
-    let _ = bar.set_attribute("role", "group");
-    let _ = bar.set_attribute("aria-label", "Curation");
-    for (step, label) in steps {
-        let button = element("button", label);
-        let _ = button.set_attribute("type", "button");
-        button.set_class_name("secondary");
-        let _ = button.set_attribute("data-action", "curate");
-        let _ = button.set_attribute("data-step", step);
-        let _ = bar.append_child(&button);
-    }
-    if curator && !collections.is_empty() {
-        let select = element("select", "");
-        let _ = select.set_attribute("data-action", "collect");
-        let _ = select.set_attribute("aria-label", "Add to collection");
-        let prompt = element("option", "Add to collection…");
-        let _ = prompt.set_attribute("value", "");
-        let _ = select.append_child(&prompt);
-        for collection in collections {
+    let buttons = steps.into_iter().map(|(step, label)| {
+        el("button")
+            .text(label)
+            .attr("type", "button")
+            .class("secondary")
+            .attr("data-action", TipAction::Curate.value())
+            .attr("data-step", step.value())
+            .build()
+    });
+    let collect = (curator && !collections.is_empty()).then(|| {
+        let options = collections.iter().map(|collection| {
             let already = collection.tips.contains(&tip.id);
-            let option = element("option", &format!("{}{}", collection.name, if already { " (in it)" } else { "" }));
-            let _ = option.set_attribute("value", &collection.id.to_string());
-            if already {
-                let _ = option.set_attribute("disabled", "");
-            }
-            let _ = select.append_child(&option);
-        }
-        let _ = bar.append_child(&select);
-    }
-    Some(bar)
+            el("option")
+                .text(&format!("{}{}", collection.name, if already { " (in it)" } else { "" }))
+                .attr("value", &collection.id.to_string())
+                .attr_if(already, "disabled", "")
+                .build()
+        });
+        el("select")
+            .attr("data-action", TipAction::Collect.value())
+            .attr("aria-label", "Add to collection")
+            .child(el("option").text("Add to collection…").attr("value", "").build())
+            .children(options)
+            .build()
+    });
+    let bar = el("div").class("curation-steps").attr("role", "group").attr("aria-label", "Curation");
+    Some(bar.children(buttons).child_opt(collect).build())
 }
 
 /// Move up, move down and remove, for a curator looking at a collection.
 pub fn collection_controls() -> Element {
-    let bar = element("div", "");
-    bar.set_class_name("curate");
-    let _ = bar.set_attribute("role", "group");
-    let _ = bar.set_attribute("aria-label", "Place in the collection");
-    for (action, label) in [("move-up", "Move up"), ("move-down", "Move down"), ("uncollect", "Remove from collection")]
-    {
-        let button = element("button", label);
-        let _ = button.set_attribute("type", "button");
-        button.set_class_name("secondary");
-        let _ = button.set_attribute("data-action", action);
-        let _ = bar.append_child(&button);
-    }
-    bar
+    let moves = [
+        (TipAction::MoveUp, "Move up"),
+        (TipAction::MoveDown, "Move down"),
+        (TipAction::Uncollect, "Remove from collection"),
+    ];
+    el("div")
+        .class("curation-steps")
+        .attr("role", "group")
+        .attr("aria-label", "Place in the collection")
+        .children(moves.map(|(action, label)| {
+            el("button")
+                .text(label)
+                .attr("type", "button")
+                .class("secondary")
+                .attr("data-action", action.value())
+                .build()
+        }))
+        .build()
 }
 
 /// Approval asks for the date to verify the tip again by (in 90 days unless changed).
 fn approve_form(tip: &Tip) -> Element {
-    let form = element("form", "");
-    let _ = form.set_attribute("data-action", "approve");
     let field_id = format!("verify-by-{}", tip.id);
-    let label = element("label", "Verify again by");
-    let _ = label.set_attribute("for", &field_id);
     let day = |at: Timestamp| at.to_string().chars().take(10).collect::<String>();
-    let date = element("input", "");
-    let _ = date.set_attribute("type", "date");
-    let _ = date.set_attribute("id", &field_id);
-    let _ = date.set_attribute("name", "verify-by");
-    let _ = date.set_attribute("required", "");
-    let _ = date.set_attribute("value", &day(default_verify_by(now())));
-    let _ = date.set_attribute("min", &day(Timestamp(now().unix_ms() + DAY_MS)));
-    let _ = date.set_attribute("max", &day(Timestamp(now().unix_ms() + (MAX_VERIFY_DAYS - 1) * DAY_MS)));
-    let confirm = element("button", "Confirm approval");
-    let _ = confirm.set_attribute("type", "submit");
-    for part in [&label, &date, &confirm] {
-        let _ = form.append_child(part);
-    }
-    form
+    let date = el("input")
+        .attr("type", "date")
+        .attr("id", &field_id)
+        .attr("name", "verify-by")
+        .attr("required", "")
+        .attr("value", &day(default_verify_by(now())))
+        .attr("min", &day(Timestamp(now().unix_ms() + DAY_MS)))
+        .attr("max", &day(Timestamp(now().unix_ms() + (MAX_VERIFY_DAYS - 1) * DAY_MS)));
+    el("form")
+        .attr("data-action", TipAction::Approve.value())
+        .child(el("label").text("Verify again by").attr("for", &field_id).build())
+        .child(date.build())
+        .child(el("button").text("Confirm approval").attr("type", "submit").build())
+        .build()
 }
 
 fn reword_form(tip: &Tip) -> Element {
-    let form = element("form", "");
-    let _ = form.set_attribute("data-action", "reword");
-    let id = tip.id.to_string();
-    let title_label = element("label", "Title");
-    let _ = title_label.set_attribute("for", &format!("title-{id}"));
-    let title = element("input", "");
-    let _ = title.set_attribute("id", &format!("title-{id}"));
-    let _ = title.set_attribute("name", "title");
-    let _ = title.set_attribute("maxlength", "500");
-    let _ = title.set_attribute("value", &tip.curation.title);
-    let summary_label = element("label", "Summary (the author's note stays as written)");
-    let _ = summary_label.set_attribute("for", &format!("summary-{id}"));
-    let summary = element("textarea", &tip.curation.summary);
-    let _ = summary.set_attribute("id", &format!("summary-{id}"));
-    let _ = summary.set_attribute("name", "summary");
-    let _ = summary.set_attribute("rows", "2");
-    let _ = summary.set_attribute("maxlength", "2000");
-    let save = element("button", "Save title");
-    let _ = save.set_attribute("type", "submit");
-    for part in [&title_label, &title, &summary_label, &summary, &save] {
-        let _ = form.append_child(part);
-    }
-    form
+    let (title_id, summary_id) = (format!("title-{}", tip.id), format!("summary-{}", tip.id));
+    el("form")
+        .attr("data-action", TipAction::Reword.value())
+        .child(el("label").text("Title").attr("for", &title_id).build())
+        .child(
+            el("input")
+                .attr("id", &title_id)
+                .attr("name", "title")
+                .attr("maxlength", "500")
+                .attr("value", &tip.curation.title)
+                .build(),
+        )
+        .child(el("label").text("Summary (the author's note stays as written)").attr("for", &summary_id).build())
+        .child(
+            el("textarea")
+                .text(&tip.curation.summary)
+                .attr("id", &summary_id)
+                .attr("name", "summary")
+                .attr("rows", "2")
+                .attr("maxlength", "2000")
+                .build(),
+        )
+        .child(el("button").text("Save title").attr("type", "submit").build())
+        .build()
 }
 
 /// The curator queue: proposed, flagged and due tips, the longest waiting first.
@@ -164,17 +162,14 @@ pub fn render_queue() {
         if !panel.curator {
             return;
         }
-        let at = now();
-        let mut waiting: Vec<&Tip> =
-            panel.tips.iter().filter(|t| t.visibility == Visibility::Team && t.curation.wants_curator(at)).collect();
-        waiting.sort_by_key(|t| (t.curation.needs_review.is_none(), t.curation.status != Status::Proposed, t.modified));
-        let list: HtmlElement = by_id("queue");
-        super::keeping_drafts(&list, || {
-            list.set_text_content(None);
-            for tip in waiting.iter().take(QUEUE_SIZE) {
-                let _ = list.append_child(&super::tip_item(tip, None, None, &panel));
-            }
-        });
+        let waiting = panel.queue(now());
+        let collections = panel.collections_print();
+        let rows = waiting
+            .iter()
+            .take(QUEUE_SIZE)
+            .map(|tip| super::tip_row(tip, crate::tip_view::Listed::PLAIN, false, &panel, collections))
+            .collect();
+        crate::tip_view::update_keyed(&by_id("queue"), rows);
         let count = match waiting.len() {
             0 => "Nothing waits for a curator.".to_owned(),
             1 => "1 tip waits for a curator.".to_owned(),
@@ -210,25 +205,22 @@ fn fill_collection_choices() {
             old.remove();
         }
         for collection in &collections {
-            let option = element("option", &format!("Collection: {} ({})", collection.name, collection.tips.len()));
-            let _ = option.set_attribute("value", &format!("collection:{}", collection.id));
-            let _ = option.set_attribute("data-collection", "");
-            let _ = select.append_child(&option);
+            let option = el("option")
+                .text(&format!("Collection: {} ({})", collection.name, collection.tips.len()))
+                .attr("value", &Show::Collection(collection.id).value())
+                .attr("data-collection", "");
+            append(&select, &option.build());
         }
         select.set_value(&chosen);
         if select.value().is_empty() {
             select.set_selected_index(0);
         }
+        // The feed follows its filter when the chosen collection is gone.
+        if select_id == "show" && select.value() != chosen {
+            PANEL.with(|p| p.borrow_mut().filter(Filter::Show(Show::parse(&select.value()))));
+        }
     }
     by_id::<HtmlElement>("collections-tools").set_hidden(!curator);
-}
-
-/// The collection the Show filter names, if any.
-pub fn shown_collection(show: &str) -> Option<TipId> {
-    match Show::parse(show) {
-        Show::Collection(id) => Some(id),
-        _ => None,
-    }
 }
 
 /// One set of listeners for curation everywhere in the panel.
@@ -243,34 +235,30 @@ pub fn listen() {
     on(&document, "click", move |event| {
         let Some(button) = target(&event).and_then(|t| t.closest("button[data-action]").ok().flatten()) else { return };
         let Some((item, id)) = tip_of(&button) else { return };
-        match button.get_attribute("data-action").as_deref() {
-            Some("curate") => {
-                let step = match button.get_attribute("data-step").as_deref() {
-                    Some("propose") => Action::Propose,
-                    Some("retire") => Action::Retire,
-                    Some("reopen") => Action::Reopen,
-                    Some("unflag") => Action::Unflag,
-                    // Approving and rewording ask for more first, in a form under the buttons.
-                    Some(kind @ ("reword" | "approve")) => {
-                        let tip = PANEL.with(|p| p.borrow().tips.iter().find(|t| t.id == id).cloned());
-                        if let (Some(tip), Ok(None)) = (tip, item.query_selector(&format!("form[data-action={kind}]")))
-                        {
-                            let form = if kind == "reword" { reword_form(&tip) } else { approve_form(&tip) };
-                            let _ = button.parent_element().map(|bar| bar.after_with_node_1(&form));
-                            if let Ok(Some(field)) = form.query_selector("input") {
-                                let _ = field.unchecked_into::<HtmlElement>().focus();
-                            }
-                        }
-                        return;
-                    }
-                    _ => return,
+        match action_of(&button) {
+            Some(TipAction::Curate) => {
+                let Some(offered) = button.get_attribute("data-step").as_deref().and_then(OfferedStep::parse) else {
+                    return;
                 };
-                spawn(async move {
-                    take_step(id, step).await;
-                });
+                if let Some(step) = offered.at_once() {
+                    spawn(async move {
+                        take_step(id, step).await;
+                    });
+                    return;
+                }
+                // Approving and rewording ask for more first, in a form under the buttons.
+                let tip = PANEL.with(|p| p.borrow().tip(id).cloned());
+                let Some(kind) = offered.form() else { return };
+                let open = item.query_selector(&format!("form[data-action={}]", kind.value()));
+                if let (Some(tip), Ok(None)) = (tip, open) {
+                    let form = if kind == TipAction::Reword { reword_form(&tip) } else { approve_form(&tip) };
+                    let _ = button.parent_element().map(|bar| bar.after_with_node_1(&form));
+                    if let Ok(Some(field)) = form.query_selector("input") {
+                        let _ = field.unchecked_into::<HtmlElement>().focus();
+                    }
+                }
             }
-            Some(action @ ("move-up" | "move-down" | "uncollect")) => {
-                let action = action.to_owned();
+            Some(action @ (TipAction::MoveUp | TipAction::MoveDown | TipAction::Uncollect)) => {
                 spawn(rearrange(id, action));
             }
             _ => {}
@@ -278,7 +266,7 @@ pub fn listen() {
     });
     on(&document, "submit", move |event| {
         let Some(form) =
-            target(&event).filter(|t| matches!(t.get_attribute("data-action").as_deref(), Some("reword" | "approve")))
+            target(&event).filter(|t| matches!(action_of(t), Some(TipAction::Reword | TipAction::Approve)))
         else {
             return;
         };
@@ -292,7 +280,7 @@ pub fn listen() {
                 .and_then(|v| v.as_string())
                 .unwrap_or_default()
         };
-        let step = if form.get_attribute("data-action").as_deref() == Some("approve") {
+        let step = if action_of(&form) == Some(TipAction::Approve) {
             // The end of the chosen day, UTC; core checks it is ahead and within a year.
             match format!("{}T23:59:59.000Z", field("verify-by")).parse() {
                 Ok(verify_by) => Action::Approve { verify_by },
@@ -312,10 +300,7 @@ pub fn listen() {
         });
     });
     on(&document, "change", move |event| {
-        let Some(select) = target(&event).filter(|t| t.get_attribute("data-action").as_deref() == Some("collect"))
-        else {
-            return;
-        };
+        let Some(select) = target(&event).filter(|t| action_of(t) == Some(TipAction::Collect)) else { return };
         let Some((_, id)) = tip_of(&select) else { return };
         let Some(collection) = select.unchecked_ref::<HtmlSelectElement>().value().parse::<TipId>().ok() else {
             return;
@@ -389,17 +374,16 @@ async fn add_to_collection(collection: TipId, tip: TipId) {
     save_collection(chosen, &done).await;
 }
 
-async fn rearrange(tip: TipId, action: String) {
-    let show = by_id::<HtmlSelectElement>("show").value();
-    let Some(collection) = shown_collection(&show) else { return };
+async fn rearrange(tip: TipId, action: TipAction) {
+    let Show::Collection(collection) = PANEL.with(|p| p.borrow().query.show) else { return };
     let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == collection).cloned()) else {
         return;
     };
     let Some(at) = chosen.tips.iter().position(|t| *t == tip) else { return };
-    match action.as_str() {
-        "move-up" if at > 0 => chosen.tips.swap(at, at - 1),
-        "move-down" if at + 1 < chosen.tips.len() => chosen.tips.swap(at, at + 1),
-        "uncollect" => {
+    match action {
+        TipAction::MoveUp if at > 0 => chosen.tips.swap(at, at - 1),
+        TipAction::MoveDown if at + 1 < chosen.tips.len() => chosen.tips.swap(at, at + 1),
+        TipAction::Uncollect => {
             chosen.tips.remove(at);
         }
         _ => return,
@@ -488,8 +472,8 @@ async fn import_file() {
             for (key, heading) in [("skipped", "Skipped:"), ("partly", "Read in part:")] {
                 let items = answer[key].as_array().cloned().unwrap_or_default();
                 if !items.is_empty() {
-                    let _ = report.append_child(&element("p", heading));
-                    let _ = report.append_child(&reasons_list(&items));
+                    append(&report, &element("p", heading));
+                    append(&report, &reasons_list(&items));
                 }
             }
             let _ = crate::dom::ask_worker(PageRequest::SyncNow).await;
@@ -500,15 +484,12 @@ async fn import_file() {
 
 /// The first hundred of an import report's entries, "annotation: reason", as a list.
 fn reasons_list(items: &[serde_json::Value]) -> Element {
-    let list = element("ul", "");
-    for item in items.iter().take(100) {
+    let lines = items.iter().take(100).map(|item| {
         let line = format!("{}: {}", item["annotation"].as_str().unwrap_or("?"), item["reason"].as_str().unwrap_or(""));
-        let _ = list.append_child(&element("li", &line));
-    }
-    if items.len() > 100 {
-        let _ = list.append_child(&element("li", &format!("and {} more", items.len() - 100)));
-    }
-    list
+        element("li", &line)
+    });
+    let more = (items.len() > 100).then(|| element("li", &format!("and {} more", items.len() - 100)));
+    el("ul").children(lines).child_opt(more).build()
 }
 
 /// Makes the chosen export from this device's tips and downloads it.
@@ -517,16 +498,11 @@ async fn export() {
     let Some(format) = Format::parse(&by_id::<HtmlSelectElement>("export-format").value()) else { return };
     let progress: HtmlElement = by_id("export-progress");
     progress.set_hidden(false);
-    let _ = progress.set_attribute("value", "0");
+    set(&progress, "value", "0");
     status("export-status", "Preparing the export…", false);
     // Let the panel paint the message before the work starts.
     gloo::timers::future::TimeoutFuture::new(0).await;
-    let selection = match ExportWhat::parse(&what) {
-        ExportWhat::Everything => Selection::Everything,
-        ExportWhat::Feed => super::feed_query().selection(&input("search").value()),
-        ExportWhat::Collection(id) => Selection::Collection { id },
-        ExportWhat::Approved => Selection::Approved,
-    };
+    let selection = PANEL.with(|p| p.borrow().export_selection(ExportWhat::parse(&what)));
     let started = js_sys::Date::now();
     let (text, name, count) = PANEL.with(|p| {
         let panel = p.borrow();
@@ -534,11 +510,11 @@ async fn export() {
             title: selection.describe(&panel.collections),
             team: panel.team.clone(),
             generated: now(),
-            tips: selection.pick(&panel.tips, &panel.collections),
+            tips: selection.pick(panel.tips(), &panel.collections),
             collections: &panel.collections,
         };
         let text = render(format, &sheet, &mut |done, total| {
-            let _ = progress.set_attribute("value", &format!("{}", done as f64 / total.max(1) as f64));
+            set(&progress, "value", &format!("{}", done as f64 / total.max(1) as f64));
         });
         (text, file_name(&sheet, format), sheet.tips.len())
     });

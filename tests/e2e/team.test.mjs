@@ -86,18 +86,37 @@ describe('a team shares tips through its server', () => {
       assert.equal(await panel.locator('#feed > li').count(), 1, 'the tag filter keeps only the tagged tip');
       await panel.getByLabel('Tag', { exact: true }).selectOption('');
 
-      // Sam replies in the feed and marks the tip helpful; Dana, her panel open, sees both.
+      // Sam starts a reply. While he types, Dana marks tips helpful in her panel: first the
+      // other tip (Sam's list re-renders; the row he types in is kept as it is), then the
+      // very tip he answers (its row is rebuilt, and his draft moves into it): his words and
+      // his focus stay both times.
       const danaPanel = await dana.context.newPage();
       await danaPanel.goto(`chrome-extension://${dana.extensionId}/sidepanel.html`);
       await danaPanel.locator('main[aria-busy="false"]').waitFor();
       const samTip = panel.locator('#feed > li').filter({ hasText: 'Count the acetaminophen' });
       await samTip.getByRole('button', { name: 'Reply', exact: true }).click();
-      await samTip.getByLabel('Your reply').fill('Also Excedrin: it has 250 mg a tablet.');
+      const draft = samTip.getByLabel('Your reply');
+      await draft.fill('Also Excedrin');
+      await draft.evaluate((field) => { field.closest('li[data-tip]').untouched = true; });
+      const draftState = () => draft.evaluate((field) => ({
+        text: field.value, focused: document.activeElement === field, rowKept: field.closest('li[data-tip]').untouched === true,
+      }));
+      const danaRow = (text) => danaPanel.locator('#feed > li').filter({ hasText: text });
+      await danaRow('Favourites since the upgrade').getByRole('button', { name: 'Helpful' }).click();
+      const otherRow = panel.locator('#feed > li').filter({ hasText: 'Favourites since the upgrade' });
+      await eventually(() => otherRow.textContent(), (t) => t.includes('Helpful · 1'), { what: "Dana's mark on the other tip in Sam's panel", timeout: 10000 });
+      assert.deepEqual(await draftState(), { text: 'Also Excedrin', focused: true, rowKept: true }, 'an unchanged row is kept as it is');
+      await danaRow('Count the acetaminophen').getByRole('button', { name: 'Helpful' }).click();
+      await eventually(() => samTip.textContent(), (t) => t.includes('Helpful · 1'), { what: "Dana's mark on the tip Sam answers", timeout: 10000 });
+      assert.deepEqual(await draftState(), { text: 'Also Excedrin', focused: true, rowKept: false }, 'a changed row is rebuilt with the draft in it');
+
+      // Sam finishes his reply and marks the tip helpful too; Dana sees both.
+      await draft.fill('Also Excedrin: it has 250 mg a tablet.');
       await samTip.getByRole('button', { name: 'Send reply' }).click();
       await samTip.getByRole('button', { name: 'Helpful' }).click();
       await eventually(() => samTip.getByRole('button', { name: /^Helpful/ }).getAttribute('aria-pressed'), (p) => p === 'true', { what: "Sam's helpful mark" });
       const danaTip = danaPanel.locator('#feed > li').filter({ hasText: 'Count the acetaminophen' });
-      await eventually(() => danaTip.textContent(), (t) => t.includes('1 reply') && t.includes('Helpful · 1'), { what: "Sam's reply and mark in Dana's panel", timeout: 10000 });
+      await eventually(() => danaTip.textContent(), (t) => t.includes('1 reply') && t.includes('Helpful · 2'), { what: "Sam's reply and mark in Dana's panel", timeout: 10000 });
       await danaTip.getByText('1 reply').click();
       assert.match(await danaTip.locator('.replies li').textContent(), /Also Excedrin: it has 250 mg a tablet\.Sam/);
       await danaPanel.close();

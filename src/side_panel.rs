@@ -41,14 +41,6 @@ impl PanelState {
     fn tip_context(&self) -> TipContext<'_> {
         TipContext { me: &self.me, waiting: &self.waiting, open_replies: &self.open_replies }
     }
-
-    /// A fingerprint of the team's collections, which every tip's curation controls show.
-    fn collections_print(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.collections.hash(&mut hasher);
-        hasher.finish()
-    }
 }
 
 /// The panel's side of the shared tip view: its tips are [`PANEL`]'s.
@@ -87,7 +79,8 @@ fn tip_item(tip: &Tip, listed: Listed, arrange: bool, panel: &PanelState) -> Ele
 }
 
 /// One row of a keyed tip list (see [`tip_view::update_keyed`]): the tip's id, what its
-/// view shows, and how to build it. `collections` is [`PanelState::collections_print`].
+/// view shows, and how to build it. `collections` is the fingerprint of the team's
+/// collections, which every tip's curation controls show.
 fn tip_row<'a>(tip: &'a Tip, listed: Listed<'a>, arrange: bool, panel: &'a PanelState, collections: u64) -> Row<'a> {
     // (Whether its replies are open is not part of it: the user opens and closes them in
     // the row itself, which a kept row keeps.)
@@ -100,7 +93,7 @@ fn tip_row<'a>(tip: &'a Tip, listed: Listed<'a>, arrange: bool, panel: &'a Panel
         collections,
         tip.curation.is_due(tip_view::now()),
     );
-    Row::new(tip.id.to_string(), tip_view::fingerprint(tip, shows), move || tip_item(tip, listed, arrange, panel))
+    Row::new(tip.id.to_string(), tip_view::fingerprint((tip, shows)), move || tip_item(tip, listed, arrange, panel))
 }
 
 /// Builds and runs the panel. `connection` is the database connection the page's script
@@ -268,7 +261,7 @@ fn render_feed() {
             _ => None,
         };
         let arrange = in_collection.is_some() && panel.curator;
-        let collections = panel.collections_print();
+        let collections = tip_view::fingerprint(&panel.collections);
         let rows = matching
             .iter()
             .take(panel.shown)
@@ -329,7 +322,7 @@ async fn render_screen() {
         let find = |id: &TipId| panel.tip(*id);
         let groups: [(&[TipId], &str, bool); 4] =
             [(&screen.placed, "On this page", true), (&screen.elements, "Pinned here", true), (&screen.unplaced, "Needs review", false), (&screen.missing_elements, "Needs review", false)];
-        let collections = panel.collections_print();
+        let collections = tip_view::fingerprint(&panel.collections);
         let mut rows = Vec::new();
         for (ids, badge, revealable) in groups {
             for tip in ids.iter().filter_map(find) {
@@ -354,7 +347,7 @@ async fn render_screen() {
                     el("details").child(element("summary", &summary)).child(el("ol").class("tips").children(inner).build());
                 el("li").class("other-records").child(details.build()).build()
             };
-            rows.push(Row::new("other-records".to_owned(), tip_view::fingerprint_of(&prints), build));
+            rows.push(Row::new("other-records".to_owned(), tip_view::fingerprint(&prints), build));
             count += 1;
         }
         tip_view::update_keyed(&list, rows);

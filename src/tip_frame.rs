@@ -373,7 +373,7 @@ fn render_card() {
             let shows = (&frame.me, frame.waiting.contains(&tip.id));
             let cx = &cx;
             let build = move || tip_view::tip_item(tip, tip_view::Listed::PLAIN, cx);
-            rows.push(Row::new(tip.id.to_string(), tip_view::fingerprint(tip, shows), build));
+            rows.push(Row::new(tip.id.to_string(), tip_view::fingerprint((tip, shows)), build));
         }
         tip_view::update_keyed(&list, rows);
     });

@@ -545,21 +545,12 @@ pub fn shorten(text: &str, max: usize) -> String {
 }
 
 /// A fingerprint of what a row of a tip list shows: the tip itself and whatever else its
-/// view depends on (`context`: the badge, who is looking, what waits, what is open...).
-/// A row whose fingerprint did not change is kept as it is.
-pub fn fingerprint(tip: &Tip, context: impl std::hash::Hash) -> u64 {
-    use std::hash::{Hash, Hasher};
+/// view depends on (the badge, who is looking, what waits...), or the fingerprints of the
+/// rows a row holds. A row whose fingerprint did not change is kept as it is.
+pub fn fingerprint(shows: impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    tip.hash(&mut hasher);
-    context.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// A fingerprint of several rows' fingerprints (a row that holds other rows).
-pub fn fingerprint_of(prints: &[u64]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    prints.hash(&mut hasher);
+    shows.hash(&mut hasher);
     hasher.finish()
 }
 

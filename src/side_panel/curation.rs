@@ -163,7 +163,7 @@ pub fn render_queue() {
             return;
         }
         let waiting = panel.queue(now());
-        let collections = panel.collections_print();
+        let collections = crate::tip_view::fingerprint(&panel.collections);
         let rows = waiting
             .iter()
             .take(QUEUE_SIZE)

@@ -16,7 +16,7 @@ const UI_CSS = `
   .add { position: fixed; z-index: 2147483647; padding: 4px 10px; border: 1px solid #8a5a00; border-radius: 14px;
          background: #ffc928; color: #222; cursor: pointer; box-shadow: 0 2px 6px rgba(0,0,0,.25); }
   .add:focus-visible, button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 1px; }
-  .frame { position: fixed; z-index: 2147483647; border: 0; background: transparent; color-scheme: light;
+  .frame { position: fixed; z-index: 2147483647; border: 0; background: transparent; color-scheme: light dark;
            border-radius: 8px; box-shadow: 0 6px 24px rgba(0,0,0,.3); }
   .frame.peeking { pointer-events: none; box-shadow: 0 2px 8px rgba(0,0,0,.3); }
   .marker { position: fixed; z-index: 2147483646; width: 18px; height: 18px; padding: 0; border-radius: 50%;

@@ -104,7 +104,7 @@ fn run(root: &Path) -> Result<()> {
         "1. In Chromium or Chrome, open chrome://extensions, switch on Developer mode,".to_owned(),
         format!("   choose \"Load unpacked\" and pick {}", built.dist.display()),
         format!("2. Open the demo EMR: http://{listen}/patients"),
-        "3. Select some text (an order, a note), click \"+ Tip\" (or press Alt+Shift+T, or".to_owned(),
+        "3. Select some text (an order, a note), click \"+ Tip\" (or press Alt+Shift+Y, or".to_owned(),
         "   right-click > Add an Inflow tip), write a note and save. Reload: it is still there.".to_owned(),
         "   Click highlighted text to read its tip.".to_owned(),
         String::new(),

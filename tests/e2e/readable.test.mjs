@@ -1,0 +1,118 @@
+// Inflow's pages as a nurse reads them (part of #13): type large enough to read, the note
+// the most prominent text of a tip, a focus ring that can be seen (3:1 against what is
+// around it), a dark scheme for the side panel, the options and the in-page frame when the
+// user prefers one, and keyboard commands that Chromium really assigns.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { captureOnOrders, eventually, highlightPoint, inflowFrame, launch, newProfileDir, startDemo } from './harness.mjs';
+
+const QUOTE = 'Max 3 g/day from all sources.';
+const NOTE = 'Count the acetaminophen in combination products too.';
+
+let demo;
+before(async () => {
+  demo = await startDemo();
+});
+after(() => demo.stop());
+
+/** Sizes, colours and contrasts of `page` as computed by the browser (WCAG's relative
+ *  luminance); `focused` describes the element that has the focus and its ring. */
+function look(page) {
+  return page.evaluate(() => {
+    const rgb = (css) => css.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const luminance = (css) => {
+      const [r, g, b] = rgb(css).map((v) => v / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const contrast = (a, b) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+      return (hi + 0.05) / (lo + 0.05);
+    };
+    const style = (element) => getComputedStyle(element);
+    const background = style(document.documentElement).backgroundColor;
+    const size = (selector) => {
+      const element = document.querySelector(selector);
+      return element ? parseFloat(style(element).fontSize) : null;
+    };
+    const active = document.activeElement;
+    return {
+      background: luminance(background),
+      textContrast: contrast(style(document.body).color, background),
+      body: size('body'),
+      note: size('.tips .note'),
+      quote: size('.tips .quote'),
+      meta: size('.tips .meta'),
+      focused: active && active !== document.body
+        ? { outline: parseFloat(style(active).outlineWidth), contrast: contrast(style(active).outlineColor, background) }
+        : null,
+    };
+  });
+}
+
+test('readable type, a visible focus ring, a dark scheme and keyboard commands that are assigned', async () => {
+  const profile = newProfileDir();
+  const browser = await launch(profile.dir);
+  try {
+    // Every command has a key: Chromium leaves a suggested key it reserves unassigned
+    // (Alt+Shift+T, which the capture command had, focuses the toolbar).
+    const commands = await browser.worker.evaluate(() => chrome.commands.getAll());
+    for (const name of ['capture-tip', 'next-tip', 'previous-tip', '_execute_action']) {
+      const command = commands.find((c) => c.name === name);
+      assert.ok(command?.shortcut, `${name} has a key in this browser: ${JSON.stringify(commands)}`);
+    }
+
+    const page = await browser.context.newPage();
+    await page.goto(`${demo.url}/patients/1/orders`);
+    await page.getByText(QUOTE).first().waitFor();
+    await captureOnOrders(browser, page, QUOTE, NOTE, { team: false });
+
+    const panel = await browser.context.newPage();
+    await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
+    await panel.locator('main[aria-busy="false"]').waitFor();
+    await panel.locator('#feed .note').first().waitFor();
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    await options.locator('main[aria-busy="false"]').waitFor();
+
+    for (const scheme of ['light', 'dark']) {
+      for (const [name, view] of [['panel', panel], ['options', options]]) {
+        await view.emulateMedia({ colorScheme: scheme });
+        await view.bringToFront();
+        await view.locator('body').click({ position: { x: 1, y: 1 } });
+        await view.keyboard.press('Tab'); // the first control, focused from the keyboard
+        const seen = await look(view);
+        assert.ok(seen.body >= 15, `${name} (${scheme}): body text ${seen.body}px`);
+        assert.ok(seen.textContrast >= 4.5, `${name} (${scheme}): text contrast ${seen.textContrast.toFixed(2)}`);
+        assert.ok(scheme === 'dark' ? seen.background < 0.05 : seen.background > 0.9, `${name} (${scheme}): background luminance ${seen.background}`);
+        assert.ok(seen.focused && seen.focused.outline >= 2, `${name} (${scheme}): a focus ring on the first control`);
+        assert.ok(seen.focused.contrast >= 3, `${name} (${scheme}): focus ring contrast ${seen.focused.contrast.toFixed(2)} (WCAG 1.4.11 asks 3:1)`);
+        if (name === 'panel') {
+          assert.ok(seen.note >= 15 && seen.note > seen.quote && seen.note > seen.meta, `panel (${scheme}): the note leads: ${JSON.stringify(seen)}`);
+        }
+      }
+    }
+
+    // The tip's card in the page follows the user's scheme too.
+    await page.bringToFront();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const { x, y } = await highlightPoint(page, QUOTE);
+    await page.mouse.move(x, y);
+    await page.mouse.click(x, y);
+    const card = await eventually(async () => {
+      const frame = await inflowFrame(page);
+      const note = frame?.locator('.tips .note').first();
+      return note && (await note.count()) ? frame : null;
+    }, Boolean, { what: "the tip's card", timeout: 10000 });
+    const inCard = await look(card);
+    assert.ok(inCard.note >= 15, `card: note ${inCard.note}px`);
+    const cardBox = await card.evaluate(() => {
+      const rgb = (css) => css.match(/[\d.]+/g).slice(0, 3).map(Number);
+      const box = getComputedStyle(document.querySelector('.card')).backgroundColor;
+      return { background: rgb(box), text: rgb(getComputedStyle(document.querySelector('.card .note')).color) };
+    });
+    assert.ok(Math.max(...cardBox.background) < 80 && Math.min(...cardBox.text) > 170, `card (dark): ${JSON.stringify(cardBox)}`);
+  } finally {
+    await browser.context.close();
+    profile.remove();
+  }
+});

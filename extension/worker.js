@@ -34,7 +34,7 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id) return false;
   const fromOwnPage = (sender.url ?? '').startsWith(ownPages);
   ready
-    .then(() => (fromOwnPage ? handlePageMessage(message) : handleMessage(message, sender.url ?? '')))
+    .then(() => (fromOwnPage ? handlePageMessage(message) : handleMessage(message, sender.url ?? '', sender.tab?.id ?? -1)))
     .then(sendResponse, (error) => sendResponse({ type: 'error', message: `Inflow failed: ${error}` }));
   return true; // the answer comes asynchronously
 });

@@ -41,6 +41,12 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "contextMenus"], js_name = create, catch)]
     pub fn context_menus_create(properties: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
+    pub async fn action_set_badge_text(details: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeBackgroundColor, catch)]
+    pub async fn action_set_badge_background_color(details: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen]

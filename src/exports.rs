@@ -36,15 +36,35 @@ const PULL_ON_OPEN_BUDGET_MS: u32 = 1_500;
 
 /// A message from a content script. `sender_url` is the browser's record of the sending
 /// page, never a value the page could choose.
+/// `tab_id` is the sending page's tab (-1 when there is none): its toolbar badge counts the
+/// tips its screen shows.
 #[wasm_bindgen(js_name = handleMessage)]
-pub async fn handle_message(message: JsValue, sender_url: String) -> JsValue {
+pub async fn handle_message(message: JsValue, sender_url: String, tab_id: i32) -> JsValue {
     let response = match serde_wasm_bindgen::from_value::<ContentMessage>(message) {
         Ok(ContentMessage { url, request }) => {
             answer(request, inflow_core::url::address_now(&sender_url, url.as_deref())).await
         }
         Err(why) => Response::Error { message: format!("Inflow did not understand the page's request ({why}).") },
     };
+    if let Response::PageTips { placed, elements, .. } = &response {
+        show_count(tab_id, placed.len() + elements.len()).await;
+    }
     to_js(&response)
+}
+
+/// The number of tips shown on the tab's screen, on Inflow's toolbar button (none: no
+/// badge). Only the user sees it; the page cannot read it.
+async fn show_count(tab_id: i32, shown: usize) {
+    if tab_id < 0 {
+        return;
+    }
+    let text = match shown {
+        0 => String::new(),
+        1..=99 => shown.to_string(),
+        _ => "99+".to_owned(),
+    };
+    let _ = chrome::action_set_badge_background_color(&to_js(&json!({ "tabId": tab_id, "color": "#1a5fb4" }))).await;
+    let _ = chrome::action_set_badge_text(&to_js(&json!({ "tabId": tab_id, "text": text }))).await;
 }
 
 async fn answer(request: Request, sender_url: &str) -> Response {

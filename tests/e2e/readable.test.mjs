@@ -1,7 +1,8 @@
 // Inflow's pages as a nurse reads them (part of #13): type large enough to read, the note
 // the most prominent text of a tip, a focus ring that can be seen (3:1 against what is
 // around it), a dark scheme for the side panel, the options and the in-page frame when the
-// user prefers one, and keyboard commands that Chromium really assigns.
+// user prefers one, keyboard commands that Chromium really assigns, and a count of the
+// screen's tips on the toolbar button.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureOnOrders, eventually, highlightPoint, inflowFrame, launch, newProfileDir, startDemo } from './harness.mjs';
@@ -49,7 +50,7 @@ function look(page) {
   });
 }
 
-test('readable type, a visible focus ring, a dark scheme and keyboard commands that are assigned', async () => {
+test('readable type, a visible focus ring, a dark scheme, keyboard commands that are assigned, and the screen\'s count on the toolbar', async () => {
   const profile = newProfileDir();
   const browser = await launch(profile.dir);
   try {
@@ -65,6 +66,17 @@ test('readable type, a visible focus ring, a dark scheme and keyboard commands t
     await page.goto(`${demo.url}/patients/1/orders`);
     await page.getByText(QUOTE).first().waitFor();
     await captureOnOrders(browser, page, QUOTE, NOTE, { team: false });
+
+    // The toolbar button counts the tips this tab's screen shows, and only those.
+    const badge = () => browser.worker.evaluate(async (prefix) => {
+      const tab = (await chrome.tabs.query({})).find((t) => t.url?.startsWith(prefix));
+      return chrome.action.getBadgeText({ tabId: tab.id });
+    }, `${demo.url}/patients`);
+    await eventually(badge, (text) => text === '1', { what: 'the badge on the orders screen' });
+    await page.getByRole('link', { name: 'Notes' }).click(); // the app's own navigation
+    await eventually(badge, (text) => text === '', { what: 'no badge on a screen without tips' });
+    await page.goBack();
+    await eventually(badge, (text) => text === '1', { what: 'the badge again, back on the orders screen' });
 
     const panel = await browser.context.newPage();
     await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);

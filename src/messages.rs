@@ -226,9 +226,76 @@ pub struct SyncStatus {
     pub screen_rules: Vec<String>,
 }
 
+impl SyncStatus {
+    /// The one line the side panel keeps at its top: online or not, what waits, what went
+    /// wrong, in words.
+    pub fn line(&self) -> String {
+        if !self.configured {
+            return "Not connected to a team server: tips stay on this device. Connect in Options.".to_owned();
+        }
+        let team = self
+            .membership
+            .as_ref()
+            .map_or_else(|| "your team".to_owned(), |m| format!("{} as {}", m.team_name, m.name));
+        let waiting = match self.pending {
+            0 => String::new(),
+            1 => " · 1 change waiting to send".to_owned(),
+            n => format!(" · {n} changes waiting to send"),
+        };
+        match &self.last_error {
+            Some(problem) => format!("Offline{waiting}. {problem}"),
+            None if self.last_success_ms.is_none() => format!("Not synced yet{waiting}."),
+            None => format!("Online: {team}{waiting}"),
+        }
+    }
+
+    /// What "Sync now" achieved, and whether that is a problem: "Synced." only when a sync
+    /// ran and succeeded, never without a server.
+    pub fn sync_outcome(&self) -> (String, bool) {
+        match (&self.last_error, self.last_success_ms) {
+            _ if !self.configured => (
+                "Not connected to a team server, so there is nothing to sync: tips stay on this device.".to_owned(),
+                true,
+            ),
+            (Some(problem), _) => (problem.clone(), true),
+            (None, None) => ("Not synced yet: the server has not answered.".to_owned(), true),
+            (None, Some(_)) => ("Synced.".to_owned(), false),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sync_state_says_synced_only_after_a_sync_that_succeeded() {
+        let never = SyncStatus {
+            configured: false,
+            managed: false,
+            server_url: String::new(),
+            membership: None,
+            pending: 0,
+            last_success_ms: None,
+            last_error: None,
+            screen_rules: vec![],
+        };
+        assert!(never.sync_outcome().1, "no server: not a success");
+        assert!(never.line().starts_with("Not connected"));
+        let failed = SyncStatus {
+            configured: true,
+            pending: 2,
+            last_error: Some("The server at http://127.0.0.1:8787 cannot be reached.".into()),
+            ..never.clone()
+        };
+        assert_eq!(failed.sync_outcome(), ("The server at http://127.0.0.1:8787 cannot be reached.".into(), true));
+        assert!(failed.line().starts_with("Offline · 2 changes waiting to send."), "{}", failed.line());
+        let untried = SyncStatus { configured: true, ..never.clone() };
+        assert!(untried.sync_outcome().1 && untried.line().starts_with("Not synced yet"));
+        let synced = SyncStatus { configured: true, last_success_ms: Some(1.0), ..never };
+        assert_eq!(synced.sync_outcome(), ("Synced.".into(), false));
+        assert_eq!(synced.line(), "Online: your team");
+    }
 
     #[test]
     fn requests_decode_from_the_content_scripts_json() {

@@ -43,10 +43,10 @@ pub async fn options_page() -> Result<(), JsValue> {
             status("connection-result", "Syncing…", false);
             let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
-            match answer.as_ref().and_then(|s| s.last_error.clone()) {
-                Some(problem) => status("connection-result", &problem, true),
-                None => status("connection-result", "Synced.", false),
-            }
+            let (said, problem) = answer
+                .map(|s| s.sync_outcome())
+                .unwrap_or_else(|| ("Inflow's worker did not answer; nothing was synced.".to_owned(), true));
+            status("connection-result", &said, problem);
         })
     });
     on_submit("rules-form", save_rules);

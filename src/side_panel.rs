@@ -143,11 +143,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
         render_feed();
         by_id::<HtmlElement>("new-tips").set_hidden(true);
     });
-    on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| {
-        spawn(async {
-            show_sync_line(&ask_worker(PageRequest::SyncNow).await);
-        })
-    });
+    on(&by_id::<web_sys::EventTarget>("sync-now"), "click", |_| spawn(sync_and_show()));
     listen_to_the_browser();
     tip_view::listen(&PanelTips);
     show_sync_line(&ask_worker(PageRequest::SyncStatus).await);
@@ -415,31 +411,26 @@ fn listen_to_the_browser() {
     on_update.forget();
 }
 
-/// The one-line sync state at the top: online or not, what waits, what went wrong.
+/// The one-line sync state at the top: online or not, what waits, what went wrong
+/// ([`SyncStatus::line`]), marked as a problem when it is one.
 fn show_sync_line(status: &Option<SyncStatus>) {
     let line: HtmlElement = by_id("sync-line");
-    let text = match status {
-        None => "Inflow's worker did not answer.".to_owned(),
-        Some(s) if !s.configured => {
-            "Not connected to a team server: tips stay on this device. Connect in Options.".to_owned()
-        }
-        Some(s) => {
-            let team = s
-                .membership
-                .as_ref()
-                .map_or_else(|| "your team".to_owned(), |m| format!("{} as {}", m.team_name, m.name));
-            let waiting = match s.pending {
-                0 => String::new(),
-                1 => " · 1 change waiting to send".to_owned(),
-                n => format!(" · {n} changes waiting to send"),
-            };
-            match &s.last_error {
-                Some(problem) => format!("Offline{waiting}. {problem}"),
-                None => format!("Online: {team}{waiting}"),
-            }
-        }
+    let (text, problem) = match status {
+        None => ("Inflow's worker did not answer.".to_owned(), true),
+        Some(s) => (s.line(), s.configured && s.sync_outcome().1),
     };
     line.set_text_content(Some(&text));
+    line.set_class_name(if problem { "problem" } else { "" });
+}
+
+/// Syncs now and says so while it runs ("Sync now", and when the event stream is lost or
+/// back: either means the server's state may have changed).
+async fn sync_and_show() {
+    let line: HtmlElement = by_id("sync-line");
+    if line.text_content().unwrap_or_default().is_empty() || line.class_name() != "problem" {
+        line.set_text_content(Some("Syncing…"));
+    }
+    show_sync_line(&ask_worker(PageRequest::SyncNow).await);
 }
 
 /// Keeps the team's event stream open while the panel is, and pulls on every change.
@@ -452,6 +443,8 @@ async fn follow_event_stream() {
         if let (true, Ok(base)) = (connection.is_set(), connection.base_url()) {
             if let Err(why) = read_events(&base, &connection.token).await {
                 web_sys::console::debug_1(&JsValue::from_str(&format!("Inflow's event stream ended: {why}")));
+                // The server went away (or refused): find out now, not at the next alarm.
+                sync_and_show().await;
             }
         }
         gloo::timers::future::TimeoutFuture::new(STREAM_RETRY_MS).await;
@@ -467,6 +460,9 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if response.status() != 200 {
         return Err(format!("status {}", response.status()));
+    }
+    if by_id::<HtmlElement>("sync-line").class_name() == "problem" {
+        spawn(sync_and_show()); // the server is back: say so, and pull what waited
     }
     let body = response.body().ok_or("no body")?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();

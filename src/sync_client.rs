@@ -429,7 +429,12 @@ fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
 
 async fn send(request: Request, base: &str) -> Result<Response, String> {
     request.send().await.map_err(|e| {
-        format!("The server at {base} could not be reached ({e}). Inflow keeps your tips and tries again.")
+        // The browser's own words ("TypeError: Failed to fetch") help nobody on the ward:
+        // they go to the console, and the member reads what it means.
+        web_sys::console::debug_1(&wasm_bindgen::JsValue::from_str(&format!(
+            "Inflow: a request to {base} failed: {e}"
+        )));
+        format!("The server at {base} cannot be reached. Inflow keeps your tips and tries again.")
     })
 }
 

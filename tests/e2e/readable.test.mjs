@@ -104,6 +104,12 @@ test('readable type, a visible focus ring, a dark scheme, keyboard commands that
       }
     }
 
+    // Sync now without a server says there is nothing to sync, never "Synced.".
+    await options.bringToFront();
+    await options.getByRole('button', { name: 'Sync now' }).click();
+    await eventually(() => options.locator('#connection-result').textContent(), (t) => t.startsWith('Not connected'), { what: 'the outcome of Sync now' });
+    assert.equal(await options.locator('#connection-result').getAttribute('class'), 'error');
+
     // The tip's card in the page follows the user's scheme too.
     await page.bringToFront();
     await page.emulateMedia({ colorScheme: 'dark' });

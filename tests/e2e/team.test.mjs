@@ -124,8 +124,20 @@ describe('a team shares tips through its server', () => {
       // Dana keeps a private tip: it is stored, and never sent.
       await capture(dana, danaPage, 'Hold if HR < 60 or SBP < 100.', PRIVATE_NOTE, { team: false });
 
-      // The server goes away; Dana captures three tips, then restarts her browser.
+      // The server goes away. Dana's open panel says so within seconds (its live stream is
+      // lost), in words; then she captures three tips and restarts her browser.
+      const danaWatch = await dana.context.newPage();
+      await danaWatch.goto(`chrome-extension://${dana.extensionId}/sidepanel.html`);
+      await danaWatch.locator('main[aria-busy="false"]').waitFor();
+      const syncLine = danaWatch.locator('#sync-line');
+      await eventually(() => syncLine.textContent(), (t) => t.startsWith('Online: E2E ward as Dana'), { what: "Dana's panel online" });
       await server.stop();
+      const stoppedAt = Date.now();
+      await eventually(() => syncLine.textContent(), (t) => t.startsWith('Offline') && t.includes('cannot be reached') && !t.includes('TypeError'),
+        { what: "Dana's open panel offline after the server stopped", timeout: 15000 });
+      assert.equal(await syncLine.getAttribute('class'), 'problem');
+      console.log(`  Dana's open panel said "Offline" ${Date.now() - stoppedAt} ms after the server stopped`);
+      await danaWatch.close();
       for (const [i, text] of OFFLINE.entries()) await capture(dana, danaPage, text, `Offline tip ${i + 1}`, { team: true });
       await dana.context.close();
       dana = await launch(profiles.dana.dir);

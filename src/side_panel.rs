@@ -427,7 +427,9 @@ fn show_sync_line(status: &Option<SyncStatus>) {
 /// back: either means the server's state may have changed).
 async fn sync_and_show() {
     let line: HtmlElement = by_id("sync-line");
-    if line.text_content().unwrap_or_default().is_empty() || line.class_name() != "problem" {
+    // (A line that reports a problem stays until the answer: no flicker every few seconds
+    // while the server is down.)
+    if line.class_name() != "problem" {
         line.set_text_content(Some("Syncing…"));
     }
     show_sync_line(&ask_worker(PageRequest::SyncNow).await);

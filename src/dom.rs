@@ -27,16 +27,9 @@ pub fn input(id: &str) -> HtmlInputElement {
     by_id(id)
 }
 
-/// A new element with `text` as its content, made inert as the exports make it
-/// ([`inflow_core::export::inert`]): a note's right-to-left override must not make it read
-/// differently from what it is.
+/// A new element with `text` as its content (see [`Builder::text`]).
 pub fn element(tag: &str, text: &str) -> Element {
-    let element =
-        document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element"));
-    if !text.is_empty() {
-        element.set_text_content(Some(&inflow_core::export::inert(text)));
-    }
-    element
+    el(tag).text(text).build()
 }
 
 /// An element being built, so that its class, attributes and children read as one
@@ -45,11 +38,12 @@ pub struct Builder(Element);
 
 /// Starts building an element (see [`Builder`]).
 pub fn el(tag: &str) -> Builder {
-    Builder(element(tag, ""))
+    Builder(document().create_element(tag).unwrap_or_else(|_| wasm_bindgen::throw_str("cannot create an element")))
 }
 
 impl Builder {
-    /// Its text, as text, made inert like [`element`]'s.
+    /// Its text, as text, made inert as the exports make it ([`inflow_core::export::inert`]):
+    /// a note's right-to-left override must not make it read differently from what it is.
     pub fn text(self, text: &str) -> Self {
         if !text.is_empty() {
             self.0.set_text_content(Some(&inflow_core::export::inert(text)));

@@ -15,6 +15,9 @@ use crate::store::{StoreError, TipStore};
 /// The database every extension context opens.
 pub const DATABASE: &str = "inflow";
 const VERSION: u32 = 2;
+/// The settings key prefix of a shared tip's own page address (see
+/// [`TipStore::captured_on`]).
+const CAPTURED_ON: &str = "capturedOn:";
 const TIPS: &str = "tips";
 /// Mutations waiting for the server's acknowledgement, keyed by mutation id (UUIDv7, so
 /// key order is the order they were made in).
@@ -212,6 +215,14 @@ impl TipStore for IdbStore {
             }
         }
         commit(tx).await
+    }
+
+    async fn captured_on(&self, id: TipId) -> Result<Option<String>, StoreError> {
+        self.setting(&format!("{CAPTURED_ON}{id}")).await
+    }
+
+    async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError> {
+        self.set_setting(&format!("{CAPTURED_ON}{id}"), address).await
     }
 }
 

@@ -5,6 +5,7 @@
 //! holds every `type` it sends or expects to these enums, and the other way round.
 
 use inflow_core::element::ElementDescription;
+use inflow_core::redact::PageIdentifier;
 use inflow_core::{Anchor, Tip, Visibility};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,10 @@ pub enum Request {
         tags: Vec<String>,
         #[serde(default)]
         visibility: Visibility,
+        /// The values of the page's identifying fields, for redacting a shared tip (see
+        /// `extension/content/identifiers.js`).
+        #[serde(default)]
+        identifiers: Vec<PageIdentifier>,
     },
     /// Save a tip pinned to an element the user chose (context menu).
     #[serde(rename_all = "camelCase")]
@@ -60,6 +65,8 @@ pub enum Request {
         tags: Vec<String>,
         #[serde(default)]
         visibility: Visibility,
+        #[serde(default)]
+        identifiers: Vec<PageIdentifier>,
     },
     /// Element tips of this page that the page, settled, does not have (see
     /// `watchMissingElements` in the content script's `pins.js`).

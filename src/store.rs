@@ -50,6 +50,11 @@ pub trait TipStore {
     /// After a sync round trip: drops the acknowledged mutations and stores what the team
     /// changed (a deleted tip is removed), in one transaction.
     async fn settle(&self, acked: &[TipId], changes: &[SyncedTip]) -> Result<(), StoreError>;
+    /// The address of the page this device captured a shared tip on: the shared tip names
+    /// only its screen (`/patients/*/orders`), and this record never leaves the device. It
+    /// says which page is the tip's own (for review flags and for anchoring by position).
+    async fn captured_on(&self, id: TipId) -> Result<Option<String>, StoreError>;
+    async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError>;
 }
 
 /// A store in memory, for native tests of the worker's logic.
@@ -57,6 +62,7 @@ pub trait TipStore {
 pub struct MemoryStore {
     tips: RefCell<BTreeMap<TipId, Tip>>,
     outbox: RefCell<BTreeMap<TipId, Mutation>>,
+    captured: RefCell<BTreeMap<TipId, String>>,
 }
 
 impl TipStore for MemoryStore {
@@ -129,6 +135,15 @@ impl TipStore for MemoryStore {
                 tips.insert(change.tip.id, change.tip.clone());
             }
         }
+        Ok(())
+    }
+
+    async fn captured_on(&self, id: TipId) -> Result<Option<String>, StoreError> {
+        Ok(self.captured.borrow().get(&id).cloned())
+    }
+
+    async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError> {
+        self.captured.borrow_mut().insert(id, address.to_owned());
         Ok(())
     }
 }

@@ -4,10 +4,12 @@
 use inflow_core::anchor::{anchor_on_screen, describe};
 use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
+use inflow_core::redact::{self, PageIdentifier};
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
+use inflow_core::sharing;
 use inflow_core::sync::{Change, Hlc, Mutation};
 use inflow_core::url::{page_address, screen_key};
-use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipId, Visibility};
+use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipError, TipId, Visibility};
 
 use crate::messages::{PlacedTip, Request, Response};
 use crate::store::TipStore;
@@ -42,7 +44,8 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             let mut count = 0;
             for id in tip_ids.into_iter().take(100) {
                 let Ok(Some(mut tip)) = store.get(id).await else { continue };
-                if tip.target.is_element() && ours_to_flag(&tip, cx.page_url) {
+                let own = own_page(store, &tip).await;
+                if tip.target.is_element() && ours_to_flag(&tip, &own, cx.page_url) {
                     let reason = "the control it is pinned to was not found on the page it was captured on; the app may have changed";
                     flag_for_review(store, cx, &mut tip, reason).await;
                     count += 1;
@@ -50,7 +53,7 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             }
             Response::Flagged { count }
         }
-        Request::Capture { title, text, start, end, note, tags, visibility } => {
+        Request::Capture { title, text, start, end, note, tags, visibility, identifiers } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
             }
@@ -62,9 +65,9 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             let anchor = anchor(&page, &selectors);
             let new_tip =
                 NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
-            save(store, cx, new_tip, anchor).await
+            save(store, cx, new_tip, anchor, &identifiers).await
         }
-        Request::CaptureElement { title, element, note, tags, visibility } => {
+        Request::CaptureElement { title, element, note, tags, visibility, identifiers } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
             }
@@ -80,27 +83,48 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
                 visibility,
                 selectors: vec![selector],
             };
-            save(store, cx, new_tip, None).await
+            save(store, cx, new_tip, None, &identifiers).await
         }
     }
 }
 
-/// Validates and stores a new tip; nothing is stored when any check fails.
+/// Validates and stores a new tip; nothing is stored when any check fails. A shared tip
+/// is made fit to share first (see [`fit_to_share`]).
 async fn save(
     store: &impl TipStore,
     cx: &Context<'_>,
     new_tip: NewTip,
     anchor: Option<inflow_core::Anchor>,
+    identifiers: &[PageIdentifier],
 ) -> Response {
     let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
-    let tip = match new_tip.into_tip(id, cx.author, cx.now) {
+    let mut tip = match new_tip.into_tip(id, cx.author, cx.now) {
         Ok(tip) => tip,
         Err(why) => return error(why.to_string()),
     };
+    let own_address = tip.target.source.clone();
+    if let Err(why) = fit_to_share(&mut tip, identifiers, cx) {
+        return error(why);
+    }
     if let Err(why) = store_whole(store, cx, &tip).await {
         return error(why.to_string());
     }
+    if tip.target.source != own_address {
+        // Losing this only costs the review flag and the position hint on this page.
+        let _ = store.remember_capture(tip.id, &own_address).await;
+    }
     Response::Saved { tip: Box::new(tip), anchor }
+}
+
+/// A shared tip leaves the device naming its screen, never the record, with every
+/// identifier replaced (the page's own values, `identifiers`, and every pattern; see
+/// [`inflow_core::sharing`]). A private tip stays whole.
+fn fit_to_share(tip: &mut Tip, identifiers: &[PageIdentifier], cx: &Context<'_>) -> Result<(), String> {
+    if tip.visibility != Visibility::Team {
+        return Ok(());
+    }
+    sharing::share(tip, identifiers, cx.screen_rules).map_err(|why| TipError::from(why).to_string())?;
+    tip.validate().map_err(|why| why.to_string())
 }
 
 /// Stores a whole tip; a shared one is queued for the team's server (a `put`) in the same
@@ -144,21 +168,27 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         .partition(|tip| tip.target.is_element());
     let page = PageText::new(text);
     // Tips captured on another record's page of this screen have positions from that page.
+    let mut own_pages = Vec::with_capacity(tips.len());
+    for tip in &tips {
+        own_pages.push(own_page(store, tip).await);
+    }
+    let own_keys: Vec<String> =
+        own_pages.iter().zip(&tips).map(|(own, tip)| screen_key(own).unwrap_or_else(|_| tip.screen.clone())).collect();
     let selectors: Vec<(&str, &[Selector])> =
-        tips.iter().map(|tip| (tip.screen.as_str(), tip.target.selector.as_slice())).collect();
+        tips.iter().zip(&own_keys).map(|(tip, key)| (key.as_str(), tip.target.selector.as_slice())).collect();
     let this_page = screen_key(cx.page_url).unwrap_or_default();
     let anchors = anchor_on_screen(&page, &this_page, &selectors);
     let (mut placed, mut unplaced, mut other_records) = (Vec::new(), Vec::new(), Vec::new());
-    for (tip, anchor) in tips.into_iter().zip(anchors) {
+    for ((tip, anchor), (key, own)) in tips.into_iter().zip(anchors).zip(own_keys.into_iter().zip(own_pages)) {
         match anchor {
             Some(anchor) => placed.push(PlacedTip { tip, anchor }),
             // A tip about another patient's Metoprolol is not about this one: not a fault.
-            None if tip.screen != this_page => other_records.push(tip),
-            None => unplaced.push(tip),
+            None if key != this_page => other_records.push(tip),
+            None => unplaced.push((tip, own)),
         }
     }
     if settled {
-        for tip in unplaced.iter_mut().filter(|tip| lost_on_its_own_page(tip, cx.page_url, &page)) {
+        for (tip, _) in unplaced.iter_mut().filter(|(tip, own)| lost_on_its_own_page(tip, own, cx.page_url, &page)) {
             flag_for_review(
                 store,
                 cx,
@@ -168,26 +198,44 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
             .await;
         }
     }
+    let unplaced = unplaced.into_iter().map(|(tip, _)| tip).collect();
     let here = page_address(cx.page_url).unwrap_or_default();
-    let elements_captured_here = elements.iter().filter(|tip| tip.target.source == here).map(|tip| tip.id).collect();
+    let mut elements_captured_here = Vec::new();
+    for tip in &elements {
+        if own_page(store, tip).await == here {
+            elements_captured_here.push(tip.id);
+        }
+    }
     Response::PageTips { active: true, placed, unplaced, other_records, elements, elements_captured_here }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
 /// holds at least as much text as it did then (so a page still rendering does not count):
 /// the app changed under it, and curators should look.
-fn lost_on_its_own_page(tip: &Tip, page_url: &str, page: &PageText) -> bool {
+fn lost_on_its_own_page(tip: &Tip, own_page: &str, page_url: &str, page: &PageText) -> bool {
     let captured_end = tip.target.selector.iter().find_map(|s| match s {
         Selector::TextPosition { end, .. } => Some(*end as usize),
         _ => None,
     });
-    ours_to_flag(tip, page_url) && captured_end.is_some_and(|end| page.raw_len() as usize >= end)
+    ours_to_flag(tip, own_page, page_url) && captured_end.is_some_and(|end| page.raw_len() as usize >= end)
 }
 
-/// A shared tip captured on this very page, not flagged yet, still in use.
-fn ours_to_flag(tip: &Tip, page_url: &str) -> bool {
+/// The address of the page a tip was captured on, as far as this device knows: a shared
+/// tip names only its screen, and the device that captured it remembers its page.
+async fn own_page(store: &impl TipStore, tip: &Tip) -> String {
+    if tip.visibility == Visibility::Team && tip.target.source.contains('*') {
+        if let Ok(Some(address)) = store.captured_on(tip.id).await {
+            return address;
+        }
+    }
+    tip.target.source.clone()
+}
+
+/// A shared tip captured on this very page (`own_page` is where it was captured), not
+/// flagged yet, still in use.
+fn ours_to_flag(tip: &Tip, own_page: &str, page_url: &str) -> bool {
     tip.visibility == Visibility::Team
-        && page_address(page_url).is_ok_and(|here| tip.target.source == here)
+        && page_address(page_url).is_ok_and(|here| own_page == here)
         && tip.curation.needs_review.is_none()
         && tip.curation.status != Status::Retired
 }
@@ -221,6 +269,11 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
     let change = match change {
         Addition::Reply(text) => {
+            // A reply to a shared tip goes to the team: its identifiers go first.
+            let text = match tip.visibility {
+                Visibility::Team => redact::redact(&text, &[]).text,
+                Visibility::Private => text,
+            };
             let reply = inflow_core::model::Reply {
                 id: TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random),
                 author: cx.author.to_owned(),
@@ -236,11 +289,12 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
             tip.set_helpful(cx.author, helpful);
             Change::Helpful { tip_id, by: cx.author.to_owned(), helpful }
         }
-        Addition::Curate(step) => {
+        Addition::Curate(mut step) => {
             // The panel offers only what the member's role allows; the server checks again.
             if tip.visibility == Visibility::Private {
                 return error(CurationError::Private.to_string());
             }
+            sharing::share_step(&mut step);
             if let Err(why) = step.validate(cx.now) {
                 return error(why.to_string());
             }
@@ -272,6 +326,11 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
     let mut edited = tip.clone();
     if let Err(why) = edited.edit(cx.author, edit, cx.now) {
         return error(why.to_string());
+    }
+    // Shared for the first time, the whole tip is made fit to share (the page is not at
+    // hand: patterns and names only); staying shared, the new note and tags.
+    if let Err(why) = fit_to_share(&mut edited, &[], cx) {
+        return error(why);
     }
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
     let send = |change| Mutation { id: mutation_id, hlc: cx.clock, change };
@@ -332,8 +391,9 @@ pub async fn restore(store: &impl TipStore, cx: &Context<'_>, tip: Tip) -> Respo
     if tip.author != cx.author {
         return error(inflow_core::TipError::NotTheAuthor { author: tip.author }.to_string());
     }
-    if let Err(why) = tip.validate() {
-        return error(why.to_string());
+    let mut tip = tip;
+    if let Err(why) = tip.validate().map_err(|why| why.to_string()).and_then(|()| fit_to_share(&mut tip, &[], cx)) {
+        return error(why);
     }
     match store.get(tip.id).await {
         Ok(None) => {}
@@ -401,6 +461,7 @@ mod tests {
             note: note.into(),
             tags: vec!["orders".into()],
             visibility: Visibility::Private,
+            identifiers: Vec::new(),
         }
     }
 
@@ -477,6 +538,7 @@ mod tests {
             note: "Sign within the hour".into(),
             tags: vec![],
             visibility: Visibility::Team,
+            identifiers: Vec::new(),
         };
         let saved = block_on(handle(&store, &cx(URL, true, 3), request));
         assert!(matches!(saved, Response::Saved { anchor: None, .. }), "{saved:?}");
@@ -497,8 +559,71 @@ mod tests {
             note: String::new(),
             tags: vec![],
             visibility: Visibility::Private,
+            identifiers: Vec::new(),
         };
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 5), bad)), Response::Error { .. }));
+    }
+
+    #[test]
+    fn a_shared_tip_leaves_with_its_screen_and_no_identifier_and_still_anchors_on_another_patient() {
+        let store = MemoryStore::default();
+        let page = "Jane Doe MRN RG-004817 DOB 1951-03-14 Location 4 West, Bed 12 Attending Dr. A. Okafor \
+                    Orders: Metoprolol 25 mg PO BID. Notes: Jane Doe, 73 y/o, prefers mornings.";
+        let other = "Robert Lee MRN RG-338812 DOB 1948-07-02 Location 5 East, Bed 3 Attending Dr. B. Ruiz \
+                     Orders: Lisinopril 10 mg PO daily. Notes: Robert Lee, 73 y/o, prefers mornings.";
+        let quote = "Jane Doe, 73 y/o";
+        let start = page.rfind(quote).expect("present") as u32;
+        let identifiers = vec![
+            PageIdentifier { kind: redact::Kind::Name, value: "Jane Doe".into() },
+            PageIdentifier { kind: redact::Kind::Mrn, value: "RG-004817".into() },
+            PageIdentifier { kind: redact::Kind::Date, value: "1951-03-14".into() },
+        ];
+        let request = Request::Capture {
+            title: "Jane Doe \u{2014} Orders \u{2014} Riverside General EMR".into(),
+            text: page.into(),
+            start,
+            end: start + quote.len() as u32,
+            note: "Ask Jane (DOB 03/14/1951) before 9".into(),
+            tags: vec!["Doe".into()],
+            visibility: Visibility::Team,
+            identifiers: identifiers.clone(),
+        };
+        let url = "http://127.0.0.1:8700/patients/1/orders?visit=88123401#top";
+        let answer = block_on(handle(&store, &cx(url, true, 1), request));
+        let Response::Saved { tip, .. } = answer else { panic!("unexpected {answer:?}") };
+        assert_eq!(tip.target.source, "http://127.0.0.1:8700/patients/*/orders?visit=*");
+        assert_eq!(tip.page_title, "[name] \u{2014} Orders \u{2014} Riverside General EMR");
+        assert_eq!(tip.note, "Ask [name] (DOB [date]) before 9");
+        assert_eq!(tip.tags, vec!["[name]".to_owned()]);
+        assert_eq!(tip.target.quote(), Some("[name], 73 y/o"));
+        // What is queued for the server holds none of the patient's values.
+        let queued = serde_json::to_string(&block_on(store.outbox(10)).expect("outbox")).expect("json");
+        for value in ["Jane", "Doe", "004817", "1951", "88123401", "patients/1"] {
+            assert!(!queued.contains(value), "{value} in {queued}");
+        }
+        // The redacted quote finds the same sentence on another patient's orders.
+        let opened = block_on(handle(
+            &store,
+            &cx("http://127.0.0.1:8700/patients/2/orders?visit=99100022", true, 2),
+            Request::PageOpened { title: String::new(), text: other.into(), settled: true },
+        ));
+        let Response::PageTips { placed, .. } = opened else { panic!("unexpected {opened:?}") };
+        assert_eq!(placed.len(), 1);
+        let at = other.rfind("Robert Lee, 73 y/o").expect("present") as u32;
+        assert_eq!((placed[0].anchor.start, placed[0].anchor.end), (at, at + "Robert Lee, 73 y/o".len() as u32));
+        // On its own page, the device still knows the tip is this page's own.
+        let own = block_on(handle(
+            &store,
+            &cx(url, true, 3),
+            Request::PageOpened { title: String::new(), text: page.into(), settled: true },
+        ));
+        let Response::PageTips { placed, .. } = own else { panic!("unexpected {own:?}") };
+        assert_eq!(placed[0].anchor.start, start);
+        // A private tip stays whole.
+        let private = capture(0, 6, "Jane Doe's");
+        let Response::Saved { tip, .. } = block_on(handle(&store, &cx(url, true, 4), private)) else { panic!() };
+        assert_eq!(tip.note, "Jane Doe's");
+        assert_eq!(tip.target.source, "http://127.0.0.1:8700/patients/1/orders?visit=88123401#top");
     }
 
     #[test]
@@ -772,6 +897,7 @@ mod tests {
             note: "Sign within the hour".into(),
             tags: vec![],
             visibility: Visibility::Team,
+            identifiers: Vec::new(),
         };
         let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 3), request)) else {
             panic!("not saved")

@@ -16,6 +16,8 @@ use crate::index::{GramIndex, GRAM};
 use crate::model::{last_chars, truncate_chars, Selector, CONTEXT_CHARS};
 use crate::text::{normalize, PageText};
 
+mod template;
+
 /// Where a tip was placed, in raw UTF-16 offsets of the page text, with a confidence
 /// score from 0 to 1.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +63,8 @@ const ROUNDS: usize = 4;
 const SETTLE_CANDIDATES: usize = 16;
 /// More exact occurrences than this make a quote ambiguous by itself.
 const MAX_CANDIDATES: usize = 5_000;
+/// The score of a redacted quote placed by its template: the one place it fits.
+const TEMPLATE_SCORE: f32 = 0.9;
 const WEIGHT_QUOTE: f32 = 50.0;
 const WEIGHT_CONTEXT: f32 = 20.0;
 const WEIGHT_POSITION: f32 = 10.0;
@@ -133,7 +137,11 @@ impl Quote {
             _ => None,
         });
         let hint = captured.map(|start| page.norm_offset(start));
-        Some(Quote { exact, prefix: normalize(prefix), suffix: normalize(suffix), captured, hint })
+        // A shared tip's context has placeholders where the capture's record had values:
+        // only the words between the quote and the nearest placeholder can agree.
+        let prefix = normalize(template::nearest_prefix(prefix));
+        let suffix = normalize(template::nearest_suffix(suffix));
+        Some(Quote { exact, prefix, suffix, captured, hint })
     }
 
     /// How many edits a fuzzy match of this quote may have.
@@ -282,7 +290,13 @@ fn anchor_with_index(
     captured: Captured,
 ) -> Vec<Option<Anchor>> {
     let text = page.as_str();
-    let quotes: Vec<Option<Quote>> = tips.iter().map(|selectors| Quote::from_selectors(page, selectors)).collect();
+    // A quote with placeholders (a shared tip's, redacted) is placed by its own rule and
+    // neither vouches for nor is vouched for by its neighbours.
+    let templated: Vec<Option<Anchor>> = tips.iter().map(|selectors| by_template(page, selectors)).collect();
+    let quotes: Vec<Option<Quote>> = tips
+        .iter()
+        .map(|selectors| Quote::from_selectors(page, selectors).filter(|q| !template::has_placeholder(&q.exact)))
+        .collect();
     let exact: Vec<Vec<usize>> =
         quotes.iter().map(|q| q.as_ref().map_or_else(Vec::new, |q| index.find_exact(q.exact.as_bytes()))).collect();
     let unique: Vec<Option<Candidate>> = quotes
@@ -341,8 +355,9 @@ fn anchor_with_index(
     }
     placed
         .into_iter()
-        .map(|chosen| {
-            let chosen = chosen?;
+        .zip(templated)
+        .map(|(chosen, templated)| {
+            let Some(chosen) = chosen else { return templated };
             Some(Anchor {
                 start: page.raw_offset(chosen.start),
                 end: page.raw_end(chosen.start, chosen.end),
@@ -350,6 +365,21 @@ fn anchor_with_index(
             })
         })
         .collect()
+}
+
+/// The place of a quote with placeholders: the one place it fits, values standing for
+/// its placeholders (see [`template`]).
+fn by_template(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
+    let (exact, prefix, suffix) = selectors.iter().find_map(|s| match s {
+        Selector::TextQuote { exact, prefix, suffix } => Some((exact, prefix, suffix)),
+        _ => None,
+    })?;
+    let exact = normalize(exact.trim());
+    if !template::has_placeholder(&exact) {
+        return None;
+    }
+    let (start, end) = template::place(page.as_str(), &exact, &normalize(prefix), &normalize(suffix))?;
+    Some(Anchor { start: page.raw_offset(start), end: page.raw_end(start, end), score: TEMPLATE_SCORE })
 }
 
 /// Steps 2 and 3: where the tip's neighbours put it. The quote found once, with new text

@@ -438,7 +438,8 @@ fn numeric_date(text: &str) -> Option<usize> {
     let candidate = text[..end].trim_end_matches(['.', '-', '/']);
     let tail = &text[end..];
     // A time may follow an ISO date ("2026-03-14T10:00"): the date is still a date.
-    if !(tail.is_empty() || tail.starts_with('T') || tail.starts_with(['(', ')', ',', ';'])) {
+    let time_follows = tail.starts_with('T') && tail[1..].starts_with(|c: char| c.is_ascii_digit());
+    if tail.starts_with(char::is_alphanumeric) && !time_follows {
         return None;
     }
     for separator in ['-', '/', '.'] {

@@ -11,6 +11,7 @@ import { theUi, uiIfMade, showNotice } from './ui.js';
 import { theFrame, openFrame, hideFrame, toFrame } from './frame.js';
 import { send } from './worker-link.js';
 import { refresh } from './refresh.js';
+import { pageIdentifiers } from './identifiers.js';
 
 /** How far from the selection's rectangles a mouse release still counts as over it (px). */
 const RELEASED_NEAR = 24;
@@ -104,7 +105,10 @@ export async function saveCapture(fields) {
   if (!pending || saving) return;
   saving = true;
   const { note, tags, visibility } = fields;
-  const tip = { title: document.title, note, tags, visibility };
+  // A shared tip's texts are redacted by the worker: it needs the values the page shows
+  // in its identifying fields. A private tip stays whole on the device.
+  const identifiers = visibility === 'team' ? pageIdentifiers() : [];
+  const tip = { title: document.title, note, tags, visibility, identifiers };
   const answer = await send(
     'element' in pending
       ? { type: 'captureElement', element: pending.element, ...tip }

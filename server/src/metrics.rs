@@ -16,6 +16,7 @@ pub struct Metrics {
     pub mutations_applied: AtomicU64,
     pub changes_pulled: AtomicU64,
     pub event_streams_opened: AtomicU64,
+    pub identifiers_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -40,6 +41,11 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
         ),
         line("inflow_changes_pulled_total", "Tip changes sent to clients.", &m.changes_pulled),
         line("inflow_event_streams_opened_total", "Event streams opened.", &m.event_streams_opened),
+        line(
+            "inflow_identifiers_refused_total",
+            "Pushes refused because a shared text still held a patient identifier.",
+            &m.identifiers_refused,
+        ),
     ]
     .concat();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)

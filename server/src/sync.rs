@@ -98,6 +98,18 @@ async fn push_and_pull(
     if let Some(ahead) = request.mutations.iter().find_map(|m| m.hlc.check_against(now).err()) {
         return Err(ApiError::unprocessable(ahead.to_string()));
     }
+    // Nothing identifying is stored: the extension redacts shared text before it queues it,
+    // and this is the same check (core's), for a client that did not.
+    if let Some((mutation, finding)) =
+        request.mutations.iter().find_map(|m| inflow_core::sharing::check_change(&m.change).err().map(|f| (m, f)))
+    {
+        Metrics::add(&state.metrics.identifiers_refused, 1);
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "identifier",
+            format!("mutation {}: {finding}", mutation.id),
+        ));
+    }
     let acked = state.db.push(member, &request.mutations, authorize).await?;
     if let Some(seq) = acked.last_seq {
         // On PostgreSQL the push's own NOTIFY reaches every instance, this one included.

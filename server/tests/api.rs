@@ -152,9 +152,10 @@ fn unique_id() -> TipId {
     )
 }
 
+/// A shared tip as the extension sends one: its screen's address, not a patient's.
 fn new_tip(author: &str, quote: &str) -> inflow_core::Tip {
     NewTip {
-        page_url: "http://127.0.0.1:8700/patients/1/orders".into(),
+        page_url: "http://127.0.0.1:8700/patients/*/orders".into(),
         page_title: "Orders".into(),
         note: "Check the renal panel first".into(),
         tags: vec!["orders".into()],
@@ -829,6 +830,55 @@ async fn health_metrics_and_the_openapi_document_are_served() {
         app(state).oneshot(Request::get("/metrics").body(Body::empty()).expect("request")).await.expect("response");
     let text = String::from_utf8_lossy(&response.into_body().collect().await.expect("body").to_bytes()).into_owned();
     assert!(text.contains("inflow_sync_requests_total 2"), "{text}");
+}
+
+/// Issue #15: a shared text that still holds an identifier a pattern finds is refused,
+/// with its kind and place but never its value, counted in /metrics, and nothing is stored.
+#[tokio::test]
+async fn a_shared_change_holding_a_patient_identifier_is_refused_and_counted() {
+    for server in apps().await {
+        let kind = &server.kind;
+        let state = AppState { db: server.db.clone(), hub: Default::default(), metrics: Default::default() };
+        let t = server.team(&[("Dana", Role::Member)]).await;
+        let post = |body: Value| {
+            Request::post("/v1/sync")
+                .header("authorization", format!("Bearer {}", t.token("Dana")))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request")
+        };
+        let mut raw_address = new_tip("Dana", "Bed 12");
+        raw_address.target.source = "http://127.0.0.1:8700/patients/1/orders".into();
+        raw_address.screen = raw_address.target.source.clone();
+        let mut with_ssn = new_tip("Dana", "Bed 12");
+        with_ssn.note = "her SSN is 123-45-6789".into();
+        let mut with_dob = new_tip("Dana", "Bed 12");
+        with_dob.target.selector = vec![Selector::TextQuote {
+            exact: "Bed 12".into(),
+            prefix: "DOB 1951-03-14 ".into(),
+            suffix: String::new(),
+        }];
+        for (tip, expected) in [(raw_address, "page address"), (with_ssn, "social security"), (with_dob, "context")] {
+            let response = app(state.clone())
+                .oneshot(post(push(&[mutation(10, Change::Put { tip: Box::new(tip) })])))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {expected}");
+            let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+            assert!(body.contains(expected) && body.contains("\"identifier\""), "{kind}: {body}");
+            for value in ["6789", "1951", "patients/1"] {
+                assert!(!body.contains(value), "{kind}: the answer repeats the value: {body}");
+            }
+        }
+        let clean = app(state.clone())
+            .oneshot(post(push(&[mutation(10, Change::Put { tip: Box::new(new_tip("Dana", "Bed 12")) })])));
+        assert_eq!(clean.await.unwrap().status(), StatusCode::OK, "{kind}");
+        let (_, pulled) = server.sync(t.token("Dana"), json!({})).await;
+        assert_eq!(pulled["changes"].as_array().map(Vec::len), Some(1), "{kind}: only the clean tip is stored");
+        let response = app(state).oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
+        let text = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).into_owned();
+        assert!(text.contains("inflow_identifiers_refused_total 3"), "{kind}: {text}");
+    }
 }
 
 mod fuzz {

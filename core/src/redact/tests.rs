@@ -156,6 +156,8 @@ fn the_server_refuses_only_what_a_pattern_makes_sure_of() {
     let found = first_forbidden("SSN 123-45-6789").expect("an SSN");
     assert_eq!((found.kind, found.start, found.end), (Kind::Ssn, 4, 15));
     assert!(first_forbidden("DOB 1951-03-14").is_some());
+    assert!(first_forbidden("DOB 1951-03-14 Location").is_some(), "a labelled date with text after it");
+    assert_eq!(first_forbidden("seen 1951-03-14x"), None);
     assert!(first_forbidden("mail jdoe@example.org").is_some());
 }
 

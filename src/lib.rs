@@ -13,6 +13,8 @@ pub mod messages;
 /// without a browser. Only the pages package uses it.
 #[cfg_attr(not(feature = "pages"), allow(dead_code))]
 pub mod panel_model;
+#[cfg(feature = "worker")]
+pub mod redaction;
 pub mod settings;
 pub mod store;
 pub mod worker;

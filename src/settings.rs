@@ -37,16 +37,40 @@ impl Connection {
         !self.server_url.trim().is_empty() && !self.token.trim().is_empty()
     }
 
-    /// The server's address without a trailing slash, after checking that it is one.
+    /// The server's address without a trailing slash, after checking that it is one: an
+    /// https address, or plain http to this computer only. Tips and the member's token go
+    /// there, so over plain http anyone on the hospital's network could read them.
     pub fn base_url(&self) -> Result<String, String> {
         let url = self.server_url.trim().trim_end_matches('/');
-        match inflow_core::url::PageUrl::parse(url) {
-            Ok(parsed) if parsed.query.is_none() && parsed.fragment.is_none() => Ok(url.to_owned()),
-            _ => Err(format!(
-                "\u{201c}{url}\u{201d} is not a server address; it looks like http://inflow.hospital.example:8787"
-            )),
+        let parsed = match inflow_core::url::PageUrl::parse(url) {
+            Ok(parsed) if parsed.query.is_none() && parsed.fragment.is_none() && !url.contains('@') => parsed,
+            _ => {
+                return Err(format!(
+                    "\u{201c}{url}\u{201d} is not a server address; it looks like https://inflow.hospital.example"
+                ))
+            }
+        };
+        if parsed.scheme.eq_ignore_ascii_case("http") && !is_loopback(parsed.host) {
+            return Err(format!(
+                "\u{201c}{url}\u{201d} is plain http: tips and your token would cross the network unencrypted. \
+                 Use the server's https:// address (its README says how to serve it over TLS); \
+                 plain http is allowed only to this computer (127.0.0.1, localhost)."
+            ));
         }
+        Ok(url.to_owned())
     }
+}
+
+/// Whether `host` is this computer: nothing sent there crosses a network.
+fn is_loopback(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('.').collect();
+            parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
+        })
 }
 
 /// Who the server says this member is (from `GET /v1/me`).
@@ -128,6 +152,18 @@ mod tests {
         assert_eq!(connection("http://127.0.0.1:8787/").base_url(), Ok("http://127.0.0.1:8787".into()));
         assert!(connection("127.0.0.1:8787").base_url().is_err());
         assert!(connection("http://x/?a=1").base_url().is_err());
+        assert_eq!(connection("https://inflow.example/").base_url(), Ok("https://inflow.example".into()));
+        assert_eq!(connection("http://localhost:8787").base_url(), Ok("http://localhost:8787".into()));
+        assert_eq!(connection("http://[::1]:8787").base_url(), Ok("http://[::1]:8787".into()));
+        for refused in [
+            "http://inflow.hospital.example",
+            "http://10.0.0.5:8787",
+            "http://127.0.0.1.evil.example",
+            "https://u:p@inflow.example",
+        ] {
+            assert!(connection(refused).base_url().is_err(), "{refused}");
+        }
+        assert!(connection("http://inflow.hospital.example").base_url().is_err_and(|e| e.contains("plain http")));
         assert!(!connection("").is_set());
     }
 }

@@ -33,6 +33,9 @@ pub struct ImportReport {
     /// curation, say), or pages of the file that are not in it.
     #[serde(default)]
     pub partly: Vec<Skipped>,
+    /// Patient identifiers replaced by placeholders in the imported tips.
+    #[serde(default)]
+    pub redacted: usize,
 }
 
 /// An annotation left out, and why.
@@ -59,6 +62,9 @@ impl ImportReport {
         }
         if !self.partly.is_empty() {
             line.push_str(&format!("; {} read in part", self.partly.len()));
+        }
+        if self.redacted > 0 {
+            line.push_str(&format!("; {} patient identifier{} replaced", self.redacted, plural(self.redacted)));
         }
         line.push('.');
         line
@@ -203,6 +209,18 @@ pub fn import(
             Err(e) => report.skipped.push(skip(&e.to_string())),
         }
     }
+    // Imported tips are the team's: they carry no identifier, as a shared capture does not.
+    let mut shared = Vec::with_capacity(report.tips.len());
+    for mut tip in std::mem::take(&mut report.tips) {
+        match crate::sharing::share(&mut tip, &[], &[]) {
+            Ok(redactions) => {
+                report.redacted += redactions.count;
+                shared.push(tip);
+            }
+            Err(e) => report.skipped.push(Skipped { annotation: tip.id.to_string(), reason: e.to_string() }),
+        }
+    }
+    report.tips = shared;
     Ok(report)
 }
 

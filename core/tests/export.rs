@@ -46,7 +46,7 @@ fn quote(exact: &str) -> Vec<Selector> {
 fn tips() -> Vec<Tip> {
     let mut approved = tip(
         1,
-        "http://127.0.0.1:8700/patients/1/orders",
+        "http://127.0.0.1:8700/patients/*/orders",
         "Order sets moved to Favourites after the upgrade.\nStar the set once; it stays.",
         quote("Metoprolol tartrate"),
     );
@@ -80,7 +80,7 @@ fn tips() -> Vec<Tip> {
 
     let mut pinned = tip(
         2,
-        "http://127.0.0.1:8700/patients/2/orders",
+        "http://127.0.0.1:8700/patients/*/orders",
         "Use this button, not the old Sign menu.",
         vec![Selector::Css {
             value: "#sign-orders".into(),
@@ -99,7 +99,7 @@ fn tips() -> Vec<Tip> {
 
     let hostile = tip(
         3,
-        "http://127.0.0.1:8700/billing/claims/99812",
+        "http://127.0.0.1:8700/billing/claims/*",
         "<script>alert('x')</script> <img src=x onerror=alert(1)>\n=HYPERLINK(\"http://evil.example\",\"Fix claim\")\n# Not a heading\n1. not a list\n[click](javascript:alert(1)) **bold** `code` | pipe\n\u{202e}txt.exe\u{202c} & done",
         quote("=SUM(A1:A9)"),
     );
@@ -107,9 +107,9 @@ fn tips() -> Vec<Tip> {
     hostile.page_title = "Claims <b>queue</b>".into();
     hostile.tags = vec!["+cmd|' /C calc'!A0".into(), "billing".into()];
 
-    let mut retired = tip(4, "http://127.0.0.1:8700/patients/1/orders", "The old Sign menu (gone).", quote("Heparin"));
+    let mut retired = tip(4, "http://127.0.0.1:8700/patients/*/orders", "The old Sign menu (gone).", quote("Heparin"));
     retired.curation.status = Status::Retired;
-    let mut private = tip(5, "http://127.0.0.1:8700/patients/1/orders", "My own reminder.", quote("Apixaban"));
+    let mut private = tip(5, "http://127.0.0.1:8700/patients/*/orders", "My own reminder.", quote("Apixaban"));
     private.visibility = Visibility::Private;
     vec![approved, pinned, hostile, retired, private]
 }

@@ -412,7 +412,8 @@ fn id(n: u64, salt: u8) -> TipId {
 
 fn tip(author: &str, n: u64) -> Tip {
     NewTip {
-        page_url: format!("http://127.0.0.1:8700/patients/{}/orders", n % 40),
+        // Forty screens, each named as a shared tip names it: no record in the address.
+        page_url: format!("http://127.0.0.1:8700/unit{}/patients/*/orders", n % 40),
         page_title: "Orders — Riverside General EMR".into(),
         note: format!("Tip {n}: after the upgrade the order set hides under Favourites; pin it first, then sign."),
         tags: vec!["orders".into(), "after upgrade".into()],

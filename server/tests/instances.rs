@@ -140,7 +140,7 @@ fn put(n: u32) -> Mutation {
     random[..4].copy_from_slice(&n.to_be_bytes());
     random[4..8].copy_from_slice(&std::process::id().to_be_bytes());
     let tip = NewTip {
-        page_url: "http://127.0.0.1:8700/patients/1/orders".into(),
+        page_url: "http://127.0.0.1:8700/patients/*/orders".into(),
         page_title: "Orders".into(),
         note: format!("tip {n}"),
         tags: vec![],

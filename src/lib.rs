@@ -8,6 +8,9 @@
 
 #[cfg(feature = "worker")]
 pub mod anchoring;
+/// The capture form's preview of a shared tip; native, so it is tested without a browser.
+#[cfg_attr(not(feature = "frame"), allow(dead_code))]
+pub mod capture_preview;
 pub mod messages;
 /// The side panel's model (what the feed shows and exports); native, so it is tested
 /// without a browser. Only the pages package uses it.

@@ -6,6 +6,7 @@
 
 use inflow_core::element::ElementDescription;
 use inflow_core::redact::PageIdentifier;
+use inflow_core::sharing::AuthorChoices;
 use inflow_core::{Anchor, Tip, Visibility};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,9 @@ pub enum Request {
         /// `extension/content/identifiers.js`).
         #[serde(default)]
         identifiers: Vec<PageIdentifier>,
+        /// What the author chose in the form's preview: words to hide, names to keep.
+        #[serde(default)]
+        choices: AuthorChoices,
     },
     /// Save a tip pinned to an element the user chose (context menu).
     #[serde(rename_all = "camelCase")]
@@ -67,6 +71,8 @@ pub enum Request {
         visibility: Visibility,
         #[serde(default)]
         identifiers: Vec<PageIdentifier>,
+        #[serde(default)]
+        choices: AuthorChoices,
     },
     /// Element tips of this page that the page, settled, does not have (see
     /// `watchMissingElements` in the content script's `pins.js`).
@@ -143,9 +149,21 @@ pub enum Command {
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum FrameCommand {
     /// Show the capture form for `quote` (the selected text, or a description of the
-    /// control being pinned).
+    /// control being pinned), with what the form's preview of a shared tip needs: the
+    /// page's title, the text around the quote and the page's identifying values (see
+    /// `extension/content/identifiers.js`).
     #[serde(rename_all = "camelCase")]
-    ShowCapture { quote: String },
+    ShowCapture {
+        quote: String,
+        #[serde(default)]
+        title: String,
+        #[serde(default)]
+        prefix: String,
+        #[serde(default)]
+        suffix: String,
+        #[serde(default)]
+        identifiers: Vec<PageIdentifier>,
+    },
     /// The worker refused the capture: say why, keep what was typed.
     #[serde(rename_all = "camelCase")]
     CaptureRefused { message: String },
@@ -168,7 +186,14 @@ pub enum FrameEvent {
     FrameSize { width: f64, height: f64 },
     /// The user saved the capture form: the content script adds the selection.
     #[serde(rename_all = "camelCase")]
-    SaveCapture { note: String, tags: Vec<String>, visibility: Visibility },
+    SaveCapture {
+        note: String,
+        tags: Vec<String>,
+        visibility: Visibility,
+        /// What the author chose in the preview of a shared tip.
+        #[serde(default)]
+        choices: AuthorChoices,
+    },
     /// The user closed the form or card (Escape, Cancel, Close): hide the frame and give
     /// the focus back to where it was.
     FrameClosed,

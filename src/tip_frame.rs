@@ -14,13 +14,16 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 
+use inflow_core::redact::PageIdentifier;
+use inflow_core::sharing::AuthorChoices;
 use inflow_core::{Tip, TipId, Visibility};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement, HtmlTextAreaElement};
 
+use crate::capture_preview;
 use crate::chrome::{self, to_js};
-use crate::dom::{by_id, document, element, input, on, spawn};
+use crate::dom::{by_id, document, el, element, input, on, spawn};
 use crate::messages::{FrameCommand, FrameEvent, PageRequest};
 use crate::tip_view::{self, Row, TipContext, TipHost};
 
@@ -53,6 +56,21 @@ struct Frame {
     open_replies: HashSet<TipId>,
     /// A save is on its way to the worker: a second Ctrl+Enter must not send it twice.
     saving: bool,
+    /// What the open form previews of a shared tip, and what the author chose there.
+    preview: PreviewInput,
+    choices: AuthorChoices,
+    /// The words last selected in the preview or the note: what "Hide selected words" hides.
+    selected_words: String,
+}
+
+/// What the content script sent for the form's preview.
+#[derive(Default)]
+struct PreviewInput {
+    title: String,
+    quote: String,
+    prefix: String,
+    suffix: String,
+    identifiers: Vec<PageIdentifier>,
 }
 
 thread_local! {
@@ -144,7 +162,9 @@ pub async fn tip_frame(post: js_sys::Function) -> Result<JsValue, JsValue> {
 pub fn frame_receive(message: JsValue) {
     let Ok(command) = serde_wasm_bindgen::from_value::<FrameCommand>(message) else { return };
     match command {
-        FrameCommand::ShowCapture { quote } => show_capture(&quote),
+        FrameCommand::ShowCapture { quote, title, prefix, suffix, identifiers } => {
+            show_capture(PreviewInput { title, quote, prefix, suffix, identifiers })
+        }
         FrameCommand::CaptureRefused { message } => {
             FRAME.with(|f| f.borrow_mut().saving = false);
             by_id::<HtmlElement>("capture-error").set_text_content(Some(&inflow_core::export::inert(&message)));
@@ -217,17 +237,101 @@ fn report_size() {
 
 // ---- The capture form ------------------------------------------------------------------
 
-fn show_capture(quote: &str) {
-    FRAME.with(|f| f.borrow_mut().saving = false);
-    by_id::<HtmlElement>("capture-quote").set_text_content(Some(&inflow_core::export::inert(quote)));
+fn show_capture(preview: PreviewInput) {
+    by_id::<HtmlElement>("capture-quote").set_text_content(Some(&inflow_core::export::inert(&preview.quote)));
+    FRAME.with(|f| {
+        let mut frame = f.borrow_mut();
+        frame.saving = false;
+        frame.preview = preview;
+        frame.choices = AuthorChoices::default();
+        frame.selected_words.clear();
+    });
     note_field().set_value("");
     input("capture-tags").set_value("");
     by_id::<HtmlElement>("capture-error").set_text_content(None);
     set_disabled("capture-save", false);
     update_count();
     show(Showing::Capture);
-    report_size();
+    render_preview();
     focus_view();
+}
+
+/// Shows a shared tip as teammates will read it (nothing for a private one): every
+/// identifier replaced, a likely one as a button that keeps it as written, words the
+/// author hid as a button that shows them again.
+fn render_preview() {
+    let shared = by_id::<HtmlSelectElement>("capture-visibility").value() == "team";
+    by_id::<HtmlElement>("capture-preview").set_hidden(!shared);
+    if shared {
+        let note = note_field().value();
+        let tags = input("capture-tags").value();
+        let count = FRAME.with(|f| {
+            let frame = f.borrow();
+            let (input, choices) = (&frame.preview, &frame.choices);
+            let of = |text: &str| capture_preview::pieces(text, &input.identifiers, choices);
+            let quote = [
+                (Some("context"), of(&input.prefix)),
+                (Some("quoted"), of(&input.quote)),
+                (Some("context"), of(&input.suffix)),
+            ];
+            let title = [(None, of(&input.title))];
+            let note = [(None, of(&note))];
+            let tags = [(None, of(&tags))];
+            let mut count = 0;
+            for (id, groups) in [
+                ("preview-title", &title[..]),
+                ("preview-quote", &quote[..]),
+                ("preview-note", &note[..]),
+                ("preview-tags", &tags[..]),
+            ] {
+                count += groups.iter().map(|(_, pieces)| capture_preview::replaced(pieces)).sum::<usize>();
+                fill_preview(id, groups);
+            }
+            count
+        });
+        let line = match count {
+            0 => "Nothing identifying found. Read it once more before sharing.".to_owned(),
+            1 => "1 identifier will be replaced.".to_owned(),
+            n => format!("{n} identifiers will be replaced."),
+        };
+        by_id::<HtmlElement>("preview-count").set_text_content(Some(&line));
+    }
+    report_size();
+}
+
+fn fill_preview(id: &str, groups: &[(Option<&str>, Vec<capture_preview::Piece>)]) {
+    use capture_preview::Piece;
+    let field: Element = by_id(id);
+    field.set_text_content(None);
+    for (class, pieces) in groups {
+        let group = el("span").class(class.unwrap_or(""));
+        let nodes = pieces.iter().map(|piece| match piece {
+            Piece::Text(text) => el("span").text(text),
+            Piece::Replaced { kind, original, undoable: true, .. } => el("button")
+                .attr("type", "button")
+                .class("redacted likely")
+                .attr("data-keep", original)
+                .attr("title", &format!("Looks like {}: press to keep it as written", kind.describe()))
+                .text(kind.placeholder()),
+            Piece::Replaced { kind, original, hidden_by_author: true, .. } => el("button")
+                .attr("type", "button")
+                .class("redacted by-author")
+                .attr("data-unhide", original)
+                .attr("title", "You hid these words: press to show them again")
+                .text(kind.placeholder()),
+            Piece::Replaced { kind, .. } => el("mark")
+                .class("redacted sure")
+                .attr("title", &format!("{}: never shared", kind.describe()))
+                .text(kind.placeholder()),
+            Piece::Kept(original) => el("button")
+                .attr("type", "button")
+                .class("kept")
+                .attr("data-keep", original)
+                .attr("title", "Kept as written: press to replace it again")
+                .text(original),
+        });
+        crate::dom::append(&field, group.children(nodes).as_ref());
+    }
 }
 
 fn note_field() -> HtmlTextAreaElement {
@@ -247,7 +351,52 @@ fn update_count() {
 }
 
 fn wire_capture_form() {
-    on(&note_field().into(), "input", |_| update_count());
+    on(&note_field().into(), "input", |_| {
+        update_count();
+        render_preview();
+    });
+    on(&input("capture-tags").into(), "input", |_| render_preview());
+    on(&by_id::<web_sys::EventTarget>("capture-visibility"), "change", |_| render_preview());
+    // The author keeps a likely identifier, or shows words they hid, from the preview.
+    on(&by_id::<web_sys::EventTarget>("capture-preview"), "click", |event| {
+        let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+        let Ok(Some(button)) = target.closest("[data-keep], [data-unhide]") else { return };
+        FRAME.with(|f| {
+            let choices = &mut f.borrow_mut().choices;
+            if let Some(original) = button.get_attribute("data-keep") {
+                capture_preview::toggle_keep(choices, &original);
+            } else if let Some(words) = button.get_attribute("data-unhide") {
+                capture_preview::toggle_hide(choices, &words);
+            }
+        });
+        render_preview();
+    });
+    // "Hide selected words": the words last selected in the preview or in the note (the
+    // button's own click may clear the selection, so it is kept as it changes).
+    on(&document().into(), "selectionchange", |_| {
+        let words = selected_words();
+        if !words.trim().is_empty() {
+            FRAME.with(|f| f.borrow_mut().selected_words = words);
+        }
+    });
+    on(&by_id::<web_sys::EventTarget>("preview-hide"), "click", |_| {
+        let hidden = FRAME.with(|f| {
+            let mut frame = f.borrow_mut();
+            let words = std::mem::take(&mut frame.selected_words);
+            let words = words.trim();
+            if words.is_empty() || frame.choices.hide.iter().any(|h| h.eq_ignore_ascii_case(words)) {
+                return false;
+            }
+            capture_preview::toggle_hide(&mut frame.choices, words);
+            true
+        });
+        if hidden {
+            render_preview();
+        } else {
+            by_id::<HtmlElement>("preview-count")
+                .set_text_content(Some("Select the words to hide in the preview or the note first."));
+        }
+    });
     on(&by_id::<web_sys::EventTarget>("capture"), "submit", |event| {
         event.prevent_default();
         save_capture();
@@ -277,7 +426,35 @@ fn save_capture() {
     };
     // The content script adds the selection it holds and asks the worker; the worker's
     // refusal comes back as `CaptureRefused`, with everything typed still here.
-    post(&FrameEvent::SaveCapture { note: note_field().value(), tags, visibility });
+    let choices = FRAME.with(|f| f.borrow().choices.clone());
+    post(&FrameEvent::SaveCapture { note: note_field().value(), tags, visibility, choices });
+}
+
+/// The text selected in the preview, or in the note field.
+fn selected_words() -> String {
+    let note = note_field();
+    let in_note = document().active_element().is_some_and(|a| a.id() == "capture-note");
+    if in_note {
+        let (Ok(Some(start)), Ok(Some(end))) = (note.selection_start(), note.selection_end()) else {
+            return String::new();
+        };
+        let value: Vec<u16> = note.value().encode_utf16().collect();
+        let (start, end) = (start as usize, (end as usize).min(value.len()));
+        return if start < end { String::from_utf16_lossy(&value[start..end]) } else { String::new() };
+    }
+    let Some(selection) = web_sys::window().and_then(|w| w.get_selection().ok().flatten()) else {
+        return String::new();
+    };
+    let inside = selection
+        .anchor_node()
+        .and_then(|node| node.parent_element())
+        .and_then(|parent| parent.closest("#capture-preview").ok().flatten())
+        .is_some();
+    if inside {
+        selection.to_string().as_string().unwrap_or_default()
+    } else {
+        String::new()
+    }
 }
 
 // ---- The card ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
 use inflow_core::redact::{self, PageIdentifier};
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
-use inflow_core::sharing;
+use inflow_core::sharing::{self, AuthorChoices};
 use inflow_core::sync::{Change, Hlc, Mutation};
 use inflow_core::url::{page_address, screen_key};
 use inflow_core::{anchor, NewTip, PageText, Selector, Timestamp, Tip, TipEdit, TipError, TipId, Visibility};
@@ -53,7 +53,7 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             }
             Response::Flagged { count }
         }
-        Request::Capture { title, text, start, end, note, tags, visibility, identifiers } => {
+        Request::Capture { title, text, start, end, note, tags, visibility, identifiers, choices } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
             }
@@ -65,9 +65,9 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             let anchor = anchor(&page, &selectors);
             let new_tip =
                 NewTip { page_url: cx.page_url.to_owned(), page_title: title, note, tags, visibility, selectors };
-            save(store, cx, new_tip, anchor, &identifiers).await
+            save(store, cx, new_tip, anchor, &identifiers, &choices).await
         }
-        Request::CaptureElement { title, element, note, tags, visibility, identifiers } => {
+        Request::CaptureElement { title, element, note, tags, visibility, identifiers, choices } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
             }
@@ -83,7 +83,7 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
                 visibility,
                 selectors: vec![selector],
             };
-            save(store, cx, new_tip, None, &identifiers).await
+            save(store, cx, new_tip, None, &identifiers, &choices).await
         }
     }
 }
@@ -96,6 +96,7 @@ async fn save(
     new_tip: NewTip,
     anchor: Option<inflow_core::Anchor>,
     identifiers: &[PageIdentifier],
+    choices: &AuthorChoices,
 ) -> Response {
     let id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.random);
     let mut tip = match new_tip.into_tip(id, cx.author, cx.now) {
@@ -103,7 +104,7 @@ async fn save(
         Err(why) => return error(why.to_string()),
     };
     let own_address = tip.target.source.clone();
-    if let Err(why) = fit_to_share(&mut tip, identifiers, cx) {
+    if let Err(why) = fit_to_share(&mut tip, identifiers, choices, cx) {
         return error(why);
     }
     if let Err(why) = store_whole(store, cx, &tip).await {
@@ -119,11 +120,17 @@ async fn save(
 /// A shared tip leaves the device naming its screen, never the record, with every
 /// identifier replaced (the page's own values, `identifiers`, and every pattern; see
 /// [`inflow_core::sharing`]). A private tip stays whole.
-fn fit_to_share(tip: &mut Tip, identifiers: &[PageIdentifier], cx: &Context<'_>) -> Result<(), String> {
+fn fit_to_share(
+    tip: &mut Tip,
+    identifiers: &[PageIdentifier],
+    choices: &AuthorChoices,
+    cx: &Context<'_>,
+) -> Result<(), String> {
     if tip.visibility != Visibility::Team {
         return Ok(());
     }
-    sharing::share(tip, identifiers, cx.screen_rules).map_err(|why| TipError::from(why).to_string())?;
+    sharing::share_as_chosen(tip, identifiers, choices, cx.screen_rules)
+        .map_err(|why| TipError::from(why).to_string())?;
     tip.validate().map_err(|why| why.to_string())
 }
 
@@ -329,7 +336,7 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
     }
     // Shared for the first time, the whole tip is made fit to share (the page is not at
     // hand: patterns and names only); staying shared, the new note and tags.
-    if let Err(why) = fit_to_share(&mut edited, &[], cx) {
+    if let Err(why) = fit_to_share(&mut edited, &[], &AuthorChoices::default(), cx) {
         return error(why);
     }
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
@@ -392,7 +399,11 @@ pub async fn restore(store: &impl TipStore, cx: &Context<'_>, tip: Tip) -> Respo
         return error(inflow_core::TipError::NotTheAuthor { author: tip.author }.to_string());
     }
     let mut tip = tip;
-    if let Err(why) = tip.validate().map_err(|why| why.to_string()).and_then(|()| fit_to_share(&mut tip, &[], cx)) {
+    if let Err(why) = tip
+        .validate()
+        .map_err(|why| why.to_string())
+        .and_then(|()| fit_to_share(&mut tip, &[], &AuthorChoices::default(), cx))
+    {
         return error(why);
     }
     match store.get(tip.id).await {
@@ -462,6 +473,7 @@ mod tests {
             tags: vec!["orders".into()],
             visibility: Visibility::Private,
             identifiers: Vec::new(),
+            choices: AuthorChoices::default(),
         }
     }
 
@@ -539,6 +551,7 @@ mod tests {
             tags: vec![],
             visibility: Visibility::Team,
             identifiers: Vec::new(),
+            choices: AuthorChoices::default(),
         };
         let saved = block_on(handle(&store, &cx(URL, true, 3), request));
         assert!(matches!(saved, Response::Saved { anchor: None, .. }), "{saved:?}");
@@ -560,6 +573,7 @@ mod tests {
             tags: vec![],
             visibility: Visibility::Private,
             identifiers: Vec::new(),
+            choices: AuthorChoices::default(),
         };
         assert!(matches!(block_on(handle(&store, &cx(URL, true, 5), bad)), Response::Error { .. }));
     }
@@ -587,6 +601,7 @@ mod tests {
             tags: vec!["Doe".into()],
             visibility: Visibility::Team,
             identifiers: identifiers.clone(),
+            choices: AuthorChoices::default(),
         };
         let url = "http://127.0.0.1:8700/patients/1/orders?visit=88123401#top";
         let answer = block_on(handle(&store, &cx(url, true, 1), request));
@@ -898,6 +913,7 @@ mod tests {
             tags: vec![],
             visibility: Visibility::Team,
             identifiers: Vec::new(),
+            choices: AuthorChoices::default(),
         };
         let Response::Saved { tip, .. } = block_on(handle(&store, &cx(URL, true, 3), request)) else {
             panic!("not saved")

@@ -46,6 +46,8 @@ pub enum Kind {
     Device,
     /// A record id or other unique number of no more specific kind.
     Id,
+    /// Words the author chose to hide.
+    Hidden,
 }
 
 impl Kind {
@@ -67,6 +69,7 @@ impl Kind {
             Kind::Licence => "[licence]",
             Kind::Device => "[device]",
             Kind::Id => "[ID]",
+            Kind::Hidden => "[hidden]",
         }
     }
 
@@ -88,10 +91,11 @@ impl Kind {
             Kind::Licence => "a licence number",
             Kind::Device => "a device number",
             Kind::Id => "a record number",
+            Kind::Hidden => "words the author hid",
         }
     }
 
-    const ALL: [Kind; 15] = [
+    const ALL: [Kind; 16] = [
         Kind::Name,
         Kind::Mrn,
         Kind::Date,
@@ -107,6 +111,7 @@ impl Kind {
         Kind::Licence,
         Kind::Device,
         Kind::Id,
+        Kind::Hidden,
     ];
 
     /// The kind whose placeholder starts `text`, with the placeholder's length.
@@ -157,8 +162,21 @@ pub struct Redacted {
 
 /// Replaces every identifier of `text` with its placeholder.
 pub fn redact(text: &str, page: &[PageIdentifier]) -> Redacted {
-    let spans = find(text, page);
+    redact_keeping(text, page, &[])
+}
+
+/// [`redact`], leaving the likely identifiers whose text the author chose to keep (a drug
+/// or a colleague taken for a patient's name). Sure ones are never kept.
+pub fn redact_keeping(text: &str, page: &[PageIdentifier], keep: &[String]) -> Redacted {
+    let spans = find_keeping(text, page, keep);
     Redacted { text: apply(text, &spans), spans }
+}
+
+/// [`find`] without the likely spans whose text is in `keep`.
+pub fn find_keeping(text: &str, page: &[PageIdentifier], keep: &[String]) -> Vec<Span> {
+    let mut spans = find(text, page);
+    spans.retain(|s| s.certainty != Certainty::Likely || !keep.iter().any(|k| k == &text[s.start..s.end]));
+    spans
 }
 
 /// `text` with each span replaced by its kind's placeholder (spans sorted, apart).

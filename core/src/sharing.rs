@@ -72,6 +72,9 @@ pub struct Finding {
 pub struct Redactions {
     pub count: usize,
     pub kinds: Vec<Kind>,
+    /// Likely identifiers the author kept (see [`redact::redact_keeping`]).
+    #[serde(skip)]
+    keep: Vec<String>,
 }
 
 impl Redactions {
@@ -85,7 +88,7 @@ impl Redactions {
     }
 
     fn text(&mut self, text: &mut String, page: &[PageIdentifier]) {
-        let redacted = redact::redact(text, page);
+        let redacted = redact::redact_keeping(text, page, &self.keep);
         self.add(&redacted.spans);
         *text = redacted.text;
     }
@@ -117,11 +120,54 @@ pub fn screen_address(url: &str, rules: &[ScreenRule]) -> Result<String, UrlErro
     page_address(&address)
 }
 
+/// What the author chose in the preview: words to hide as well, and likely identifiers
+/// to keep.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorChoices {
+    #[serde(default)]
+    pub hide: Vec<String>,
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+/// The most words an author hides or keeps in one tip, and the longest.
+pub const MAX_CHOICES: usize = 50;
+const MAX_CHOICE_CHARS: usize = 200;
+
+impl AuthorChoices {
+    /// The page's identifiers with the author's hidden words added.
+    pub fn identifiers(&self, page: &[PageIdentifier]) -> Vec<PageIdentifier> {
+        let hidden = self
+            .hide
+            .iter()
+            .filter(|w| !w.trim().is_empty() && w.chars().count() <= MAX_CHOICE_CHARS)
+            .take(MAX_CHOICES)
+            .map(|w| PageIdentifier { kind: Kind::Hidden, value: w.trim().to_owned() });
+        page.iter().cloned().chain(hidden).collect()
+    }
+
+    fn kept(&self) -> Vec<String> {
+        self.keep.iter().filter(|w| w.chars().count() <= MAX_CHOICE_CHARS).take(MAX_CHOICES).cloned().collect()
+    }
+}
+
 /// Makes `tip` fit to share: the screen's address for the page's, and every text with its
 /// identifiers (the page's own, `page`, and every pattern) replaced. An element's
 /// selector that names an identifier is dropped for one that does not (or for its path).
 pub fn share(tip: &mut Tip, page: &[PageIdentifier], rules: &[ScreenRule]) -> Result<Redactions, UrlError> {
-    let mut redactions = Redactions::default();
+    share_as_chosen(tip, page, &AuthorChoices::default(), rules)
+}
+
+/// [`share`] with what the author chose in the preview.
+pub fn share_as_chosen(
+    tip: &mut Tip,
+    page: &[PageIdentifier],
+    choices: &AuthorChoices,
+    rules: &[ScreenRule],
+) -> Result<Redactions, UrlError> {
+    let identifiers = choices.identifiers(page);
+    let page = identifiers.as_slice();
+    let mut redactions = Redactions { keep: choices.kept(), ..Redactions::default() };
     let address = screen_address(&tip.target.source, rules)?;
     tip.screen = screen_key(&address)?;
     tip.target.source = address;
@@ -345,6 +391,25 @@ mod tests {
             step: Action::Reword { title: "Call 555-201-7788".into(), summary: String::new() },
         };
         assert_eq!(check_change(&reword).map_err(|f| f.kind), Err(Kind::Phone));
+    }
+
+    #[test]
+    fn the_author_hides_more_and_keeps_a_likely_name_but_never_a_page_identifier() {
+        let mut tip = captured(
+            "https://emr.example/board",
+            "Board",
+            "Ask Maria Gonzalez in pharmacy; Jane Doe's bed is 4 West",
+            "Ward 4 West ",
+            "Bed 12",
+            "",
+        );
+        let choices =
+            AuthorChoices { hide: vec!["4 West".into()], keep: vec!["Maria Gonzalez".into(), "Jane Doe".into()] };
+        share_as_chosen(&mut tip, &banner(), &choices, &[]).expect("shared");
+        assert_eq!(tip.note, "Ask Maria Gonzalez in pharmacy; [name]'s bed is [hidden]");
+        let Selector::TextQuote { prefix, .. } = &tip.target.selector[0] else { panic!("quote") };
+        assert_eq!(prefix, "Ward [hidden] ");
+        check_tip(&tip).expect("a kept likely name is the author's call; the server takes it");
     }
 
     #[test]

@@ -13,6 +13,9 @@ import { send } from './worker-link.js';
 import { refresh } from './refresh.js';
 import { pageIdentifiers } from './identifiers.js';
 
+/** How much page text on each side of a quote the form's preview shows (characters). */
+const CONTEXT_PREVIEW = 40;
+
 /** How far from the selection's rectangles a mouse release still counts as over it (px). */
 const RELEASED_NEAR = 24;
 
@@ -63,13 +66,19 @@ export function openCapture() {
     showNotice(selected.error);
     return;
   }
-  state.pending = selected;
+  const identifiers = pageIdentifiers();
+  state.pending = { ...selected, identifiers };
   let anchor = null;
   if (selected.range) {
     state.pendingWindow = flash(selected.range);
     anchor = viewportBox(selected.range);
   }
-  openFrame('capture', { type: 'showCapture', quote: selected.quote.trim() }, anchor);
+  // The form previews a shared tip as teammates will see it: it needs the words around
+  // the quote and the page's identifying values (sent to Inflow's frame only).
+  const prefix = selected.text.slice(Math.max(0, selected.start - CONTEXT_PREVIEW), selected.start);
+  const suffix = selected.text.slice(selected.end, selected.end + CONTEXT_PREVIEW);
+  const capture = { type: 'showCapture', quote: selected.quote.trim(), title: document.title, prefix, suffix, identifiers };
+  openFrame('capture', capture, anchor);
 }
 
 /** Opens the form to pin a tip to the control last right-clicked. */
@@ -81,13 +90,15 @@ export function openElementCapture() {
   }
   theUi().addButton.hidden = true;
   const description = describeElement(target);
-  state.pending = { element: description };
+  const identifiers = pageIdentifiers();
+  state.pending = { element: description, identifiers };
   const name =
     description.label ||
     description.text ||
     description.attributes.find(([n]) => n === 'aria-label')?.[1] ||
     description.tag;
-  openFrame('capture', { type: 'showCapture', quote: `Element: ${description.tag} “${name}”` }, target.getBoundingClientRect());
+  const capture = { type: 'showCapture', quote: `Element: ${description.tag} “${name}”`, title: document.title, identifiers };
+  openFrame('capture', capture, target.getBoundingClientRect());
 }
 
 /** The form closed: nothing is pending any more. */
@@ -99,16 +110,25 @@ export function closeCapture() {
 
 let saving = false;
 /** Saves what the frame's form holds (`fields`) for the pending selection or control.
- *  @param {{ note: string, tags: string[], visibility: string } & Record<string, any>} fields */
+ *  @param {{ note: string, tags: string[], visibility: string, choices?: { hide: string[], keep: string[] } }
+ *          & Record<string, any>} fields */
 export async function saveCapture(fields) {
   const { pending } = state;
   if (!pending || saving) return;
   saving = true;
-  const { note, tags, visibility } = fields;
+  const { note, tags, visibility, choices } = fields;
   // A shared tip's texts are redacted by the worker: it needs the values the page shows
-  // in its identifying fields. A private tip stays whole on the device.
-  const identifiers = visibility === 'team' ? pageIdentifiers() : [];
-  const tip = { title: document.title, note, tags, visibility, identifiers };
+  // in its identifying fields, and what the author chose in the preview. A private tip
+  // stays whole on the device.
+  const shared = visibility === 'team';
+  const tip = {
+    title: document.title,
+    note,
+    tags,
+    visibility,
+    identifiers: shared ? pending.identifiers : [],
+    choices: shared ? choices : undefined,
+  };
   const answer = await send(
     'element' in pending
       ? { type: 'captureElement', element: pending.element, ...tip }

@@ -11,9 +11,12 @@
  *  @typedef {{ tip: Tip, range: Range, painted: string }} PaintedRange */
 /** A pinned control found in the page.
  *  @typedef {{ tip: Tip, element: Element }} PlacedElement */
-/** What the capture form is about while it is open: a selection or a control.
- *  @typedef {{ text: string, start: number, end: number, range: Range | null, quote: string }
- *          | { element: import('./pins.js').ElementDescription }} Pending */
+/** What the capture form is about while it is open: a selection or a control, with the
+ *  page's identifying values read when the form opened (the preview and the save use the
+ *  same ones).
+ *  @typedef {({ text: string, start: number, end: number, range: Range | null, quote: string }
+ *          | { element: import('./pins.js').ElementDescription })
+ *          & { identifiers: { kind: string, value: string }[] }} Pending */
 
 export const state = {
   /** The user has switched Inflow on for this site (the worker says). */

@@ -1,3 +1,5 @@
+//! The redactor on the issue's own examples, on patterns and names, on what must stay, and as a fixed point.
+
 use super::*;
 
 fn banner() -> Vec<PageIdentifier> {

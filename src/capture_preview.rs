@@ -1,20 +1,24 @@
 //! What the capture form shows of a shared tip before it is saved: each text as teammates
 //! will read it, its identifiers marked (see [`inflow_core::redact`]). Native, so it is
-//! tested without a browser; the tip frame draws it ([`crate::tip_frame`]).
+//! tested without a browser. The worker makes the pieces (`PageRequest::SharePreview`) and
+//! the tip frame draws them ([`crate::tip_frame`]), so the frame's package carries no
+//! redactor.
 
 use inflow_core::redact::{self, Certainty, Kind, PageIdentifier};
 use inflow_core::sharing::AuthorChoices;
 
 /// One piece of a previewed text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum Piece {
     /// Shared as written.
-    Text(String),
+    Text { text: String },
     /// Replaced by its placeholder. `undoable`: a likely identifier the author may keep;
     /// `hidden_by_author`: words the author hid, which they may show again.
+    #[serde(rename_all = "camelCase")]
     Replaced { kind: Kind, original: String, undoable: bool, hidden_by_author: bool },
     /// A likely identifier the author chose to keep: shared as written, and may be hidden again.
-    Kept(String),
+    Kept { original: String },
 }
 
 /// `text` as it will be shared, in pieces, given the page's identifying values and what the
@@ -25,12 +29,12 @@ pub fn pieces(text: &str, page: &[PageIdentifier], choices: &AuthorChoices) -> V
     let mut at = 0;
     for span in redact::find(text, &identifiers) {
         if span.start > at {
-            out.push(Piece::Text(text[at..span.start].to_owned()));
+            out.push(Piece::Text { text: text[at..span.start].to_owned() });
         }
         let original = text[span.start..span.end].to_owned();
         let likely = span.certainty == Certainty::Likely;
         if likely && choices.keep.contains(&original) {
-            out.push(Piece::Kept(original));
+            out.push(Piece::Kept { original });
         } else {
             out.push(Piece::Replaced {
                 kind: span.kind,
@@ -42,7 +46,7 @@ pub fn pieces(text: &str, page: &[PageIdentifier], choices: &AuthorChoices) -> V
         at = span.end;
     }
     if at < text.len() {
-        out.push(Piece::Text(text[at..].to_owned()));
+        out.push(Piece::Text { text: text[at..].to_owned() });
     }
     out
 }
@@ -110,7 +114,7 @@ mod tests {
         toggle_keep(&mut choices, "Maria Gonzalez");
         toggle_hide(&mut choices, " 4 West ");
         let second = pieces(note, &banner(), &choices);
-        assert!(second.contains(&Piece::Kept("Maria Gonzalez".into())));
+        assert!(second.contains(&Piece::Kept { original: "Maria Gonzalez".into() }));
         assert!(second
             .iter()
             .any(|p| matches!(p, Piece::Replaced { hidden_by_author: true, original, .. } if original == "4 West")));

@@ -137,6 +137,11 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
     let Ok(request) = serde_wasm_bindgen::from_value::<PageRequest>(message) else {
         return to_js(&Response::Error { message: "Inflow did not understand the request.".to_owned() });
     };
+    if let PageRequest::SharePreview { texts, identifiers, choices } = &request {
+        let pieces: Vec<Vec<crate::capture_preview::Piece>> =
+            texts.iter().take(8).map(|text| crate::capture_preview::pieces(text, identifiers, choices)).collect();
+        return to_js(&pieces);
+    }
     let store = match IdbStore::open(DATABASE).await {
         Ok(store) => store,
         Err(why) => return to_js(&Response::Error { message: why.to_string() }),
@@ -153,7 +158,10 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
     let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
     let cx = writer.context("", true);
     let response = match request {
-        PageRequest::SyncStatus | PageRequest::SyncNow | PageRequest::Tips { .. } => return JsValue::NULL, // answered above
+        PageRequest::SyncStatus
+        | PageRequest::SyncNow
+        | PageRequest::Tips { .. }
+        | PageRequest::SharePreview { .. } => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
         PageRequest::Helpful { tip_id, helpful } => {
             worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await

@@ -205,6 +205,11 @@ pub enum FrameEvent {
 pub enum PageRequest {
     /// Where sync stands.
     SyncStatus,
+    /// How these texts of a tip being captured will be shared (the capture form's preview,
+    /// see [`crate::capture_preview`]): answered with one list of pieces per text. The
+    /// worker holds the redactor, so the frame's package stays small.
+    #[serde(rename_all = "camelCase")]
+    SharePreview { texts: Vec<String>, identifiers: Vec<PageIdentifier>, choices: AuthorChoices },
     /// Sync now, whatever the backoff, then say where it stands.
     SyncNow,
     /// Reply to a tip (answered with [`Response::Saved`] or [`Response::Error`]).

@@ -61,6 +61,8 @@ struct Frame {
     choices: AuthorChoices,
     /// The words last selected in the preview or the note: what "Hide selected words" hides.
     selected_words: String,
+    /// Bumped on every preview asked for: a late answer for older typing is dropped.
+    preview_generation: u64,
 }
 
 /// What the content script sent for the form's preview.
@@ -258,55 +260,75 @@ fn show_capture(preview: PreviewInput) {
 
 /// Shows a shared tip as teammates will read it (nothing for a private one): every
 /// identifier replaced, a likely one as a button that keeps it as written, words the
-/// author hid as a button that shows them again.
+/// author hid as a button that shows them again. The worker, which holds the redactor,
+/// makes the pieces; an answer overtaken by newer typing is dropped.
 fn render_preview() {
     let shared = by_id::<HtmlSelectElement>("capture-visibility").value() == "team";
     by_id::<HtmlElement>("capture-preview").set_hidden(!shared);
-    if shared {
-        let note = note_field().value();
-        let tags = input("capture-tags").value();
-        let count = FRAME.with(|f| {
-            let frame = f.borrow();
-            let (input, choices) = (&frame.preview, &frame.choices);
-            let of = |text: &str| capture_preview::pieces(text, &input.identifiers, choices);
-            let quote = [
-                (Some("context"), of(&input.prefix)),
-                (Some("quoted"), of(&input.quote)),
-                (Some("context"), of(&input.suffix)),
-            ];
-            let title = [(None, of(&input.title))];
-            let note = [(None, of(&note))];
-            let tags = [(None, of(&tags))];
-            let mut count = 0;
-            for (id, groups) in [
-                ("preview-title", &title[..]),
-                ("preview-quote", &quote[..]),
-                ("preview-note", &note[..]),
-                ("preview-tags", &tags[..]),
-            ] {
-                count += groups.iter().map(|(_, pieces)| capture_preview::replaced(pieces)).sum::<usize>();
-                fill_preview(id, groups);
-            }
-            count
-        });
+    if !shared {
+        report_size();
+        return;
+    }
+    let (request, generation) = FRAME.with(|f| {
+        let mut frame = f.borrow_mut();
+        frame.preview_generation += 1;
+        let shown = &frame.preview;
+        let texts = vec![
+            shown.title.clone(),
+            shown.prefix.clone(),
+            shown.quote.clone(),
+            shown.suffix.clone(),
+            note_field().value(),
+            input("capture-tags").value(),
+        ];
+        let request =
+            PageRequest::SharePreview { texts, identifiers: shown.identifiers.clone(), choices: frame.choices.clone() };
+        (request, frame.preview_generation)
+    });
+    spawn(async move {
+        let answer = chrome::runtime_send_message(&to_js(&request)).await.ok();
+        let pieces: Option<Vec<Vec<capture_preview::Piece>>> =
+            answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
+        if FRAME.with(|f| f.borrow().preview_generation) != generation {
+            return;
+        }
+        let Some([title, prefix, quote, suffix, note, tags]) = pieces.and_then(|p| <[_; 6]>::try_from(p).ok()) else {
+            by_id::<HtmlElement>("preview-count")
+                .set_text_content(Some("Inflow's worker did not answer; the tip is still checked when you save."));
+            return;
+        };
+        let mut count = 0;
+        let groups: [(&str, Vec<PreviewPart>); 4] = [
+            ("preview-title", vec![("", title)]),
+            ("preview-quote", vec![("context", prefix), ("quoted", quote), ("context", suffix)]),
+            ("preview-note", vec![("", note)]),
+            ("preview-tags", vec![("", tags)]),
+        ];
+        for (id, parts) in &groups {
+            count += parts.iter().map(|(_, pieces)| capture_preview::replaced(pieces)).sum::<usize>();
+            fill_preview(id, parts);
+        }
         let line = match count {
             0 => "Nothing identifying found. Read it once more before sharing.".to_owned(),
             1 => "1 identifier will be replaced.".to_owned(),
             n => format!("{n} identifiers will be replaced."),
         };
         by_id::<HtmlElement>("preview-count").set_text_content(Some(&line));
-    }
-    report_size();
+        report_size();
+    });
 }
 
-fn fill_preview(id: &str, groups: &[(Option<&str>, Vec<capture_preview::Piece>)]) {
+/// A part of a previewed field: its class ("context", "quoted" or none) and its pieces.
+type PreviewPart<'c> = (&'c str, Vec<capture_preview::Piece>);
+
+fn fill_preview(id: &str, groups: &[PreviewPart<'_>]) {
     use capture_preview::Piece;
     let field: Element = by_id(id);
     field.set_text_content(None);
     for (class, pieces) in groups {
-        let group = el("span").class(class.unwrap_or(""));
+        let group = el("span").class(class);
         let nodes = pieces.iter().map(|piece| match piece {
-            Piece::Text(text) => el("span").text(text),
+            Piece::Text { text } => el("span").text(text),
             Piece::Replaced { kind, original, undoable: true, .. } => el("button")
                 .attr("type", "button")
                 .class("redacted likely")
@@ -323,7 +345,7 @@ fn fill_preview(id: &str, groups: &[(Option<&str>, Vec<capture_preview::Piece>)]
                 .class("redacted sure")
                 .attr("title", &format!("{}: never shared", kind.describe()))
                 .text(kind.placeholder()),
-            Piece::Kept(original) => el("button")
+            Piece::Kept { original } => el("button")
                 .attr("type", "button")
                 .class("kept")
                 .attr("data-keep", original)

@@ -55,7 +55,8 @@ describe('capture a tip and see it again', () => {
       assert.equal(tip.note, 'Draw a BMP before the third dose; the lab closes at 18:00.');
       assert.deepEqual(tip.tags, ['labs', 'Orders']);
       assert.equal(tip.visibility, 'team');
-      assert.equal(tip.screen, `${demo.url}/patients/1/orders`);
+      // A shared tip names its screen, never the patient's record (issue #15).
+      assert.equal(tip.screen, `${demo.url}/patients/*/orders`);
       assert.equal(tip.target.selector[0].type, 'TextQuoteSelector');
       assert.equal(tip.target.selector[0].exact, INSTRUCTION);
       assert.match(tip.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

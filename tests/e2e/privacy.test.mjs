@@ -1,0 +1,168 @@
+// Patient identifiers never leave the device (issue #15). On the demo EMR, whose title,
+// banner and orders name the patient, Dana shares a tip: the form previews it as the team
+// will see it, identifiers marked; she keeps a false positive and hides two more words.
+// Then she replies, and a curator titles the tip. What crossed the network (the recording
+// proxy), what the server stores and every export hold none of the patient's values; the
+// tip still shows on another patient's orders; a private tip stays whole on the device.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  captureOnOrders, connect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, startTeamServer, storedTips, uiTextEventually,
+} from './harness.mjs';
+
+const QUOTE = 'Hold if HR < 60 or SBP < 100.'; // patient 1's Metoprolol, ordered by Dr. A. Okafor
+const NOTE = "Jane Doe's daughter Mary keeps the list; DOB 03/14/1951, call (555) 201-7788 before the third dose.";
+/** Patient 1's values as the demo shows them, and the forms they take in the note. */
+const PATIENT = ['Jane', 'Doe', 'RG-004817', '004817', '1951', '03/14', '555', '201-7788', 'Okafor', '/patients/1/'];
+
+let demo;
+let server;
+before(async () => {
+  demo = await startDemo();
+  server = await startTeamServer(['Dana', 'Cory'], { roles: { Cory: 'curator' } });
+});
+after(async () => {
+  demo.stop();
+  await server.close();
+});
+
+/** The values of `PATIENT` that `text` holds. */
+function leaks(text) {
+  return PATIENT.filter((value) => text.includes(value));
+}
+
+/** Selects `words` inside the element `selector` of Inflow's frame, as a mouse would. */
+async function selectInFrame(frame, selector, words) {
+  await frame.locator(selector).evaluate((element, wanted) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf(wanted);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + wanted.length);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return;
+    }
+    throw new Error(`"${wanted}" is not in ${element.id}`);
+  }, words);
+}
+
+async function openPanel(browser) {
+  const panel = await browser.context.newPage();
+  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
+  await panel.locator('main[aria-busy="false"]').waitFor();
+  return panel;
+}
+
+describe('patient identifiers stay on the device', () => {
+  test('previewed, chosen by the author, and absent from every request, stored row and export', async () => {
+    const download = mkdtempSync(join(tmpdir(), 'inflow-download-'));
+    const profiles = { dana: newProfileDir(), cory: newProfileDir() };
+    const dana = await launch(profiles.dana.dir);
+    const cory = await launch(profiles.cory.dir);
+    try {
+      await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
+      await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
+      const page = await dana.context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await page.getByText(QUOTE).first().waitFor();
+      assert.match(await page.title(), /^Jane Doe/, 'the screen names its patient');
+
+      // The form, shared with the team: the preview shows what teammates will read.
+      await openFormWithButton(page, 'table.orders', QUOTE);
+      await page.keyboard.type(NOTE);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('Doe, orders');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('ArrowDown'); // "Who sees it": My team
+      const frame = await inflowFrame(page);
+      const preview = (id) => frame.locator(`#${id}`).innerText();
+      await eventually(() => preview('preview-note'), (t) => t.includes('[phone]'), { what: 'the preview of the note' });
+      assert.equal(await preview('preview-title'), '[name] — Orders — Riverside General EMR');
+      assert.deepEqual(leaks(await preview('preview-note')), [], await preview('preview-note'));
+      assert.match(await preview('preview-quote'), /Dr\. \[name\]/, 'the context names no clinician either');
+      assert.match(await frame.locator('#preview-count').innerText(), /^\d+ identifiers will be replaced\.$/);
+      // The page's own values cannot be kept; a likely name can.
+      assert.equal(await frame.locator('#preview-note [data-keep="Jane Doe"]').count(), 0, "the patient's name is the page's: it cannot be kept");
+      await frame.locator('#preview-note [data-keep="Mary"]').click();
+      await eventually(() => preview('preview-note'), (t) => t.includes('daughter Mary'), { what: 'Mary kept as written' });
+      // Two more words hidden: selected in the preview, then "Hide selected words".
+      await selectInFrame(frame, '#preview-note', 'the list');
+      await frame.locator('#preview-hide').click();
+      await eventually(() => preview('preview-note'), (t) => t.includes('keeps [hidden]'), { what: 'the hidden words' });
+      await frame.locator('#capture-save').click();
+      await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the saved notice');
+
+      // On Dana's device, what the team gets: her choices, and the patient's values replaced.
+      const [tip] = await eventually(() => storedTips(dana.worker), (tips) => tips.length === 1, { what: 'the stored tip' });
+      assert.equal(tip.note, "[name]'s daughter Mary keeps [hidden]; DOB [date], call [phone] before the third dose.");
+      assert.deepEqual(tip.tags, ['[name]', 'orders']);
+      assert.equal(tip.target.source, `${demo.url}/patients/*/orders`);
+      assert.deepEqual(leaks(JSON.stringify(tip)), [], JSON.stringify(tip));
+      await eventually(() => server.exportTips(), (rows) => rows.length === 1, { what: 'the tip on the server', timeout: 10000 });
+
+      // A reply and a curator's title go through the same rule.
+      const panel = await openPanel(dana);
+      const item = panel.locator('#feed > li').first();
+      await item.getByRole('button', { name: 'Reply', exact: true }).click();
+      await item.getByLabel('Your reply').fill('Ms. Doe said it works; her MRN is RG-004817.');
+      await item.getByRole('button', { name: 'Send reply' }).click();
+      await eventually(() => item.textContent(), (t) => t.includes('1 reply'), { what: 'the reply' });
+      const coryPanel = await openPanel(cory);
+      const coryItem = coryPanel.locator('#feed > li').first();
+      await eventually(() => coryPanel.locator('#feed > li').count(), (n) => n === 1, { what: "the tip in Cory's feed", timeout: 10000 });
+      await coryItem.getByRole('button', { name: 'Edit title' }).click();
+      await coryItem.getByLabel('Title').fill('Metoprolol hold rule for Jane Doe');
+      await coryItem.getByRole('button', { name: 'Save title' }).click();
+      await eventually(() => coryItem.locator('.curated-title').textContent().catch(() => ''), (t) => t === 'Metoprolol hold rule for [name]', { what: 'the redacted title' });
+      await eventually(
+        () => server.exportTips(),
+        (rows) => rows[0]?.tip.tip.replies?.length === 1 && rows[0].tip.tip.curation?.title,
+        { what: 'the reply and the title on the server', timeout: 10000 },
+      );
+
+      // Every export of the team's tips, as a curator downloads them.
+      await coryPanel.getByRole('combobox', { name: 'Tips', exact: true }).selectOption('everything');
+      const exports = [];
+      for (const format of ['html', 'markdown', 'csv', 'jsonld']) {
+        await coryPanel.getByRole('combobox', { name: 'Format' }).selectOption(format);
+        const [file] = await Promise.all([coryPanel.waitForEvent('download'), coryPanel.getByRole('button', { name: 'Download' }).click()]);
+        const saved = join(download, file.suggestedFilename());
+        await file.saveAs(saved);
+        exports.push([format, readFileSync(saved, 'utf8')]);
+      }
+      for (const [format, text] of exports) {
+        assert.match(text, /\\?\[phone\\?\]/, `${format}: the tip is in it (Markdown escapes the brackets)`);
+        assert.deepEqual(leaks(text), [], `${format} export`);
+      }
+
+      // Nothing that crossed the network, and nothing the server stores, names the patient.
+      const bodies = server.requests.map((r) => `${r.method} ${r.path} ${r.body}`).join('\n');
+      assert.ok(bodies.includes('[phone]'), 'the shared tip crossed the network');
+      assert.deepEqual(leaks(bodies), [], 'request bodies');
+      assert.deepEqual(leaks(JSON.stringify(await server.exportTips())), [], 'stored rows');
+
+      // The tip still shows on another patient's orders.
+      const other = await cory.context.newPage();
+      await other.goto(`${demo.url}/patients/2/orders`);
+      await eventually(() => highlightedTexts(other), (h) => h.includes(QUOTE), { what: 'the tip on patient 2', timeout: 10000 });
+
+      // A private tip stays whole on the device, and never crosses the network.
+      const before = server.requests.length;
+      const mine = await captureOnOrders(dana, page, 'Metoprolol tartrate', 'Jane Doe: ask about dizziness', { team: false });
+      assert.equal(mine.note, 'Jane Doe: ask about dizziness');
+      assert.ok(!server.requests.slice(before).some((r) => r.body.includes('dizziness')), 'the private tip stays home');
+    } finally {
+      await dana.context.close();
+      await cory.context.close();
+      profiles.dana.remove();
+      profiles.cory.remove();
+      rmSync(download, { recursive: true, force: true });
+    }
+  });
+});

@@ -503,7 +503,9 @@ fn is_phone(body: &str) -> bool {
         || (body.starts_with('+') && (10..=15).contains(&digits.len()))
 }
 
-/// "(555) 123-4567", "555 123 4567", "+1 555 123 4567": a phone over several chunks.
+/// "(555) 123-4567", "555 123 4567", "+1 555 123 4567": a phone over several chunks. The
+/// digit groups are read until they make a phone (3, 3 and 4 digits, with an optional 1
+/// before), so what follows the number does not decide whether it is one.
 fn phones_across_spaces(text: &str, spans: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     let mut at = 0;
@@ -515,32 +517,39 @@ fn phones_across_spaces(text: &str, spans: &mut Vec<Span>) {
             continue;
         }
         let mut end = at;
-        let mut digits = 0;
-        let mut groups = Vec::new();
+        let mut groups: Vec<usize> = Vec::new();
         let mut run = 0;
+        let mut found = None;
         while end < bytes.len() && (bytes[end].is_ascii_digit() || b"()-. +".contains(&bytes[end])) {
             if bytes[end].is_ascii_digit() {
-                digits += 1;
                 run += 1;
             } else if run > 0 {
                 groups.push(run);
                 run = 0;
             }
             end += 1;
-            if digits >= 11 && run == 0 {
+            let complete = run > 0 && !bytes.get(end).is_some_and(u8::is_ascii_digit);
+            let mut shape = groups.clone();
+            if complete {
+                shape.push(run);
+            }
+            if complete && matches!(shape.as_slice(), [3, 3, 4] | [1, 3, 3, 4]) {
+                found = Some(end);
+                break;
+            }
+            if shape.len() > 4 || shape.iter().sum::<usize>() > 11 {
                 break;
             }
         }
-        if run > 0 {
-            groups.push(run);
+        if let Some(found) = found {
+            let number = &text[at..found];
+            let followed_by_word = text[found..].chars().next().is_some_and(char::is_alphanumeric);
+            if number.contains(' ') && !followed_by_word {
+                push(spans, at, found, Kind::Phone, Certainty::Pattern);
+            }
         }
-        let trimmed = text[at..end].trim_end_matches([' ', '-', '.', '(']);
-        let national = matches!(groups.as_slice(), [3, 3, 4] | [1, 3, 3, 4]);
-        let followed_by_word = text[at + trimmed.len()..].chars().next().is_some_and(char::is_alphanumeric);
-        if national && !followed_by_word && trimmed.contains(' ') {
-            push(spans, at, at + trimmed.len(), Kind::Phone, Certainty::Pattern);
-        }
-        at = end.max(at + 1);
+        // Not a phone from here: the next group may start one.
+        at = found.unwrap_or(at + 1);
     }
 }
 
@@ -609,6 +618,14 @@ const LABEL_JOINERS: &[&str] = &["number", "no", "num", "nbr", "id", "#", ":", "
 
 fn labelled(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
     for i in 0..toks.len() {
+        // Most words start no label: one look at the first words of all labels.
+        let word = tok(text, &toks[i]);
+        if toks[i].kind != TokKind::Word || word.len() > 12 {
+            continue;
+        }
+        if !with_lower(word, |lower| LABELS.iter().any(|(words, _)| words[0] == lower)) {
+            continue;
+        }
         for (words, kind) in LABELS {
             if !words
                 .iter()
@@ -840,12 +857,26 @@ fn addresses(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
     for i in 0..toks.len() {
         let t = &toks[i];
         // "12 Elm Street", "4400 N Lincoln Ave, Apt 3B"
-        if t.kind == TokKind::Num && t.end - t.start <= 6 && toks.get(i + 1).is_some_and(|n| n.spaced) {
+        // A bed, room or extension number is no house number.
+        let counts_a_place = i > 0
+            && ["bed", "room", "rm", "bay", "unit", "suite", "apt", "ext", "floor", "rooms", "beds"]
+                .contains(&tok(text, &toks[i - 1]).to_lowercase().as_str());
+        if t.kind == TokKind::Num
+            && t.end - t.start <= 6
+            && toks.get(i + 1).is_some_and(|n| n.spaced)
+            && !counts_a_place
+        {
             let mut j = i + 1;
             let mut words = 0;
             while words < 4 && toks.get(j).is_some_and(|w| w.kind == TokKind::Word && is_capitalised(tok(text, w))) {
                 let word = tok(text, &toks[j]).to_lowercase();
-                if words > 0 && STREET_WORDS.contains(&word.as_str()) {
+                // "Dr. Okafor", "St. Jude": a title before a name, not a street.
+                let titled = matches!(word.as_str(), "dr" | "st")
+                    && toks.get(j + 1).is_some_and(|p| tok(text, p) == ".")
+                    && toks
+                        .get(j + 2)
+                        .is_some_and(|n| tok(text, n).starts_with(|c: char| c.is_uppercase() || c == '['));
+                if words > 0 && STREET_WORDS.contains(&word.as_str()) && !titled {
                     let mut end = toks[j].end;
                     if toks.get(j + 1).is_some_and(|p| tok(text, p) == "." && !p.spaced) {
                         end = toks[j + 1].end;
@@ -934,14 +965,27 @@ fn sorted_list(list: &'static str) -> &'static std::sync::OnceLock<Vec<&'static 
     }
 }
 
+/// Calls `f` with `word` in lower case, without allocating for a short ASCII word (most are).
+fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 32];
+    if word.is_ascii() && word.len() <= buffer.len() {
+        let lower = &mut buffer[..word.len()];
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&word.to_lowercase())
+}
+
 fn in_list(list: &'static str, word: &str) -> bool {
     let sorted = sorted_list(list).get_or_init(|| {
         let mut words: Vec<&str> = list.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
         words.sort_unstable();
         words
     });
-    let lower = word.to_lowercase();
-    sorted.binary_search(&lower.as_str()).is_ok()
+    with_lower(word, |lower| sorted.binary_search(&lower).is_ok())
 }
 
 fn is_first_name(word: &str) -> bool {
@@ -956,6 +1000,17 @@ fn is_surname(word: &str) -> bool {
 /// drugs and devices, scores, units, places in a hospital, role words, and common words
 /// that the name lists hold too. A word here is a name only after an honorific or a label.
 static NOT_NAMES: &str = include_str!("../data/names/not_names.txt");
+
+/// What says that a name follows, which says how much of what follows is the name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    /// "Mr.", "Dr.": any capitalised word (a surname may be a word: Mr. Brown).
+    Honorific,
+    /// A role word or a verb ("his daughter", "called"): a given name and a surname.
+    Position,
+    /// Nothing but the name lists.
+    List,
+}
 
 /// Words before a name: honorifics keep their place, the name after them goes.
 const HONORIFICS: &[&str] = &["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sr", "sra", "mme", "mister", "madam"];
@@ -1051,47 +1106,46 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
             .filter(|w| w.chars().count() == 1)
             .filter(|_| toks.get(j + 1).is_some_and(|p| tok(text, p) == "." && !p.spaced))
     };
-    let not_name = |w: &str| {
-        let lower = w.to_lowercase();
-        let stem = lower.trim_end_matches("'s").trim_end_matches("\u{2019}s");
-        in_list(NOT_NAMES, stem)
-    };
-    // A run of name tokens from `j`: capitalised words and initials ("A. Okafor",
-    // "Mary Ann O'Neil", "Doe, Jane"), at most four words.
-    let run_from = |mut j: usize, strict: bool| -> Option<(usize, usize)> {
+    let not_name =
+        |w: &str| with_lower(w, |lower| in_list(NOT_NAMES, lower.trim_end_matches("'s").trim_end_matches("\u{2019}s")));
+    // A run of name tokens from `j`: initials and capitalised words ("A. Okafor", "Mary
+    // Ann O'Neil", "Doe, Jane"), as long as they read as one name: after initials, one
+    // word; after a given name, its surname; after a cue that a name follows ("called",
+    // "his daughter"), two words; then only listed names. "Dr. A. Okafor Allergies" ends at
+    // Okafor.
+    let run_from = |mut j: usize, cue: Cue| -> Option<(usize, usize)> {
         let start = toks.get(j)?.start;
         let mut end = None;
-        let mut count = 0;
-        // After the first word, a word joins the name when it follows a given name or an
-        // initial, or is a listed name itself: "Dr. A. Okafor Allergies" ends at Okafor.
-        let mut words = 0;
-        let mut after_given = false;
-        while count < 4 {
-            if initial_at(j).is_some() {
+        let (mut words, mut initials, mut first_given) = (0, 0, false);
+        let free = if cue == Cue::Position { 2 } else { 1 };
+        while words + initials < 4 {
+            if initial_at(j).is_some() && words == 0 {
                 end = Some(toks[j + 1].end);
                 j += 2;
-                after_given = true;
-            } else if let Some(w) = cap_at(j).filter(|w| !(is_clinical_word(w) || strict && not_name(w))) {
-                if words > 0 && !after_given && !is_first_name(w) && !is_surname(w) {
-                    break;
-                }
-                end = Some(toks[j].end);
-                after_given = is_first_name(w) && words == 0;
-                words += 1;
-                j += 1;
-            } else {
+                initials += 1;
+                continue;
+            }
+            let Some(w) = cap_at(j) else { break };
+            // The first word was vouched for by the caller; an honorific vouches for all.
+            let refused = cue != Cue::Honorific && words > 0 && (is_clinical_word(w) || not_name(w));
+            let listed = is_first_name(w) || is_surname(w);
+            let joins = words == 0 || (initials == 0 && (words < free || (words == 1 && first_given) || listed));
+            if refused || !joins {
                 break;
             }
-            count += 1;
+            first_given |= words == 0 && is_first_name(w);
+            end = Some(toks[j].end);
+            words += 1;
+            j += 1;
             // "Doe, Jane": a comma between surname and given name.
             if toks.get(j).is_some_and(|t| tok(text, t) == ",")
                 && word_at(j + 1).is_some_and(is_first_name)
                 && cap_at(j + 1).is_some()
             {
                 j += 1;
+                first_given = true;
             }
         }
-        // A name ends on a word, not on an initial's dot alone unless it was all initials.
         end.map(|e| (start, e))
     };
     let mut i = 0;
@@ -1100,12 +1154,20 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
             i += 1;
             continue;
         };
-        let lower = word.to_lowercase();
+        let lower = with_lower(word, |lower| {
+            let interesting =
+                HONORIFICS.contains(&lower) || RELATIONS.contains(&lower) || NAME_POSITIONS.contains(&lower);
+            if interesting {
+                lower.to_owned()
+            } else {
+                String::new()
+            }
+        });
         let after_dot = toks.get(i + 1).is_some_and(|t| tok(text, t) == "." && !t.spaced);
         let next = if after_dot { i + 2 } else { i + 1 };
         // 1. Honorifics: "Mr. Lee", "Dr. A. Okafor".
         if HONORIFICS.contains(&lower.as_str()) && is_capitalised(word) {
-            if let Some((start, end)) = run_from(next, false) {
+            if let Some((start, end)) = run_from(next, Cue::Honorific) {
                 push(spans, start, end, Kind::Name, Certainty::Likely);
                 i = next + 1;
                 continue;
@@ -1114,7 +1176,7 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
         // 2. Relations: "his daughter Mary", "the son, Tom Reyes".
         if RELATIONS.contains(&lower.as_str()) {
             let j = if toks.get(i + 1).is_some_and(|t| tok(text, t) == ",") { i + 2 } else { i + 1 };
-            if let Some((start, end)) = run_from(j, true) {
+            if let Some((start, end)) = run_from(j, Cue::Position) {
                 push(spans, start, end, Kind::Name, Certainty::Likely);
                 i = j + 1;
                 continue;
@@ -1140,7 +1202,7 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
                     || lower == "name"
                     || lower == "pt");
             if named {
-                if let Some((start, end)) = run_from(j, true) {
+                if let Some((start, end)) = run_from(j, Cue::Position) {
                     push(spans, start, end, Kind::Name, Certainty::Likely);
                     i = j + 1;
                     continue;
@@ -1155,7 +1217,7 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
             let followed = cap_at(i + 1).is_some_and(|w| !is_clinical_word(w) && !not_name(w) || is_surname(w))
                 || initial_at(i + 1).is_some();
             if (listed_first || is_first_name(word) && cap_at(i + 1).is_some_and(is_surname)) && followed {
-                if let Some((start, end)) = run_from(i, false) {
+                if let Some((start, end)) = run_from(i, Cue::List) {
                     push(spans, start, end, Kind::Name, Certainty::Likely);
                     i += 2;
                     continue;
@@ -1164,7 +1226,7 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
             let comma_first = toks.get(i + 1).is_some_and(|t| tok(text, t) == ",")
                 && word_at(i + 2).is_some_and(|w| is_capitalised(w) && is_first_name(w) && !not_name(w));
             if is_surname(word) && !not_name(word) && comma_first {
-                let end = run_from(i + 2, true).map_or(toks[i + 2].end, |(_, e)| e);
+                let end = run_from(i + 2, Cue::List).map_or(toks[i + 2].end, |(_, e)| e);
                 push(spans, toks[i].start, end, Kind::Name, Certainty::Likely);
                 i += 3;
                 continue;
@@ -1180,9 +1242,10 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
 
 /// Capitalised words that begin clinical phrases rather than names.
 fn is_clinical_word(word: &str) -> bool {
-    let lower = word.to_lowercase();
-    let stem = lower.trim_end_matches("'s").trim_end_matches("\u{2019}s");
-    in_list(NOT_NAMES, stem) && !is_first_name(stem)
+    with_lower(word, |lower| {
+        let stem = lower.trim_end_matches("'s").trim_end_matches("\u{2019}s");
+        in_list(NOT_NAMES, stem) && !is_first_name(stem)
+    })
 }
 
 /// Abbreviations in capitals (BP, MRN, ICU) are not names.
@@ -1224,7 +1287,7 @@ fn page_identifiers(text: &str, page: &[PageIdentifier], spans: &mut Vec<Span>) 
                 push(spans, at, end, identifier.kind, Certainty::Page);
             }
             // A context cut at 32 characters may begin or end inside the value.
-            edge_pieces(text, &needle, identifier.kind, spans);
+            edge_pieces(text, haystack, &needle_lower, identifier.kind, spans);
         }
         digit_matches(text, identifier, spans);
     }
@@ -1241,20 +1304,29 @@ fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
     edge(before, first) && edge(after, last)
 }
 
-fn edge_pieces(text: &str, needle: &str, kind: Kind, spans: &mut Vec<Span>) {
-    let min = if kind == Kind::Name { 2 } else { 3 };
-    let lower_text = text.to_lowercase();
-    let lower_needle = needle.to_lowercase();
-    if lower_text.len() != text.len() || lower_needle.len() != needle.len() {
+/// A piece of `needle` at the start or the end of `text` (`lower_text` is `text` in lower
+/// case, same length): a quote's context is cut at 32 characters, wherever they fall. A
+/// piece of a name needs three letters (two would find "on" in every text); a piece of a
+/// number or a date, two characters.
+fn edge_pieces(text: &str, lower_text: &str, lower_needle: &str, kind: Kind, spans: &mut Vec<Span>) {
+    let min = match kind {
+        Kind::Name | Kind::Hidden => 3,
+        Kind::Date => 4, // "16." ends many a sentence
+        _ => 2,
+    };
+    let needle = lower_needle;
+    let (Some(&first), Some(&last)) = (lower_text.as_bytes().first(), lower_text.as_bytes().last()) else { return };
+    if lower_text.len() != text.len() {
         return;
     }
     // Text starts with the end of the value.
     for cut in 1..needle.len() {
         let piece = &lower_needle[cut..];
-        if piece.len() < min || !needle.is_char_boundary(cut) {
+        if piece.len() < min || needle.as_bytes()[cut] != first || !needle.is_char_boundary(cut) {
             continue;
         }
-        if lower_text.starts_with(piece) && at_word_edges(text, 0, piece.len()) {
+        let alphanumeric = piece.chars().filter(|c| c.is_alphanumeric()).count() >= min.min(piece.len());
+        if alphanumeric && lower_text.starts_with(piece) && at_word_edges(text, 0, piece.len()) {
             push(spans, 0, piece.len(), kind, Certainty::Page);
             break;
         }
@@ -1262,10 +1334,11 @@ fn edge_pieces(text: &str, needle: &str, kind: Kind, spans: &mut Vec<Span>) {
     // Text ends with the start of the value.
     for cut in (1..needle.len()).rev() {
         let piece = &lower_needle[..cut];
-        if piece.len() < min || !needle.is_char_boundary(cut) {
+        if piece.len() < min || needle.as_bytes()[cut - 1] != last || !needle.is_char_boundary(cut) {
             continue;
         }
-        if lower_text.ends_with(piece) && at_word_edges(text, text.len() - piece.len(), text.len()) {
+        let alphanumeric = piece.chars().filter(|c| c.is_alphanumeric()).count() >= min.min(piece.len());
+        if alphanumeric && lower_text.ends_with(piece) && at_word_edges(text, text.len() - piece.len(), text.len()) {
             push(spans, text.len() - piece.len(), text.len(), kind, Certainty::Page);
             break;
         }

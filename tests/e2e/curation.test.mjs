@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { captureOnOrders, connect, eventually, launch, newProfileDir, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
+import { captureOnOrders, connect, eventually, launch, newProfileDir, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
 
 const TIPS = {
   sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
@@ -30,13 +30,6 @@ after(async () => {
   demo.stop();
   await server.close();
 });
-
-async function openPanel(browser) {
-  const panel = await browser.context.newPage();
-  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
-  await panel.locator('main[aria-busy="false"]').waitFor();
-  return panel;
-}
 
 /** The feed's item for the tip whose note is `note`. */
 const feedItem = (panel, note) => panel.locator('#feed > li', { hasText: note.slice(0, 20) });

@@ -368,6 +368,14 @@ export async function startTeamServer(memberNames, { roles = {} } = {}) {
   return { url, tokens, requests, stop, start, exportTips, close };
 }
 
+/** Opens `browser`'s side panel page and waits until it is wired up. */
+export async function openPanel(browser) {
+  const panel = await browser.context.newPage();
+  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
+  await panel.locator('main[aria-busy="false"]').waitFor();
+  return panel;
+}
+
 /** Connects the extension in `context` to the team's server through its options page. */
 export async function connect(context, extensionId, serverUrl, token) {
   const page = await context.newPage();

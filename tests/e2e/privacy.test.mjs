@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  captureOnOrders, connect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, startTeamServer, storedTips, uiTextEventually,
+  captureOnOrders, connect, eventually, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, openPanel, startDemo, startTeamServer, storedTips, uiTextEventually,
 } from './harness.mjs';
 
 const QUOTE = 'Hold if HR < 60 or SBP < 100.'; // patient 1's Metoprolol, ordered by Dr. A. Okafor
@@ -50,13 +50,6 @@ async function selectInFrame(frame, selector, words) {
     }
     throw new Error(`"${wanted}" is not in ${element.id}`);
   }, words);
-}
-
-async function openPanel(browser) {
-  const panel = await browser.context.newPage();
-  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
-  await panel.locator('main[aria-busy="false"]').waitFor();
-  return panel;
 }
 
 describe('patient identifiers stay on the device', () => {

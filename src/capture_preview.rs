@@ -4,7 +4,7 @@
 //! the tip frame draws them ([`crate::tip_frame`]), so the frame's package carries no
 //! redactor.
 
-use inflow_core::redact::{self, Certainty, Kind, PageIdentifier};
+use inflow_core::redact::{self, Certainty, Extent, Kind, PageIdentifier};
 use inflow_core::sharing::AuthorChoices;
 
 /// One piece of a previewed text.
@@ -21,13 +21,13 @@ pub enum Piece {
     Kept { original: String },
 }
 
-/// `text` as it will be shared, in pieces, given the page's identifying values and what the
+/// `text` (whole, or a context cut at its ends) as it will be shared, in pieces, given the page's identifying values and what the
 /// author chose so far.
-pub fn pieces(text: &str, page: &[PageIdentifier], choices: &AuthorChoices) -> Vec<Piece> {
+pub fn pieces(text: &str, extent: Extent, page: &[PageIdentifier], choices: &AuthorChoices) -> Vec<Piece> {
     let identifiers = choices.identifiers(page);
     let mut out = Vec::new();
     let mut at = 0;
-    for span in redact::find(text, &identifiers) {
+    for span in redact::find_in(text, &identifiers, extent) {
         if span.start > at {
             out.push(Piece::Text { text: text[at..span.start].to_owned() });
         }
@@ -94,7 +94,7 @@ mod tests {
     fn the_preview_marks_what_goes_and_lets_the_author_keep_likely_ones_and_hide_more() {
         let note = "Ask Maria Gonzalez before Jane Doe's 4 West transfer";
         let mut choices = AuthorChoices::default();
-        let first = pieces(note, &banner(), &choices);
+        let first = pieces(note, Extent::Whole, &banner(), &choices);
         assert_eq!(replaced(&first), 2);
         assert!(first.contains(&Piece::Replaced {
             kind: Kind::Name,
@@ -113,13 +113,13 @@ mod tests {
         );
         toggle_keep(&mut choices, "Maria Gonzalez");
         toggle_hide(&mut choices, " 4 West ");
-        let second = pieces(note, &banner(), &choices);
+        let second = pieces(note, Extent::Whole, &banner(), &choices);
         assert!(second.contains(&Piece::Kept { original: "Maria Gonzalez".into() }));
         assert!(second
             .iter()
             .any(|p| matches!(p, Piece::Replaced { hidden_by_author: true, original, .. } if original == "4 West")));
         // The save makes of it what the preview showed.
-        let shared = redact::redact_keeping(note, &choices.identifiers(&banner()), &choices.keep).text;
+        let shared = redact::redact_keeping(note, &choices.identifiers(&banner()), &choices.keep, Extent::Whole).text;
         assert_eq!(shared, "Ask Maria Gonzalez before [name]'s [hidden] transfer");
         toggle_hide(&mut choices, "4 west");
         toggle_keep(&mut choices, "Maria Gonzalez");

@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use inflow_core::redact::Extent;
 use inflow_core::Timestamp;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -138,8 +139,14 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         return to_js(&Response::Error { message: "Inflow did not understand the request.".to_owned() });
     };
     if let PageRequest::SharePreview { texts, identifiers, choices } = &request {
-        let pieces: Vec<Vec<crate::capture_preview::Piece>> =
-            texts.iter().take(8).map(|text| crate::capture_preview::pieces(text, identifiers, choices)).collect();
+        let pieces: Vec<Vec<crate::capture_preview::Piece>> = texts
+            .iter()
+            .take(8)
+            .map(|t| {
+                let extent = if t.cut { Extent::Cut } else { Extent::Whole };
+                crate::capture_preview::pieces(&t.text, extent, identifiers, choices)
+            })
+            .collect();
         return to_js(&pieces);
     }
     let store = match IdbStore::open(DATABASE).await {

@@ -142,6 +142,15 @@ pub enum Command {
     MoveToTip { forward: bool },
 }
 
+/// One text of the capture form's preview: `cut` for the words around the quote, which the
+/// tip keeps as contexts cut at a fixed length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewText {
+    pub text: String,
+    #[serde(default)]
+    pub cut: bool,
+}
+
 /// What the content script tells Inflow's tip frame (`extension/tipframe.html`, an
 /// extension page in the UI host's closed shadow root) over their private port. Tip
 /// content is never in the page's document: the frame reads tips from the store by id.
@@ -209,7 +218,7 @@ pub enum PageRequest {
     /// see [`crate::capture_preview`]): answered with one list of pieces per text. The
     /// worker holds the redactor, so the frame's package stays small.
     #[serde(rename_all = "camelCase")]
-    SharePreview { texts: Vec<String>, identifiers: Vec<PageIdentifier>, choices: AuthorChoices },
+    SharePreview { texts: Vec<PreviewText>, identifiers: Vec<PageIdentifier>, choices: AuthorChoices },
     /// Sync now, whatever the backoff, then say where it stands.
     SyncNow,
     /// Reply to a tip (answered with [`Response::Saved`] or [`Response::Error`]).

@@ -2,7 +2,7 @@
 //! tools. Like `anchorQuotes` it touches no browser global, so the package loads in node
 //! with `initSync({ module: bytes })` as well as in the browser.
 
-use inflow_core::redact::{self, Certainty, Kind, PageIdentifier};
+use inflow_core::redact::{self, Certainty, Extent, Kind, PageIdentifier};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -10,6 +10,10 @@ use wasm_bindgen::prelude::*;
 struct Options {
     #[serde(default)]
     identifiers: Vec<PageIdentifier>,
+    /// The text is a quote's context, cut at a fixed length: pieces of page values at its
+    /// ends count.
+    #[serde(default)]
+    cut: bool,
 }
 
 #[derive(Serialize)]
@@ -28,7 +32,8 @@ struct Answer {
 
 /// Redacts `text`: `{ text, spans: [{ start, end, kind, certainty }] }`, spans in UTF-16
 /// code units of the input. `options.identifiers` are the page's own values,
-/// `[{ kind: "name" | "mrn" | "date" | …, value }]`.
+/// `[{ kind: "name" | "mrn" | "date" | …, value }]`; `options.cut`: the text is a quote's
+/// context, cut at a fixed length, so pieces of those values at its ends count.
 #[wasm_bindgen(js_name = redactText)]
 pub fn redact_text(text: &str, options: JsValue) -> Result<JsValue, JsError> {
     let options: Options = if options.is_undefined() || options.is_null() {
@@ -37,7 +42,8 @@ pub fn redact_text(text: &str, options: JsValue) -> Result<JsValue, JsError> {
         serde_wasm_bindgen::from_value(options)
             .map_err(|e| JsError::new(&format!("options must be {{ identifiers?: [{{ kind, value }}] }}: {e}")))?
     };
-    let redacted = redact::redact(text, &options.identifiers);
+    let extent = if options.cut { Extent::Cut } else { Extent::Whole };
+    let redacted = redact::redact_keeping(text, &options.identifiers, &[], extent);
     let spans = redact::utf16_spans(text, &redacted.spans)
         .into_iter()
         .map(|(start, end, kind, certainty)| FoundSpan { start, end, kind, certainty })

@@ -24,7 +24,7 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement, HtmlTextAreaElement};
 use crate::capture_preview;
 use crate::chrome::{self, to_js};
 use crate::dom::{by_id, document, el, element, input, on, spawn};
-use crate::messages::{FrameCommand, FrameEvent, PageRequest};
+use crate::messages::{FrameCommand, FrameEvent, PageRequest, PreviewText};
 use crate::tip_view::{self, Row, TipContext, TipHost};
 
 /// The longest note the worker takes; shown here as a counter only (the worker enforces it).
@@ -273,13 +273,14 @@ fn render_preview() {
         let mut frame = f.borrow_mut();
         frame.preview_generation += 1;
         let shown = &frame.preview;
+        let text = |text: String, cut: bool| PreviewText { text, cut };
         let texts = vec![
-            shown.title.clone(),
-            shown.prefix.clone(),
-            shown.quote.clone(),
-            shown.suffix.clone(),
-            note_field().value(),
-            input("capture-tags").value(),
+            text(shown.title.clone(), false),
+            text(shown.prefix.clone(), true),
+            text(shown.quote.clone(), false),
+            text(shown.suffix.clone(), true),
+            text(note_field().value(), false),
+            text(input("capture-tags").value(), false),
         ];
         let request =
             PageRequest::SharePreview { texts, identifiers: shown.identifiers.clone(), choices: frame.choices.clone() };

@@ -160,21 +160,32 @@ pub struct Redacted {
     pub spans: Vec<Span>,
 }
 
+/// Whether a text is whole, or a quote's context cut at a fixed length, which may begin or
+/// end inside a page's value ("…004817 DOB" of "RG-004817"): only then do pieces of values
+/// at its ends count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Extent {
+    #[default]
+    Whole,
+    Cut,
+}
+
 /// Replaces every identifier of `text` with its placeholder.
 pub fn redact(text: &str, page: &[PageIdentifier]) -> Redacted {
-    redact_keeping(text, page, &[])
+    redact_keeping(text, page, &[], Extent::Whole)
 }
 
 /// [`redact`], leaving the likely identifiers whose text the author chose to keep (a drug
 /// or a colleague taken for a patient's name). Sure ones are never kept.
-pub fn redact_keeping(text: &str, page: &[PageIdentifier], keep: &[String]) -> Redacted {
-    let spans = find_keeping(text, page, keep);
+pub fn redact_keeping(text: &str, page: &[PageIdentifier], keep: &[String], extent: Extent) -> Redacted {
+    let spans = find_keeping(text, page, keep, extent);
     Redacted { text: apply(text, &spans), spans }
 }
 
-/// [`find`] without the likely spans whose text is in `keep`.
-pub fn find_keeping(text: &str, page: &[PageIdentifier], keep: &[String]) -> Vec<Span> {
-    let mut spans = find(text, page);
+/// [`find_in`] without the likely spans whose text is in `keep`.
+pub fn find_keeping(text: &str, page: &[PageIdentifier], keep: &[String], extent: Extent) -> Vec<Span> {
+    let mut spans = find_in(text, page, extent);
     spans.retain(|s| s.certainty != Certainty::Likely || !keep.iter().any(|k| k == &text[s.start..s.end]));
     spans
 }
@@ -205,9 +216,14 @@ pub fn first_forbidden(text: &str) -> Option<Span> {
 /// Every identifier of `text`, sorted and apart (overlapping finds are merged, keeping the
 /// surer kind).
 pub fn find(text: &str, page: &[PageIdentifier]) -> Vec<Span> {
+    find_in(text, page, Extent::Whole)
+}
+
+/// [`find`] for a text of the given extent.
+pub fn find_in(text: &str, page: &[PageIdentifier], extent: Extent) -> Vec<Span> {
     let mut spans = Vec::new();
     let tokens = tokenize(text);
-    page_identifiers(text, page, &mut spans);
+    page_identifiers(text, page, extent, &mut spans);
     chunks(text, &mut spans);
     labelled(text, &tokens, &mut spans);
     dates_in_words(text, &tokens, &mut spans);
@@ -1260,7 +1276,7 @@ fn ends_sentence(text: &str, previous: &Tok) -> bool {
 // ---------------------------------------------------------------------------------------
 // The page's own identifiers
 
-fn page_identifiers(text: &str, page: &[PageIdentifier], spans: &mut Vec<Span>) {
+fn page_identifiers(text: &str, page: &[PageIdentifier], extent: Extent, spans: &mut Vec<Span>) {
     let lower = text.to_lowercase();
     // Lowercasing can change byte lengths outside ASCII; then match on the text as it is.
     let haystack = if lower.len() == text.len() { lower.as_str() } else { text };
@@ -1287,7 +1303,9 @@ fn page_identifiers(text: &str, page: &[PageIdentifier], spans: &mut Vec<Span>) 
                 push(spans, at, end, identifier.kind, Certainty::Page);
             }
             // A context cut at 32 characters may begin or end inside the value.
-            edge_pieces(text, haystack, &needle_lower, identifier.kind, spans);
+            if extent == Extent::Cut {
+                edge_pieces(text, haystack, &needle_lower, identifier.kind, spans);
+            }
         }
         digit_matches(text, identifier, spans);
     }
@@ -1306,14 +1324,10 @@ fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
 
 /// A piece of `needle` at the start or the end of `text` (`lower_text` is `text` in lower
 /// case, same length): a quote's context is cut at 32 characters, wherever they fall. A
-/// piece of a name needs three letters (two would find "on" in every text); a piece of a
-/// number or a date, two characters.
+/// piece of a name needs three letters ("ne" of "Jane" names no one); a piece of a number
+/// or a date, two characters.
 fn edge_pieces(text: &str, lower_text: &str, lower_needle: &str, kind: Kind, spans: &mut Vec<Span>) {
-    let min = match kind {
-        Kind::Name | Kind::Hidden => 3,
-        Kind::Date => 4, // "16." ends many a sentence
-        _ => 2,
-    };
+    let min = if kind == Kind::Name || kind == Kind::Hidden { 3 } else { 2 };
     let needle = lower_needle;
     let (Some(&first), Some(&last)) = (lower_text.as_bytes().first(), lower_text.as_bytes().last()) else { return };
     if lower_text.len() != text.len() {

@@ -10,7 +10,7 @@
 
 use crate::curation::Action;
 use crate::model::{Selector, Tip};
-use crate::redact::{self, Certainty, Kind, PageIdentifier, Span};
+use crate::redact::{self, Certainty, Extent, Kind, PageIdentifier, Span};
 use crate::screen::{screen_pattern, ScreenRule};
 use crate::sync::Change;
 use crate::url::{page_address, screen_key, UrlError};
@@ -88,7 +88,11 @@ impl Redactions {
     }
 
     fn text(&mut self, text: &mut String, page: &[PageIdentifier]) {
-        let redacted = redact::redact_keeping(text, page, &self.keep);
+        self.text_of(text, page, Extent::Whole);
+    }
+
+    fn text_of(&mut self, text: &mut String, page: &[PageIdentifier], extent: Extent) {
+        let redacted = redact::redact_keeping(text, page, &self.keep, extent);
         self.add(&redacted.spans);
         *text = redacted.text;
     }
@@ -188,8 +192,8 @@ pub fn share_as_chosen(
         match selector {
             Selector::TextQuote { exact, prefix, suffix } => {
                 redactions.text(exact, page);
-                redactions.text(prefix, page);
-                redactions.text(suffix, page);
+                redactions.text_of(prefix, page, Extent::Cut);
+                redactions.text_of(suffix, page, Extent::Cut);
             }
             Selector::Css { value, fallbacks, label, text, position, .. } => {
                 for part in [label, text].into_iter().flatten() {

@@ -5,6 +5,7 @@ use idb::{
     CursorDirection, Database, DatabaseEvent, Factory, IndexParams, KeyPath, KeyRange, ObjectStoreParams, Query,
     TransactionMode,
 };
+use inflow_core::redact::PageIdentifier;
 use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 use serde::Serialize;
@@ -18,6 +19,9 @@ const VERSION: u32 = 2;
 /// The settings key prefix of a shared tip's own page address (see
 /// [`TipStore::captured_on`]).
 const CAPTURED_ON: &str = "capturedOn:";
+/// The settings key prefix of a private tip's page identifiers (see
+/// [`TipStore::page_identifiers`]).
+const IDENTIFIERS_OF: &str = "identifiersOf:";
 const TIPS: &str = "tips";
 /// Mutations waiting for the server's acknowledgement, keyed by mutation id (UUIDv7, so
 /// key order is the order they were made in).
@@ -223,6 +227,16 @@ impl TipStore for IdbStore {
 
     async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError> {
         self.set_setting(&format!("{CAPTURED_ON}{id}"), address).await
+    }
+
+    async fn page_identifiers(&self, id: TipId) -> Result<Vec<PageIdentifier>, StoreError> {
+        let stored = self.setting(&format!("{IDENTIFIERS_OF}{id}")).await?;
+        Ok(stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    }
+
+    async fn remember_page_identifiers(&self, id: TipId, identifiers: &[PageIdentifier]) -> Result<(), StoreError> {
+        let json = serde_json::to_string(identifiers).map_err(|e| StoreError::Io(e.to_string()))?;
+        self.set_setting(&format!("{IDENTIFIERS_OF}{id}"), &json).await
     }
 }
 

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use inflow_core::redact::PageIdentifier;
 use inflow_core::sync::{Mutation, SyncedTip};
 use inflow_core::{Tip, TipId};
 
@@ -55,6 +56,10 @@ pub trait TipStore {
     /// says which page is the tip's own (for review flags and for anchoring by position).
     async fn captured_on(&self, id: TipId) -> Result<Option<String>, StoreError>;
     async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError>;
+    /// The identifying values of the page a private tip was captured on, kept on this
+    /// device so that sharing it later redacts them too (the page is not at hand then).
+    async fn page_identifiers(&self, id: TipId) -> Result<Vec<PageIdentifier>, StoreError>;
+    async fn remember_page_identifiers(&self, id: TipId, identifiers: &[PageIdentifier]) -> Result<(), StoreError>;
 }
 
 /// A store in memory, for native tests of the worker's logic.
@@ -63,6 +68,7 @@ pub struct MemoryStore {
     tips: RefCell<BTreeMap<TipId, Tip>>,
     outbox: RefCell<BTreeMap<TipId, Mutation>>,
     captured: RefCell<BTreeMap<TipId, String>>,
+    identifiers: RefCell<BTreeMap<TipId, Vec<PageIdentifier>>>,
 }
 
 impl TipStore for MemoryStore {
@@ -144,6 +150,15 @@ impl TipStore for MemoryStore {
 
     async fn remember_capture(&self, id: TipId, address: &str) -> Result<(), StoreError> {
         self.captured.borrow_mut().insert(id, address.to_owned());
+        Ok(())
+    }
+
+    async fn page_identifiers(&self, id: TipId) -> Result<Vec<PageIdentifier>, StoreError> {
+        Ok(self.identifiers.borrow().get(&id).cloned().unwrap_or_default())
+    }
+
+    async fn remember_page_identifiers(&self, id: TipId, identifiers: &[PageIdentifier]) -> Result<(), StoreError> {
+        self.identifiers.borrow_mut().insert(id, identifiers.to_vec());
         Ok(())
     }
 }

@@ -114,6 +114,10 @@ async fn save(
         // Losing this only costs the review flag and the position hint on this page.
         let _ = store.remember_capture(tip.id, &own_address).await;
     }
+    if tip.visibility == Visibility::Private && !identifiers.is_empty() {
+        // Shared later, away from its page, it is redacted of this page's values too.
+        let _ = store.remember_page_identifiers(tip.id, identifiers).await;
+    }
     Response::Saved { tip: Box::new(tip), anchor }
 }
 
@@ -334,9 +338,15 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
     if let Err(why) = edited.edit(cx.author, edit, cx.now) {
         return error(why.to_string());
     }
-    // Shared for the first time, the whole tip is made fit to share (the page is not at
-    // hand: patterns and names only); staying shared, the new note and tags.
-    if let Err(why) = fit_to_share(&mut edited, &[], &AuthorChoices::default(), cx) {
+    // Shared for the first time, the whole tip is made fit to share, with the values of
+    // the page it was captured on that this device kept; staying shared, the new note and
+    // tags.
+    let identifiers = match tip.visibility {
+        Visibility::Private => store.page_identifiers(tip_id).await.unwrap_or_default(),
+        Visibility::Team => Vec::new(),
+    };
+    let own_address = tip.target.source.clone();
+    if let Err(why) = fit_to_share(&mut edited, &identifiers, &AuthorChoices::default(), cx) {
         return error(why);
     }
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
@@ -362,6 +372,9 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
             store.replace_and_send(tip_id, Some(&edited), Some(&send(Change::Delete { tip_id }))).await
         }
     };
+    if stored.is_ok() && tip.visibility == Visibility::Private && edited.target.source != own_address {
+        let _ = store.remember_capture(edited.id, &own_address).await;
+    }
     match stored {
         Ok(()) => Response::Saved { tip: Box::new(edited), anchor: None },
         Err(why) => error(why.to_string()),
@@ -634,11 +647,23 @@ mod tests {
         ));
         let Response::PageTips { placed, .. } = own else { panic!("unexpected {own:?}") };
         assert_eq!(placed[0].anchor.start, start);
-        // A private tip stays whole.
-        let private = capture(0, 6, "Jane Doe's");
+        // A private tip stays whole...
+        let mut private = capture(0, 6, "Jane Doe's; RG-004817");
+        if let Request::Capture { identifiers: ids, .. } = &mut private {
+            ids.clone_from(&identifiers);
+        }
         let Response::Saved { tip, .. } = block_on(handle(&store, &cx(url, true, 4), private)) else { panic!() };
-        assert_eq!(tip.note, "Jane Doe's");
+        assert_eq!(tip.note, "Jane Doe's; RG-004817");
         assert_eq!(tip.target.source, "http://127.0.0.1:8700/patients/1/orders?visit=88123401#top");
+        // ...until it is shared from the side panel, away from its page: the page's values
+        // this device kept are redacted then (the MRN has no label here, the name is the page's).
+        let share = TipEdit { note: tip.note.clone(), tags: vec![], visibility: Visibility::Team };
+        let Response::Saved { tip: shared, .. } = block_on(edit(&store, &cx(url, true, 5), tip.id, share)) else {
+            panic!()
+        };
+        assert_eq!(shared.note, "[name]'s; [MRN]");
+        assert_eq!(shared.target.source, "http://127.0.0.1:8700/patients/*/orders?visit=*");
+        assert_eq!(block_on(store.captured_on(shared.id)).expect("read").as_deref(), Some(url));
     }
 
     #[test]

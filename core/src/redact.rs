@@ -318,8 +318,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 let joined = kind == TokKind::Word
                     && (next == '\'' || next == '-' || next == '\u{2019}')
                     && text[next_at + next.len_utf8()..].chars().next().is_some_and(char::is_alphabetic)
-                    && !text[next_at + next.len_utf8()..].starts_with("s ")
-                    && text[next_at + next.len_utf8()..].chars().nth(1).is_some();
+                    && !is_possessive(&text[next_at + next.len_utf8()..]);
                 if same || joined {
                     end = next_at + next.len_utf8();
                     chars.next();
@@ -332,6 +331,13 @@ fn tokenize(text: &str) -> Vec<Tok> {
         spaced = false;
     }
     toks
+}
+
+/// Whether the text after an apostrophe is a possessive "s" ("Doe's chart", "Doe's;"): the
+/// name ends before it.
+fn is_possessive(after: &str) -> bool {
+    let mut chars = after.chars();
+    chars.next() == Some('s') && !chars.next().is_some_and(char::is_alphabetic)
 }
 
 fn tok<'t>(text: &'t str, t: &Tok) -> &'t str {

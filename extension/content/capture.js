@@ -119,16 +119,9 @@ export async function saveCapture(fields) {
   const { note, tags, visibility, choices } = fields;
   // A shared tip's texts are redacted by the worker: it needs the values the page shows
   // in its identifying fields, and what the author chose in the preview. A private tip
-  // stays whole on the device.
+  // stays whole on the device, which keeps the values too, for when it is shared later.
   const shared = visibility === 'team';
-  const tip = {
-    title: document.title,
-    note,
-    tags,
-    visibility,
-    identifiers: shared ? pending.identifiers : [],
-    choices: shared ? choices : undefined,
-  };
+  const tip = { title: document.title, note, tags, visibility, identifiers: pending.identifiers, choices: shared ? choices : undefined };
   const answer = await send(
     'element' in pending
       ? { type: 'captureElement', element: pending.element, ...tip }

@@ -30,6 +30,10 @@ const ANOTHER_RECORD: Listed<'static> = Listed { badge: Some("Another record"), 
 
 /// Wait before reopening a lost event stream.
 const STREAM_RETRY_MS: u32 = 5_000;
+/// A live stream silent this long (ms; the server's keep-alive comes every 20 s) is dead.
+const STREAM_SILENCE_MS: f64 = 50_000.0;
+/// How often the stream's silence is checked (ms).
+const STREAM_SILENCE_CHECK_MS: u32 = 10_000;
 
 thread_local! {
     /// The panel's state (see [`PanelState`]): one owner for the page's listeners, which
@@ -443,13 +447,23 @@ async fn follow_event_stream() {
         let connection = sync_client::connection(&store).await;
         drop(store);
         if let (true, Ok(base)) = (connection.is_set(), connection.base_url()) {
-            if let Err(why) = read_events(&base, &connection.token).await {
-                web_sys::console::debug_1(&JsValue::from_str(&format!("Inflow's event stream ended: {why}")));
-                // The server went away (or refused): find out now, not at the next alarm.
-                sync_and_show().await;
-            }
+            // Ended either way (an error, or closed: a proxy in front of a server that went
+            // away ends the stream cleanly), the server may be gone or have refused: find
+            // out now, not at the next alarm.
+            let ended = read_events(&base, &connection.token).await.err().unwrap_or_else(|| "closed".to_owned());
+            web_sys::console::debug_1(&JsValue::from_str(&format!("Inflow's event stream ended: {ended}")));
+            sync_and_show().await;
         }
         gloo::timers::future::TimeoutFuture::new(STREAM_RETRY_MS).await;
+    }
+}
+
+/// Sets its flag when dropped: the stream's watchdog stops with the stream, however it ended.
+struct EndOnDrop(std::rc::Rc<std::cell::Cell<bool>>);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        self.0.set(true);
     }
 }
 
@@ -470,8 +484,27 @@ async fn read_events(base: &str, token: &str) -> Result<(), String> {
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let decoder = web_sys::TextDecoder::new().map_err(|_| "no TextDecoder")?;
     let mut buffer = String::new();
+    // The server says something at least every 20 s (a keep-alive). A stream silent for
+    // longer is a connection that died without a word (a cable, a sleeping laptop): end it,
+    // so the panel finds out and says so.
+    let heard = std::rc::Rc::new(std::cell::Cell::new(js_sys::Date::now()));
+    let ended = std::rc::Rc::new(std::cell::Cell::new(false));
+    {
+        let (heard, ended, reader) = (heard.clone(), ended.clone(), reader.clone());
+        spawn(async move {
+            while !ended.get() {
+                gloo::timers::future::TimeoutFuture::new(STREAM_SILENCE_CHECK_MS).await;
+                if !ended.get() && js_sys::Date::now() - heard.get() > STREAM_SILENCE_MS {
+                    let _ = reader.cancel();
+                    return;
+                }
+            }
+        });
+    }
+    let _end_watch = EndOnDrop(ended);
     loop {
         let chunk = wasm_bindgen_futures::JsFuture::from(reader.read()).await.map_err(|e| format!("{e:?}"))?;
+        heard.set(js_sys::Date::now());
         if js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
             return Ok(());
         }

@@ -347,6 +347,13 @@ export async function startTeamServer(memberNames, { roles = {} } = {}) {
       const forward = http.request(`http://${upstream}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode, answer.headers);
         answer.pipe(res);
+        // An answer cut off by the server's death is cut off for the browser too (a pipe
+        // alone would leave an event stream open for ever, which no real proxy does).
+        answer.on('aborted', () => res.destroy());
+        answer.on('error', () => res.destroy());
+        answer.on('close', () => {
+          if (!answer.complete) res.destroy();
+        });
       });
       forward.on('error', () => req.socket.destroy());
       forward.end(body);

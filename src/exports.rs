@@ -113,6 +113,7 @@ impl Writer {
             mutation_random: chrome::random_bytes(),
             clock: self.clock,
             screen_rules: &self.state.screen_rules,
+            identifying_fields: &self.state.identifying_fields,
         }
     }
 }
@@ -229,6 +230,7 @@ async fn sync_status(store: &IdbStore) -> SyncStatus {
         last_success_ms: state.last_success_ms,
         last_error: state.last_error,
         screen_rules: state.screen_rules.iter().map(|r| r.as_str().to_owned()).collect(),
+        identifying_fields: state.identifying_fields.iter().map(inflow_core::fields::FieldRule::to_text).collect(),
     }
 }
 

@@ -100,6 +100,9 @@ pub enum Response {
         /// a missing control of one of these needs review. The worker decides, so the
         /// content script never compares addresses.
         elements_captured_here: Vec<inflow_core::TipId>,
+        /// The team's identifying fields: the content script reads their values, with the
+        /// labelled fields, when a tip is captured (see `extension/content/identifiers.js`).
+        identifying_fields: Vec<inflow_core::fields::FieldRule>,
     },
     /// The tip was stored.
     #[serde(rename_all = "camelCase")]
@@ -270,6 +273,9 @@ pub struct SyncStatus {
     pub last_success_ms: Option<f64>,
     pub last_error: Option<String>,
     pub screen_rules: Vec<String>,
+    /// The team's identifying fields, as `kind: selector` texts.
+    #[serde(default)]
+    pub identifying_fields: Vec<String>,
 }
 
 impl SyncStatus {
@@ -325,6 +331,7 @@ mod tests {
             last_success_ms: None,
             last_error: None,
             screen_rules: vec![],
+            identifying_fields: vec![],
         };
         assert!(never.sync_outcome().1, "no server: not a success");
         assert!(never.line().starts_with("Not connected"));

@@ -50,6 +50,7 @@ pub async fn options_page() -> Result<(), JsValue> {
         })
     });
     on_submit("rules-form", save_rules);
+    on_submit("fields-form", save_identifying_fields);
     on_submit("name-form", save_name);
     on(&by_id::<web_sys::EventTarget>("site-form"), "submit", |event| {
         event.prevent_default();
@@ -127,7 +128,7 @@ fn typed_connection() -> Result<Connection, String> {
 /// Checks the typed connection against the server; says who it is, or what is wrong.
 async fn check(connection: &Connection) -> Result<String, String> {
     let base = connection.base_url()?;
-    let (membership, _) = sync_client::who_am_i(&base, &connection.token).await?;
+    let membership = sync_client::who_am_i(&base, &connection.token).await?.membership;
     Ok(format!(
         "Connected to team \u{201c}{}\u{201d} as {} ({}).",
         membership.team_name, membership.name, membership.role
@@ -231,6 +232,56 @@ fn show_status(sync: &Option<SyncStatus>) {
     if is_admin && editor.value().is_empty() {
         editor.set_value(&sync.screen_rules.join("\n"));
     }
+    let fields: HtmlElement = by_id("fields");
+    fields.set_text_content(None);
+    if sync.identifying_fields.is_empty() {
+        append(&fields, &element("li", "None: the labelled fields are read."));
+    }
+    for field in &sync.identifying_fields {
+        append(&fields, &element("li", field));
+    }
+    by_id::<HtmlElement>("fields-form").set_hidden(!is_admin);
+    let editor: HtmlTextAreaElement = by_id("fields-text");
+    if is_admin && editor.value().is_empty() {
+        editor.set_value(&sync.identifying_fields.join("\n"));
+    }
+}
+
+/// Sends the admin's identifying fields to the server, after checking each with core's
+/// rule and its selector with this page's own document (only a browser knows CSS).
+async fn save_identifying_fields() {
+    let typed = by_id::<HtmlTextAreaElement>("fields-text").value();
+    let lines: Vec<String> = typed.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let fields = match inflow_core::fields::parse_field_rules(&lines) {
+        Ok(fields) => fields,
+        Err(why) => return status("fields-result", &why.to_string(), true),
+    };
+    let document = web_sys::window().and_then(|w| w.document());
+    for field in &fields {
+        if document.as_ref().is_some_and(|d| d.query_selector(&field.selector).is_err()) {
+            let message = format!("`{}` is not a CSS selector this browser reads.", field.selector);
+            return status("fields-result", &message, true);
+        }
+    }
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let connection = sync_client::connection(&store).await;
+    let Ok(base) = connection.base_url() else {
+        return status("fields-result", "Connect to the team server first.", true);
+    };
+    let texts: Vec<String> = fields.iter().map(inflow_core::fields::FieldRule::to_text).collect();
+    match sync_client::put_identifying_fields(&base, &connection.token, &texts).await {
+        Ok(()) => {
+            let answer = ask_worker(PageRequest::SyncNow).await;
+            show_status(&answer);
+            by_id::<HtmlTextAreaElement>("fields-text").set_value(&texts.join("\n"));
+            status(
+                "fields-result",
+                "Saved. Your team's browsers read them within 10 minutes, or at once with Sync now.",
+                false,
+            );
+        }
+        Err(why) => status("fields-result", &why, true),
+    }
 }
 
 /// Sends the admin's rules to the server, after checking each with core's rule.
@@ -249,7 +300,11 @@ async fn save_rules() {
         Ok(()) => {
             let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
-            status("rules-result", "Saved. Your team's browsers apply them at their next sync.", false);
+            status(
+                "rules-result",
+                "Saved. Your team's browsers apply them within 10 minutes, or at once with Sync now.",
+                false,
+            );
         }
         Err(why) => status("rules-result", &why, true),
     }

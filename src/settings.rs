@@ -3,6 +3,7 @@
 //! are kept in IndexedDB's `settings` store as JSON, so a killed worker resumes where it
 //! stopped.
 
+use inflow_core::fields::FieldRule;
 use inflow_core::screen::ScreenRule;
 use inflow_core::sync::Hlc;
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,9 @@ pub struct SyncState {
     /// The team's screen rules, as the server last sent them.
     #[serde(default)]
     pub screen_rules: Vec<ScreenRule>,
+    /// The team's identifying fields, as the server last sent them.
+    #[serde(default)]
+    pub identifying_fields: Vec<FieldRule>,
     /// When the last sync round trip succeeded (ms since the epoch).
     #[serde(default)]
     pub last_success_ms: Option<f64>,

@@ -8,6 +8,7 @@ use std::cell::Cell;
 
 use gloo::net::http::{Request, RequestBuilder, Response};
 use inflow_core::curation::Collection;
+use inflow_core::fields::{parse_field_rules, FieldRule};
 use inflow_core::screen::{parse_rules, ScreenRule};
 use inflow_core::sync::{Hlc, Mutation, SyncRequest, SyncResponse, MAX_CHANGES_PER_PULL, MAX_MUTATIONS_PER_PUSH};
 use serde::Deserialize;
@@ -178,9 +179,10 @@ async fn round_trips(
         || trigger == Trigger::Now
         || now - state.membership_checked_ms > MEMBERSHIP_MAX_AGE_MS
     {
-        let (membership, rules) = who_am_i(&base, &connection.token).await?;
-        state.membership = Some(membership);
-        state.screen_rules = rules;
+        let me = who_am_i(&base, &connection.token).await?;
+        state.membership = Some(me.membership);
+        state.screen_rules = me.screen_rules;
+        state.identifying_fields = me.identifying_fields;
         state.membership_checked_ms = now;
     }
     state.last_error = None;
@@ -282,8 +284,15 @@ fn token_refused() -> String {
     "The server refused the token (it is wrong, or was revoked). Ask your Inflow administrator for a new one and enter it in Inflow's options.".to_owned()
 }
 
-/// `GET /v1/me`: the member's name and team, and the team's screen rules.
-pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<ScreenRule>), String> {
+/// Who the server says this member is, and the team's settings.
+pub struct WhoAmI {
+    pub membership: Membership,
+    pub screen_rules: Vec<ScreenRule>,
+    pub identifying_fields: Vec<FieldRule>,
+}
+
+/// `GET /v1/me`: the member's name and team, the team's screen rules and identifying fields.
+pub async fn who_am_i(base: &str, token: &str) -> Result<WhoAmI, String> {
     #[derive(Deserialize)]
     struct Named {
         id: String,
@@ -298,6 +307,8 @@ pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<Screen
         team: Named,
         #[serde(default)]
         screen_rules: Vec<String>,
+        #[serde(default)]
+        identifying_fields: Vec<String>,
     }
     let request = authorized(Request::get(&format!("{base}/v1/me")), token).build().map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
@@ -309,7 +320,8 @@ pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<Screen
     }
     let me: Me = response.json().await.map_err(|_| format!("{base} answers, but not as an Inflow server does."))?;
     // Rules a server sends are checked like any input; bad ones are ignored, not trusted.
-    let rules = parse_rules(&me.screen_rules).unwrap_or_default();
+    let screen_rules = parse_rules(&me.screen_rules).unwrap_or_default();
+    let identifying_fields = parse_field_rules(&me.identifying_fields).unwrap_or_default();
     let membership = Membership {
         member_id: me.member.id,
         name: me.member.name,
@@ -317,14 +329,23 @@ pub async fn who_am_i(base: &str, token: &str) -> Result<(Membership, Vec<Screen
         team_id: me.team.id,
         team_name: me.team.name,
     };
-    Ok((membership, rules))
+    Ok(WhoAmI { membership, screen_rules, identifying_fields })
 }
 
 /// `PUT /v1/team/screen-rules` (admins): replaces the team's screen rules.
 pub async fn put_screen_rules(base: &str, token: &str, rules: &[String]) -> Result<(), String> {
-    let request = authorized(Request::put(&format!("{base}/v1/team/screen-rules")), token)
-        .json(&serde_json::json!({ "rules": rules }))
-        .map_err(|e| e.to_string())?;
+    put_team_list(base, token, "screen-rules", serde_json::json!({ "rules": rules })).await
+}
+
+/// `PUT /v1/team/identifying-fields` (admins): replaces the team's identifying fields.
+pub async fn put_identifying_fields(base: &str, token: &str, fields: &[String]) -> Result<(), String> {
+    put_team_list(base, token, "identifying-fields", serde_json::json!({ "fields": fields })).await
+}
+
+/// Replaces one of the team's lists of settings.
+async fn put_team_list(base: &str, token: &str, what: &str, body: serde_json::Value) -> Result<(), String> {
+    let request =
+        authorized(Request::put(&format!("{base}/v1/team/{what}")), token).json(&body).map_err(|e| e.to_string())?;
     let response = send(request, base).await?;
     match response.status() {
         200 => Ok(()),
@@ -333,7 +354,7 @@ pub async fn put_screen_rules(base: &str, token: &str, rules: &[String]) -> Resu
             .json::<ErrorBody>()
             .await
             .map(|b| b.message)
-            .unwrap_or_else(|_| format!("the server refused the rules ({})", response.status()))),
+            .unwrap_or_else(|_| format!("the server refused the change ({})", response.status()))),
     }
 }
 

@@ -4,6 +4,7 @@
 use inflow_core::anchor::{anchor_on_screen, describe};
 use inflow_core::curation::{Action, CurationError, Parts, Status};
 use inflow_core::element::describe_element;
+use inflow_core::fields::FieldRule;
 use inflow_core::redact::{self, PageIdentifier};
 use inflow_core::screen::{literal_prefix, screen_pattern, ScreenRule};
 use inflow_core::sharing::{self, AuthorChoices};
@@ -32,6 +33,8 @@ pub struct Context<'a> {
     pub clock: Hlc,
     /// The team's screen rules (see [`inflow_core::screen`]).
     pub screen_rules: &'a [ScreenRule],
+    /// The team's identifying fields (see [`inflow_core::fields`]), for the content script.
+    pub identifying_fields: &'a [FieldRule],
 }
 
 /// Answers one request. Errors become [`Response::Error`] with a message for the user;
@@ -162,6 +165,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         other_records: Vec::new(),
         elements: Vec::new(),
         elements_captured_here: Vec::new(),
+        identifying_fields: Vec::new(),
     };
     if !cx.site_active {
         return inactive;
@@ -217,7 +221,15 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
             elements_captured_here.push(tip.id);
         }
     }
-    Response::PageTips { active: true, placed, unplaced, other_records, elements, elements_captured_here }
+    Response::PageTips {
+        active: true,
+        placed,
+        unplaced,
+        other_records,
+        elements,
+        elements_captured_here,
+        identifying_fields: cx.identifying_fields.to_vec(),
+    }
 }
 
 /// A shared tip whose quote is gone from the very page it was captured on, once that page
@@ -473,6 +485,7 @@ mod tests {
             mutation_random: [random ^ 0xff; 10],
             clock: Hlc { wall_ms: 1_700_000_000_000, counter: 0, node: 9 },
             screen_rules: &[],
+            identifying_fields: &[],
         }
     }
 
@@ -973,7 +986,8 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
-                elements_captured_here: vec![]
+                elements_captured_here: vec![],
+                identifying_fields: vec![],
             }
         );
         let inactive = block_on(handle(
@@ -989,8 +1003,25 @@ mod tests {
                 unplaced: vec![],
                 other_records: vec![],
                 elements: vec![],
-                elements_captured_here: vec![]
+                elements_captured_here: vec![],
+                identifying_fields: vec![],
             }
         );
+    }
+
+    #[test]
+    fn an_active_page_hears_the_team_identifying_fields_and_an_inactive_one_does_not() {
+        let store = MemoryStore::default();
+        let fields = inflow_core::fields::parse_field_rules(&["mrn: #banner .chart-no".to_owned()]).unwrap();
+        let opened = |active| {
+            let cx = Context { identifying_fields: &fields, ..cx(URL, active, 1) };
+            let request = Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true };
+            match block_on(handle(&store, &cx, request)) {
+                Response::PageTips { identifying_fields, .. } => identifying_fields,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(opened(true), fields, "the content script reads them when a tip is captured");
+        assert!(opened(false).is_empty(), "a site Inflow is off on learns nothing of the team");
     }
 }

@@ -26,6 +26,7 @@ pub mod anchor;
 pub mod curation;
 pub mod element;
 pub mod export;
+pub mod fields;
 pub mod fuzzy;
 pub mod id;
 pub mod import;

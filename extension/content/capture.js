@@ -66,7 +66,7 @@ export function openCapture() {
     showNotice(selected.error);
     return;
   }
-  const identifiers = pageIdentifiers();
+  const identifiers = pageIdentifiers(state.identifyingFields);
   state.pending = { ...selected, identifiers };
   let anchor = null;
   if (selected.range) {
@@ -90,7 +90,7 @@ export function openElementCapture() {
   }
   theUi().addButton.hidden = true;
   const description = describeElement(target);
-  const identifiers = pageIdentifiers();
+  const identifiers = pageIdentifiers(state.identifyingFields);
   state.pending = { element: description, identifiers };
   const name =
     description.label ||

@@ -38,10 +38,12 @@ function textOf(element) {
  * Identifying values shown on the page: `dt`/`dd` pairs, table header and cell pairs
  * (`th` then `td` in a row, or a header row over data rows), `<label>` and the control it
  * labels, elements with an identifying `aria-label`, and the heading of a region labelled
- * as a patient's banner (the patient's name).
+ * as a patient's banner (the patient's name); then the elements of the team's own
+ * identifying fields (`teamFields`, CSS selectors an admin set, shipped by the server).
+ * @param {{ kind: string, selector: string }[]} [teamFields]
  * @returns {{ kind: string, value: string }[]}
  */
-export function pageIdentifiers() {
+export function pageIdentifiers(teamFields = []) {
   /** @type {{ kind: string, value: string }[]} */
   const found = [];
   /** @param {string | undefined} kind @param {string} value */
@@ -81,6 +83,19 @@ export function pageIdentifiers() {
     // A patient's banner: its first heading is the patient's name.
     if (label && /\bpatient\b/i.test(label) && /\b(banner|header|summary)\b/i.test(label)) {
       add('name', textOf(labelled.querySelector('h1, h2, h3, [role="heading"]')));
+    }
+  }
+  // The team's fields come last so the labelled ones keep their place within the limit,
+  // and a selector this browser cannot read is skipped, never fatal to the capture.
+  for (const field of teamFields) {
+    let matches;
+    try {
+      matches = document.querySelectorAll(field.selector);
+    } catch {
+      continue;
+    }
+    for (const match of Array.from(matches).slice(0, 50)) {
+      add(field.kind, match instanceof HTMLInputElement ? match.value.trim() : textOf(match));
     }
   }
   return found;

@@ -55,6 +55,7 @@ export async function refresh(force, settled = false) {
   state.placedTips = answer.placed;
   state.elementTips = answer.elements;
   state.elementsCapturedHere = new Set(answer.elementsCapturedHere);
+  state.identifyingFields = answer.identifyingFields ?? [];
   state.tipsOnScreen = answer.placed.length + answer.unplaced.length + answer.otherRecords.length + answer.elements.length;
   state.unplacedIds = answer.unplaced.map((/** @type {{ id: string }} */ tip) => tip.id);
   state.otherRecordIds = answer.otherRecords.map((/** @type {{ id: string }} */ tip) => tip.id);

@@ -48,4 +48,7 @@ export const state = {
   pendingWindow: null,
   /** The element last right-clicked, for "Pin an Inflow tip". @type {Element | null} */
   lastContextTarget: null,
+  /** The team's identifying fields (the worker says): CSS selectors whose elements' text
+   *  identifies a patient, with its kind. @type {{ kind: string, selector: string }[]} */
+  identifyingFields: [],
 };

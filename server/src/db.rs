@@ -99,6 +99,13 @@ pub struct Imported {
     pub taken: Vec<TipId>,
 }
 
+/// A team's own settings, as the server keeps their texts.
+pub struct TeamSettings {
+    pub name: String,
+    pub screen_rules: Vec<String>,
+    pub identifying_fields: Vec<String>,
+}
+
 /// A member as stored, for authentication.
 pub struct StoredMember {
     pub member: Member,
@@ -232,9 +239,10 @@ impl Db {
         Ok((id, token))
     }
 
-    /// The team's name and its screen rules (see `inflow_core::screen`).
-    pub async fn team(&self, team_id: &str) -> Result<Option<(String, Vec<String>)>, StoreError> {
-        let Some(row) = sqlx::query("SELECT name, screen_rules FROM teams WHERE id = $1")
+    /// The team's name, its screen rules (see `inflow_core::screen`) and its identifying
+    /// fields (see `inflow_core::fields`), as their texts.
+    pub async fn team(&self, team_id: &str) -> Result<Option<TeamSettings>, StoreError> {
+        let Some(row) = sqlx::query("SELECT name, screen_rules, identifying_fields FROM teams WHERE id = $1")
             .bind(team_id)
             .fetch_optional(&self.pool)
             .await?
@@ -242,13 +250,29 @@ impl Db {
             return Ok(None);
         };
         let rules: String = row.try_get("screen_rules")?;
-        Ok(Some((row.try_get("name")?, serde_json::from_str(&rules).unwrap_or_default())))
+        let fields: String = row.try_get("identifying_fields")?;
+        Ok(Some(TeamSettings {
+            name: row.try_get("name")?,
+            screen_rules: serde_json::from_str(&rules).unwrap_or_default(),
+            identifying_fields: serde_json::from_str(&fields).unwrap_or_default(),
+        }))
     }
 
     /// Replaces the team's screen rules; the caller has checked them.
     pub async fn set_screen_rules(&self, team_id: &str, rules: &[String]) -> Result<(), StoreError> {
-        let text = serde_json::to_string(rules).map_err(StoreError::Encode)?;
-        sqlx::query("UPDATE teams SET screen_rules = $1 WHERE id = $2")
+        self.set_team_list(team_id, "screen_rules", rules).await
+    }
+
+    /// Replaces the team's identifying fields; the caller has checked them.
+    pub async fn set_identifying_fields(&self, team_id: &str, fields: &[String]) -> Result<(), StoreError> {
+        self.set_team_list(team_id, "identifying_fields", fields).await
+    }
+
+    /// Stores a list of texts as JSON in one of the team's columns (a name from the two
+    /// callers above, never from a request).
+    async fn set_team_list(&self, team_id: &str, column: &'static str, texts: &[String]) -> Result<(), StoreError> {
+        let text = serde_json::to_string(texts).map_err(StoreError::Encode)?;
+        sqlx::query(&format!("UPDATE teams SET {column} = $1 WHERE id = $2"))
             .bind(text)
             .bind(team_id)
             .execute(&self.pool)

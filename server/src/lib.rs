@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sync", post(sync::sync))
         .route("/v1/me", get(me::me))
         .route("/v1/team/screen-rules", axum::routing::put(me::set_screen_rules))
+        .route("/v1/team/identifying-fields", axum::routing::put(me::set_identifying_fields))
         .route("/v1/events", get(events::events))
         .route("/v1/collections", get(curation::list))
         .route("/v1/collections/{id}", axum::routing::put(curation::put).delete(curation::delete))

@@ -100,6 +100,20 @@ enum TeamCommand {
         #[arg(long)]
         remove: Vec<String>,
     },
+    /// Show the team's identifying fields, or change them. A field is `kind: selector`
+    /// (`mrn: #banner .chart-no`): the CSS selector of elements whose text identifies a
+    /// patient, which every member's browser redacts from shared tips, beyond the default
+    /// labelled fields (Name, MRN, DOB, Address, Phone…).
+    Fields {
+        #[arg(long)]
+        team: String,
+        /// Add a field (repeatable).
+        #[arg(long)]
+        add: Vec<String>,
+        /// Remove a field (repeatable).
+        #[arg(long)]
+        remove: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -165,7 +179,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Team { command: TeamCommand::Rules { team, add, remove } } => {
-            let (_, mut rules) = db.team(&team).await?.with_context(|| format!("there is no team {team}"))?;
+            let mut rules = db.team(&team).await?.with_context(|| format!("there is no team {team}"))?.screen_rules;
             for rule in add {
                 let rule = inflow_core::screen::ScreenRule::parse(&rule).with_context(|| format!("`{rule}`"))?;
                 if !rules.iter().any(|r| r == rule.as_str()) {
@@ -178,6 +192,28 @@ async fn main() -> anyhow::Result<()> {
             println!("{} screen rule(s) for team {team}; members receive them at their next sync:", rules.len());
             for rule in &rules {
                 println!("  {rule}");
+            }
+        }
+        Command::Team { command: TeamCommand::Fields { team, add, remove } } => {
+            use inflow_core::fields::{parse_field_rules, FieldRule};
+            let kept = db.team(&team).await?.with_context(|| format!("there is no team {team}"))?.identifying_fields;
+            let removed: Vec<FieldRule> = remove
+                .iter()
+                .map(|r| FieldRule::parse(r).with_context(|| format!("`{r}`")))
+                .collect::<anyhow::Result<_>>()?;
+            let mut fields: Vec<FieldRule> = parse_field_rules(&kept)?;
+            for text in add {
+                fields.push(FieldRule::parse(&text).with_context(|| format!("`{text}`"))?);
+            }
+            fields.retain(|f| !removed.contains(f));
+            let texts: Vec<String> = parse_field_rules(&fields.iter().map(FieldRule::to_text).collect::<Vec<_>>())?
+                .iter()
+                .map(FieldRule::to_text)
+                .collect();
+            db.set_identifying_fields(&team, &texts).await?;
+            println!("{} identifying field(s) for team {team}; members receive them at their next sync:", texts.len());
+            for field in &texts {
+                println!("  {field}");
             }
         }
         Command::Member { command: MemberCommand::Add { team, name, role } } => {
@@ -225,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
                 let format = Format::parse(&format)
                     .with_context(|| format!("unknown format {format:?}: use markdown, html, csv, jsonld or backup"))?;
                 let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
-                let (team_name, _) = db.team(&team).await?.context("the team vanished")?;
+                let team_name = db.team(&team).await?.context("the team vanished")?.name;
                 let tips = db.tips(&team).await?;
                 let collections = db.collections(&team).await?;
                 let selection = match (collection, query, everything) {

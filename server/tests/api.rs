@@ -756,7 +756,7 @@ async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
         let answer = send(put(t.token("Ada"), r#"{"rules":["/wards/*/board","/wards/*/board","/handbook/**"]}"#)).await;
         assert_eq!(answer.status(), StatusCode::OK, "{kind}");
         assert_eq!(
-            db.team(&t.id).await.expect("team").map(|(_, rules)| rules),
+            db.team(&t.id).await.expect("team").map(|team| team.screen_rules),
             Some(vec!["/wards/*/board".to_owned(), "/handbook/**".to_owned()]),
             "{kind}: kept once each"
         );
@@ -768,8 +768,58 @@ async fn only_admins_change_screen_rules_and_bad_rules_are_refused() {
             serde_json::from_slice(&bad.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
         assert!(body["message"].as_str().is_some_and(|m| m.contains("starts with /")), "{kind}: {body}");
         assert_eq!(
-            db.team(&t.id).await.expect("team").map(|(_, rules)| rules.len()),
+            db.team(&t.id).await.expect("team").map(|team| team.screen_rules.len()),
             Some(2),
+            "{kind}: refused changes change nothing"
+        );
+    }
+}
+
+/// Identifying fields: an admin's `kind: selector` lines are checked by core, kept in one
+/// spelling, and every member receives them with `/v1/me`.
+#[tokio::test]
+async fn only_admins_set_identifying_fields_and_members_receive_them() {
+    for server in apps().await {
+        let (kind, db) = (&server.kind, &server.db);
+        let t = server.team(&[("Ada", Role::Admin), ("Dana", Role::Curator), ("Sam", Role::Member)]).await;
+        let put = |token: &str, body: &str| {
+            Request::put("/v1/team/identifying-fields")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_owned()))
+                .expect("request")
+        };
+        let read = |response: axum::response::Response| async {
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            serde_json::from_slice::<Value>(&bytes).expect("JSON")
+        };
+        let set = respond(
+            db,
+            put(
+                t.token("Ada"),
+                r#"{"fields":["MRN:   #banner .chart-no","mrn: #banner .chart-no","address:first-child",""]}"#,
+            ),
+        )
+        .await;
+        assert_eq!(set.status(), StatusCode::OK, "{kind}");
+        let kept = json!(["mrn: #banner .chart-no", "id: address:first-child"]);
+        assert_eq!(read(set).await["identifyingFields"], kept, "{kind}: one spelling, once each");
+        let me =
+            Request::get("/v1/me").header("authorization", format!("Bearer {}", t.token("Sam"))).body(Body::empty());
+        let me = read(respond(db, me.expect("request")).await).await;
+        assert_eq!(me["identifyingFields"], kept, "{kind}: a member receives them");
+
+        let curator = respond(db, put(t.token("Dana"), r#"{"fields":[]}"#)).await;
+        assert_eq!(curator.status(), StatusCode::FORBIDDEN, "{kind}: a curator may not");
+        let bad = respond(db, put(t.token("Ada"), r#"{"fields":["name: .x { color: red }"]}"#)).await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        assert!(read(bad).await["message"].as_str().is_some_and(|m| m.contains("not a CSS selector")), "{kind}");
+        let too_many: Vec<String> = (0..=inflow_core::fields::MAX_FIELD_RULES).map(|i| format!(".f{i}")).collect();
+        let many = respond(db, put(t.token("Ada"), &json!({ "fields": too_many }).to_string())).await;
+        assert_eq!(many.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        assert_eq!(
+            db.team(&t.id).await.expect("team").map(|team| team.identifying_fields),
+            Some(vec!["mrn: #banner .chart-no".to_owned(), "id: address:first-child".to_owned()]),
             "{kind}: refused changes change nothing"
         );
     }
@@ -1325,7 +1375,10 @@ async fn a_database_from_before_the_migration_files_opens_with_its_data() {
             .iter()
             .map(|row| sqlx::Row::get(row, "version"))
             .collect();
-        assert_eq!(recorded, [1, 2, 3], "{kind}: the old versions are recorded as applied");
+        // 1–3 are recorded as applied by the old code; 4 and later run as new migrations.
+        assert_eq!(recorded, [1, 2, 3, 4], "{kind}: the old versions are recorded as applied, the new one run");
+        let old_team = db.team("t-old").await.unwrap().expect("the old team");
+        assert!(old_team.identifying_fields.is_empty(), "{kind}: an old team starts with no identifying fields");
         assert!(
             sqlx::query("SELECT version FROM inflow_schema").fetch_all(&check).await.is_err(),
             "{kind}: the old version table is gone"

@@ -22,7 +22,7 @@ let demo;
 let server;
 before(async () => {
   demo = await startDemo();
-  server = await startTeamServer(['Dana', 'Cory'], { roles: { Cory: 'curator' } });
+  server = await startTeamServer(['Dana', 'Cory', 'Ada'], { roles: { Cory: 'curator', Ada: 'admin' } });
 });
 after(async () => {
   demo.stop();
@@ -156,6 +156,64 @@ describe('patient identifiers stay on the device', () => {
       profiles.dana.remove();
       profiles.cory.remove();
       rmSync(download, { recursive: true, force: true });
+    }
+  });
+
+  test("a team's own identifying field, set by its admin, is hidden wherever it appears", async () => {
+    // The demo's banner shows the patient's bed under "Location", a label the defaults do
+    // not read. Ada, the admin, names it; Dana's shared note then carries no bed.
+    const BED = '4 West, Bed 12';
+    const BED_NOTE = `Moved from ${BED} to step-down; the hold rule still applies.`;
+    const profiles = { ada: newProfileDir(), dana: newProfileDir() };
+    const ada = await launch(profiles.ada.dir);
+    const dana = await launch(profiles.dana.dir);
+    try {
+      await connect(ada.context, ada.extensionId, server.url, server.tokens.Ada);
+      const options = await ada.context.newPage();
+      await options.goto(`chrome-extension://${ada.extensionId}/options.html`);
+      await options.locator('main[aria-busy="false"]').waitFor();
+      const fields = options.getByLabel(/Identifying fields/);
+      await fields.fill('address: .banner dd:nth-of-type(');
+      await options.getByRole('button', { name: 'Save identifying fields' }).click();
+      await eventually(() => options.locator('#fields-result').textContent(), (t) => t.includes('is not a CSS selector'), { what: 'the broken selector refused with a reason' });
+      await fields.fill('address: .banner dd:nth-of-type(3)');
+      await options.getByRole('button', { name: 'Save identifying fields' }).click();
+      await eventually(() => options.locator('#fields-result').textContent(), (t) => t.startsWith('Saved.'), { what: 'the field saved' });
+      await eventually(() => options.locator('#fields').textContent(), (t) => t === 'address: .banner dd:nth-of-type(3)', { what: "the field in Ada's list" });
+
+      await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
+      const danaOptions = await dana.context.newPage();
+      await danaOptions.goto(`chrome-extension://${dana.extensionId}/options.html`);
+      await danaOptions.locator('main[aria-busy="false"]').waitFor();
+      assert.ok(await danaOptions.locator('#fields-form').isHidden(), 'only admins edit the fields');
+      await eventually(() => danaOptions.locator('#fields').textContent(), (t) => t.includes('.banner dd:nth-of-type(3)'), { what: "the field in Dana's options" });
+      await danaOptions.close();
+
+      const page = await dana.context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await page.getByText(BED).first().waitFor();
+      const before = server.requests.length;
+      await openFormWithButton(page, 'table.orders', 'Check K+ and creatinine');
+      await page.keyboard.type(BED_NOTE);
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('ArrowDown'); // "Who sees it": My team
+      const frame = await inflowFrame(page);
+      await eventually(() => frame.locator('#preview-note').innerText(), (t) => t.includes('[address]'), { what: 'the bed marked in the preview' });
+      assert.equal(await frame.locator('#preview-note [data-keep]').count(), 0, "the page's own value cannot be kept");
+      await frame.locator('#capture-save').click();
+      await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the saved notice');
+      const [tip] = await eventually(async () => (await storedTips(dana.worker)).filter((t) => t.note.startsWith('Moved from')), (tips) => tips.length === 1, { what: 'the stored tip' });
+      assert.equal(tip.note, 'Moved from [address] to step-down; the hold rule still applies.');
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.id === tip.id), { what: 'the tip on the server', timeout: 10000 });
+      const sent = server.requests.slice(before).map((r) => r.body).join('\n');
+      assert.ok(sent.includes('[address]'), 'the tip crossed the network');
+      assert.ok(!sent.includes('Bed 12'), 'the bed never crossed it');
+    } finally {
+      await ada.context.close();
+      await dana.context.close();
+      profiles.ada.remove();
+      profiles.dana.remove();
     }
   });
 });

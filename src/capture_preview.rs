@@ -1,11 +1,12 @@
-//! What the capture form shows of a shared tip before it is saved: each text as teammates
-//! will read it, its identifiers marked (see [`inflow_core::redact`]). Native, so it is
-//! tested without a browser. The worker makes the pieces (`PageRequest::SharePreview`) and
-//! the tip frame draws them ([`crate::tip_frame`]), so the frame's package carries no
-//! redactor.
+//! What the capture form, and the edit form of a tip about to be shared, show of a shared
+//! tip before it is saved: each text as teammates will read it, its identifiers marked (see
+//! [`inflow_core::redact`]). Native, so it is tested without a browser. The worker makes the
+//! pieces (`PageRequest::SharePreview`, `PageRequest::EditPreview`) and the pages draw them
+//! ([`crate::tip_view::fill_preview`]), so the pages' packages carry no redactor.
 
 use inflow_core::redact::{self, Certainty, Extent, Kind, PageIdentifier};
 use inflow_core::sharing::AuthorChoices;
+use inflow_core::{Selector, Tip, TipEdit};
 
 /// One piece of a previewed text.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +50,44 @@ pub fn pieces(text: &str, extent: Extent, page: &[PageIdentifier], choices: &Aut
         out.push(Piece::Text { text: text[at..].to_owned() });
     }
     out
+}
+
+/// The six texts of a tip as its edit form would share it, in pieces: the page's title, the
+/// quote's context before, the quote (a pinned control's label or text), the context after,
+/// the note and the tags (one text, comma separated), as the capture form shows them.
+/// `page` holds the values of the page the tip was captured on, kept on this device while
+/// the tip was private; a tip already shared has none left to find.
+pub fn edit_pieces(tip: &Tip, edit: &TipEdit, page: &[PageIdentifier], choices: &AuthorChoices) -> Vec<Vec<Piece>> {
+    let (prefix, quote, suffix) = tip
+        .target
+        .selector
+        .iter()
+        .find_map(|selector| match selector {
+            Selector::TextQuote { exact, prefix, suffix } => Some((prefix.as_str(), exact.clone(), suffix.as_str())),
+            _ => None,
+        })
+        .or_else(|| {
+            tip.target.selector.iter().find_map(|selector| match selector {
+                Selector::Css { label, text, .. } => {
+                    let described = label.as_deref().filter(|l| !l.is_empty()).or(text.as_deref()).unwrap_or_default();
+                    Some(("", described.to_owned(), ""))
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or(("", String::new(), ""));
+    let tags: Vec<&str> = edit.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    [
+        (tip.page_title.as_str(), Extent::Whole),
+        (prefix, Extent::Cut),
+        (quote.as_str(), Extent::Whole),
+        (suffix, Extent::Cut),
+        (edit.note.as_str(), Extent::Whole),
+        (&tags.join(", "), Extent::Whole),
+    ]
+    .into_iter()
+    .map(|(text, extent)| pieces(text, extent, page, choices))
+    .collect()
 }
 
 /// How many identifiers the pieces replace.
@@ -124,5 +163,55 @@ mod tests {
         toggle_hide(&mut choices, "4 west");
         toggle_keep(&mut choices, "Maria Gonzalez");
         assert_eq!(choices, AuthorChoices::default(), "both undone");
+    }
+
+    #[test]
+    fn a_private_tip_about_to_be_shared_previews_its_kept_page_values_and_the_new_words() {
+        use inflow_core::{NewTip, Timestamp, TipId, Visibility};
+        let tip = NewTip {
+            page_url: "https://emr.example/patients/1/orders".into(),
+            page_title: "Jane Doe — Orders".into(),
+            note: "Jane Doe: check the hold rule".into(),
+            tags: vec![],
+            visibility: Visibility::Private,
+            selectors: vec![Selector::TextQuote {
+                exact: "Hold if HR < 60".into(),
+                prefix: "Jane Doe, Metoprolol ".into(),
+                suffix: " or SBP < 100".into(),
+            }],
+        }
+        .into_tip(TipId::new_v7(1_790_000_000_000, [1; 10]), "Dana", Timestamp(1_790_000_000_000))
+        .expect("a valid tip");
+        let edit = TipEdit {
+            note: "Ask Maria Gonzalez; Jane Doe's list is in the drawer".into(),
+            tags: vec!["Doe".into(), " orders ".into()],
+            visibility: Visibility::Team,
+        };
+        let texts = edit_pieces(&tip, &edit, &banner(), &AuthorChoices::default());
+        let shared: Vec<String> = texts
+            .iter()
+            .map(|pieces| {
+                pieces
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Text { text } => text.clone(),
+                        Piece::Replaced { kind, .. } => kind.placeholder().to_owned(),
+                        Piece::Kept { original } => original.clone(),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            shared,
+            [
+                "[name] — Orders",
+                "[name], Metoprolol ",
+                "Hold if HR < 60",
+                " or SBP < 100",
+                "Ask [name]; [name]'s list is in the drawer",
+                "[name], orders",
+            ],
+            "the page's name everywhere, the new words checked too"
+        );
     }
 }

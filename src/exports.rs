@@ -161,6 +161,9 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
             return to_js(&sync_status(&store).await);
         }
         PageRequest::Tips { tip_ids } => return to_js(&card_tips(&store, tip_ids).await),
+        PageRequest::EditPreview { tip_id, edit, choices } => {
+            return to_js(&worker::edit_preview(&store, tip_id, &edit, &choices).await)
+        }
         _ => {}
     }
     let writer = Writer::now(&store, &sync_client::connection(&store).await, true).await;
@@ -169,13 +172,14 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::SyncStatus
         | PageRequest::SyncNow
         | PageRequest::Tips { .. }
+        | PageRequest::EditPreview { .. }
         | PageRequest::SharePreview { .. } => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
         PageRequest::Helpful { tip_id, helpful } => {
             worker::respond(&store, &cx, tip_id, Addition::Helpful(helpful)).await
         }
         PageRequest::Curate { tip_id, step } => worker::respond(&store, &cx, tip_id, Addition::Curate(step)).await,
-        PageRequest::Edit { tip_id, edit } => worker::edit(&store, &cx, tip_id, edit).await,
+        PageRequest::Edit { tip_id, edit, choices } => worker::edit(&store, &cx, tip_id, edit, &choices).await,
         PageRequest::Delete { tip_id } => worker::delete(&store, &cx, tip_id).await,
         PageRequest::Restore { tip } => worker::restore(&store, &cx, *tip).await,
     };

@@ -233,9 +233,20 @@ pub enum PageRequest {
     /// Take a curation step on a tip.
     #[serde(rename_all = "camelCase")]
     Curate { tip_id: inflow_core::TipId, step: inflow_core::curation::Action },
-    /// The author changes a tip (answered with [`Response::Saved`] or [`Response::Error`]).
+    /// The author changes a tip (answered with [`Response::Saved`] or [`Response::Error`]),
+    /// with what they chose in its preview when it is shared.
     #[serde(rename_all = "camelCase")]
-    Edit { tip_id: inflow_core::TipId, edit: inflow_core::TipEdit },
+    Edit {
+        tip_id: inflow_core::TipId,
+        edit: inflow_core::TipEdit,
+        #[serde(default)]
+        choices: AuthorChoices,
+    },
+    /// How a tip will be shared once this edit is saved (the edit form's preview, the share
+    /// step of a private tip): six lists of pieces as for [`PageRequest::SharePreview`], or
+    /// null when the tip is gone.
+    #[serde(rename_all = "camelCase")]
+    EditPreview { tip_id: inflow_core::TipId, edit: inflow_core::TipEdit, choices: AuthorChoices },
     /// The author deletes a tip ([`Response::Deleted`], for an undo).
     #[serde(rename_all = "camelCase")]
     Delete { tip_id: inflow_core::TipId },

@@ -129,10 +129,12 @@ pub enum TipAction {
     Approve,
     /// The form for the curator's title and summary.
     Reword,
+    /// "Hide selected words" in an edit form's preview of a shared tip.
+    HideWords,
 }
 
 impl TipAction {
-    pub const ALL: [TipAction; 14] = [
+    pub const ALL: [TipAction; 15] = [
         TipAction::Reveal,
         TipAction::OpenReplies,
         TipAction::Helpful,
@@ -147,6 +149,7 @@ impl TipAction {
         TipAction::Uncollect,
         TipAction::Approve,
         TipAction::Reword,
+        TipAction::HideWords,
     ];
 
     pub fn value(self) -> &'static str {
@@ -165,6 +168,7 @@ impl TipAction {
             TipAction::Uncollect => "uncollect",
             TipAction::Approve => "approve",
             TipAction::Reword => "reword",
+            TipAction::HideWords => "hide-words",
         }
     }
 

@@ -23,7 +23,7 @@ use web_sys::{Element, HtmlElement, HtmlSelectElement, HtmlTextAreaElement};
 
 use crate::capture_preview;
 use crate::chrome::{self, to_js};
-use crate::dom::{by_id, document, el, element, input, on, spawn};
+use crate::dom::{by_id, document, element, input, on, spawn};
 use crate::messages::{FrameCommand, FrameEvent, PageRequest, PreviewText};
 use crate::tip_view::{self, Row, TipContext, TipHost};
 
@@ -101,6 +101,10 @@ impl TipHost for CardTips {
 
     fn rerender(&self) {
         render_card();
+    }
+
+    fn resized(&self) {
+        report_size();
     }
 
     fn saved(&self, id: TipId) {
@@ -288,73 +292,12 @@ fn render_preview() {
     });
     spawn(async move {
         let answer = chrome::runtime_send_message(&to_js(&request)).await.ok();
-        let pieces: Option<Vec<Vec<capture_preview::Piece>>> =
-            answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
         if FRAME.with(|f| f.borrow().preview_generation) != generation {
             return;
         }
-        let Some([title, prefix, quote, suffix, note, tags]) = pieces.and_then(|p| <[_; 6]>::try_from(p).ok()) else {
-            by_id::<HtmlElement>("preview-count")
-                .set_text_content(Some("Inflow's worker did not answer; the tip is still checked when you save."));
-            return;
-        };
-        let mut count = 0;
-        let groups: [(&str, Vec<PreviewPart>); 4] = [
-            ("preview-title", vec![("", title)]),
-            ("preview-quote", vec![("context", prefix), ("quoted", quote), ("context", suffix)]),
-            ("preview-note", vec![("", note)]),
-            ("preview-tags", vec![("", tags)]),
-        ];
-        for (id, parts) in &groups {
-            count += parts.iter().map(|(_, pieces)| capture_preview::replaced(pieces)).sum::<usize>();
-            fill_preview(id, parts);
-        }
-        let line = match count {
-            0 => "Nothing identifying found. Read it once more before sharing.".to_owned(),
-            1 => "1 identifier will be replaced.".to_owned(),
-            n => format!("{n} identifiers will be replaced."),
-        };
-        by_id::<HtmlElement>("preview-count").set_text_content(Some(&line));
+        tip_view::show_preview(answer, |id| document().get_element_by_id(id));
         report_size();
     });
-}
-
-/// A part of a previewed field: its class ("context", "quoted" or none) and its pieces.
-type PreviewPart<'c> = (&'c str, Vec<capture_preview::Piece>);
-
-fn fill_preview(id: &str, groups: &[PreviewPart<'_>]) {
-    use capture_preview::Piece;
-    let field: Element = by_id(id);
-    field.set_text_content(None);
-    for (class, pieces) in groups {
-        let group = el("span").class(class);
-        let nodes = pieces.iter().map(|piece| match piece {
-            Piece::Text { text } => el("span").text(text),
-            Piece::Replaced { kind, original, undoable: true, .. } => el("button")
-                .attr("type", "button")
-                .class("redacted likely")
-                .attr("data-keep", original)
-                .attr("title", &format!("Looks like {}: press to keep it as written", kind.describe()))
-                .text(kind.placeholder()),
-            Piece::Replaced { kind, original, hidden_by_author: true, .. } => el("button")
-                .attr("type", "button")
-                .class("redacted by-author")
-                .attr("data-unhide", original)
-                .attr("title", "You hid these words: press to show them again")
-                .text(kind.placeholder()),
-            Piece::Replaced { kind, .. } => el("mark")
-                .class("redacted sure")
-                .attr("title", &format!("{}: never shared", kind.describe()))
-                .text(kind.placeholder()),
-            Piece::Kept { original } => el("button")
-                .attr("type", "button")
-                .class("kept")
-                .attr("data-keep", original)
-                .attr("title", "Kept as written: press to replace it again")
-                .text(original),
-        });
-        crate::dom::append(&field, group.children(nodes).as_ref());
-    }
 }
 
 fn note_field() -> HtmlTextAreaElement {
@@ -457,13 +400,14 @@ fn save_capture() {
 fn selected_words() -> String {
     let note = note_field();
     let in_note = document().active_element().is_some_and(|a| a.id() == "capture-note");
-    if in_note {
-        let (Ok(Some(start)), Ok(Some(end))) = (note.selection_start(), note.selection_end()) else {
-            return String::new();
-        };
+    // With nothing selected in the note, the words may be chosen in the preview while the
+    // focus stays in the note.
+    if let (true, Ok(Some(start)), Ok(Some(end))) = (in_note, note.selection_start(), note.selection_end()) {
         let value: Vec<u16> = note.value().encode_utf16().collect();
         let (start, end) = (start as usize, (end as usize).min(value.len()));
-        return if start < end { String::from_utf16_lossy(&value[start..end]) } else { String::new() };
+        if start < end {
+            return String::from_utf16_lossy(&value[start..end]);
+        }
     }
     let Some(selection) = web_sys::window().and_then(|w| w.get_selection().ok().flatten()) else {
         return String::new();

@@ -14,6 +14,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
+use inflow_core::sharing::AuthorChoices;
+
+use crate::capture_preview;
 use crate::chrome::{self, to_js};
 use crate::dom::{append, by_id, el, element, on, spawn};
 use crate::messages::{PageRequest, PanelCommand};
@@ -29,6 +32,9 @@ pub trait TipHost {
     fn rerender(&self);
     /// The page saved `id` itself: show it in place, it is no news to this user.
     fn saved(&self, id: TipId);
+    /// Something shown grew or shrank in place (a preview filled in): a frame that sizes
+    /// itself to its content measures again.
+    fn resized(&self) {}
 }
 
 /// Notes that the user opened (`open`) or closed a tip's replies, for
@@ -54,6 +60,8 @@ pub struct TipContext<'a> {
 thread_local! {
     static NEXT_FIELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     static HOST: RefCell<Option<&'static dyn TipHost>> = const { RefCell::new(None) };
+    /// The words last selected in an edit form's preview or note, and that form.
+    static SELECTED_WORDS: RefCell<Option<(Element, String)>> = const { RefCell::new(None) };
 }
 
 fn host() -> Option<&'static dyn TipHost> {
@@ -254,6 +262,7 @@ fn edit_form(tip: &Tip) -> Element {
         .child(tags.attr("value", &tip.tags.join(", ")).build())
         .child(who_label)
         .child(who.children(options).build())
+        .child(share_preview())
         .child(el("button").text("Save changes").attr("type", "submit").build())
         .child(
             el("button")
@@ -265,6 +274,195 @@ fn edit_form(tip: &Tip) -> Element {
         )
         .child(el("p").class("error").attr("role", "alert").build())
         .build()
+}
+
+/// Under the edit form of a tip that is, or is about to be, shared: what the team will read
+/// once it is saved (the capture form's preview, for the share step of a private tip). The
+/// worker makes the pieces ([`render_edit_preview`]); it shows while "Who sees it" is the team.
+fn share_preview() -> Element {
+    let row = |label: &str, class: &str| [el("dt").text(label).build(), el("dd").class(class).build()];
+    el("section")
+        .class("preview share-preview")
+        .attr("hidden", "")
+        .attr("aria-label", "What your team will see")
+        .child(el("h3").text("What your team will see").build())
+        .child(el("p").class("hint").text(PREVIEW_HINT).build())
+        .child(
+            el("dl")
+                .children(row("Page", "preview-title"))
+                .children(row("Quote", "preview-quote"))
+                .children(row("Note", "preview-note"))
+                .children(row("Tags", "preview-tags"))
+                .build(),
+        )
+        .child(el("p").class("hint preview-count").attr("aria-live", "polite").build())
+        .child(
+            el("button")
+                .text("Hide selected words")
+                .attr("type", "button")
+                .class("secondary")
+                .attr("data-action", TipAction::HideWords.value())
+                .build(),
+        )
+        .build()
+}
+
+/// How the preview explains itself (the capture form's says the same, in `tipframe.html`).
+const PREVIEW_HINT: &str = "Patient identifiers are replaced before the tip leaves this computer. A dotted one \
+    only looks like one: press it to keep it as written. To hide more, select words below and press \
+    \u{201c}Hide selected words\u{201d}.";
+
+/// A part of a previewed field: its class ("context", "quoted" or none) and its pieces.
+pub type PreviewPart<'c> = (&'c str, Vec<capture_preview::Piece>);
+
+/// Draws previewed pieces into `field`: every identifier replaced, a likely one as a button
+/// that keeps it as written (`data-keep`), words the author hid as a button that shows them
+/// again (`data-unhide`), the page's own values and patterns as a mark that cannot be undone.
+pub fn fill_preview(field: &Element, groups: &[PreviewPart<'_>]) {
+    use capture_preview::Piece;
+    field.set_text_content(None);
+    for (class, pieces) in groups {
+        let group = el("span").class(class);
+        let nodes = pieces.iter().map(|piece| match piece {
+            Piece::Text { text } => el("span").text(text),
+            Piece::Replaced { kind, original, undoable: true, .. } => el("button")
+                .attr("type", "button")
+                .class("redacted likely")
+                .attr("data-keep", original)
+                .attr("title", &format!("Looks like {}: press to keep it as written", kind.describe()))
+                .text(kind.placeholder()),
+            Piece::Replaced { kind, original, hidden_by_author: true, .. } => el("button")
+                .attr("type", "button")
+                .class("redacted by-author")
+                .attr("data-unhide", original)
+                .attr("title", "You hid these words: press to show them again")
+                .text(kind.placeholder()),
+            Piece::Replaced { kind, .. } => el("mark")
+                .class("redacted sure")
+                .attr("title", &format!("{}: never shared", kind.describe()))
+                .text(kind.placeholder()),
+            Piece::Kept { original } => el("button")
+                .attr("type", "button")
+                .class("kept")
+                .attr("data-keep", original)
+                .attr("title", "Kept as written: press to replace it again")
+                .text(original),
+        });
+        append(field, group.children(nodes).as_ref());
+    }
+}
+
+/// What a preview says of how many identifiers it replaces.
+pub fn preview_count_line(count: usize) -> String {
+    match count {
+        0 => "Nothing identifying found. Read it once more before sharing.".to_owned(),
+        1 => "1 identifier will be replaced.".to_owned(),
+        n => format!("{n} identifiers will be replaced."),
+    }
+}
+
+/// Fills the four fields of a preview (under `preview`, by class or by id prefix `ids`)
+/// from the six texts the worker answered: title, context before, quote, context after,
+/// note, tags. Says so when the worker did not answer.
+pub fn show_preview(answer: Option<JsValue>, field: impl Fn(&str) -> Option<Element>) {
+    let pieces: Option<Vec<Vec<capture_preview::Piece>>> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
+    let Some([title, prefix, quote, suffix, note, tags]) = pieces.and_then(|p| <[_; 6]>::try_from(p).ok()) else {
+        if let Some(count) = field("preview-count") {
+            count.set_text_content(Some("Inflow's worker did not answer; the tip is still checked when you save."));
+        }
+        return;
+    };
+    let mut count = 0;
+    let groups: [(&str, Vec<PreviewPart>); 4] = [
+        ("preview-title", vec![("", title)]),
+        ("preview-quote", vec![("context", prefix), ("quoted", quote), ("context", suffix)]),
+        ("preview-note", vec![("", note)]),
+        ("preview-tags", vec![("", tags)]),
+    ];
+    for (name, parts) in &groups {
+        count += parts.iter().map(|(_, pieces)| capture_preview::replaced(pieces)).sum::<usize>();
+        if let Some(element) = field(name) {
+            fill_preview(&element, parts);
+        }
+    }
+    if let Some(element) = field("preview-count") {
+        element.set_text_content(Some(&preview_count_line(count)));
+    }
+}
+
+/// The edit an edit form holds now.
+fn edit_of(form: &Element) -> TipEdit {
+    let value = |selector: &str| -> String {
+        let Ok(Some(field)) = form.query_selector(selector) else { return String::new() };
+        js_sys::Reflect::get(&field, &JsValue::from_str("value")).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    };
+    let tags: Vec<String> = value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let visibility = if value("select") == "private" { Visibility::Private } else { Visibility::Team };
+    TipEdit { note: value("textarea"), tags, visibility }
+}
+
+/// What the author chose in an edit form's preview (kept on the form, which lives in the
+/// extension's own page: the host page never sees it).
+fn choices_of(form: &Element) -> AuthorChoices {
+    form.get_attribute("data-choices").and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default()
+}
+
+fn set_choices(form: &Element, choices: &AuthorChoices) {
+    if let Ok(text) = serde_json::to_string(choices) {
+        let _ = form.set_attribute("data-choices", &text);
+    }
+}
+
+/// Shows the edit form's preview while "Who sees it" is the team, as the worker makes it;
+/// an answer overtaken by newer typing is dropped.
+fn render_edit_preview(form: &Element, id: TipId) {
+    let Ok(Some(preview)) = form.query_selector(".share-preview") else { return };
+    let edit = edit_of(form);
+    let shared = edit.visibility == Visibility::Team;
+    let _ = preview.toggle_attribute_with_force("hidden", !shared);
+    if !shared {
+        if let Some(host) = host() {
+            host.resized();
+        }
+        return;
+    }
+    let generation = form.get_attribute("data-generation").and_then(|g| g.parse::<u64>().ok()).unwrap_or(0) + 1;
+    let _ = form.set_attribute("data-generation", &generation.to_string());
+    let request = PageRequest::EditPreview { tip_id: id, edit, choices: choices_of(form) };
+    let form = form.clone();
+    spawn(async move {
+        let answer = chrome::runtime_send_message(&to_js(&request)).await.ok();
+        if form.get_attribute("data-generation") != Some(generation.to_string()) {
+            return;
+        }
+        show_preview(answer, |class| preview.query_selector(&format!(".{class}")).ok().flatten());
+        if let Some(host) = host() {
+            host.resized();
+        }
+    });
+}
+
+/// The words last selected in an edit form's preview or note: what its "Hide selected
+/// words" hides (the button's own click may clear the selection, so it is kept as it changes).
+fn selected_in_edit_form() -> Option<(Element, String)> {
+    let document = crate::dom::document();
+    // Words selected in the note (a textarea's selection is not the document's); with none
+    // there, the focus may still be in the note while the words are chosen in the preview.
+    let note = document.active_element().and_then(|a| a.dyn_into::<web_sys::HtmlTextAreaElement>().ok());
+    if let Some(note) = note {
+        let form = note.closest("form").ok().flatten().filter(|f| action_of(f) == Some(TipAction::Edit));
+        if let (Some(form), Ok(Some(start)), Ok(Some(end))) = (form, note.selection_start(), note.selection_end()) {
+            let value: Vec<u16> = note.value().encode_utf16().collect();
+            let (start, end) = (start as usize, (end as usize).min(value.len()));
+            if start < end {
+                return Some((form, String::from_utf16_lossy(&value[start..end])));
+            }
+        }
+    }
+    let selection = web_sys::window()?.get_selection().ok()??;
+    let form = selection.anchor_node()?.parent_element()?.closest(".share-preview").ok()??.closest("form").ok()??;
+    let words = selection.to_string().as_string().unwrap_or_default();
+    (!words.trim().is_empty()).then_some((form, words))
 }
 
 /// Deletes the author's tip, and offers to undo it for a few seconds.
@@ -381,6 +579,7 @@ pub fn listen(host: &'static dyn TipHost) {
                 if let Some(tip) = tip {
                     let form = edit_form(&tip);
                     let _ = button.replace_with_with_node_1(&form);
+                    render_edit_preview(&form, id);
                     if let Some(field) =
                         form.query_selector("textarea").ok().flatten().and_then(|f| f.dyn_into::<HtmlElement>().ok())
                     {
@@ -397,7 +596,63 @@ pub fn listen(host: &'static dyn TipHost) {
                 }
             }
             Some(TipAction::Delete) => spawn(delete_with_undo(id)),
+            Some(TipAction::HideWords) => {
+                let Some(form) = button.closest("form").ok().flatten() else { return };
+                let words = SELECTED_WORDS.with(|w| w.borrow_mut().take()).filter(|(f, _)| *f == form).map(|(_, w)| w);
+                let mut choices = choices_of(&form);
+                let fresh = words
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty() && !choices.hide.iter().any(|h| h.eq_ignore_ascii_case(w)));
+                match fresh {
+                    Some(words) => {
+                        capture_preview::toggle_hide(&mut choices, words);
+                        set_choices(&form, &choices);
+                        render_edit_preview(&form, id);
+                    }
+                    None => {
+                        if let Ok(Some(count)) = form.query_selector(".preview-count") {
+                            count.set_text_content(Some("Select the words to hide in the preview or the note first."));
+                        }
+                    }
+                }
+            }
             _ => {}
+        }
+    });
+    // In an edit form's preview: keep a likely identifier as written, or show hidden words.
+    on(&document, "click", move |event| {
+        let Some(button) = target(&event)
+            .and_then(|t| t.closest(".share-preview [data-keep], .share-preview [data-unhide]").ok().flatten())
+        else {
+            return;
+        };
+        let Some(form) = button.closest("form").ok().flatten() else { return };
+        let Some((_, id)) = tip_of(&form) else { return };
+        let mut choices = choices_of(&form);
+        if let Some(original) = button.get_attribute("data-keep") {
+            capture_preview::toggle_keep(&mut choices, &original);
+        } else if let Some(words) = button.get_attribute("data-unhide") {
+            capture_preview::toggle_hide(&mut choices, &words);
+        }
+        set_choices(&form, &choices);
+        render_edit_preview(&form, id);
+    });
+    // Typing in an edit form, or choosing who sees it, previews the tip again.
+    for kind in ["input", "change"] {
+        on(&document, kind, move |event| {
+            let Some(form) = target(&event).and_then(|t| t.closest("form").ok().flatten()) else { return };
+            if action_of(&form) != Some(TipAction::Edit) {
+                return;
+            }
+            if let Some((_, id)) = tip_of(&form) {
+                render_edit_preview(&form, id);
+            }
+        });
+    }
+    on(&document, "selectionchange", |_| {
+        if let Some(selected) = selected_in_edit_form() {
+            SELECTED_WORDS.with(|w| *w.borrow_mut() = Some(selected));
         }
     });
     // `toggle` does not bubble; a capturing listener still sees it.
@@ -430,21 +685,11 @@ pub fn listen(host: &'static dyn TipHost) {
         };
         event.prevent_default();
         let Some((_, id)) = tip_of(&form) else { return };
-        let value = |selector: &str| -> String {
-            let Ok(Some(field)) = form.query_selector(selector) else { return String::new() };
-            js_sys::Reflect::get(&field, &JsValue::from_str("value"))
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default()
-        };
-        let tags: Vec<String> =
-            value("input").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-        let visibility = if value("select") == "private" { Visibility::Private } else { Visibility::Team };
-        let edit = TipEdit { note: value("textarea"), tags, visibility };
+        let (edit, choices) = (edit_of(&form), choices_of(&form));
         let problem = form.query_selector(".error").ok().flatten();
         let form = form.clone();
         spawn(async move {
-            if add(PageRequest::Edit { tip_id: id, edit }, problem).await.is_none() {
+            if add(PageRequest::Edit { tip_id: id, edit, choices }, problem).await.is_none() {
                 form.remove(); // saved: the panel re-renders with the new words
             }
         });

@@ -340,7 +340,13 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
 /// first time, the whole tip. Taken back to "only me", the team's copy is deleted (a
 /// tombstone every device and the server apply) and this device keeps the tip, private,
 /// under a new id, so that the tombstone cannot take it too.
-pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: TipEdit) -> Response {
+pub async fn edit(
+    store: &impl TipStore,
+    cx: &Context<'_>,
+    tip_id: TipId,
+    edit: TipEdit,
+    choices: &AuthorChoices,
+) -> Response {
     let tip = match store.get(tip_id).await {
         Ok(Some(tip)) => tip,
         Ok(None) => return error(GONE.to_owned()),
@@ -358,7 +364,7 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
         Visibility::Team => Vec::new(),
     };
     let own_address = tip.target.source.clone();
-    if let Err(why) = fit_to_share(&mut edited, &identifiers, &AuthorChoices::default(), cx) {
+    if let Err(why) = fit_to_share(&mut edited, &identifiers, choices, cx) {
         return error(why);
     }
     let mutation_id = TipId::new_v7(cx.now.unix_ms().max(0) as u64, cx.mutation_random);
@@ -391,6 +397,23 @@ pub async fn edit(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, edit: 
         Ok(()) => Response::Saved { tip: Box::new(edited), anchor: None },
         Err(why) => error(why.to_string()),
     }
+}
+
+/// What the edit form previews of a tip once `edit` is saved (see
+/// [`crate::capture_preview::edit_pieces`]): with the values of the page a private tip was
+/// captured on, which [`edit`] redacts as well. `None` when the tip is gone.
+pub async fn edit_preview(
+    store: &impl TipStore,
+    tip_id: TipId,
+    edit: &TipEdit,
+    choices: &AuthorChoices,
+) -> Option<Vec<Vec<crate::capture_preview::Piece>>> {
+    let tip = store.get(tip_id).await.ok().flatten()?;
+    let identifiers = match tip.visibility {
+        Visibility::Private => store.page_identifiers(tip_id).await.unwrap_or_default(),
+        Visibility::Team => Vec::new(),
+    };
+    Some(crate::capture_preview::edit_pieces(&tip, edit, &identifiers, choices))
 }
 
 /// The author deletes a tip: gone from this device, and, when shared, from the team's
@@ -470,6 +493,7 @@ fn error(message: String) -> Response {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use inflow_core::redact::Kind;
     use inflow_core::Visibility;
 
     const PAGE: &str = "Orders for Jane Doe\nMetoprolol 25 mg PO BID\nLisinopril 10 mg PO daily\n";
@@ -670,11 +694,24 @@ mod tests {
         assert_eq!(tip.target.source, "http://127.0.0.1:8700/patients/1/orders?visit=88123401#top");
         // ...until it is shared from the side panel, away from its page: the page's values
         // this device kept are redacted then (the MRN has no label here, the name is the page's).
-        let share = TipEdit { note: tip.note.clone(), tags: vec![], visibility: Visibility::Team };
-        let Response::Saved { tip: shared, .. } = block_on(edit(&store, &cx(url, true, 5), tip.id, share)) else {
+        // The share step previews it so, with the words the author hides too.
+        let share =
+            TipEdit { note: format!("{}; see the binder", tip.note), tags: vec![], visibility: Visibility::Team };
+        let choices = AuthorChoices { hide: vec!["the binder".into()], keep: vec![] };
+        let preview = block_on(edit_preview(&store, tip.id, &share, &choices)).expect("the tip is there");
+        let note: Vec<(Kind, bool)> = preview[4]
+            .iter()
+            .filter_map(|piece| match piece {
+                crate::capture_preview::Piece::Replaced { kind, undoable, .. } => Some((*kind, *undoable)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(note, [(Kind::Name, false), (Kind::Mrn, false), (Kind::Hidden, false)], "{preview:?}");
+        let Response::Saved { tip: shared, .. } = block_on(edit(&store, &cx(url, true, 5), tip.id, share, &choices))
+        else {
             panic!()
         };
-        assert_eq!(shared.note, "[name]'s; [MRN]");
+        assert_eq!(shared.note, "[name]'s; [MRN]; see [hidden]");
         assert_eq!(shared.target.source, "http://127.0.0.1:8700/patients/*/orders?visit=*");
         assert_eq!(block_on(store.captured_on(shared.id)).expect("read").as_deref(), Some(url));
     }
@@ -723,19 +760,31 @@ mod tests {
 
         let mut sam = cx(URL, true, 2);
         sam.author = "Sam";
-        let refused = block_on(edit(&store, &sam, tip.id, change("mine", Visibility::Team)));
+        let refused = block_on(edit(&store, &sam, tip.id, change("mine", Visibility::Team), &AuthorChoices::default()));
         assert!(
             matches!(&refused, Response::Error { message } if message.contains("Only the tip's author (Dana)")),
             "{refused:?}"
         );
-        let empty = block_on(edit(&store, &cx(URL, true, 3), tip.id, change("  ", Visibility::Team)));
+        let empty = block_on(edit(
+            &store,
+            &cx(URL, true, 3),
+            tip.id,
+            change("  ", Visibility::Team),
+            &AuthorChoices::default(),
+        ));
         assert!(
             matches!(&empty, Response::Error { message } if message.contains("Write a note before sharing")),
             "{empty:?}"
         );
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "a refused edit changes nothing");
 
-        let answer = block_on(edit(&store, &cx(URL, true, 4), tip.id, change("Hold if HR < 55 now", Visibility::Team)));
+        let answer = block_on(edit(
+            &store,
+            &cx(URL, true, 4),
+            tip.id,
+            change("Hold if HR < 55 now", Visibility::Team),
+            &AuthorChoices::default(),
+        ));
         assert!(
             matches!(&answer, Response::Saved { tip, .. } if tip.note == "Hold if HR < 55 now" && tip.tags == ["vitals"]),
             "{answer:?}"
@@ -749,7 +798,13 @@ mod tests {
         );
 
         // Taken back: the team's copy is deleted, and this device keeps it under a new id.
-        let answer = block_on(edit(&store, &cx(URL, true, 5), tip.id, change("only for me", Visibility::Private)));
+        let answer = block_on(edit(
+            &store,
+            &cx(URL, true, 5),
+            tip.id,
+            change("only for me", Visibility::Private),
+            &AuthorChoices::default(),
+        ));
         let Response::Saved { tip: private, .. } = answer else { panic!("unexpected {answer:?}") };
         assert_ne!(private.id, tip.id);
         assert_eq!(private.visibility, Visibility::Private);

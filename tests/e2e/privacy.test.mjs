@@ -3,7 +3,9 @@
 // will see it, identifiers marked; she keeps a false positive and hides two more words.
 // Then she replies, and a curator titles the tip. What crossed the network (the recording
 // proxy), what the server stores and every export hold none of the patient's values; the
-// tip still shows on another patient's orders; a private tip stays whole on the device.
+// tip still shows on another patient's orders; a private tip stays whole on the device
+// until it is shared from the panel, whose share step previews it the same way. A team's
+// own identifying field, set by its admin, is hidden like the labelled ones.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +36,8 @@ function leaks(text) {
   return PATIENT.filter((value) => text.includes(value));
 }
 
-/** Selects `words` inside the element `selector` of Inflow's frame, as a mouse would. */
+/** Selects `words` inside the element `selector` of Inflow's frame (or of an extension
+ *  page), as a mouse would. */
 async function selectInFrame(frame, selector, words) {
   await frame.locator(selector).evaluate((element, wanted) => {
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
@@ -150,6 +153,32 @@ describe('patient identifiers stay on the device', () => {
       const mine = await captureOnOrders(dana, page, 'Metoprolol tartrate', 'Jane Doe: ask about dizziness', { team: false });
       assert.equal(mine.note, 'Jane Doe: ask about dizziness');
       assert.ok(!server.requests.slice(before).some((r) => r.body.includes('dizziness')), 'the private tip stays home');
+
+      // Shared later from the panel, away from its page: the share step previews it with the
+      // page's values this device kept, and Dana hides one more word there.
+      await panel.getByRole('button', { name: '1 new tip: show it' }).click({ timeout: 10000 }); // the panel holds news back
+      const mineItem = panel.locator('#feed > li', { hasText: 'ask about dizziness' });
+      await mineItem.getByRole('button', { name: 'Edit', exact: true }).click();
+      const sharePreview = mineItem.locator('.share-preview');
+      assert.ok(await sharePreview.isHidden(), 'a tip kept for oneself previews nothing');
+      await mineItem.getByLabel('Who sees it').selectOption('team');
+      const previewNote = () => sharePreview.locator('.preview-note').innerText();
+      await eventually(previewNote, (t) => t === '[name]: ask about dizziness', { what: 'the share step previews the tip' });
+      assert.equal(await sharePreview.locator('.preview-note [data-keep]').count(), 0, "the page's name cannot be kept");
+      assert.deepEqual(leaks(await sharePreview.innerText()), [], await sharePreview.innerText());
+      await selectInFrame(panel, '.share-preview .preview-note', 'dizziness');
+      await sharePreview.getByRole('button', { name: 'Hide selected words' }).click();
+      await eventually(previewNote, (t) => t === '[name]: ask about [hidden]', { what: 'the hidden word in the preview' });
+      await mineItem.getByRole('button', { name: 'Save changes' }).click();
+      const [sharedLater] = await eventually(
+        async () => (await storedTips(dana.worker)).filter((t) => t.visibility === 'team' && t.note.includes('ask about')),
+        (tips) => tips.length === 1,
+        { what: 'the tip shared later' },
+      );
+      assert.equal(sharedLater.note, '[name]: ask about [hidden]');
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.id === sharedLater.id), { what: 'the tip shared later on the server', timeout: 10000 });
+      const later = server.requests.slice(before).map((r) => r.body).join('\n');
+      assert.ok(!later.includes('dizziness') && leaks(later).length === 0, 'neither the hidden word nor the patient crossed the network');
     } finally {
       await dana.context.close();
       await cory.context.close();

@@ -36,11 +36,14 @@ struct Answer {
 /// context, cut at a fixed length, so pieces of those values at its ends count.
 #[wasm_bindgen(js_name = redactText)]
 pub fn redact_text(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+    // Through JSON text both ways: one call across the boundary each way, where walking
+    // the objects field by field costs more than the redaction of a short text.
     let options: Options = if options.is_undefined() || options.is_null() {
         Options::default()
     } else {
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| JsError::new(&format!("options must be {{ identifiers?: [{{ kind, value }}] }}: {e}")))?
+        let bad = |e: String| JsError::new(&format!("options must be {{ identifiers?: [{{ kind, value }}] }}: {e}"));
+        let json = js_sys::JSON::stringify(&options).map_err(|_| bad("not JSON".into()))?;
+        serde_json::from_str(&String::from(json)).map_err(|e| bad(e.to_string()))?
     };
     let extent = if options.cut { Extent::Cut } else { Extent::Whole };
     let redacted = redact::redact_keeping(text, &options.identifiers, &[], extent);
@@ -48,7 +51,7 @@ pub fn redact_text(text: &str, options: JsValue) -> Result<JsValue, JsError> {
         .into_iter()
         .map(|(start, end, kind, certainty)| FoundSpan { start, end, kind, certainty })
         .collect();
-    Answer { text: redacted.text, spans }
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
+    let json =
+        serde_json::to_string(&Answer { text: redacted.text, spans }).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("the answer is not JSON"))
 }

@@ -638,6 +638,12 @@ const LABELS: &[(&[&str], Kind)] = &[
 /// Words that may stand between a label and its value.
 const LABEL_JOINERS: &[&str] = &["number", "no", "num", "nbr", "id", "#", ":", ".", "is", "on", "date", "of", "-", "="];
 
+/// The first words of [`LABELS`], for the one look most words get.
+fn label_starts() -> &'static WordSet {
+    static STARTS: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    STARTS.get_or_init(|| LABELS.iter().map(|(words, _)| words[0]).collect())
+}
+
 fn labelled(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
     for i in 0..toks.len() {
         // Most words start no label: one look at the first words of all labels.
@@ -645,7 +651,7 @@ fn labelled(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
         if toks[i].kind != TokKind::Word || word.len() > 12 {
             continue;
         }
-        if !with_lower(word, |lower| LABELS.iter().any(|(words, _)| words[0] == lower)) {
+        if !with_lower(word, |lower| label_starts().contains(lower)) {
             continue;
         }
         for (words, kind) in LABELS {
@@ -880,13 +886,17 @@ fn addresses(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
         let t = &toks[i];
         // "12 Elm Street", "4400 N Lincoln Ave, Apt 3B"
         // A bed, room or extension number is no house number.
-        let counts_a_place = i > 0
-            && ["bed", "room", "rm", "bay", "unit", "suite", "apt", "ext", "floor", "rooms", "beds"]
-                .contains(&tok(text, &toks[i - 1]).to_lowercase().as_str());
+        let counts_a_place = || {
+            i > 0
+                && with_lower(tok(text, &toks[i - 1]), |before| {
+                    ["bed", "room", "rm", "bay", "unit", "suite", "apt", "ext", "floor", "rooms", "beds"]
+                        .contains(&before)
+                })
+        };
         if t.kind == TokKind::Num
             && t.end - t.start <= 6
             && toks.get(i + 1).is_some_and(|n| n.spaced)
-            && !counts_a_place
+            && !counts_a_place()
         {
             let mut j = i + 1;
             let mut words = 0;
@@ -973,17 +983,43 @@ fn unit_after(text: &str, toks: &[Tok], mut j: usize) -> Option<usize> {
 static FIRST_NAMES: &str = include_str!("../data/names/first_names.txt");
 static SURNAMES: &str = include_str!("../data/names/surnames.txt");
 
-fn sorted_list(list: &'static str) -> &'static std::sync::OnceLock<Vec<&'static str>> {
+/// A word list as a set, read once. Lookups happen for most words of every text, so the
+/// set hashes with FNV-1a (short keys, no adversary: the lists are compiled in).
+type WordSet = std::collections::HashSet<&'static str, std::hash::BuildHasherDefault<Fnv>>;
+
+fn word_set(list: &'static str) -> &'static WordSet {
     // Three lists, three cells; chosen by address so one function serves them all.
-    static FIRST: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    static LAST: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    static NOT: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    if std::ptr::eq(list, FIRST_NAMES) {
+    static FIRST: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    static LAST: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    static NOT: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    let cell = if std::ptr::eq(list, FIRST_NAMES) {
         &FIRST
     } else if std::ptr::eq(list, SURNAMES) {
         &LAST
     } else {
         &NOT
+    };
+    cell.get_or_init(|| list.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect())
+}
+
+/// FNV-1a, 64 bits.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
@@ -1002,12 +1038,8 @@ fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
 }
 
 fn in_list(list: &'static str, word: &str) -> bool {
-    let sorted = sorted_list(list).get_or_init(|| {
-        let mut words: Vec<&str> = list.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-        words.sort_unstable();
-        words
-    });
-    with_lower(word, |lower| sorted.binary_search(&lower).is_ok())
+    let set = word_set(list);
+    with_lower(word, |lower| set.contains(lower))
 }
 
 fn is_first_name(word: &str) -> bool {
@@ -1120,6 +1152,13 @@ const NAME_POSITIONS: &[&str] = &[
     "hello",
 ];
 
+/// Every word that says a name may follow ([`HONORIFICS`], [`RELATIONS`],
+/// [`NAME_POSITIONS`]), for the one look most words get.
+fn name_cues() -> &'static WordSet {
+    static CUES: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    CUES.get_or_init(|| HONORIFICS.iter().chain(RELATIONS).chain(NAME_POSITIONS).copied().collect())
+}
+
 fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
     let word_at = |j: usize| toks.get(j).filter(|t| t.kind == TokKind::Word).map(|t| tok(text, t));
     let cap_at = |j: usize| word_at(j).filter(|w| is_capitalised(w) && !is_all_caps_noise(w));
@@ -1176,15 +1215,8 @@ fn names(text: &str, toks: &[Tok], spans: &mut Vec<Span>) {
             i += 1;
             continue;
         };
-        let lower = with_lower(word, |lower| {
-            let interesting =
-                HONORIFICS.contains(&lower) || RELATIONS.contains(&lower) || NAME_POSITIONS.contains(&lower);
-            if interesting {
-                lower.to_owned()
-            } else {
-                String::new()
-            }
-        });
+        let lower =
+            with_lower(word, |lower| if name_cues().contains(lower) { lower.to_owned() } else { String::new() });
         let after_dot = toks.get(i + 1).is_some_and(|t| tok(text, t) == "." && !t.spaced);
         let next = if after_dot { i + 2 } else { i + 1 };
         // 1. Honorifics: "Mr. Lee", "Dr. A. Okafor".
@@ -1286,9 +1318,16 @@ fn page_identifiers(text: &str, page: &[PageIdentifier], extent: Extent, spans: 
     let lower = text.to_lowercase();
     // Lowercasing can change byte lengths outside ASCII; then match on the text as it is.
     let haystack = if lower.len() == text.len() { lower.as_str() } else { text };
+    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+    // A whole text in lower case is searched for an identifier's forms only when it holds one
+    // of the words every form contains; a cut context may hold a piece of one at an end.
+    let prefilter = extent == Extent::Whole && haystack.len() == text.len() && lower.len() == text.len();
     for identifier in page.iter().take(MAX_PAGE_IDENTIFIERS) {
         let value = identifier.value.trim();
         if value.is_empty() || value.chars().count() > MAX_IDENTIFIER_CHARS {
+            continue;
+        }
+        if prefilter && !might_hold(haystack, identifier.kind, value, has_digit) {
             continue;
         }
         for needle in variants(identifier.kind, value) {
@@ -1297,7 +1336,7 @@ fn page_identifiers(text: &str, page: &[PageIdentifier], extent: Extent, spans: 
             if needle_lower.len() != needle.len() {
                 continue;
             }
-            for (at, _) in haystack.match_indices(needle_lower.as_str()) {
+            for at in occurrences(haystack, &needle_lower) {
                 let end = at + needle.len();
                 if !at_word_edges(text, at, end) {
                     continue;
@@ -1315,6 +1354,50 @@ fn page_identifiers(text: &str, page: &[PageIdentifier], extent: Extent, spans: 
         }
         digit_matches(text, identifier, spans);
     }
+}
+
+/// Whether `lower_text` may hold a form of the page's `value` (see [`variants`]): every form
+/// of a name holds one of its words, a street address its street, any other value itself;
+/// a value with digits may be written with other separators, and a date in other formats,
+/// wherever the text has a digit. Most values of a page are in none of a tip's texts, and
+/// their forms are then never made.
+fn might_hold(lower_text: &str, kind: Kind, value: &str, has_digit: bool) -> bool {
+    let value_has_digit = value.bytes().any(|b| b.is_ascii_digit());
+    if has_digit && (value_has_digit || kind == Kind::Date) {
+        return true;
+    }
+    let contains =
+        |piece: &str| with_lower(piece, |lower| !lower.is_empty() && occurrences(lower_text, lower).next().is_some());
+    match kind {
+        Kind::Name => value
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .map(|word| word.trim_matches('.'))
+            .filter(|word| !word.is_empty())
+            .any(contains),
+        Kind::Address => contains(value.split_once(',').map_or(value, |(street, _)| street.trim())),
+        Kind::Date => false, // every form of a date has digits, and the text has none
+        _ => contains(&value.split_whitespace().collect::<Vec<_>>().join(" ")),
+    }
+}
+
+/// Where `needle` starts in `haystack`, without overlaps, as `match_indices` finds it. A
+/// tip's texts are short and a page has dozens of values in several forms each: a plain
+/// scan for the first byte beats setting up a two-way searcher per needle.
+fn occurrences<'a>(haystack: &'a str, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let (&first, rest) = pin.split_first()?;
+        while from + pin.len() <= hay.len() {
+            let at = from + hay[from..=hay.len() - pin.len()].iter().position(|&b| b == first)?;
+            if hay[at + 1..at + pin.len()] == *rest {
+                from = at + pin.len();
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    })
 }
 
 fn at_word_edges(text: &str, start: usize, end: usize) -> bool {

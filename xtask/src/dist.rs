@@ -18,8 +18,13 @@ pub struct Built {
 /// (anchoring, sync, the message handlers), the extension pages' (side panel, options:
 /// curation, exports) and the tip frame's (the form and the card, made in a web page on the
 /// user's first click, so it must compile fast). Each loads only its own.
-const PACKAGES: [(&str, &str); 3] =
-    [("inflow_extension", "worker"), ("inflow_pages", "pages"), ("inflow_frame", "frame")];
+/// Each with its Cargo profile and wasm-opt level: the worker's is built for speed, the
+/// others for size (see `Cargo.toml`).
+const PACKAGES: [(&str, &str, &str, &str); 3] = [
+    ("inflow_extension", "worker", "wasm-worker", "-O3"),
+    ("inflow_pages", "pages", "wasm-release", "-Oz"),
+    ("inflow_frame", "frame", "wasm-release", "-Oz"),
+];
 
 pub fn build(root: &Path) -> Result<Built> {
     tools::ensure_wasm_target()?;
@@ -32,13 +37,13 @@ pub fn build(root: &Path) -> Result<Built> {
     }
     let pkg = dist.join("pkg");
     let mut sizes = Vec::new();
-    for (name, feature) in PACKAGES {
+    for (name, feature, profile, optimize) in PACKAGES {
         println!("== building the extension's wasm: {name} (feature {feature})");
         tools::cargo(&[
             "build",
             "--quiet",
             "--profile",
-            "wasm-release",
+            profile,
             "--target",
             tools::WASM_TARGET,
             "-p",
@@ -49,8 +54,8 @@ pub fn build(root: &Path) -> Result<Built> {
             feature,
         ])?;
         // One crate, so one artifact name: copied aside before the next build replaces it.
-        let built = root.join(format!("target/{}/wasm-release/inflow_extension.wasm", tools::WASM_TARGET));
-        let raw_wasm = root.join(format!("target/{}/wasm-release/{name}.raw.wasm", tools::WASM_TARGET));
+        let built = root.join(format!("target/{}/{profile}/inflow_extension.wasm", tools::WASM_TARGET));
+        let raw_wasm = root.join(format!("target/{}/{profile}/{name}.raw.wasm", tools::WASM_TARGET));
         std::fs::copy(&built, &raw_wasm).with_context(|| format!("copying {}", built.display()))?;
         tools::run(
             Command::new("wasm-bindgen")
@@ -64,7 +69,7 @@ pub fn build(root: &Path) -> Result<Built> {
         // package is current. The feature flags match what rustc emits for wasm32 by default.
         tools::run(
             Command::new(root.join("node_modules/.bin/wasm-opt"))
-                .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
+                .args([optimize, "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext"])
                 .args(["--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue"])
                 .arg(&wasm)
                 .arg("-o")

@@ -76,6 +76,12 @@ describe('capture a tip and see it again', () => {
       await uiTextEventually(page, 'card', (t) => t.includes('Draw a BMP'), 'the card opened by the next-tip key');
       const frame = await inflowFrame(page);
       assert.equal(await frame.evaluate(() => document.hasFocus() && document.activeElement.id), 'card', 'the card has the focus');
+      // "Open in side panel" opens the panel from the card's click (its user gesture).
+      const sidePanels = () => worker.evaluate(() => chrome.runtime.getContexts({ contextTypes: ['SIDE_PANEL'] }).then((c) => c.map((x) => x.documentUrl)));
+      assert.deepEqual(await sidePanels(), [], 'no side panel before the click');
+      await frame.locator('#open-panel').click();
+      await eventually(sidePanels, (urls) => urls.length === 1 && urls[0].includes('/sidepanel.html'), { what: 'the side panel opened from the card' });
+      await frame.locator('#card').focus();
       await page.keyboard.press('Escape');
       await eventually(() => uiText(page, 'card'), (t) => t === null, { what: 'the card closed again' });
 
@@ -222,6 +228,7 @@ test('the host app works as before with Inflow loaded', async () => {
     await page.getByRole('button', { name: 'Sign note' }).click();
     await page.getByText('Reassessed at 10:00, BP 112/70 standing.').waitFor();
     await page.getByRole('link', { name: 'Patient list' }).click();
+    await page.locator('#patient-search').waitFor(); // the app renders its list after the click
     await page.keyboard.press('/');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'patient-search');
     await page.keyboard.type('Lee');

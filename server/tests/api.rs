@@ -866,6 +866,26 @@ async fn health_metrics_and_the_openapi_document_are_served() {
     for path in ["/v1/sync", "/v1/events", "/healthz", "/metrics"] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    // Every property is described by a schema (an example pasted in its place once made
+    // schemathesis fail on the whole document).
+    fn properties_are_schemas(value: &Value, at: &str) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::Object(properties)) = map.get("properties") {
+                    for (name, schema) in properties {
+                        assert!(schema.is_object(), "{at}/properties/{name} is not a schema: {schema}");
+                    }
+                }
+                for (key, inner) in map {
+                    properties_are_schemas(inner, &format!("{at}/{key}"));
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|inner| properties_are_schemas(inner, at)),
+            _ => {}
+        }
+    }
+    properties_are_schemas(&doc["paths"], "#/paths");
+    properties_are_schemas(&doc["components"]["schemas"], "#/components/schemas");
     let state = AppState { db: db.clone(), hub: Default::default(), metrics: Default::default() };
     let t = server.team(&[("Dana", Role::Member)]).await;
     for _ in 0..2 {

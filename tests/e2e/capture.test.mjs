@@ -4,8 +4,10 @@
 // message and stores nothing; the host app keeps working.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  dragSelect, eventually, highlightPoint, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
+  copyOfDist, dragSelect, eventually, highlightPoint, highlightedTexts, inflowFrame, launch, newProfileDir, openFormWithButton, startDemo, storedTips, uiClick, uiText, uiTextEventually,
 } from './harness.mjs';
 
 const INSTRUCTION = 'Check K+ and creatinine before the 3rd dose.';
@@ -130,6 +132,113 @@ describe('capture a tip and see it again', () => {
       await context.close();
     } finally {
       profile.remove();
+    }
+  });
+});
+
+/** The viewport box of `page`'s element matching `selector` as a plain object. */
+const boxOf = (page, selector) => page.evaluate((selector) => {
+  const { left, top, right, bottom } = document.querySelector(selector).getBoundingClientRect();
+  return { left, top, right, bottom };
+}, selector);
+const overlap = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+const frameElementBox = async (page) => {
+  const { x, y, width, height } = await (await (await inflowFrame(page)).frameElement()).boundingBox();
+  return { left: x, top: y, right: x + width, bottom: y + height };
+};
+
+describe('Inflow’s frame on awkward pages', () => {
+  test('the form keeps clear of the selected text and of an app header that stays on screen', async () => {
+    const profile = newProfileDir();
+    let context;
+    try {
+      ({ context } = await launch(profile.dir));
+      const page = await context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await page.getByText(INSTRUCTION).waitFor();
+      // An app whose header stays at the top of the window while the record scrolls (as
+      // EMRs' do): set through the CSSOM, which the page's strict CSP allows.
+      await page.evaluate(() => Object.assign(document.querySelector('header').style, { position: 'sticky', top: '0px', zIndex: '10' }));
+      const header = await boxOf(page, 'header');
+      await openFormWithButton(page, 'table.orders', INSTRUCTION);
+      const formHeight = (await frameElementBox(page)).bottom - (await frameElementBox(page)).top;
+      await page.keyboard.press('Escape');
+      await eventually(() => inflowFrame(page), (frame) => frame === null, { what: 'the form closed' });
+      await page.mouse.click(5, 300); // the selection goes (a press on it would drag it)
+
+      // Put the selection where the form fits neither below it nor above it without
+      // covering the header: only beside it, or the header's controls are hidden.
+      const selected = await page.evaluate((text) => {
+        const cell = [...document.querySelectorAll('td')].find((td) => td.textContent === text);
+        const { top, bottom } = cell.getBoundingClientRect();
+        return { top, height: bottom - top };
+      }, INSTRUCTION);
+      const wantedTop = header.bottom + formHeight + 8 - (header.bottom - header.top) / 2;
+      await page.setViewportSize({ width: 1280, height: Math.round(wantedTop + selected.height + formHeight) });
+      await page.evaluate((push) => (document.querySelector('main').style.marginTop = `${push}px`), Math.max(0, wantedTop - selected.top + 16));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await openFormWithButton(page, 'table.orders', INSTRUCTION);
+      const form = await frameElementBox(page);
+      const selection = await page.evaluate(() => {
+        const { left, top, right, bottom } = getSelection().getRangeAt(0).getBoundingClientRect();
+        return { left, top, right, bottom };
+      });
+      const headerNow = await boxOf(page, 'header');
+      assert.ok(selection.top > headerNow.bottom, `the selection is below the header (${JSON.stringify({ selection, headerNow })})`);
+      assert.ok(!overlap(form, selection), `the form ${JSON.stringify(form)} covers the selection ${JSON.stringify(selection)}`);
+      assert.ok(!overlap(form, headerNow), `the form ${JSON.stringify(form)} covers the app's header ${JSON.stringify(headerNow)}`);
+    } finally {
+      await context?.close();
+      profile.remove();
+    }
+  });
+
+  test('where the frame cannot start, Inflow says so and points to the side panel; the page gets no tip content', async () => {
+    // The same extension (same id, same store) whose frame code no longer starts: what a
+    // page that somehow stops the frame would cause.
+    const extension = copyOfDist();
+    const profile = newProfileDir();
+    const NOTE = 'Frame-fallback note: call pharmacy at 4412 first';
+    let context;
+    try {
+      let worker;
+      ({ context, worker } = await launch(profile.dir, { dist: extension.dir }));
+      let page = await context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await openFormWithButton(page, 'table.orders', INSTRUCTION);
+      await page.keyboard.type(NOTE);
+      await page.keyboard.press('Control+Enter');
+      await eventually(() => storedTips(worker), (tips) => tips.length === 1, { what: 'the tip stored' });
+      await context.close();
+
+      writeFileSync(join(extension.dir, 'pkg', 'inflow_frame_bg.wasm'), 'this is not WebAssembly');
+      ({ context, worker } = await launch(profile.dir, { dist: extension.dir }));
+      page = await context.newPage();
+      await page.goto(`${demo.url}/patients/1/orders`);
+      await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight (drawn without the frame)' });
+      const point = await highlightPoint(page, INSTRUCTION);
+      await page.mouse.click(point.x, point.y);
+      const notice = await uiTextEventually(page, 'notice', (t) => t.includes('side panel'), 'the notice that the frame could not open');
+      assert.match(notice, /does not let Inflow open its window here.*side panel/);
+      assert.equal(await uiText(page, 'card'), null, 'no card is drawn in the page instead');
+      // Nothing of the tip reached the page's document, by any means the page has.
+      const seen = await page.evaluate((words) => ({
+        text: document.documentElement.innerText.includes(words),
+        found: window.find(words),
+      }), 'call pharmacy');
+      assert.deepEqual(seen, { text: false, found: false });
+      // A new selection's "+ Tip" says the same at once, rather than a form in the page.
+      await eventually(() => uiText(page, 'notice'), (t) => t === null, { what: 'the first notice gone', timeout: 10000 });
+      await page.mouse.click(5, 5);
+      await dragSelect(page, 'table.orders', 'Hold if HR < 60 or SBP < 100.');
+      await uiTextEventually(page, 'add', (t) => t.includes('Tip'), 'the + Tip button');
+      await uiClick(page, 'add');
+      await uiTextEventually(page, 'notice', (t) => t.includes('side panel'), 'the notice for a new tip');
+      assert.equal(await inflowFrame(page), null, 'no frame is shown');
+    } finally {
+      await context?.close();
+      profile.remove();
+      extension.remove();
     }
   });
 });

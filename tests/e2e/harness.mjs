@@ -3,7 +3,7 @@
 // keys) and look where a user or the browser would (highlights, the extension's store).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,14 @@ export async function startDemo(host = '127.0.0.1') {
   return { url, stop: () => child.kill() };
 }
 
+/** A copy of the built extension in a directory of its own (an unpacked extension's id
+ *  comes from its path, so the copy keeps its id and its store across launches). */
+export function copyOfDist() {
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-dist-'));
+  cpSync(DIST, dir, { recursive: true });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** A browser profile that survives restarts of the browser, like a user's. */
 export function newProfileDir() {
   const dir = mkdtempSync(join(tmpdir(), 'inflow-e2e-'));
@@ -37,8 +45,9 @@ export function newProfileDir() {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
-/** Launches Chromium on `profileDir` with dist/ loaded; resolves to { context, worker, extensionId }. */
-export async function launch(profileDir) {
+/** Launches Chromium on `profileDir` with dist/ (or the extension in `dist`) loaded;
+ *  resolves to { context, worker, extensionId }. */
+export async function launch(profileDir, { dist = DIST } = {}) {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -46,7 +55,7 @@ export async function launch(profileDir) {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-quic',
-      `--disable-extensions-except=${DIST}`, `--load-extension=${DIST}`,
+      `--disable-extensions-except=${dist}`, `--load-extension=${dist}`,
     ],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 10000 }));

@@ -166,3 +166,11 @@ pub async fn ask_worker(request: PageRequest) -> Option<crate::messages::SyncSta
     let answer = crate::chrome::runtime_send_message(&crate::chrome::to_js(&request)).await.ok()?;
     serde_wasm_bindgen::from_value(answer).ok()
 }
+
+/// A thrown JS value (an `Error`'s message, or a string) as text for people.
+pub fn js_text(value: &JsValue) -> String {
+    value
+        .as_string()
+        .or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "unknown error".to_owned())
+}

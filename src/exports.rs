@@ -81,7 +81,12 @@ async fn answer(request: Request, sender_url: &str) -> Response {
     // Only a save needs a clock reading (and its write); a page opening only reads.
     let saves = !matches!(request, Request::PageOpened { .. });
     let writer = Writer::now(&store, &connection, saves).await;
-    let response = worker::handle(&store, &writer.context(sender_url, site_active), request).await;
+    let mut response = worker::handle(&store, &writer.context(sender_url, site_active), request).await;
+    if let Response::Saved { tip, waiting, .. } = &mut response {
+        // Sent at once (after_save) when the server answered last time; else it waits.
+        *waiting = tip.visibility == inflow_core::Visibility::Team
+            && (!connection.is_set() || writer.state.last_error.is_some());
+    }
     after_save(&response);
     response
 }

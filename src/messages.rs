@@ -104,9 +104,16 @@ pub enum Response {
         /// labelled fields, when a tip is captured (see `extension/content/identifiers.js`).
         identifying_fields: Vec<inflow_core::fields::FieldRule>,
     },
-    /// The tip was stored.
+    /// The tip was stored. `waiting`: a shared change that stays queued on this device,
+    /// because Inflow is not connected to a team server or its last try failed (the
+    /// notice must not say the team has it).
     #[serde(rename_all = "camelCase")]
-    Saved { tip: Box<Tip>, anchor: Option<Anchor> },
+    Saved {
+        tip: Box<Tip>,
+        anchor: Option<Anchor>,
+        #[serde(default)]
+        waiting: bool,
+    },
     /// The tip was deleted; it is here for an undo.
     #[serde(rename_all = "camelCase")]
     Deleted { tip: Box<Tip> },

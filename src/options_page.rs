@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 
 use crate::chrome::{self, to_js};
+use crate::dom::js_text;
 use crate::dom::{append, ask_worker, by_id, el, element, input, on, on_submit, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::PageRequest;
@@ -80,7 +81,11 @@ pub async fn options_page() -> Result<(), JsValue> {
     let name = store.setting(DISPLAY_NAME).await.ok().flatten().unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned());
     input("display-name").set_value(&name);
     by_id::<HtmlElement>("options").set_attribute("aria-busy", "false")?;
-    show_status(&ask_worker(PageRequest::SyncStatus).await);
+    let sync = ask_worker(PageRequest::SyncStatus).await;
+    if let Some(member) = sync.as_ref().and_then(|sync| sync.membership.as_ref()) {
+        adopt_member_name(&store, &member.name).await; // connected by the organisation's policy
+    }
+    show_status(&sync);
     show_sites().await;
     show_shortcut().await;
     Ok(())
@@ -125,21 +130,36 @@ fn typed_connection() -> Result<Connection, String> {
     Ok(connection)
 }
 
-/// Checks the typed connection against the server; says who it is, or what is wrong.
-async fn check(connection: &Connection) -> Result<String, String> {
+/// Checks the typed connection against the server; says who it is (and the name the
+/// server knows the member by), or what is wrong.
+async fn check(connection: &Connection) -> Result<(String, String), String> {
     let base = connection.base_url()?;
     let membership = sync_client::who_am_i(&base, &connection.token).await?.membership;
-    Ok(format!(
-        "Connected to team \u{201c}{}\u{201d} as {} ({}).",
+    // "Sam (RN), member": a name may carry brackets of its own.
+    let who = format!(
+        "Connected to team \u{201c}{}\u{201d} as {}, {}.",
         membership.team_name, membership.name, membership.role
-    ))
+    );
+    Ok((who, membership.name))
+}
+
+/// After connecting, the name on this device's tips is the member's name on the server,
+/// unless the user chose one of their own: "Me" is only for a device without a team.
+async fn adopt_member_name(store: &IdbStore, member_name: &str) {
+    let chosen = store.setting(DISPLAY_NAME).await.ok().flatten();
+    if chosen.as_deref().is_some_and(|name| name != DEFAULT_DISPLAY_NAME) || member_name.trim().is_empty() {
+        return;
+    }
+    if store.set_setting(DISPLAY_NAME, member_name.trim()).await.is_ok() {
+        input("display-name").set_value(member_name.trim());
+    }
 }
 
 async fn test_connection() {
     status("connection-result", "Testing…", false);
     match typed_connection() {
         Ok(connection) => match check(&connection).await {
-            Ok(who) => status("connection-result", &who, false),
+            Ok((who, _)) => status("connection-result", &who, false),
             Err(why) => status("connection-result", &why, true),
         },
         Err(why) => status("connection-result", &why, true),
@@ -160,7 +180,8 @@ async fn save_connection() {
     }
     status("connection-result", "Saved. Connecting…", false);
     match check(&connection).await {
-        Ok(who) => {
+        Ok((who, member_name)) => {
+            adopt_member_name(&store, &member_name).await;
             let answer = ask_worker(PageRequest::SyncNow).await;
             show_status(&answer);
             match answer.and_then(|s| s.last_error) {
@@ -195,7 +216,7 @@ fn show_status(sync: &Option<SyncStatus>) {
     let mut facts: Vec<(&str, String)> = Vec::new();
     if let Some(member) = &sync.membership {
         facts.push(("Team", member.team_name.clone()));
-        facts.push(("You", format!("{} ({})", member.name, member.role)));
+        facts.push(("You", format!("{}, {}", member.name, member.role)));
     }
     facts.push((
         "Waiting to send",
@@ -366,11 +387,4 @@ async fn show_shortcut() {
             by_id::<HtmlElement>("shortcut").set_text_content(Some(&text));
         }
     }
-}
-
-fn js_text(value: &JsValue) -> String {
-    value
-        .as_string()
-        .or_else(|| js_sys::Reflect::get(value, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()))
-        .unwrap_or_else(|| "unknown error".to_owned())
 }

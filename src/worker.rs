@@ -121,7 +121,7 @@ async fn save(
         // Shared later, away from its page, it is redacted of this page's values too.
         let _ = store.remember_page_identifiers(tip.id, identifiers).await;
     }
-    Response::Saved { tip: Box::new(tip), anchor }
+    Response::Saved { tip: Box::new(tip), anchor, waiting: false }
 }
 
 /// A shared tip leaves the device naming its screen, never the record, with every
@@ -330,7 +330,7 @@ pub async fn respond(store: &impl TipStore, cx: &Context<'_>, tip_id: TipId, cha
         Visibility::Private => store.put(&tip).await,
     };
     match stored {
-        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None },
+        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None, waiting: false },
         Err(why) => error(why.to_string()),
     }
 }
@@ -394,7 +394,7 @@ pub async fn edit(
         let _ = store.remember_capture(edited.id, &own_address).await;
     }
     match stored {
-        Ok(()) => Response::Saved { tip: Box::new(edited), anchor: None },
+        Ok(()) => Response::Saved { tip: Box::new(edited), anchor: None, waiting: false },
         Err(why) => error(why.to_string()),
     }
 }
@@ -461,7 +461,7 @@ pub async fn restore(store: &impl TipStore, cx: &Context<'_>, tip: Tip) -> Respo
     }
     // Shared, it is sent again whole, with this newer clock: it outruns its tombstone.
     match store_whole(store, cx, &tip).await {
-        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None },
+        Ok(()) => Response::Saved { tip: Box::new(tip), anchor: None, waiting: false },
         Err(why) => error(why.to_string()),
     }
 }
@@ -551,7 +551,7 @@ mod tests {
         let store = MemoryStore::default();
         let start = PAGE.find("Lisinopril").expect("present") as u32;
         let saved = block_on(handle(&store, &cx(URL, true, 1), capture(start, start + 16, "Check renal labs first")));
-        let Response::Saved { tip, anchor: Some(anchor) } = saved else { panic!("not saved: {saved:?}") };
+        let Response::Saved { tip, anchor: Some(anchor), .. } = saved else { panic!("not saved: {saved:?}") };
         assert_eq!((anchor.start, anchor.end), (start, start + 16));
         assert_eq!(tip.target.quote(), Some("Lisinopril 10 mg"));
 

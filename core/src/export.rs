@@ -209,6 +209,49 @@ fn screen_of(tip: &Tip) -> String {
     screen_pattern(&tip.screen, &[]).unwrap_or_else(|_| tip.screen.clone())
 }
 
+/// A screen pattern as a reader says it: `http://emr.example/patients/*/orders` is
+/// "emr.example › patients › any record › orders" (no scheme, no `*`).
+pub fn screen_in_words(pattern: &str) -> String {
+    let without_scheme = pattern.split_once("://").map_or(pattern, |(_, rest)| rest);
+    let (address, query) = without_scheme.split_once('?').unwrap_or((without_scheme, ""));
+    let mut words: Vec<String> = address
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .map(|part| if part == "*" { "any record".to_owned() } else { part.to_owned() })
+        .collect();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        words.push(match pair.split_once('=') {
+            Some((name, "*")) => format!("{name}: any"),
+            Some((name, value)) => format!("{name}: {value}"),
+            None => pair.to_owned(),
+        });
+    }
+    words.join(" \u{203a} ")
+}
+
+/// What the tip sheet and Markdown show of a tip: a heading and the note under it, the
+/// note's words said once. The curator's title heads a tip; else the note's first line,
+/// or its first sentence, when short enough to be a heading (the rest stays below it);
+/// else the note's opening words, with the whole note below.
+fn heading_and_note(tip: &Tip) -> (String, String) {
+    let note = tip.note.trim();
+    if !tip.curation.title.is_empty() || note.is_empty() {
+        return (heading(tip), note.to_owned());
+    }
+    const SHORT: usize = 80;
+    let (first_line, rest) = note.split_once('\n').unwrap_or((note, ""));
+    let first_line = first_line.trim();
+    if first_line.chars().count() <= SHORT {
+        return (first_line.to_owned(), rest.trim().to_owned());
+    }
+    if let Some(end) = first_line.find(". ").filter(|&end| first_line[..=end].chars().count() <= SHORT) {
+        let rest_of_line = first_line[end + 1..].trim();
+        let rest = [rest_of_line, rest.trim()].iter().filter(|part| !part.is_empty()).copied().collect::<Vec<_>>();
+        return (first_line[..=end].to_owned(), rest.join("\n"));
+    }
+    (heading(tip), note.to_owned())
+}
+
 /// The element a tip is pinned to, in words.
 fn element_of(tip: &Tip) -> Option<String> {
     tip.target.selector.iter().find_map(|s| match s {
@@ -269,11 +312,10 @@ fn groups<'a>(sheet: &Sheet<'a>) -> Vec<(String, Vec<&'a Tip>)> {
     for tip in sheet.tips.iter().filter(|t| !grouped.contains(&t.id)) {
         let screen = screen_of(tip);
         let at = *index.entry(screen.clone()).or_insert_with(|| {
-            let title = if tip.page_title.is_empty() {
-                screen.clone()
-            } else {
-                format!("{} \u{2014} {}", tip.page_title, screen)
-            };
+            // The page's title names the screen for people; the address is said in words.
+            let in_words = screen_in_words(&screen);
+            let title =
+                if tip.page_title.is_empty() { in_words } else { format!("{} \u{2014} {}", tip.page_title, in_words) };
             screens.push((title, Vec::new()));
             screens.len() - 1
         });
@@ -337,7 +379,8 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
     for (group, tips) in groups(sheet) {
         out.push_str(&format!("\n## {}\n", markdown_text(&group)));
         for tip in tips {
-            out.push_str(&format!("\n### {}\n\n", markdown_text(&heading(tip))));
+            let (heading, note) = heading_and_note(tip);
+            out.push_str(&format!("\n### {}\n\n", markdown_text(&heading)));
             if !tip.curation.summary.is_empty() {
                 out.push_str(&format!("**{}**\n\n", markdown_text(&tip.curation.summary)));
             }
@@ -346,8 +389,8 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
             } else if let Some(element) = element_of(tip) {
                 out.push_str(&format!("On the screen element: {}\n\n", markdown_text(&element)));
             }
-            if !tip.note.trim().is_empty() {
-                out.push_str(&markdown_text(tip.note.trim()));
+            if !note.is_empty() {
+                out.push_str(&markdown_text(&note));
                 out.push_str("\n\n");
             }
             out.push_str(&format!("*{}*\n", facts(tip, markdown_text)));
@@ -436,10 +479,11 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
         out.push_str(&format!("<section class=\"group\">\n<h2>{}</h2>\n", html_text(&group)));
         for tip in tips {
             let status = tip.curation.status.as_str();
+            let (heading, note) = heading_and_note(tip);
             out.push_str(&format!(
                 "<article class=\"tip\" id=\"tip-{}\">\n<h3>{} <span class=\"badge {status}\">{status}</span></h3>\n",
                 tip.id,
-                html_text(&heading(tip))
+                html_text(&heading)
             ));
             if !tip.curation.summary.is_empty() {
                 out.push_str(&format!("<p class=\"summary\">{}</p>\n", html_text(&tip.curation.summary)));
@@ -449,8 +493,8 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
             } else if let Some(element) = element_of(tip) {
                 out.push_str(&format!("<p class=\"facts\">On the screen element: {}</p>\n", html_text(&element)));
             }
-            if !tip.note.trim().is_empty() {
-                out.push_str(&format!("<p class=\"note\">{}</p>\n", html_text(tip.note.trim())));
+            if !note.is_empty() {
+                out.push_str(&format!("<p class=\"note\">{}</p>\n", html_text(&note)));
             }
             out.push_str(&format!("<p class=\"facts\">{}</p>\n", facts(tip, html_text)));
             if !tip.replies.is_empty() {

@@ -485,3 +485,37 @@ fn an_import_says_what_it_did_not_read_and_adds_nothing_twice() {
     assert!(!report.skipped.is_empty() && !shown.contains('\u{1b}'), "{shown}");
     assert!(report.skipped[0].annotation.contains("\\u{1b}"), "{:?}", report.skipped);
 }
+
+#[test]
+fn the_tip_sheet_says_each_note_once_and_names_screens_in_words() {
+    let long = "Order the BMP from the Labs tab before the third dose. The lab closes at 18:00 and the night shift cannot add it afterwards.";
+    let with_lines = "Use Favourites\nThe order set moved there in March.";
+    let tips = vec![
+        tip(1, "http://127.0.0.1:8700/patients/*/orders", long, quote("Vancomycin")),
+        tip(2, "http://127.0.0.1:8700/patients/*/orders", with_lines, quote("Insulin")),
+        tip(3, "http://127.0.0.1:8700/billing/claims?status=*", &"x".repeat(120), quote("Claim")),
+    ];
+    let sheet = sheet(&tips, &[], &Selection::Everything);
+    for format in [Format::Html, Format::Markdown] {
+        let out = rendered(format, &sheet);
+        for once in [
+            "Order the BMP from the Labs tab before the third dose.",
+            "The lab closes at 18:00",
+            "Use Favourites",
+            "The order set moved there",
+        ] {
+            assert_eq!(out.matches(once).count(), 1, "{format:?} says \u{201c}{once}\u{201d} once:\n{out}");
+        }
+        assert!(
+            !out.contains("/*") && !out.contains("=*") && !out.contains("\\*"),
+            "{format:?} shows no raw pattern:\n{out}"
+        );
+        assert!(
+            out.contains("127.0.0.1:8700 \u{203a} patients \u{203a} any record \u{203a} orders"),
+            "{format:?}:\n{out}"
+        );
+        assert!(out.contains("billing \u{203a} claims \u{203a} status: any"), "{format:?}:\n{out}");
+        // A note too long for a heading, with no sentence to cut at, is shown whole under its opening words.
+        assert!(out.contains(&"x".repeat(120)), "{format:?}");
+    }
+}

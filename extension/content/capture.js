@@ -135,6 +135,12 @@ export async function saveCapture(fields) {
   }
   hideFrame(true);
   document.getSelection()?.removeAllRanges();
-  showNotice(answer.tip.visibility === 'team' ? 'Tip saved for your team.' : 'Tip saved (only you can see it).');
+  showNotice(
+    answer.tip.visibility !== 'team'
+      ? 'Tip saved (only you can see it).'
+      : answer.waiting
+        ? 'Tip saved. It waits on this computer until Inflow reaches your team’s server.'
+        : 'Tip saved for your team.',
+  );
   await refresh(true);
 }

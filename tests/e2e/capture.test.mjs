@@ -50,7 +50,8 @@ describe('capture a tip and see it again', () => {
       await page.keyboard.press('ArrowDown'); // "Who sees it": My team
       await page.keyboard.press('Control+Enter');
 
-      await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the saved notice');
+      // Not connected to a team server: the notice does not pretend the team has it.
+      await uiTextEventually(page, 'notice', (t) => t === 'Tip saved. It waits on this computer until Inflow reaches your team’s server.', 'the saved notice');
       await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight' });
       const [tip, ...more] = await storedTips(worker);
       assert.equal(more.length, 0);

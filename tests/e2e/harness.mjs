@@ -406,8 +406,9 @@ export async function connect(context, extensionId, serverUrl, token) {
 }
 
 /** Captures a tip on `text` in the orders table of `page` with `note`, for "My team" or
- *  "Only me", and waits until the extension of `browser` has stored it. */
-export async function captureOnOrders(browser, page, text, note, { team, tags = '' }) {
+ *  "Only me" (`offline`: while the team's server cannot be reached), and waits until the
+ *  extension of `browser` has stored it. */
+export async function captureOnOrders(browser, page, text, note, { team, tags = '', offline = false }) {
   await openFormWithButton(page, 'table.orders', text);
   await page.keyboard.type(note);
   await page.keyboard.press('Tab');
@@ -415,7 +416,9 @@ export async function captureOnOrders(browser, page, text, note, { team, tags = 
   await page.keyboard.press('Tab');
   await page.keyboard.press(team ? 'ArrowDown' : 'ArrowUp'); // "Who sees it" (the form keeps the last choice)
   await page.keyboard.press('Control+Enter');
-  await uiTextEventually(page, 'notice', (t) => t.includes(team ? 'saved for your team' : 'only you'), 'the saved notice');
+  // A shared tip that cannot reach the server yet is said to wait, never to be the team's.
+  const notice = !team ? 'only you' : offline ? 'waits on this computer until Inflow reaches your team' : 'saved for your team';
+  await uiTextEventually(page, 'notice', (t) => t.includes(notice), 'the saved notice');
   const [tip] = await eventually(async () => (await storedTips(browser.worker)).filter((t) => t.note === note), (tips) => tips.length === 1, { what: `the tip "${note}" stored` });
   if (tip.visibility !== (team ? 'team' : 'private')) throw new Error(`the tip "${note}" was stored as ${tip.visibility}`);
   return tip;

@@ -35,7 +35,7 @@ test('the server and token set by policy are used and shown locked', { skip: !ro
     assert.ok(await options.getByLabel('Member token').isDisabled(), 'the token is locked');
     assert.ok(await options.getByText('Your organisation sets these').isVisible());
     await options.getByRole('button', { name: 'Sync now' }).click();
-    await eventually(() => options.locator('#sync-state').textContent(), (t) => t.includes('YouPriya (member)'), { what: 'the membership the policy token names', timeout: 10000 });
+    await eventually(() => options.locator('#sync-state').textContent(), (t) => t.includes('YouPriya, member'), { what: 'the membership the policy token names', timeout: 10000 });
     assert.ok(server.requests.some((request) => request.path === '/v1/me'), 'the browser reached the server with the policy token');
   } finally {
     rmSync(policyFile, { force: true });

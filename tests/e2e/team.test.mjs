@@ -34,6 +34,13 @@ describe('a team shares tips through its server', () => {
     try {
       await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
       await connect(sam.context, sam.extensionId, server.url, server.tokens.Sam);
+      // The options now name Dana as the server does, not "Me" (#13), without doubled brackets.
+      const danaOptions = await dana.context.newPage();
+      await danaOptions.goto(`chrome-extension://${dana.extensionId}/options.html`);
+      await danaOptions.locator('main[aria-busy="false"]').waitFor();
+      assert.equal(await danaOptions.getByLabel('Name on the tips you keep on this device').inputValue(), 'Dana');
+      await eventually(() => danaOptions.locator('#sync-state').textContent(), (t) => t.includes('YouDana, admin'), { what: 'the membership in the options' });
+      await danaOptions.close();
 
       // Dana shares a tip on patient 1's orders.
       const danaPage = await dana.context.newPage();
@@ -138,7 +145,7 @@ describe('a team shares tips through its server', () => {
       assert.equal(await syncLine.getAttribute('class'), 'problem');
       console.log(`  Dana's open panel said "Offline" ${Date.now() - stoppedAt} ms after the server stopped`);
       await danaWatch.close();
-      for (const [i, text] of OFFLINE.entries()) await capture(dana, danaPage, text, `Offline tip ${i + 1}`, { team: true });
+      for (const [i, text] of OFFLINE.entries()) await capture(dana, danaPage, text, `Offline tip ${i + 1}`, { team: true, offline: true });
       await dana.context.close();
       dana = await launch(profiles.dana.dir);
       assert.equal((await storedTips(dana.worker)).filter((tip) => tip.note.startsWith('Offline tip')).length, 3, 'kept through the restart');

@@ -59,6 +59,15 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
     pub async fn tabs_query(query: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = update, catch)]
+    pub async fn tabs_update(tab_id: i32, properties: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
+    pub async fn tabs_create(properties: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "windows"], js_name = update, catch)]
+    pub async fn windows_update(window_id: i32, properties: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// The connection the organisation's policy sets (see `extension/managed_schema.json`),

@@ -131,10 +131,12 @@ pub enum TipAction {
     Reword,
     /// "Hide selected words" in an edit form's preview of a shared tip.
     HideWords,
+    /// A feed item's "Go there": the tab on the tip's screen, or a new one.
+    GoThere,
 }
 
 impl TipAction {
-    pub const ALL: [TipAction; 15] = [
+    pub const ALL: [TipAction; 16] = [
         TipAction::Reveal,
         TipAction::OpenReplies,
         TipAction::Helpful,
@@ -150,6 +152,7 @@ impl TipAction {
         TipAction::Approve,
         TipAction::Reword,
         TipAction::HideWords,
+        TipAction::GoThere,
     ];
 
     pub fn value(self) -> &'static str {
@@ -169,6 +172,7 @@ impl TipAction {
             TipAction::Approve => "approve",
             TipAction::Reword => "reword",
             TipAction::HideWords => "hide-words",
+            TipAction::GoThere => "go-there",
         }
     }
 

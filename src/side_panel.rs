@@ -26,7 +26,7 @@ use crate::sync_client;
 use crate::tip_view::{self, Listed, Row, TipContext, TipHost};
 
 /// A screen's tip captured on another record's page, whose text is not on this record.
-const ANOTHER_RECORD: Listed<'static> = Listed { badge: Some("Another record"), reveal_in: None };
+const ANOTHER_RECORD: Listed<'static> = Listed { badge: Some("Another record"), reveal_in: None, place: false };
 
 /// Wait before reopening a lost event stream.
 const STREAM_RETRY_MS: u32 = 5_000;
@@ -265,7 +265,7 @@ fn render_feed() {
         let rows = matching
             .iter()
             .take(panel.shown)
-            .map(|tip| tip_row(tip, Listed::PLAIN, arrange, &panel, collections))
+            .map(|tip| tip_row(tip, Listed::FEED, arrange, &panel, collections))
             .collect();
         tip_view::update_keyed(&by_id("feed"), rows);
         let total = panel.seen_count();
@@ -326,7 +326,7 @@ async fn render_screen() {
         let mut rows = Vec::new();
         for (ids, badge, revealable) in groups {
             for tip in ids.iter().filter_map(find) {
-                let listed = Listed { badge: Some(badge), reveal_in: if revealable { tab } else { None } };
+                let listed = Listed { badge: Some(badge), reveal_in: if revealable { tab } else { None }, place: false };
                 rows.push(tip_row(tip, listed, false, &panel, collections));
             }
         }

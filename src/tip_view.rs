@@ -123,22 +123,38 @@ pub fn history(tip: &Tip) -> Option<Element> {
 }
 
 /// How a list shows a tip besides the tip itself: a badge saying why it is there ("On this
-/// page", "Needs review"), and the tab whose page can scroll to it ("Show on page").
+/// page", "Needs review"), the tab whose page can scroll to it ("Show on page"), and
+/// whether it says which screen it belongs to, with "Go there" (the feed's items).
 #[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq)]
 pub struct Listed<'a> {
     pub badge: Option<&'a str>,
     pub reveal_in: Option<i32>,
+    pub place: bool,
 }
 
 impl Listed<'_> {
-    /// No badge, no "Show on page": the feed, the queue, the frame's card.
-    pub const PLAIN: Listed<'static> = Listed { badge: None, reveal_in: None };
+    /// No badge, no "Show on page": the queue, the frame's card (which is on its page).
+    pub const PLAIN: Listed<'static> = Listed { badge: None, reveal_in: None, place: false };
+    /// The team's feed: each tip says its screen and offers to go there.
+    pub const FEED: Listed<'static> = Listed { badge: None, reveal_in: None, place: true };
+}
+
+/// The screen a tip belongs to, for people: its page's title and its address in words
+/// ("Orders — Riverside EMR, on 127.0.0.1:8700 › patients › any record › orders").
+pub fn place_of(tip: &Tip) -> String {
+    let pattern = inflow_core::screen::screen_pattern(&tip.screen, &[]).unwrap_or_else(|_| tip.screen.clone());
+    let words = inflow_core::export::screen_in_words(&pattern);
+    if tip.page_title.trim().is_empty() {
+        format!("On {words}")
+    } else {
+        format!("On \u{201c}{}\u{201d} ({words})", tip.page_title.trim())
+    }
 }
 
 /// One tip: its note, the quoted text, who and when, what it is, and its replies and
 /// helpful marks.
 pub fn tip_item(tip: &Tip, listed: Listed, cx: &TipContext) -> Element {
-    let Listed { badge, reveal_in } = listed;
+    let Listed { badge, reveal_in, place } = listed;
     let review = badge == Some("Needs review");
     let mark = badge.map(|badge| el("span").text(badge).class(if review { "badge review" } else { "badge" }).build());
     let note = el("p").text(if tip.note.is_empty() { "Highlight (no note)" } else { &tip.note }).class("note");
@@ -167,6 +183,20 @@ pub fn tip_item(tip: &Tip, listed: Listed, cx: &TipContext) -> Element {
             .attr("data-tab", &tab.to_string())
             .build()
     });
+    let place = place.then(|| {
+        el("p")
+            .class("place")
+            .child(element("span", &place_of(tip)))
+            .child(
+                el("button")
+                    .text("Go there")
+                    .attr("type", "button")
+                    .class("link")
+                    .attr("data-action", TipAction::GoThere.value())
+                    .build(),
+            )
+            .build()
+    });
     let own = if tip.author == cx.me { &[("Edit", TipAction::Edit), ("Delete", TipAction::Delete)][..] } else { &[] };
     let edit_and_delete = own.iter().map(|(label, action)| own_button(label, *action));
     el("li")
@@ -177,12 +207,44 @@ pub fn tip_item(tip: &Tip, listed: Listed, cx: &TipContext) -> Element {
         .child(note)
         .child(el("p").text(&target).class("quote"))
         .child(el("p").text(&meta).class("meta"))
+        .child_opt(place)
         .child_opt(show_on_page)
         .child(helpful_button(tip, cx.me))
         .children(edit_and_delete)
         .child(replies(tip, cx.open_replies.contains(&tip.id)))
         .child_opt(history(tip))
         .build()
+}
+
+/// Takes the user to `tip`'s screen: the open tab on it if there is one (the first in
+/// this window), else a new tab on its address; a screen of many records ("any record")
+/// has no one address, so the user is told to open a record instead.
+async fn go_to_screen(tip: &Tip) -> Result<(), String> {
+    use inflow_core::screen::screen_pattern;
+    #[derive(serde::Deserialize)]
+    struct Tab {
+        id: i32,
+        #[serde(default)]
+        url: Option<String>,
+        #[serde(rename = "windowId")]
+        window_id: i32,
+    }
+    let wanted = screen_pattern(&tip.screen, &[]).map_err(|e| e.to_string())?;
+    let tabs = chrome::tabs_query(&to_js(&json!({}))).await.map_err(|e| crate::dom::js_text(&e))?;
+    let tabs: Vec<Tab> = serde_wasm_bindgen::from_value(tabs).unwrap_or_default();
+    let open = tabs
+        .iter()
+        .find(|tab| tab.url.as_deref().and_then(|url| screen_pattern(url, &[]).ok()).as_ref() == Some(&wanted));
+    if let Some(tab) = open {
+        chrome::tabs_update(tab.id, &to_js(&json!({ "active": true }))).await.map_err(|e| crate::dom::js_text(&e))?;
+        let _ = chrome::windows_update(tab.window_id, &to_js(&json!({ "focused": true }))).await;
+        return Ok(());
+    }
+    if wanted.contains('*') {
+        return Err("No tab is on this screen. Open any record's screen: the tip shows there.".to_owned());
+    }
+    chrome::tabs_create(&to_js(&json!({ "url": wanted }))).await.map_err(|e| crate::dom::js_text(&e))?;
+    Ok(())
 }
 
 /// Edit or Delete, on the author's own tip.
@@ -553,6 +615,15 @@ pub fn listen(host: &'static dyn TipHost) {
                 let message = to_js(&PanelCommand::Reveal { tip_id: id });
                 spawn(async move {
                     let _ = chrome::tabs_send_message(tab, &message).await;
+                });
+            }
+            Some(TipAction::GoThere) => {
+                let Some(tip) = host.tip(id) else { return };
+                spawn(async move {
+                    if let Err(why) = go_to_screen(&tip).await {
+                        let said = el("span").text(&why).class("hint").attr("role", "status").build();
+                        let _ = button.replace_with_with_node_1(&said);
+                    }
                 });
             }
             Some(TipAction::OpenReplies) => {

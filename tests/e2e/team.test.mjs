@@ -68,6 +68,14 @@ describe('a team shares tips through its server', () => {
       await eventually(() => screenList.textContent(), (t) => t.includes('On this page') && t.includes('Count the acetaminophen'), { what: 'the tip under This screen' });
       await eventually(() => panel.locator('#sync-line').textContent(), (t) => t.startsWith('Online: E2E ward as Sam'), { what: 'the sync state' });
       assert.equal(await panel.locator('#feed > li').count(), 1);
+      // The feed item says which screen it belongs to, in words, and "Go there" brings the
+      // tab on that screen (patient 2's orders) forward (#13).
+      const feedItem = panel.locator('#feed > li').first();
+      assert.match(await feedItem.locator('.place').textContent(), /^On “\[name\] — Orders — Riverside General EMR” \(127\.0\.0\.1:\d+ › patients › any record › orders\)Go there$/);
+      const activeTabs = () => sam.worker.evaluate(() => chrome.tabs.query({ active: true }).then((tabs) => tabs.map((tab) => tab.url)));
+      assert.ok(!(await activeTabs()).includes(`${demo.url}/patients/2/orders`), 'the panel is the active tab before');
+      await feedItem.getByRole('button', { name: 'Go there' }).click();
+      await eventually(activeTabs, (urls) => urls.includes(`${demo.url}/patients/2/orders`), { what: "the tab on the tip's screen brought forward" });
       // Search by word, tag and author; a miss says so.
       await panel.getByRole('searchbox', { name: 'Search' }).fill('acetaminophen author:dana');
       assert.equal(await panel.locator('#feed > li').count(), 1);

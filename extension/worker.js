@@ -9,8 +9,8 @@ import init, {
 const ready = init({ module_or_path: new URL('./pkg/inflow_extension_bg.wasm', import.meta.url) });
 const report = (what) => (error) => console.error(`Inflow ${what} failed`, error);
 
-chrome.runtime.onInstalled.addListener(() => {
-  ready.then(() => onInstalled()).catch(report('set-up'));
+chrome.runtime.onInstalled.addListener(({ reason }) => {
+  ready.then(() => onInstalled(reason)).catch(report('set-up'));
 });
 
 // Sites granted or revoked at run time (options page, or Chrome's site-access settings).

@@ -320,9 +320,13 @@ pub async fn refresh_policy() {
 }
 
 /// Sets up what must exist once per install or update: the context-menu entry, and the
-/// content script on the sites the user has granted.
+/// content script on the sites the user has granted. A new install (`reason` "install")
+/// opens the welcome page: how to start, the keys, what is shared.
 #[wasm_bindgen(js_name = onInstalled)]
-pub async fn on_installed() -> Result<(), JsValue> {
+pub async fn on_installed(reason: String) -> Result<(), JsValue> {
+    if reason == "install" {
+        let _ = chrome::tabs_create(&to_js(&json!({ "url": "welcome.html" }))).await;
+    }
     chrome::context_menus_remove_all().await?;
     chrome::context_menus_create(&to_js(&json!({
         "id": CAPTURE_MENU,

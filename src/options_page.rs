@@ -368,17 +368,26 @@ async fn show_sites() {
     }
 }
 
+/// The browser's commands as (name, shortcut) pairs; an unassigned one has no shortcut.
+async fn commands() -> Vec<(String, String)> {
+    let Ok(commands) = chrome::commands_get_all().await else { return Vec::new() };
+    js_sys::Array::from(&commands)
+        .iter()
+        .map(|command| {
+            let field = |name: &str| {
+                js_sys::Reflect::get(&command, &JsValue::from_str(name))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            (field("name"), field("shortcut"))
+        })
+        .collect()
+}
+
 async fn show_shortcut() {
-    let Ok(commands) = chrome::commands_get_all().await else { return };
-    for command in js_sys::Array::from(&commands).iter() {
-        let field = |name: &str| {
-            js_sys::Reflect::get(&command, &JsValue::from_str(name))
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default()
-        };
-        if field("name") == "capture-tip" {
-            let shortcut = field("shortcut");
+    for (name, shortcut) in commands().await {
+        if name == "capture-tip" {
             let text = if shortcut.is_empty() {
                 "No shortcut is set for adding a tip.".to_owned()
             } else {
@@ -387,4 +396,29 @@ async fn show_shortcut() {
             by_id::<HtmlElement>("shortcut").set_text_content(Some(&text));
         }
     }
+}
+
+/// The welcome page, opened once on install (see `extension/welcome.html`): the keys as
+/// this browser assigned them, and whether Inflow is connected to a team yet.
+#[wasm_bindgen(js_name = welcomePage)]
+pub async fn welcome_page() -> Result<(), JsValue> {
+    let keys: HtmlElement = by_id("keys");
+    for (name, shortcut) in commands().await {
+        let what = match name.as_str() {
+            "capture-tip" => "Add a tip to the selected text",
+            "_execute_action" => "Open the side panel: this screen's tips and your team's",
+            "next-tip" => "Go to the next tip on the page",
+            "previous-tip" => "Go to the previous tip on the page",
+            _ => continue,
+        };
+        append(&keys, &element("dt", if shortcut.is_empty() { "(not set)" } else { &shortcut }));
+        append(&keys, &element("dd", what));
+    }
+    let sync = ask_worker(PageRequest::SyncStatus).await;
+    let connected = match sync.and_then(|sync| sync.membership) {
+        Some(member) => format!("Connected to team \u{201c}{}\u{201d} as {}.", member.team_name, member.name),
+        None => "Not connected to a team server yet: until then your tips stay on this computer.".to_owned(),
+    };
+    status("welcome-connection", &connected, false);
+    by_id::<HtmlElement>("welcome").set_attribute("aria-busy", "false")
 }

@@ -3,7 +3,7 @@
 // keys) and look where a user or the browser would (highlights, the extension's store).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,8 +46,12 @@ export function newProfileDir() {
 }
 
 /** Launches Chromium on `profileDir` with dist/ (or the extension in `dist`) loaded;
- *  resolves to { context, worker, extensionId }. */
-export async function launch(profileDir, { dist = DIST } = {}) {
+ *  resolves to { context, worker, extensionId, welcome }. A first launch on a profile
+ *  installs Inflow, which opens its welcome page: that is checked here, then closed
+ *  (`keepWelcome`: left open and returned as `welcome`). */
+export async function launch(profileDir, { dist = DIST, keepWelcome = false } = {}) {
+  const installed = join(profileDir, '.inflow-installed');
+  const firstLaunch = !existsSync(installed);
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -58,9 +62,22 @@ export async function launch(profileDir, { dist = DIST } = {}) {
       `--disable-extensions-except=${dist}`, `--load-extension=${dist}`,
     ],
   });
+  const isWelcome = (page) => page.url().startsWith('chrome-extension://') && page.url().endsWith('/welcome.html');
+  const welcomeShown = firstLaunch ? context.waitForEvent('page', { predicate: isWelcome, timeout: 15000 }).catch(() => null) : null;
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker', { timeout: 10000 }));
   const extensionId = new URL(worker.url()).host;
-  return { context, worker, extensionId };
+  let welcome = null;
+  if (firstLaunch) {
+    welcome = context.pages().find(isWelcome) ?? (await welcomeShown);
+    if (!welcome) throw new Error('installing Inflow did not open its welcome page');
+    await welcome.locator('main[aria-busy="false"]').waitFor();
+    writeFileSync(installed, '');
+    if (!keepWelcome) {
+      await welcome.close();
+      welcome = null;
+    }
+  }
+  return { context, worker, extensionId, welcome };
 }
 
 /** Polls `probe` until it returns a value `accept` likes; fails with the last value seen. */
@@ -406,7 +423,7 @@ export async function connect(context, extensionId, serverUrl, token) {
 }
 
 /** Captures a tip on `text` in the orders table of `page` with `note`, for "My team" or
- *  "Only me" (`offline`: while the team's server cannot be reached), and waits until the
+ *  "Only me" (`offline`: no team server answers, none is set or it is down), and waits until the
  *  extension of `browser` has stored it. */
 export async function captureOnOrders(browser, page, text, note, { team, tags = '', offline = false }) {
   await openFormWithButton(page, 'table.orders', text);

@@ -36,7 +36,7 @@ test('through the app\'s links, back and forward: filed under the screen the use
   await page.waitForURL(/\/patients\/1\/orders$/);
   await page.getByText('Heparin').first().waitFor();
 
-  const tip = await captureOnOrders(browser, page, QUOTE, 'Platelets are in the CBC panel.', { team: true });
+  const tip = await captureOnOrders(browser, page, QUOTE, 'Platelets are in the CBC panel.', { team: true, offline: true }); // no team server here
   // Shared, it names the screen and not the patient's record (issue #15).
   assert.equal(tip.target.source, `${demo.url}/patients/*/orders`, 'filed under the orders screen, not the list the page loaded as');
   await eventually(() => highlightedTexts(page), has(QUOTE), { what: 'the highlight' });
@@ -84,7 +84,7 @@ test('a page that moves its own address gains nothing of another site\'s tips', 
   other.hostname = 'localhost';
   await page.goto(`${other.origin}/patients/1/orders`);
   await page.getByText('Heparin').first().waitFor();
-  await captureOnOrders(browser, page, 'Check K+ and creatinine before the 3rd dose.', 'Renal panel first.', { team: true });
+  await captureOnOrders(browser, page, 'Check K+ and creatinine before the 3rd dose.', 'Renal panel first.', { team: true, offline: true });
 
   await page.goto(`${demo.url}/patients`);
   const attempts = await page.evaluate((target) => {

@@ -52,8 +52,22 @@ function look(page) {
 
 test('readable type, a visible focus ring, a dark scheme, keyboard commands that are assigned, and the screen\'s count on the toolbar', async () => {
   const profile = newProfileDir();
-  const browser = await launch(profile.dir);
+  const browser = await launch(profile.dir, { keepWelcome: true });
   try {
+    // Installing opened the welcome page: how to start, the keys this browser assigned,
+    // what is shared and what stays here (#13).
+    const { welcome } = browser;
+    const keys = await welcome.locator('#keys dt').allTextContents();
+    assert.equal(keys.length, 4, `four keys listed: ${keys}`);
+    assert.ok(keys.every((key) => /^(Alt|Ctrl|Shift|Command)\+/.test(key)), `every key assigned: ${keys}`);
+    assert.match(await welcome.locator('#keys').textContent(), /Add a tip to the selected text/);
+    assert.match(await welcome.locator('#welcome-connection').textContent(), /^Not connected to a team server yet/);
+    assert.match(await welcome.getByRole('heading', { name: 'What your team sees, and what stays here' }).locator('..').textContent(), /Only me.*never leave/s);
+    await welcome.getByRole('link', { name: 'Open Inflow’s options' }).click();
+    await welcome.waitForURL(/\/options\.html$/);
+    await welcome.goto(`chrome-extension://${browser.extensionId}/welcome.html`);
+    await welcome.locator('main[aria-busy="false"]').waitFor();
+
     // Every command has a key: Chromium leaves a suggested key it reserves unassigned
     // (Alt+Shift+T, which the capture command had, focuses the toolbar).
     const commands = await browser.worker.evaluate(() => chrome.commands.getAll());
@@ -87,7 +101,7 @@ test('readable type, a visible focus ring, a dark scheme, keyboard commands that
     await options.locator('main[aria-busy="false"]').waitFor();
 
     for (const scheme of ['light', 'dark']) {
-      for (const [name, view] of [['panel', panel], ['options', options]]) {
+      for (const [name, view] of [['panel', panel], ['options', options], ['welcome', browser.welcome]]) {
         await view.emulateMedia({ colorScheme: scheme });
         await view.bringToFront();
         await view.locator('body').click({ position: { x: 1, y: 1 } });

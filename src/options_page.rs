@@ -419,6 +419,7 @@ pub async fn welcome_page() -> Result<(), JsValue> {
         Some(member) => format!("Connected to team \u{201c}{}\u{201d} as {}.", member.team_name, member.name),
         None => "Not connected to a team server yet: until then your tips stay on this computer.".to_owned(),
     };
-    status("welcome-connection", &connected, false);
+    // A plain fact, not a success or an error: no status colour.
+    by_id::<HtmlElement>("welcome-connection").set_text_content(Some(&connected));
     by_id::<HtmlElement>("welcome").set_attribute("aria-busy", "false")
 }

@@ -1,0 +1,77 @@
+// Inflow's own pages checked by axe-core (part of #13): the side panel, the options, the
+// welcome page and a downloaded tip sheet, each in the light and the dark scheme, with no
+// violation of the rules axe-core runs (WCAG 2.x A and AA among them). The run also writes
+// a screenshot of each view at panel width (380 px) and on a laptop screen (1366 px) to
+// target/screenshots/ for people to review; nothing is asserted of the pictures.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { captureOnOrders, launch, newProfileDir, startDemo } from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
+
+let demo;
+before(async () => {
+  demo = await startDemo();
+});
+after(() => demo.stop());
+
+/** axe-core's violations on `page`, one line each: rule, impact, and where. */
+async function violations(page) {
+  await page.evaluate(AXE); // through the DevTools protocol: no page's CSP applies
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations));
+  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('the panel, the options, the welcome page and the tip sheet pass axe-core in both colour schemes', async () => {
+  const profile = newProfileDir();
+  const downloads = mkdtempSync(join(tmpdir(), 'inflow-axe-'));
+  const browser = await launch(profile.dir, { keepWelcome: true });
+  try {
+    // A tip to show: shared with the team (no server here: it waits), so it is exported.
+    const page = await browser.context.newPage();
+    await page.goto(`${demo.url}/patients/1/orders`);
+    await captureOnOrders(browser, page, 'Max 3 g/day from all sources.', 'Count the acetaminophen in combination products too.', { team: true, offline: true, tags: 'dosing' });
+
+    const panel = await browser.context.newPage();
+    await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
+    await panel.locator('main[aria-busy="false"]').waitFor();
+    await panel.locator('#feed .note').first().waitFor();
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    await options.locator('main[aria-busy="false"]').waitFor();
+
+    await panel.getByRole('combobox', { name: 'Tips', exact: true }).selectOption('everything');
+    await panel.getByRole('combobox', { name: 'Format' }).selectOption('html');
+    const [file] = await Promise.all([panel.waitForEvent('download'), panel.getByRole('button', { name: 'Download' }).click()]);
+    const saved = join(downloads, file.suggestedFilename());
+    await file.saveAs(saved);
+    const sheet = await browser.context.newPage();
+    await sheet.goto(pathToFileURL(saved).href);
+    assert.equal(await sheet.locator('article.tip').count(), 1, 'the tip sheet holds the tip');
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const found = [];
+    for (const scheme of ['light', 'dark']) {
+      for (const [name, view] of [['panel', panel], ['options', options], ['welcome', browser.welcome], ['tip-sheet', sheet]]) {
+        await view.emulateMedia({ colorScheme: scheme });
+        for (const [width, height] of [[380, 900], [1366, 768]]) {
+          await view.setViewportSize({ width, height });
+          await view.screenshot({ path: join(SCREENSHOTS, `${name}-${scheme}-${width}.png`), fullPage: true });
+        }
+        found.push(...(await violations(view)).map((line) => `${name} (${scheme}): ${line}`));
+      }
+    }
+    console.log(`  screenshots of each view at 380 and 1366 px: ${SCREENSHOTS}`);
+    assert.deepEqual(found, [], `axe-core found:\n${found.join('\n')}`);
+  } finally {
+    await browser.context.close();
+    profile.remove();
+    rmSync(downloads, { recursive: true, force: true });
+  }
+});

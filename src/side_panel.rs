@@ -320,13 +320,19 @@ async fn render_screen() {
     PANEL.with(|p| {
         let panel = p.borrow();
         let find = |id: &TipId| panel.tip(*id);
-        let groups: [(&[TipId], &str, bool); 4] =
-            [(&screen.placed, "On this page", true), (&screen.elements, "Pinned here", true), (&screen.unplaced, "Needs review", false), (&screen.missing_elements, "Needs review", false)];
+        // Under "This screen" a placed tip needs no badge saying so (it was on every card);
+        // only a tip that needs review is marked.
+        let groups: [(&[TipId], Option<&str>, bool); 4] = [
+            (&screen.placed, None, true),
+            (&screen.elements, None, true),
+            (&screen.unplaced, Some("Needs review"), false),
+            (&screen.missing_elements, Some("Needs review"), false),
+        ];
         let collections = tip_view::fingerprint(&panel.collections);
         let mut rows = Vec::new();
         for (ids, badge, revealable) in groups {
             for tip in ids.iter().filter_map(find) {
-                let listed = Listed { badge: Some(badge), reveal_in: if revealable { tab } else { None }, place: false };
+                let listed = Listed { badge, reveal_in: if revealable { tab } else { None }, place: false };
                 rows.push(tip_row(tip, listed, false, &panel, collections));
             }
         }

@@ -281,7 +281,8 @@ async fn post_sync(base: &str, token: &str, request: &SyncRequest) -> Result<Res
 }
 
 fn token_refused() -> String {
-    "The server refused the token (it is wrong, or was revoked). Ask your Inflow administrator for a new one and enter it in Inflow's options.".to_owned()
+    "The server refused the member token (it is wrong, or was revoked). Ask your Inflow administrator for a new one."
+        .to_owned()
 }
 
 /// Who the server says this member is, and the team's settings.

@@ -40,6 +40,11 @@ describe('a team shares tips through its server', () => {
       await danaOptions.locator('main[aria-busy="false"]').waitFor();
       assert.equal(await danaOptions.getByLabel('Name on the tips you keep on this device').inputValue(), 'Dana');
       await eventually(() => danaOptions.locator('#sync-state').textContent(), (t) => t.includes('YouDana, admin'), { what: 'the membership in the options' });
+      // A wrong token, tried on the options page, is said plainly there (not "enter it in
+      // Inflow's options" on the options page itself); nothing is saved by a test.
+      await danaOptions.getByLabel('Member token').fill('inflow_not-a-real-token');
+      await danaOptions.getByRole('button', { name: 'Test connection' }).click();
+      await eventually(() => danaOptions.locator('#connection-result').textContent(), (t) => t === 'The server refused the member token (it is wrong, or was revoked). Ask your Inflow administrator for a new one.', { what: 'the wrong-token message' });
       await danaOptions.close();
 
       // Dana shares a tip on patient 1's orders.
@@ -65,7 +70,8 @@ describe('a team shares tips through its server', () => {
       await panel.goto(`chrome-extension://${sam.extensionId}/sidepanel.html`);
       await panel.locator('main[aria-busy="false"]').waitFor();
       const screenList = panel.locator('#screen-tips');
-      await eventually(() => screenList.textContent(), (t) => t.includes('On this page') && t.includes('Count the acetaminophen'), { what: 'the tip under This screen' });
+      await eventually(() => screenList.textContent(), (t) => t.includes('Count the acetaminophen'), { what: 'the tip under This screen' });
+      assert.equal(await screenList.locator('.badge').count(), 0, 'a placed tip carries no badge saying so (#13: nothing repeated on every card)');
       await eventually(() => panel.locator('#sync-line').textContent(), (t) => t.startsWith('Online: E2E ward as Sam'), { what: 'the sync state' });
       assert.equal(await panel.locator('#feed > li').count(), 1);
       // The feed item says which screen it belongs to, in words, and "Go there" brings the

@@ -507,6 +507,24 @@ pub fn feed<'a>(
     matching
 }
 
+/// What the panel says once a curation step is stored: what happened, in plain words, so
+/// a tip that leaves the queue does not just vanish.
+pub fn step_done(step: &Action) -> String {
+    match step {
+        Action::Propose => "Suggested for training: it now waits in the curators' queue.".to_owned(),
+        Action::Approve { verify_by } => format!(
+            "Approved: it is among the approved tips, to be checked again by {}.",
+            verify_by.to_string().chars().take(10).collect::<String>()
+        ),
+        Action::Retire => "Retired: it no longer shows on screens. Reopen it to bring it back.".to_owned(),
+        Action::Reopen => "Reopened: it is a plain shared tip again.".to_owned(),
+        Action::Reword { title, .. } if title.is_empty() => "Title removed: the note heads the tip again.".to_owned(),
+        Action::Reword { .. } => "Title saved.".to_owned(),
+        Action::Flag { .. } => "Sent to the curators for review.".to_owned(),
+        Action::Unflag => "Review flag cleared: the tip stays as it is.".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -709,5 +727,26 @@ mod tests {
         for format in inflow_core::export::Format::ALL {
             assert!(offered.contains(&format), "{format:?} is offered");
         }
+    }
+
+    #[test]
+    fn every_curation_step_says_what_happened() {
+        let day = Timestamp(1_795_000_000_000); // 2026-11-18
+        assert_eq!(
+            step_done(&Action::Approve { verify_by: day }),
+            "Approved: it is among the approved tips, to be checked again by 2026-11-18."
+        );
+        let steps = [
+            Action::Propose,
+            Action::Retire,
+            Action::Reopen,
+            Action::Reword { title: String::new(), summary: String::new() },
+            Action::Reword { title: "T".into(), summary: String::new() },
+            Action::Flag { reason: "r".into() },
+            Action::Unflag,
+        ];
+        let said: HashSet<String> = steps.iter().map(step_done).collect();
+        assert_eq!(said.len(), steps.len(), "each step is said in its own words");
+        assert!(said.iter().all(|text| text.ends_with('.') && !text.contains("Propose")), "{said:?}");
     }
 }

@@ -316,6 +316,7 @@ pub fn listen() {
 /// Sends a step to the worker; whether it was stored.
 async fn take_step(id: TipId, step: Action) -> bool {
     let verb = step.verb();
+    let done = crate::panel_model::step_done(&step);
     let request = PageRequest::Curate { tip_id: id, step };
     status("curation-status", "", false);
     // The worker stores the step and says tips changed; the panel then re-renders.
@@ -324,7 +325,10 @@ async fn take_step(id: TipId, step: Action) -> bool {
             status("curation-status", &format!("Could not {verb}: {problem}"), true);
             false
         }
-        None => true,
+        None => {
+            status("curation-status", &done, false);
+            true
+        }
     }
 }
 

@@ -56,6 +56,7 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await danaPanel.locator('#queue-section').isHidden(), true, 'members have no curator queue');
       await danaItem.getByRole('button', { name: 'Propose' }).click();
       await eventually(() => danaItem.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed'), { what: 'the Proposed badge' });
+      assert.equal(await danaPanel.locator('#curation-status').textContent(), "Suggested for training: it now waits in the curators' queue.");
       await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'proposed'), { what: 'the proposal on the server', timeout: 10000 });
 
       // Cory, a curator, finds it in the queue and approves it there.
@@ -69,6 +70,8 @@ describe('curators turn tips into learning material', () => {
       const item = feedItem(panel, TIPS.sets.note);
       await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved') && t.includes('verified by Cory'), { what: 'the Approved badge' });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === 'Nothing waits for a curator.', { what: 'the queue emptied' });
+      // The tip left the queue: the panel says what happened to it (#13).
+      assert.equal(await panel.locator('#curation-status').textContent(), `Approved: it is among the approved tips, to be checked again by ${VERIFY_BY}.`);
 
       // A title of the curator's own; the author's note stays as written.
       await item.getByRole('button', { name: 'Edit title' }).click();

@@ -159,7 +159,9 @@ pub fn render_queue() {
     PANEL.with(|p| {
         let panel = p.borrow();
         section.set_hidden(!panel.curator);
+        let jump_line: HtmlElement = by_id("queue-jump-line");
         if !panel.curator {
+            jump_line.set_hidden(true);
             return;
         }
         let waiting = panel.queue(now());
@@ -176,6 +178,14 @@ pub fn render_queue() {
             n => format!("{n} tips wait for a curator."),
         };
         by_id::<HtmlElement>("queue-count").set_text_content(Some(&count));
+        // The queue is reachable at once from the top of the panel, however long it is.
+        let jump = match waiting.len() {
+            0 => String::new(),
+            1 => "1 tip waits for your review".to_owned(),
+            n => format!("{n} tips wait for your review"),
+        };
+        by_id::<HtmlElement>("queue-jump").set_text_content(Some(&jump));
+        jump_line.set_hidden(jump.is_empty());
     });
 }
 
@@ -306,6 +316,13 @@ pub fn listen() {
             return;
         };
         spawn(add_to_collection(collection, id));
+    });
+    // The jump to the queue takes the focus there too (a fragment link only scrolls).
+    on(&by_id::<web_sys::EventTarget>("queue-jump"), "click", |event| {
+        event.prevent_default();
+        let heading: HtmlElement = by_id("queue-heading");
+        heading.scroll_into_view();
+        let _ = heading.focus();
     });
     on_submit("new-collection", create_collection);
     on_submit("rename-tags", rename_tags);

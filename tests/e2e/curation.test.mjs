@@ -54,6 +54,7 @@ describe('curators turn tips into learning material', () => {
       const danaItem = feedItem(danaPanel, TIPS.sets.note);
       assert.equal(await danaItem.getByRole('button', { name: 'Approve' }).count(), 0, 'members cannot approve');
       assert.equal(await danaPanel.locator('#queue-section').isHidden(), true, 'members have no curator queue');
+      assert.equal(await danaPanel.locator('#queue-jump-line').isHidden(), true, 'nor a jump to one');
       await danaItem.getByRole('button', { name: 'Propose' }).click();
       await eventually(() => danaItem.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed'), { what: 'the Proposed badge' });
       assert.equal(await danaPanel.locator('#curation-status').textContent(), "Suggested for training: it now waits in the curators' queue.");
@@ -64,6 +65,16 @@ describe('curators turn tips into learning material', () => {
       await eventually(() => panel.locator('#feed > li').count(), (n) => n === 2, { what: "Dana's tips in Cory's feed", timeout: 10000 });
       const queued = panel.locator('#queue > li', { hasText: TIPS.sets.note.slice(0, 20) });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the queue count' });
+      // At panel width the queue is a jump away from the top, whatever is above it (#13).
+      await panel.setViewportSize({ width: 380, height: 500 });
+      await panel.evaluate(() => window.scrollTo(0, 0));
+      const headingInView = () => panel.locator('#queue-heading').evaluate((h) => {
+        const { top } = h.getBoundingClientRect();
+        return top > -1 && top < innerHeight && document.activeElement === h; // scrolled to the top, to a fraction of a pixel
+      });
+      await panel.getByRole('link', { name: '1 tip waits for your review' }).click();
+      await eventually(headingInView, Boolean, { what: 'the curator queue in view with the focus' });
+      await panel.setViewportSize({ width: 1280, height: 900 });
       await queued.getByRole('button', { name: 'Approve' }).click();
       await queued.getByLabel('Verify again by').fill(VERIFY_BY);
       await queued.getByRole('button', { name: 'Confirm approval' }).click();

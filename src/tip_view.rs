@@ -117,7 +117,7 @@ pub fn history(tip: &Tip) -> Option<Element> {
     });
     let details = el("details")
         .class("history")
-        .child(element("summary", &format!("Curation history ({})", tip.curation.history.len())))
+        .child(element("summary", &format!("History ({})", tip.curation.history.len())))
         .child(el("ol").children(events).build());
     Some(details.build())
 }
@@ -938,7 +938,7 @@ pub fn update_keyed(list: &Element, rows: Vec<Row<'_>>) {
 }
 
 /// Puts `fresh` where `old` is, carrying over the forms the user has open in `old` (with
-/// what was typed, and the focus if it was in one).
+/// what was typed, and the focus if it was in one) and the folds they opened.
 fn replace_keeping_drafts(old: &Element, fresh: &Element) {
     let focused = crate::dom::document().active_element();
     let had_focus = focused.as_ref().is_some_and(|f| old.contains(Some(f)));
@@ -955,6 +955,13 @@ fn replace_keeping_drafts(old: &Element, fresh: &Element) {
                 (None, Some(bar)) => bar.after_with_node_1(&form),
                 (None, None) => fresh.append_with_node_1(&form),
             };
+        }
+    }
+    // A menu or a history the user opened stays open.
+    for folded in ["details.more-steps", "details.history"] {
+        let open_before = old.query_selector(&format!("{folded}[open]")).ok().flatten().is_some();
+        if let Some(details) = fresh.query_selector(folded).ok().flatten().filter(|_| open_before) {
+            crate::dom::set(&details, "open", "");
         }
     }
     let _ = old.replace_with_with_node_1(fresh);

@@ -35,7 +35,7 @@ pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timesta
     let c = &tip.curation;
     let mut steps: Vec<(OfferedStep, &str)> = Vec::new();
     if c.status == Status::Shared {
-        steps.push((OfferedStep::Propose, "Propose"));
+        steps.push((OfferedStep::Propose, "Suggest for training"));
     }
     if curator {
         if c.status != Status::Approved || c.is_due(at) {
@@ -48,14 +48,14 @@ pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timesta
             steps.push((OfferedStep::Retire, "Retire"));
         }
         if c.status != Status::Shared {
-            steps.push((OfferedStep::Reopen, "Reopen"));
+            steps.push((OfferedStep::Reopen, "Back to shared"));
         }
         steps.push((OfferedStep::Reword, "Edit title"));
     }
     if steps.is_empty() {
         return None;
     }
-    let buttons = steps.into_iter().map(|(step, label)| {
+    let button = |(step, label): (OfferedStep, &str)| {
         el("button")
             .text(label)
             .attr("type", "button")
@@ -63,7 +63,11 @@ pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timesta
             .attr("data-action", TipAction::Curate.value())
             .attr("data-step", step.value())
             .build()
-    });
+    };
+    // One step in sight (a curator's approval, else the suggestion); the rest in one
+    // compact menu, so a card at panel width is not a row of buttons.
+    let first = steps.iter().position(|(step, _)| *step == OfferedStep::Approve).unwrap_or(0);
+    let primary = button(steps.remove(first));
     let collect = (curator && !collections.is_empty()).then(|| {
         let options = collections.iter().map(|collection| {
             let already = collection.tips.contains(&tip.id);
@@ -80,8 +84,16 @@ pub fn actions(tip: &Tip, curator: bool, collections: &[Collection], at: Timesta
             .children(options)
             .build()
     });
+    let more = (!steps.is_empty() || collect.is_some()).then(|| {
+        el("details")
+            .class("more-steps")
+            .child(element("summary", "More"))
+            .children(steps.into_iter().map(button))
+            .child_opt(collect)
+            .build()
+    });
     let bar = el("div").class("curation-steps").attr("role", "group").attr("aria-label", "Curation");
-    Some(bar.children(buttons).child_opt(collect).build())
+    Some(bar.child(primary).child_opt(more).build())
 }
 
 /// Move up, move down and remove, for a curator looking at a collection.

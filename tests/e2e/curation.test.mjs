@@ -55,7 +55,7 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await danaItem.getByRole('button', { name: 'Approve' }).count(), 0, 'members cannot approve');
       assert.equal(await danaPanel.locator('#queue-section').isHidden(), true, 'members have no curator queue');
       assert.equal(await danaPanel.locator('#queue-jump-line').isHidden(), true, 'nor a jump to one');
-      await danaItem.getByRole('button', { name: 'Propose' }).click();
+      await danaItem.getByRole('button', { name: 'Suggest for training' }).click();
       await eventually(() => danaItem.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed'), { what: 'the Proposed badge' });
       assert.equal(await danaPanel.locator('#curation-status').textContent(), "Suggested for training: it now waits in the curators' queue.");
       await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'proposed'), { what: 'the proposal on the server', timeout: 10000 });
@@ -85,12 +85,13 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await panel.locator('#curation-status').textContent(), `Approved: it is among the approved tips, to be checked again by ${VERIFY_BY}.`);
 
       // A title of the curator's own; the author's note stays as written.
+      await item.locator('details.more-steps > summary').click(); // the curator's other steps, in one menu
       await item.getByRole('button', { name: 'Edit title' }).click();
       await item.getByLabel('Title').fill(TITLE);
       await item.getByRole('button', { name: 'Save title' }).click();
       await eventually(() => item.locator('.curated-title').textContent().catch(() => ''), (t) => t === TITLE, { what: 'the curated title' });
       assert.ok((await item.locator('.note').textContent()).startsWith('Count <b>combination</b>'), 'the note is untouched, and shown as text');
-      await item.getByText(/^Curation history/).click();
+      await item.getByText(/^History \(/).click();
       const history = await item.locator('details.history li').allTextContents();
       assert.deepEqual(history.map((line) => line.split(' · ')[1]), [`Cory: titled it “${TITLE}”`, `Cory: approved; verify again by ${VERIFY_BY}`, 'Dana: proposed'], 'newest first');
 
@@ -98,6 +99,7 @@ describe('curators turn tips into learning material', () => {
       await panel.getByRole('textbox', { name: 'New collection' }).fill('Orders after the March upgrade');
       await panel.getByRole('button', { name: 'Create' }).click();
       await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('made'), { what: 'the collection made' });
+      if (!(await item.locator('details.more-steps').evaluate((menu) => menu.open))) await item.locator('details.more-steps > summary').click();
       await item.getByLabel('Add to collection').selectOption({ label: 'Orders after the March upgrade' });
       await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('Added to'), { what: 'the tip added to the collection' });
       await panel.locator('#show').selectOption({ label: 'Collection: Orders after the March upgrade (1)' });

@@ -119,10 +119,14 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let mut sqlite_file = None;
         let url = match backend {
             Backend::Sqlite => {
                 let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
+                if !path.is_empty() && path != ":memory:" && !url.contains("mode=memory") {
+                    sqlite_file = Some(std::path::PathBuf::from(path));
+                }
                 if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
                 }
@@ -154,7 +158,15 @@ impl Db {
             readable: Default::default(),
             writers: Default::default(),
         };
+        // SQLite has no advisory lock for sqlx's migrator to take: two instances starting
+        // at once on one file would both run a pending migration (the second fails on
+        // "duplicate column"). A lock on a file beside the database serialises them.
+        let migrating = match sqlite_file {
+            Some(database) => Some(lock_beside(&database).await?),
+            None => None,
+        };
         db.migrate().await?;
+        drop(migrating);
         Ok(db)
     }
 
@@ -821,6 +833,22 @@ async fn announce(
 /// on SQLite (one writes at a time anyway) and twice the CPU cores on PostgreSQL (more
 /// connections than the cores can serve only queue inside the database: on 2 cores, 4
 /// gave 654 sync cycles/s and 16 gave 516 in `cargo xtask bench server`).
+/// An exclusive lock on `<database>.migrating` (made if missing), held until the file is
+/// dropped: the migrations of one SQLite database run in one process at a time.
+async fn lock_beside(database: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".migrating");
+    let lock_path = std::path::PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        file.lock()?; // waits for another instance's migrations to finish
+        Ok(file)
+    })
+    .await
+    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+    .map_err(|e: std::io::Error| StoreError::Database(sqlx::Error::Io(e)))
+}
+
 fn connections(backend: Backend) -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     let default = if backend == Backend::Sqlite { 4 } else { (2 * cores).clamp(4, 64) };

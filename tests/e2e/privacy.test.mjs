@@ -112,6 +112,7 @@ describe('patient identifiers stay on the device', () => {
       const coryPanel = await openPanel(cory);
       const coryItem = coryPanel.locator('#feed > li').first();
       await eventually(() => coryPanel.locator('#feed > li').count(), (n) => n === 1, { what: "the tip in Cory's feed", timeout: 10000 });
+      await coryItem.locator('details.more-steps > summary').click(); // the curator's steps besides Approve
       await coryItem.getByRole('button', { name: 'Edit title' }).click();
       await coryItem.getByLabel('Title').fill('Metoprolol hold rule for Jane Doe');
       await coryItem.getByRole('button', { name: 'Save title' }).click();

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { captureOnOrders, launch, newProfileDir, startDemo } from './harness.mjs';
+import { captureOnOrders, launch, newProfileDir, openExtensionPage, openPanel, startDemo } from './harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
@@ -38,13 +38,9 @@ test('the panel, the options, the welcome page and the tip sheet pass axe-core i
     await page.goto(`${demo.url}/patients/1/orders`);
     await captureOnOrders(browser, page, 'Max 3 g/day from all sources.', 'Count the acetaminophen in combination products too.', { team: true, offline: true, tags: 'dosing' });
 
-    const panel = await browser.context.newPage();
-    await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
-    await panel.locator('main[aria-busy="false"]').waitFor();
+    const panel = await openPanel(browser);
     await panel.locator('#feed .note').first().waitFor();
-    const options = await browser.context.newPage();
-    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
-    await options.locator('main[aria-busy="false"]').waitFor();
+    const options = await openExtensionPage(browser, 'options.html');
 
     await panel.getByRole('combobox', { name: 'Tips', exact: true }).selectOption('everything');
     await panel.getByRole('combobox', { name: 'Format' }).selectOption('html');

@@ -403,10 +403,15 @@ export async function startTeamServer(memberNames, { roles = {} } = {}) {
 
 /** Opens `browser`'s side panel page and waits until it is wired up. */
 export async function openPanel(browser) {
-  const panel = await browser.context.newPage();
-  await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
-  await panel.locator('main[aria-busy="false"]').waitFor();
-  return panel;
+  return openExtensionPage(browser, 'sidepanel.html');
+}
+
+/** Opens the extension page `file` of `browser` in a tab and waits until it is wired up. */
+export async function openExtensionPage(browser, file) {
+  const page = await browser.context.newPage();
+  await page.goto(`chrome-extension://${browser.extensionId}/${file}`);
+  await page.locator('main[aria-busy="false"]').waitFor();
+  return page;
 }
 
 /** Connects the extension in `context` to the team's server through its options page. */

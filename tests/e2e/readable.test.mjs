@@ -5,7 +5,7 @@
 // screen's tips on the toolbar button.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { captureOnOrders, eventually, highlightPoint, inflowFrame, launch, newProfileDir, startDemo } from './harness.mjs';
+import { captureOnOrders, eventually, highlightPoint, inflowFrame, launch, newProfileDir, openExtensionPage, openPanel, startDemo } from './harness.mjs';
 
 const QUOTE = 'Max 3 g/day from all sources.';
 const NOTE = 'Count the acetaminophen in combination products too.';
@@ -92,13 +92,9 @@ test('readable type, a visible focus ring, a dark scheme, keyboard commands that
     await page.goBack();
     await eventually(badge, (text) => text === '1', { what: 'the badge again, back on the orders screen' });
 
-    const panel = await browser.context.newPage();
-    await panel.goto(`chrome-extension://${browser.extensionId}/sidepanel.html`);
-    await panel.locator('main[aria-busy="false"]').waitFor();
+    const panel = await openPanel(browser);
     await panel.locator('#feed .note').first().waitFor();
-    const options = await browser.context.newPage();
-    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
-    await options.locator('main[aria-busy="false"]').waitFor();
+    const options = await openExtensionPage(browser, 'options.html');
 
     for (const scheme of ['light', 'dark']) {
       for (const [name, view] of [['panel', panel], ['options', options], ['welcome', browser.welcome]]) {

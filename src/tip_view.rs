@@ -216,9 +216,10 @@ pub fn tip_item(tip: &Tip, listed: Listed, cx: &TipContext) -> Element {
         .build()
 }
 
-/// Takes the user to `tip`'s screen: the open tab on it if there is one (the first in
-/// this window), else a new tab on its address; a screen of many records ("any record")
-/// has no one address, so the user is told to open a record instead.
+/// Takes the user to `tip`'s screen: the first open tab on it (in any window), else a new
+/// tab on its address: the screen's, or the page the tip was made on when it kept one (a
+/// private tip keeps its page); a shared screen of many records ("any record") has no one
+/// address, so the user is told to open a record instead.
 async fn go_to_screen(tip: &Tip) -> Result<(), String> {
     use inflow_core::screen::screen_pattern;
     #[derive(serde::Deserialize)]
@@ -240,10 +241,14 @@ async fn go_to_screen(tip: &Tip) -> Result<(), String> {
         let _ = chrome::windows_update(tab.window_id, &to_js(&json!({ "focused": true }))).await;
         return Ok(());
     }
-    if wanted.contains('*') {
-        return Err("No tab is on this screen. Open any record's screen: the tip shows there.".to_owned());
-    }
-    chrome::tabs_create(&to_js(&json!({ "url": wanted }))).await.map_err(|e| crate::dom::js_text(&e))?;
+    // Only a web page's address is opened (a teammate's tip could name anything else).
+    let address = [wanted.as_str(), tip.target.source.as_str()]
+        .into_iter()
+        .find(|address| !address.contains('*') && (address.starts_with("https://") || address.starts_with("http://")));
+    let Some(address) = address else {
+        return Err("No tab is on this screen. Open any record’s screen: the tip shows there.".to_owned());
+    };
+    chrome::tabs_create(&to_js(&json!({ "url": address }))).await.map_err(|e| crate::dom::js_text(&e))?;
     Ok(())
 }
 

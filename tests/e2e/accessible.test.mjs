@@ -65,6 +65,13 @@ test('the panel, the options, the welcome page and the tip sheet pass axe-core i
     }
     console.log(`  screenshots of each view at 380 and 1366 px: ${SCREENSHOTS}`);
     assert.deepEqual(found, [], `axe-core found:\n${found.join('\n')}`);
+
+    // A shared tip names a screen of many records: with no tab on it, "Go there" says what
+    // to do instead of opening an address that names no record.
+    await page.close();
+    await panel.bringToFront();
+    await panel.locator('#feed > li').first().getByRole('button', { name: 'Go there' }).click();
+    await panel.locator('#feed > li').first().getByText('No tab is on this screen. Open any record’s screen: the tip shows there.').waitFor();
   } finally {
     await browser.context.close();
     profile.remove();

@@ -139,6 +139,14 @@ test('readable type, a visible focus ring, a dark scheme, keyboard commands that
       return { background: rgb(box), text: rgb(getComputedStyle(document.querySelector('.card .note')).color) };
     });
     assert.ok(Math.max(...cardBox.background) < 80 && Math.min(...cardBox.text) > 170, `card (dark): ${JSON.stringify(cardBox)}`);
+
+    // With no tab on its screen, a private tip's "Go there" opens the page it was made on.
+    await page.close();
+    await panel.bringToFront();
+    const opened = browser.context.waitForEvent('page', { timeout: 10000 });
+    await panel.locator('#feed > li').first().getByRole('button', { name: 'Go there' }).click();
+    const there = await opened;
+    await there.waitForURL(`${demo.url}/patients/1/orders`);
   } finally {
     await browser.context.close();
     profile.remove();

@@ -512,10 +512,9 @@ pub fn feed<'a>(
 pub fn step_done(step: &Action) -> String {
     match step {
         Action::Propose => "Suggested for training: it now waits in the curators' queue.".to_owned(),
-        Action::Approve { verify_by } => format!(
-            "Approved: it is among the approved tips, to be checked again by {}.",
-            verify_by.to_string().chars().take(10).collect::<String>()
-        ),
+        Action::Approve { verify_by } => {
+            format!("Approved: it is among the approved tips, to be checked again by {}.", verify_by.day())
+        }
         Action::Retire => "Retired: it no longer shows on screens. Reopen it to bring it back.".to_owned(),
         Action::Reopen => "Reopened: it is a plain shared tip again.".to_owned(),
         Action::Reword { title, .. } if title.is_empty() => "Title removed: the note heads the tip again.".to_owned(),

@@ -184,7 +184,7 @@ pub fn file_name(sheet: &Sheet<'_>, format: Format) -> String {
         .take(8)
         .collect::<Vec<_>>()
         .join("-");
-    format!("inflow-{}-{}.{}", if slug.is_empty() { "tips" } else { &slug }, date(sheet.generated), format.extension())
+    format!("inflow-{}-{}.{}", if slug.is_empty() { "tips" } else { &slug }, sheet.generated.day(), format.extension())
 }
 
 // ---- What every format says of a tip ---------------------------------------------------
@@ -266,7 +266,7 @@ fn status_line(tip: &Tip) -> String {
     let c = &tip.curation;
     match (&c.status, &c.verified) {
         (Status::Approved, Some(v)) => {
-            format!("Approved by {} on {}; verify again by {}", v.by, date(v.at), date(v.verify_by))
+            format!("Approved by {} on {}; verify again by {}", v.by, v.at.day(), v.verify_by.day())
         }
         (status, _) => capitalise(status.as_str()),
     }
@@ -275,7 +275,7 @@ fn status_line(tip: &Tip) -> String {
 /// The line under a tip in the tip sheet and Markdown: who and when, its status, its tags,
 /// how many found it helpful; user text escaped by `escape`.
 fn facts(tip: &Tip, escape: fn(&str) -> String) -> String {
-    let mut facts = vec![format!("By {}, {}", escape(&tip.author), date(tip.created)), escape(&status_line(tip))];
+    let mut facts = vec![format!("By {}, {}", escape(&tip.author), tip.created.day()), escape(&status_line(tip))];
     if !tip.tags.is_empty() {
         facts.push(format!("Tags: {}", tip.tags.iter().map(|t| escape(t)).collect::<Vec<_>>().join(", ")));
     }
@@ -288,10 +288,6 @@ fn facts(tip: &Tip, escape: fn(&str) -> String) -> String {
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
-}
-
-fn date(at: Timestamp) -> String {
-    at.to_string().chars().take(10).collect()
 }
 
 /// Groups for the tip sheet and Markdown: each collection with its selected tips in its
@@ -373,7 +369,7 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
         "{} \u{b7} {} tips \u{b7} exported {}\n",
         markdown_text(&sheet.team),
         sheet.tips.len(),
-        date(sheet.generated)
+        sheet.generated.day()
     ));
     let mut done = 0;
     for (group, tips) in groups(sheet) {
@@ -398,7 +394,7 @@ fn markdown(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String
                 out.push_str(&format!(
                     "\n- {} ({}): {}\n",
                     markdown_text(&reply.author),
-                    date(reply.created),
+                    reply.created.day(),
                     markdown_text(&reply.text)
                 ));
             }
@@ -472,7 +468,7 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
         html_text(&sheet.title),
         html_text(&sheet.team),
         sheet.tips.len(),
-        date(sheet.generated)
+        sheet.generated.day()
     ));
     let mut done = 0;
     for (group, tips) in groups(sheet) {
@@ -503,7 +499,7 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
                     out.push_str(&format!(
                         "<li><strong>{}</strong> ({}): {}</li>\n",
                         html_text(&reply.author),
-                        date(reply.created),
+                        reply.created.day(),
                         html_text(&reply.text)
                     ));
                 }
@@ -584,7 +580,7 @@ fn csv(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
                 tip.tags.join("; "),
                 c.status.as_str().to_owned(),
                 c.verified.as_ref().map(|v| v.by.clone()).unwrap_or_default(),
-                c.verified.as_ref().map(|v| date(v.verify_by)).unwrap_or_default(),
+                c.verified.as_ref().map(|v| v.verify_by.day()).unwrap_or_default(),
                 c.title.clone(),
                 c.summary.clone(),
                 tip.helpful.len().to_string(),

@@ -23,6 +23,11 @@ impl Timestamp {
         self.0
     }
 
+    /// The UTC day, `2026-11-23`: how exports, approvals and date fields write a date.
+    pub fn day(self) -> String {
+        self.to_string().chars().take(10).collect()
+    }
+
     /// Whether the time can be written and read back as RFC 3339 (years 1970 to 9999).
     pub fn in_range(self) -> bool {
         (Self::MIN..=Self::MAX).contains(&self)

@@ -829,10 +829,6 @@ async fn announce(
     Ok(())
 }
 
-/// How many database connections the server keeps: `INFLOW_DATABASE_CONNECTIONS`, else 4
-/// on SQLite (one writes at a time anyway) and twice the CPU cores on PostgreSQL (more
-/// connections than the cores can serve only queue inside the database: on 2 cores, 4
-/// gave 654 sync cycles/s and 16 gave 516 in `cargo xtask bench server`).
 /// An exclusive lock on `<database>.migrating` (made if missing), held until the file is
 /// dropped: the migrations of one SQLite database run in one process at a time.
 async fn lock_beside(database: &std::path::Path) -> Result<std::fs::File, StoreError> {
@@ -849,6 +845,10 @@ async fn lock_beside(database: &std::path::Path) -> Result<std::fs::File, StoreE
     .map_err(|e: std::io::Error| StoreError::Database(sqlx::Error::Io(e)))
 }
 
+/// How many database connections the server keeps: `INFLOW_DATABASE_CONNECTIONS`, else 4
+/// on SQLite (one writes at a time anyway) and twice the CPU cores on PostgreSQL (more
+/// connections than the cores can serve only queue inside the database: on 2 cores, 4
+/// gave 654 sync cycles/s and 16 gave 516 in `cargo xtask bench server`).
 fn connections(backend: Backend) -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     let default = if backend == Backend::Sqlite { 4 } else { (2 * cores).clamp(4, 64) };

@@ -121,15 +121,14 @@ pub fn collection_controls() -> Element {
 /// Approval asks for the date to verify the tip again by (in 90 days unless changed).
 fn approve_form(tip: &Tip) -> Element {
     let field_id = format!("verify-by-{}", tip.id);
-    let day = |at: Timestamp| at.to_string().chars().take(10).collect::<String>();
     let date = el("input")
         .attr("type", "date")
         .attr("id", &field_id)
         .attr("name", "verify-by")
         .attr("required", "")
-        .attr("value", &day(default_verify_by(now())))
-        .attr("min", &day(Timestamp(now().unix_ms() + DAY_MS)))
-        .attr("max", &day(Timestamp(now().unix_ms() + (MAX_VERIFY_DAYS - 1) * DAY_MS)));
+        .attr("value", &default_verify_by(now()).day())
+        .attr("min", &Timestamp(now().unix_ms() + DAY_MS).day())
+        .attr("max", &Timestamp(now().unix_ms() + (MAX_VERIFY_DAYS - 1) * DAY_MS).day());
     el("form")
         .attr("data-action", TipAction::Approve.value())
         .child(el("label").text("Verify again by").attr("for", &field_id).build())

@@ -162,7 +162,8 @@ describe('Inflow’s frame on awkward pages', () => {
       await page.evaluate(() => Object.assign(document.querySelector('header').style, { position: 'sticky', top: '0px', zIndex: '10' }));
       const header = await boxOf(page, 'header');
       await openFormWithButton(page, 'table.orders', INSTRUCTION);
-      const formHeight = (await frameElementBox(page)).bottom - (await frameElementBox(page)).top;
+      const firstForm = await frameElementBox(page);
+      const formHeight = firstForm.bottom - firstForm.top;
       await page.keyboard.press('Escape');
       await eventually(() => inflowFrame(page), (frame) => frame === null, { what: 'the form closed' });
       await page.mouse.click(5, 300); // the selection goes (a press on it would drag it)

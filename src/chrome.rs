@@ -45,6 +45,12 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
     pub async fn action_set_badge_text(details: &JsValue) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = getBadgeText, catch)]
+    pub async fn action_get_badge_text(details: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setTitle, catch)]
+    pub async fn action_set_title(details: &JsValue) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeBackgroundColor, catch)]
     pub async fn action_set_badge_background_color(details: &JsValue) -> Result<JsValue, JsValue>;
 }

@@ -9,6 +9,7 @@ use inflow_core::Timestamp;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
+use crate::attention::{self, Need};
 use crate::chrome::{self, to_js};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::{Command, ContentMessage, PageRequest, Request, Response, SyncStatus};
@@ -54,18 +55,81 @@ pub async fn handle_message(message: JsValue, sender_url: String, tab_id: i32) -
 }
 
 /// The number of tips shown on the tab's screen, on Inflow's toolbar button (none: no
-/// badge). Only the user sees it; the page cannot read it.
+/// badge), with the mark of what needs the user (see [`attention`]). Only the user sees
+/// it; the page cannot read it.
 async fn show_count(tab_id: i32, shown: usize) {
     if tab_id < 0 {
         return;
     }
-    let text = match shown {
-        0 => String::new(),
-        1..=99 => shown.to_string(),
-        _ => "99+".to_owned(),
+    let unseen = match IdbStore::open(DATABASE).await {
+        Ok(store) => stored_unseen(&store).await,
+        Err(_) => Vec::new(),
     };
-    let _ = chrome::action_set_badge_background_color(&to_js(&json!({ "tabId": tab_id, "color": "#1a5fb4" }))).await;
-    let _ = chrome::action_set_badge_text(&to_js(&json!({ "tabId": tab_id, "text": text }))).await;
+    paint_toolbar(Some(tab_id), shown, &unseen).await;
+}
+
+/// Sets the toolbar button of one tab (or, with none, of every tab without its own).
+async fn paint_toolbar(tab: Option<i32>, shown: usize, unseen: &[Need]) {
+    let (text, color, title) = attention::toolbar(shown, unseen);
+    let details = |mut value: serde_json::Value| {
+        if let Some(tab) = tab {
+            value["tabId"] = tab.into();
+        }
+        to_js(&value)
+    };
+    let _ = chrome::action_set_badge_background_color(&details(json!({ "color": color }))).await;
+    let _ = chrome::action_set_badge_text(&details(json!({ "text": text }))).await;
+    let _ = chrome::action_set_title(&details(json!({ "title": title }))).await;
+}
+
+/// What needs the user and is new to them, as last worked out.
+async fn stored_unseen(store: &IdbStore) -> Vec<Need> {
+    let stored = store.setting(attention::UNSEEN).await.ok().flatten();
+    stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+}
+
+/// Works out again what needs the user (see [`attention`]); with `seen_now` (the side
+/// panel asking), all of it counts as seen from now on. Keeps what is unseen and marks
+/// every tab's toolbar button with it. Answers what was unseen before.
+async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
+    let connection = sync_client::connection(store).await;
+    let (me, state) = author(store, &connection).await;
+    let curator = state
+        .membership
+        .as_ref()
+        .and_then(|m| inflow_core::curation::Role::parse(&m.role))
+        .is_some_and(inflow_core::curation::Role::curates);
+    let tips = store.all().await.unwrap_or_default();
+    let needs = attention::needs(&tips, &me, curator, Timestamp(js_sys::Date::now() as i64));
+    let stored_seen = store.setting(attention::SEEN).await.ok().flatten();
+    let seen: std::collections::HashSet<String> =
+        stored_seen.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    let keys: Vec<&str> = needs.iter().map(|n| n.key.as_str()).collect();
+    let unseen = attention::unseen(needs.clone(), &seen);
+    let (kept_seen, kept_unseen) = if seen_now {
+        (serde_json::to_string(&keys), serde_json::to_string(&Vec::<Need>::new()))
+    } else {
+        // Seen keys of needs that have gone are dropped: the set stays as small as what waits.
+        let still: Vec<&str> = keys.iter().copied().filter(|k| seen.contains(*k)).collect();
+        (serde_json::to_string(&still), serde_json::to_string(&unseen))
+    };
+    if let (Ok(seen), Ok(unseen)) = (kept_seen, kept_unseen) {
+        let _ = store.set_setting(attention::SEEN, &seen).await;
+        let _ = store.set_setting(attention::UNSEEN, &unseen).await;
+    }
+    let marked: &[Need] = if seen_now { &[] } else { &unseen };
+    paint_toolbar(None, 0, marked).await;
+    if let Ok(tabs) = chrome::tabs_query(&to_js(&json!({}))).await {
+        for tab in js_sys::Array::from(&tabs).iter() {
+            let Some(id) = js_sys::Reflect::get(&tab, &JsValue::from_str("id")).ok().and_then(|v| v.as_f64()) else {
+                continue;
+            };
+            let badge = chrome::action_get_badge_text(&to_js(&json!({ "tabId": id }))).await;
+            let shown = attention::shown_in(&badge.ok().and_then(|t| t.as_string()).unwrap_or_default());
+            paint_toolbar(Some(id as i32), shown, marked).await;
+        }
+    }
+    unseen
 }
 
 async fn answer(request: Request, sender_url: &str) -> Response {
@@ -166,6 +230,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
             return to_js(&sync_status(&store).await);
         }
         PageRequest::Tips { tip_ids } => return to_js(&card_tips(&store, tip_ids).await),
+        PageRequest::ForYou => return to_js(&refresh_attention(&store, true).await),
         PageRequest::EditPreview { tip_id, edit, choices } => {
             return to_js(&worker::edit_preview(&store, tip_id, &edit, &choices).await)
         }
@@ -177,6 +242,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::SyncStatus
         | PageRequest::SyncNow
         | PageRequest::Tips { .. }
+        | PageRequest::ForYou
         | PageRequest::EditPreview { .. }
         | PageRequest::SharePreview { .. } => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,
@@ -193,6 +259,10 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         // A tip changed from the panel: pages showing it re-anchor (an edit's note, a
         // deleted highlight).
         wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+        // A step taken here may answer what waited for the user (behind the answer).
+        wasm_bindgen_futures::spawn_local(async move {
+            refresh_attention(&store, false).await;
+        });
     }
     to_js(&response)
 }
@@ -250,6 +320,10 @@ async fn sync_and_tell_tabs(trigger: Trigger) {
     if report.pulled > 0 {
         tell_pages();
         tell_tabs(&Command::TipsChanged).await;
+    }
+    // New replies and steps arrive by sync; due dates come with time (the alarm).
+    if report.pulled > 0 || trigger == Trigger::Background {
+        refresh_attention(&store, false).await;
     }
 }
 

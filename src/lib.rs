@@ -8,6 +8,10 @@
 
 #[cfg(feature = "worker")]
 pub mod anchoring;
+/// What needs the user (replies to their tips, tips to review); native, so it is tested
+/// without a browser.
+#[cfg_attr(not(feature = "worker"), allow(dead_code))]
+pub mod attention;
 /// The capture form's preview of a shared tip; native, so it is tested without a browser.
 #[cfg_attr(not(feature = "frame"), allow(dead_code))]
 pub mod capture_preview;

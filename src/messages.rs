@@ -263,6 +263,9 @@ pub enum PageRequest {
     /// These tips, for a card ([`Response::Tips`]).
     #[serde(rename_all = "camelCase")]
     Tips { tip_ids: Vec<inflow_core::TipId> },
+    /// The side panel opened or its tips changed: what needs the user and is new to them
+    /// (a list of [`crate::attention::Need`]), which from now on counts as seen.
+    ForYou,
 }
 
 /// What the side panel asks of the content script in the active tab.

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use inflow_core::curation::{Action, Collection, Status};
+use inflow_core::curation::{Action, Collection, Curation, Role, Status};
 use inflow_core::export::Selection;
 use inflow_core::search::{Search, Searchable};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
@@ -524,9 +524,41 @@ pub fn step_done(step: &Action) -> String {
     }
 }
 
+/// The steps that put a tip's curation back as it was `before` `step` was taken, when `role`
+/// may take them now: empty when it cannot be undone (a member cannot take a proposal back,
+/// and an approval whose verify-again date has passed cannot be restored). Undoing an
+/// approval also puts back the review flag it answered, and so does putting an approval
+/// back. The undo is itself a step, so the
+/// history and the team see both.
+pub fn undo_steps(before: &Curation, step: &Action, role: Role, now: Timestamp) -> Vec<Action> {
+    let status_back = || match before.status {
+        Status::Shared => Some(Action::Reopen),
+        Status::Proposed => Some(Action::Propose),
+        Status::Retired => Some(Action::Retire),
+        Status::Approved => {
+            before.verified.as_ref().filter(|v| v.verify_by > now).map(|v| Action::Approve { verify_by: v.verify_by })
+        }
+    };
+    let flag_back = || before.needs_review.as_ref().map(|flag| Action::Flag { reason: flag.reason.clone() });
+    let steps = match step {
+        Action::Propose | Action::Retire | Action::Reopen | Action::Approve { .. } => status_back().map(|back| {
+            // An approval clears the review flag: the step undone, or the one that undoes.
+            let clears_flag = matches!(step, Action::Approve { .. }) || matches!(back, Action::Approve { .. });
+            std::iter::once(back).chain(flag_back().filter(|_| clears_flag)).collect()
+        }),
+        Action::Reword { .. } => {
+            Some(vec![Action::Reword { title: before.title.clone(), summary: before.summary.clone() }])
+        }
+        Action::Flag { .. } => Some(vec![flag_back().unwrap_or(Action::Unflag)]),
+        Action::Unflag => flag_back().map(|back| vec![back]),
+    };
+    steps.filter(|steps| steps.iter().all(|s| s.allowed(role).is_ok() && s.validate(now).is_ok())).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inflow_core::curation::Parts;
     use inflow_core::{NewTip, Selector};
 
     fn tip(n: u8, author: &str, visibility: Visibility, tags: &[&str]) -> Tip {
@@ -747,5 +779,72 @@ mod tests {
         let said: HashSet<String> = steps.iter().map(step_done).collect();
         assert_eq!(said.len(), steps.len(), "each step is said in its own words");
         assert!(said.iter().all(|text| text.ends_with('.') && !text.contains("Propose")), "{said:?}");
+    }
+
+    #[test]
+    fn each_step_undoes_to_the_curation_it_left_and_only_when_the_member_may() {
+        let now = Timestamp(1_790_000_000_000);
+        let later = Timestamp(now.0 + 30 * 24 * 60 * 60 * 1000);
+        let id = |n: u8| TipId::new_v7(1_790_000_000_000, [n; 10]);
+        let steps = [
+            Action::Propose,
+            Action::Approve { verify_by: later },
+            Action::Retire,
+            Action::Reopen,
+            Action::Reword { title: "Order sets".into(), summary: String::new() },
+            Action::Flag { reason: "The button moved".into() },
+            Action::Unflag,
+        ];
+        // Every reachable start: each status, with and without a flag and a title.
+        let mut starts = Vec::new();
+        for (n, path) in
+            [vec![], vec![Action::Propose], vec![Action::Approve { verify_by: later }], vec![Action::Retire]]
+                .into_iter()
+                .enumerate()
+        {
+            for flagged in [false, true] {
+                let mut c = Curation::default();
+                for step in &path {
+                    c.take_step("Dana", step, now, id(n as u8), Parts::ALL);
+                }
+                if flagged {
+                    c.take_step("Sam", &Action::Flag { reason: "Out of date".into() }, now, id(9), Parts::ALL);
+                    c.take_step(
+                        "Dana",
+                        &Action::Reword { title: "Old".into(), summary: "s".into() },
+                        now,
+                        id(8),
+                        Parts::ALL,
+                    );
+                }
+                starts.push(c);
+            }
+        }
+        let without_history = |c: &Curation| Curation { history: Vec::new(), verified: None, ..c.clone() };
+        for before in &starts {
+            for step in &steps {
+                if *step == Action::Unflag && before.needs_review.is_none() {
+                    continue; // not offered: there is no flag to clear
+                }
+                let mut after = before.clone();
+                after.take_step("Dana", step, now, id(20), Parts::ALL);
+                let undo = undo_steps(before, step, Role::Curator, now);
+                assert!(!undo.is_empty(), "a curator undoes {step:?} from {before:?}");
+                for (n, back) in undo.iter().enumerate() {
+                    after.take_step("Dana", back, now, id(30 + n as u8), Parts::ALL);
+                }
+                assert_eq!(without_history(&after), without_history(before), "undoing {step:?}");
+                assert_eq!(after.verified.map(|v| v.verify_by), before.verified.as_ref().map(|v| v.verify_by));
+            }
+        }
+        // A member's proposal cannot be taken back by them (only curators reopen); their flag can.
+        assert!(undo_steps(&Curation::default(), &Action::Propose, Role::Member, now).is_empty());
+        let flag = Action::Flag { reason: "Moved".into() };
+        assert_eq!(undo_steps(&Curation::default(), &flag, Role::Member, now), []);
+        assert_eq!(undo_steps(&Curation::default(), &flag, Role::Curator, now), [Action::Unflag]);
+        // An approval run out cannot be put back.
+        let mut due = Curation::default();
+        due.take_step("Dana", &Action::Approve { verify_by: later }, now, id(1), Parts::ALL);
+        assert!(undo_steps(&due, &Action::Retire, Role::Curator, later).is_empty());
     }
 }

@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlSelectElement};
 
+use crate::attention::{Need, Why};
 use crate::chrome::{self, to_js};
 use crate::dom::{append, ask_worker, by_id, el, element, input, on, spawn};
 use crate::idb_store::{IdbStore, DATABASE};
@@ -39,6 +40,8 @@ thread_local! {
     /// The panel's state (see [`PanelState`]): one owner for the page's listeners, which
     /// live as long as the page (a page's wasm runs on one thread).
     static PANEL: RefCell<PanelState> = RefCell::new(PanelState::default());
+    /// What needed the user and was new to them since the panel opened ("For you").
+    static FOR_YOU: RefCell<Vec<Need>> = const { RefCell::new(Vec::new()) };
 }
 
 impl PanelState {
@@ -61,6 +64,7 @@ impl TipHost for PanelTips {
 
     fn rerender(&self) {
         render_feed();
+        render_for_you();
         spawn(render_screen());
     }
 
@@ -128,6 +132,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     });
     render_feed();
     curation::render_queue();
+    spawn(take_what_is_for_you());
     by_id::<HtmlElement>("panel").set_attribute("aria-busy", "false")?;
     curation::listen();
     spawn(curation::load_collections());
@@ -220,7 +225,67 @@ async fn reload() {
     }
     render_feed();
     curation::render_queue();
+    take_what_is_for_you().await;
     render_screen().await;
+}
+
+/// Asks the worker what needs the user and is new to them (which, shown here, counts as
+/// seen: the toolbar's mark goes), and lists it under "For you" until the panel closes.
+async fn take_what_is_for_you() {
+    let answer = crate::chrome::runtime_send_message(&to_js(&PageRequest::ForYou)).await.ok();
+    let new: Vec<Need> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok()).unwrap_or_default();
+    if new.is_empty() {
+        return;
+    }
+    FOR_YOU.with(|f| {
+        let mut for_you = f.borrow_mut();
+        for need in new {
+            if !for_you.iter().any(|n| n.key == need.key) {
+                for_you.push(need);
+            }
+        }
+    });
+    PANEL.with(|p| {
+        // A new reply is read where it is: the tip's replies open.
+        let mut panel = p.borrow_mut();
+        FOR_YOU.with(|f| {
+            for need in f.borrow().iter().filter(|n| n.why == Why::Reply) {
+                tip_view::note_replies(&mut panel.open_replies, need.tip, true);
+            }
+        });
+    });
+    render_for_you();
+}
+
+/// "For you": each tip with something new for the user, once, newest need first.
+fn render_for_you() {
+    let section: HtmlElement = by_id("for-you-section");
+    FOR_YOU.with(|f| {
+        let for_you = f.borrow();
+        PANEL.with(|p| {
+            let panel = p.borrow();
+            let collections = tip_view::fingerprint(&panel.collections);
+            let mut listed: Vec<TipId> = Vec::new();
+            let mut rows = Vec::new();
+            for need in for_you.iter().rev() {
+                let Some(tip) = panel.tip(need.tip).filter(|_| !listed.contains(&need.tip)) else { continue };
+                listed.push(need.tip);
+                let badge = match need.why {
+                    Why::Reply => "New reply to your tip",
+                    Why::Review => "For you to review",
+                };
+                rows.push(tip_row(
+                    tip,
+                    Listed { badge: Some(badge), reveal_in: None, place: true },
+                    false,
+                    &panel,
+                    collections,
+                ));
+            }
+            section.set_hidden(rows.is_empty());
+            tip_view::update_keyed(&by_id("for-you"), rows);
+        });
+    });
 }
 
 /// Fills the tag filter with the tags in use, most used first, keeping the choice (or,

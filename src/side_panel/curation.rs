@@ -5,7 +5,7 @@
 //! The panel offers a step only to the roles core allows it ([`Action::allowed`]); the
 //! server checks again.
 
-use inflow_core::curation::{default_verify_by, Action, Collection, Status, MAX_VERIFY_DAYS};
+use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
 use wasm_bindgen::prelude::*;
@@ -17,7 +17,7 @@ use crate::chrome;
 use crate::dom::{append, by_id, document, el, element, input, on, on_submit, set, spawn, status};
 use crate::idb_store::{IdbStore, DATABASE};
 use crate::messages::PageRequest;
-use crate::panel_model::{ExportWhat, Filter, OfferedStep, Show, TipAction};
+use crate::panel_model::{undo_steps, ExportWhat, Filter, OfferedStep, Show, TipAction};
 use crate::sync_client;
 use crate::tip_view::{action_of, now};
 
@@ -335,29 +335,88 @@ pub fn listen() {
         heading.scroll_into_view();
         let _ = heading.focus();
     });
+    listen_to_undo();
     on_submit("new-collection", create_collection);
     on_submit("rename-tags", rename_tags);
     on_submit("import-form", import_file);
     on_submit("export-form", export);
 }
 
-/// Sends a step to the worker; whether it was stored.
+/// Sends a step to the worker; whether it was stored. Once stored, the panel says what
+/// happened and offers to undo it (see [`undo_steps`]) for [`UNDO_MS`].
 async fn take_step(id: TipId, step: Action) -> bool {
-    let verb = step.verb();
+    let (before, role) = PANEL.with(|p| {
+        let panel = p.borrow();
+        (panel.tip(id).map(|t| t.curation.clone()), if panel.curator { Role::Curator } else { Role::Member })
+    });
+    let undo = before.map(|before| undo_steps(&before, &step, role, now())).unwrap_or_default();
     let done = crate::panel_model::step_done(&step);
-    let request = PageRequest::Curate { tip_id: id, step };
+    if send_step(id, step).await {
+        status("curation-status", &done, false);
+        offer_undo(id, undo).await;
+        return true;
+    }
+    false
+}
+
+/// Sends one step; on a refusal the panel says why. Whether it was stored.
+async fn send_step(id: TipId, step: Action) -> bool {
+    let verb = step.verb();
     status("curation-status", "", false);
+    UNDO.with(|u| u.borrow_mut().take());
     // The worker stores the step and says tips changed; the panel then re-renders.
-    match crate::tip_view::add(request, None).await {
+    match crate::tip_view::add(PageRequest::Curate { tip_id: id, step }, None).await {
         Some(problem) => {
             status("curation-status", &format!("Could not {verb}: {problem}"), true);
             false
         }
-        None => {
-            status("curation-status", &done, false);
-            true
-        }
+        None => true,
     }
+}
+
+/// How long a curation step can be undone from the panel: long enough to see what it did,
+/// short enough that the undo does not overwrite a teammate's later step.
+const UNDO_MS: u32 = 30_000;
+
+thread_local! {
+    /// The steps that undo the last one taken here, while they are offered.
+    static UNDO: std::cell::RefCell<Option<(TipId, Vec<Action>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Puts an Undo button after the confirmation, until a later message replaces it or
+/// [`UNDO_MS`] passes.
+async fn offer_undo(id: TipId, steps: Vec<Action>) {
+    if steps.is_empty() {
+        return;
+    }
+    let line: HtmlElement = by_id("curation-status");
+    let button =
+        el("button").text("Undo").attr("type", "button").attr("id", "curation-undo").class("secondary").build();
+    let _ = line.append_with_str_1(" ");
+    append(&line, &button);
+    UNDO.with(|u| *u.borrow_mut() = Some((id, steps)));
+    gloo::timers::future::TimeoutFuture::new(UNDO_MS).await;
+    if button.is_connected() {
+        UNDO.with(|u| u.borrow_mut().take());
+        button.remove();
+    }
+}
+
+/// The Undo button: its steps, in order, then what came of them.
+fn listen_to_undo() {
+    on(&by_id::<web_sys::EventTarget>("curation-status"), "click", |event| {
+        let on_undo =
+            event.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.id() == "curation-undo");
+        let Some((id, steps)) = on_undo.then(|| UNDO.with(|u| u.borrow_mut().take())).flatten() else { return };
+        spawn(async move {
+            for step in steps {
+                if !send_step(id, step).await {
+                    return;
+                }
+            }
+            status("curation-status", "Undone: the tip is back as it was.", false);
+        });
+    });
 }
 
 /// The member's server connection, or a message saying why there is none.

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { captureOnOrders, connect, eventually, launch, newProfileDir, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
+import { captureOnOrders, connect, eventually, launch, newProfileDir, openExtensionPage, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
 
 const TIPS = {
   sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
@@ -57,7 +57,8 @@ describe('curators turn tips into learning material', () => {
       assert.equal(await danaPanel.locator('#queue-jump-line').isHidden(), true, 'nor a jump to one');
       await danaItem.getByRole('button', { name: 'Suggest for training' }).click();
       await eventually(() => danaItem.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed'), { what: 'the Proposed badge' });
-      assert.equal(await danaPanel.locator('#curation-status').textContent(), "Suggested for training: it now waits in the curators' queue.");
+      await eventually(() => danaPanel.locator('#curation-status').textContent(), (t) => t === "Suggested for training: it now waits in the curators' queue.", { what: 'the suggestion confirmed' });
+      assert.equal(await danaPanel.locator('#curation-undo').count(), 0, 'a member cannot take a suggestion back (only curators reopen), so no Undo is offered');
       await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.curation?.status === 'proposed'), { what: 'the proposal on the server', timeout: 10000 });
 
       // Cory, a curator, finds it in the queue and approves it there.
@@ -81,8 +82,18 @@ describe('curators turn tips into learning material', () => {
       const item = feedItem(panel, TIPS.sets.note);
       await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved') && t.includes('verified by Cory'), { what: 'the Approved badge' });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === 'Nothing waits for a curator.', { what: 'the queue emptied' });
-      // The tip left the queue: the panel says what happened to it (#13).
-      assert.equal(await panel.locator('#curation-status').textContent(), `Approved: it is among the approved tips, to be checked again by ${VERIFY_BY}.`);
+      // The tip left the queue: the panel says what happened to it, and offers to undo it (#13).
+      const said = panel.locator('#curation-status');
+      await eventually(() => said.textContent(), (t) => t === `Approved: it is among the approved tips, to be checked again by ${VERIFY_BY}. Undo`, { what: 'the approval confirmed, with an undo' });
+      await said.getByRole('button', { name: 'Undo' }).click();
+      await eventually(() => said.textContent(), (t) => t === 'Undone: the tip is back as it was.', { what: 'the undo done' });
+      await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the tip back in the queue' });
+      await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Proposed') && !t.includes('Approved'), { what: 'the Proposed badge again' });
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.note === TIPS.sets.note && r.tip.tip.curation?.status === 'proposed'), { what: 'the undo on the server', timeout: 10000 });
+      await queued.getByRole('button', { name: 'Approve' }).click();
+      await queued.getByLabel('Verify again by').fill(VERIFY_BY);
+      await queued.getByRole('button', { name: 'Confirm approval' }).click();
+      await eventually(() => item.locator('.curation').textContent().catch(() => ''), (t) => t.includes('Approved'), { what: 'approved again' });
 
       // A title of the curator's own; the author's note stays as written.
       await item.locator('details.more-steps > summary').click(); // the curator's other steps, in one menu
@@ -93,7 +104,9 @@ describe('curators turn tips into learning material', () => {
       assert.ok((await item.locator('.note').textContent()).startsWith('Count <b>combination</b>'), 'the note is untouched, and shown as text');
       await item.getByText(/^History \(/).click();
       const history = await item.locator('details.history li').allTextContents();
-      assert.deepEqual(history.map((line) => line.split(' · ')[1]), [`Cory: titled it “${TITLE}”`, `Cory: approved; verify again by ${VERIFY_BY}`, 'Dana: proposed'], 'newest first');
+      assert.deepEqual(history.map((line) => line.split(' · ')[1]), [
+        `Cory: titled it “${TITLE}”`, `Cory: approved; verify again by ${VERIFY_BY}`, 'Cory: proposed', `Cory: approved; verify again by ${VERIFY_BY}`, 'Dana: proposed',
+      ], 'newest first, the undo (a proposal again) among them');
 
       // A collection, with the approved tip in it.
       await panel.getByRole('textbox', { name: 'New collection' }).fill('Orders after the March upgrade');
@@ -107,7 +120,7 @@ describe('curators turn tips into learning material', () => {
       await panel.locator('#show').selectOption('all');
 
       // The team brings its Hypothesis annotations; the report says what was left out and why.
-      await panel.getByLabel(/Import annotations:/).setInputFiles(HYPOTHESIS_FILE);
+      await panel.getByLabel(/Import notes from another annotation tool/).setInputFiles(HYPOTHESIS_FILE);
       await panel.getByRole('button', { name: 'Import for the team' }).click();
       await eventually(() => panel.locator('#curation-status').textContent(), (t) => t === 'Imported 2 tips and 1 reply from Hypothesis; skipped 2.', { what: 'the import summary', timeout: 10000 });
       assert.match(await panel.locator('#import-report').textContent(), /hPageNote01: it has no text quote or CSS selector to anchor to/);
@@ -177,6 +190,70 @@ describe('curators turn tips into learning material', () => {
       profiles.dana.remove();
       profiles.cory.remove();
       rmSync(download, { recursive: true, force: true });
+    }
+  });
+
+  test('the toolbar marks a tip to review and a reply to my tip until the panel is opened, which lists them under For you', async () => {
+    const profiles = { dana: newProfileDir(), cory: newProfileDir() };
+    const dana = await launch(profiles.dana.dir);
+    const cory = await launch(profiles.cory.dir);
+    const NOTE = 'Check the pharmacy queue before ordering it again.';
+    const REPLY = 'Also call pharmacy if it is urgent.';
+    /** The toolbar button's badge and title: of the tab whose address starts with `prefix`, or of every tab. */
+    const toolbar = (browser, prefix = '') => browser.worker.evaluate(async (prefix) => {
+      const tab = prefix ? (await chrome.tabs.query({})).find((t) => t.url?.startsWith(prefix)) : null;
+      const details = tab ? { tabId: tab.id } : {};
+      return { text: await chrome.action.getBadgeText(details), title: await chrome.action.getTitle(details) };
+    }, prefix);
+    /** What sync brings, as the options page's Sync now brings it. */
+    const syncNow = async (browser) => {
+      const options = await openExtensionPage(browser, 'options.html');
+      await options.getByRole('button', { name: 'Sync now' }).click();
+      await eventually(() => options.locator('#connection-result').textContent(), (t) => t !== '' && t !== 'Syncing…', { what: 'the sync done', timeout: 10000 });
+      await options.close();
+    };
+    try {
+      await connect(dana.context, dana.extensionId, server.url, server.tokens.Dana);
+      await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
+      const page = await dana.context.newPage();
+      await page.goto(`${demo.url}/patients/2/orders`);
+      await page.getByText(TIPS.other.text).first().waitFor();
+      await captureOnOrders(dana, page, TIPS.other.text, NOTE, { team: true });
+      const danaPanel = await openPanel(dana);
+      await feedItem(danaPanel, NOTE).getByRole('button', { name: 'Suggest for training' }).click();
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.note === NOTE && r.tip.tip.curation?.status === 'proposed'), { what: 'the suggestion on the server', timeout: 10000 });
+      await danaPanel.close();
+
+      // Cory curates: once sync brings the suggestion, his toolbar button says so, in words too.
+      await syncNow(cory);
+      await eventually(() => toolbar(cory), (b) => b.text === '!' && /For you in the side panel: (a tip|\d+ tips) to review\.$/.test(b.title), { what: "the mark on Cory's toolbar" });
+      const coryPanel = await openPanel(cory);
+      const toReview = coryPanel.locator('#for-you > li', { hasText: NOTE.slice(0, 20) });
+      await eventually(() => toReview.textContent().catch(() => ''), (t) => t.includes('For you to review'), { what: 'the suggestion under For you' });
+      await eventually(() => toolbar(cory), (b) => b.text === '' && b.title === 'Inflow', { what: 'the mark gone once the panel showed it' });
+
+      // Cory replies from there; Dana, the author, is told on her tab's button beside its count.
+      await toReview.getByRole('button', { name: 'Reply', exact: true }).click();
+      await toReview.getByLabel('Your reply').fill(REPLY);
+      await toReview.getByRole('button', { name: 'Send reply' }).click();
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.note === NOTE && r.tip.tip.replies?.length === 1), { what: 'the reply on the server', timeout: 10000 });
+      const ordersTab = `${demo.url}/patients/2/orders`;
+      const { text: before } = await toolbar(dana, ordersTab);
+      assert.match(before, /^\d+$/, 'the orders tab counts its tips');
+      await syncNow(dana);
+      await eventually(() => toolbar(dana, ordersTab), (b) => b.text === `${before}!` && b.title.endsWith('For you in the side panel: a new reply to your tip.'), { what: "the reply's mark on Dana's tab" });
+      const again = await openPanel(dana);
+      const replied = again.locator('#for-you > li', { hasText: NOTE.slice(0, 20) });
+      await eventually(() => replied.textContent().catch(() => ''), (t) => t.includes('New reply to your tip') && t.includes(REPLY), { what: 'the reply, open to read under For you' });
+      await eventually(() => toolbar(dana, ordersTab), (b) => b.text === before, { what: 'the count without the mark once seen' });
+      // Seen stays seen: the next sync does not mark it again.
+      await syncNow(dana);
+      assert.equal((await toolbar(dana, ordersTab)).text, before);
+    } finally {
+      await dana.context.close();
+      await cory.context.close();
+      profiles.dana.remove();
+      profiles.cory.remove();
     }
   });
 });

@@ -3,9 +3,9 @@
 //! user opens the side panel, which lists them under "For you".
 //!
 //! "Seen" is a set of keys, one per thing that needed the user, replaced by what needs them
-//! whenever they open the panel: it stays as small as what waits, and a reply that arrives
-//! late (written offline yesterday, synced today) is still new, which a seen-until time
-//! would miss.
+//! whenever they open the panel: it holds no more than the replies on their tips and what
+//! waits for a curator now, and a reply that arrives late (written offline yesterday,
+//! synced today) is still new, which a seen-until time would miss.
 
 use std::collections::HashSet;
 

@@ -109,7 +109,7 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
     let (kept_seen, kept_unseen) = if seen_now {
         (serde_json::to_string(&keys), serde_json::to_string(&Vec::<Need>::new()))
     } else {
-        // Seen keys of needs that have gone are dropped: the set stays as small as what waits.
+        // Seen keys of needs that have gone (a step answered them) are dropped.
         let still: Vec<&str> = keys.iter().copied().filter(|k| seen.contains(*k)).collect();
         (serde_json::to_string(&still), serde_json::to_string(&unseen))
     };

@@ -235,6 +235,7 @@ async fn take_what_is_for_you() {
     let answer = crate::chrome::runtime_send_message(&to_js(&PageRequest::ForYou)).await.ok();
     let new: Vec<Need> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok()).unwrap_or_default();
     if new.is_empty() {
+        render_for_you(); // what is listed may have changed
         return;
     }
     FOR_YOU.with(|f| {
@@ -257,7 +258,8 @@ async fn take_what_is_for_you() {
     render_for_you();
 }
 
-/// "For you": each tip with something new for the user, once, newest need first.
+/// "For you": each tip with something new for the user, once, newest need first. A tip to
+/// review leaves once no curator is needed (approved here or elsewhere), as in the queue.
 fn render_for_you() {
     let section: HtmlElement = by_id("for-you-section");
     FOR_YOU.with(|f| {
@@ -269,6 +271,9 @@ fn render_for_you() {
             let mut rows = Vec::new();
             for need in for_you.iter().rev() {
                 let Some(tip) = panel.tip(need.tip).filter(|_| !listed.contains(&need.tip)) else { continue };
+                if need.why == Why::Review && !tip.curation.wants_curator(tip_view::now()) {
+                    continue;
+                }
                 listed.push(need.tip);
                 let badge = match need.why {
                     Why::Reply => "New reply to your tip",

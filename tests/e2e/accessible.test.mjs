@@ -5,14 +5,12 @@
 // target/screenshots/ for people to review; nothing is asserted of the pictures.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { captureOnOrders, launch, newProfileDir, openExtensionPage, openPanel, startDemo } from './harness.mjs';
+import { axeViolations as violations, captureOnOrders, launch, newProfileDir, openExtensionPage, openPanel, startDemo } from './harness.mjs';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 
 let demo;
@@ -20,13 +18,6 @@ before(async () => {
   demo = await startDemo();
 });
 after(() => demo.stop());
-
-/** axe-core's violations on `page`, one line each: rule, impact, and where. */
-async function violations(page) {
-  await page.evaluate(AXE); // through the DevTools protocol: no page's CSP applies
-  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations));
-  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('the panel, the options, the welcome page and the tip sheet pass axe-core in both colour schemes', async () => {
   const profile = newProfileDir();

@@ -6,11 +6,11 @@
 // curator imports a Hypothesis file and reads what was skipped and why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { captureOnOrders, connect, eventually, launch, newProfileDir, openExtensionPage, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { axeViolations, captureOnOrders, connect, eventually, launch, newProfileDir, openExtensionPage, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiTextEventually } from './harness.mjs';
 
 const TIPS = {
   sets: { text: 'Max 3 g/day from all sources.', note: 'Count <b>combination</b> products too; =SUM(A1) is not a formula here.' },
@@ -18,6 +18,7 @@ const TIPS = {
 };
 const TITLE = 'Acetaminophen: count every source';
 const VERIFY_BY = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10); // the curator's choice
+const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
 const HYPOTHESIS_FILE = new URL('../../core/tests/golden/hypothesis-search.json', import.meta.url).pathname;
 
 let demo;
@@ -246,6 +247,13 @@ describe('curators turn tips into learning material', () => {
       const replied = again.locator('#for-you > li', { hasText: NOTE.slice(0, 20) });
       await eventually(() => replied.textContent().catch(() => ''), (t) => t.includes('New reply to your tip') && t.includes(REPLY), { what: 'the reply, open to read under For you' });
       await eventually(() => toolbar(dana, ordersTab), (b) => b.text === before, { what: 'the count without the mark once seen' });
+      await again.setViewportSize({ width: 380, height: 900 });
+      for (const scheme of ['light', 'dark']) {
+        await again.emulateMedia({ colorScheme: scheme });
+        assert.deepEqual(await axeViolations(again), [], `the panel with For you (${scheme}) passes axe-core`);
+        mkdirSync(SCREENSHOTS, { recursive: true });
+        await again.screenshot({ path: join(SCREENSHOTS, `panel-for-you-${scheme}-380.png`) }); // for people to review
+      }
       // Seen stays seen: the next sync does not mark it again.
       await syncNow(dana);
       assert.equal((await toolbar(dana, ordersTab)).text, before);

@@ -3,7 +3,8 @@
 // keys) and look where a user or the browser would (highlights, the extension's store).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,6 +79,15 @@ export async function launch(profileDir, { dist = DIST, keepWelcome = false } = 
     }
   }
   return { context, worker, extensionId, welcome };
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's violations on `page`, one line each: rule, impact, and where. */
+export async function axeViolations(page) {
+  await page.evaluate(AXE); // through the DevTools protocol: no page's CSP applies
+  const found = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations));
+  return found.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Polls `probe` until it returns a value `accept` likes; fails with the last value seen. */

@@ -9,6 +9,9 @@ import { placeElements } from './pins.js';
 export const HIGHLIGHT = 'inflow-tip';
 export const FLASH_HIGHLIGHT = 'inflow-tip-flash';
 
+/** Some tip is painted where keepPaintedLive found it, not where the worker placed it. */
+let foundByPath = false;
+
 /** A window's highlight registry and constructor (each frame has its own).
  *  @param {Window} view
  *  @returns {{ registry: HighlightRegistry | undefined, Highlight: typeof Highlight }} */
@@ -39,8 +42,14 @@ export function paint(map) {
   placeElements();
   state.paintedRanges = state.placedTips.flatMap((placed) => {
     const range = rangeFor(map, placed.start, placed.end);
-    return range ? [{ tip: placed.tip, range, painted: range.toString() }] : [];
+    return range ? [{ tip: placed.tip, range, painted: range.toString(), at: placeOf(range) }] : [];
   });
+  foundByPath = false;
+  register();
+}
+
+/** Puts the painted ranges in their windows' highlight registries. */
+function register() {
   /** @type {Map<Window, Range[]>} */
   const byWindow = new Map();
   for (const { range } of state.paintedRanges) {
@@ -56,12 +65,76 @@ export function paint(map) {
   state.paintedWindows = new Set(byWindow.keys());
 }
 
+/** Where a range's ends are, as paths from their tree's root.
+ *  @param {Range} range
+ *  @returns {import('./state.js').PaintedPlace | null} */
+function placeOf(range) {
+  const start = pathOf(range.startContainer);
+  const end = pathOf(range.endContainer);
+  if (!start || !end || start.root !== end.root) return null;
+  const { startOffset, endOffset, startContainer: startNode, endContainer: endNode } = range;
+  return { root: start.root, start: start.path, end: end.path, startOffset, endOffset, startNode, endNode };
+}
+
+/** @param {Node} node */
+function pathOf(node) {
+  const path = [];
+  let at = node;
+  while (at.parentNode) {
+    path.push(Array.prototype.indexOf.call(at.parentNode.childNodes, at));
+    at = at.parentNode;
+  }
+  return { root: at, path: path.reverse() };
+}
+
+/** @param {Node} root @param {number[]} path */
+function nodeAt(root, path) {
+  let at = root;
+  for (const index of path) {
+    const next = at.childNodes[index];
+    if (!next) return null;
+    at = next;
+  }
+  return at;
+}
+
+/** Called with the page's changes, before the browser paints them: a page that rebuilt the
+ *  markup under a painted tip (a board re-rendered every few hundred milliseconds) has
+ *  new nodes where the old ones were. Each tip whose nodes were removed is found again at
+ *  the same place in the new tree, and kept only if that holds, to the letter, the text it
+ *  was painted on; anything else waits for the next refresh, which re-reads the page. The
+ *  work is a few index lookups per tip, and none while the tips' nodes stay. */
+export function keepPaintedLive() {
+  let moved = false;
+  for (const painted of state.paintedRanges) {
+    const { at } = painted;
+    if (!at || !at.root.isConnected || (at.startNode.isConnected && at.endNode.isConnected)) continue;
+    const startNode = nodeAt(at.root, at.start);
+    const endNode = nodeAt(at.root, at.end);
+    if (startNode?.nodeType !== Node.TEXT_NODE || endNode?.nodeType !== Node.TEXT_NODE) continue;
+    if (at.startOffset > (startNode.nodeValue ?? '').length || at.endOffset > (endNode.nodeValue ?? '').length) continue;
+    const range = new Range();
+    range.setStart(startNode, at.startOffset);
+    range.setEnd(endNode, at.endOffset);
+    if (range.toString() !== painted.painted) continue;
+    painted.range = range;
+    painted.at = { ...at, startNode, endNode };
+    moved = true;
+  }
+  if (!moved) return;
+  register();
+  // Found again by where it was in the markup, not by its text: until the worker has
+  // placed it again, the page's changes are not taken as leaving every tip intact.
+  foundByPath = true;
+}
+
 /** Whether every text tip is placed and its live range still holds, to the letter, the
  *  text it was painted on (the worker placed it there; nothing here reads text as a
  *  quote or normalises it). */
 export function placementsIntact() {
   const unplaced = state.tipsOnScreen - state.placedTips.length - state.elementTips.length;
   return (
+    !foundByPath &&
     unplaced === 0 &&
     state.paintedRanges.length === state.placedTips.length &&
     state.paintedRanges.every(

@@ -5,7 +5,7 @@
 
 import { state } from './state.js';
 import { buildTextMap } from './text-map.js';
-import { paint, placementsIntact } from './highlights.js';
+import { keepPaintedLive, paint, placementsIntact } from './highlights.js';
 import { placeElements, watchMissingElements } from './pins.js';
 import { placeAddButton } from './capture.js';
 import { send } from './worker-link.js';
@@ -72,7 +72,12 @@ export async function refresh(force, settled = false) {
   return busyBefore + (performance.now() - answered);
 }
 
-const observer = new MutationObserver(scheduleRefresh);
+// Tips whose nodes the page replaced are painted on the new ones at once, before the
+// browser paints the change; the page is re-read later, at a pace it can afford.
+const observer = new MutationObserver(() => {
+  keepPaintedLive();
+  scheduleRefresh();
+});
 /** Trees watched already: shadow roots and frames' documents, which the observer of the
  *  page's own document does not see into. @type {WeakSet<Node>} */
 const watched = new WeakSet();

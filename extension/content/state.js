@@ -8,7 +8,13 @@
 /** A tip the worker placed, at text-map offsets.
  *  @typedef {{ tip: Tip, start: number, end: number }} PlacedTip */
 /** A placed tip as painted: its live range and the text the range held then.
- *  @typedef {{ tip: Tip, range: Range, painted: string }} PaintedRange */
+ *  `at`: where its ends were when painted, to find them again when the page rebuilds the
+ *  same markup (see highlights.js).
+ *  @typedef {{ tip: Tip, range: Range, painted: string, at: PaintedPlace | null }} PaintedRange */
+/** A painted range's ends as paths of child indices from their tree's root (the document or
+ *  a shadow root), and the text nodes they were in.
+ *  @typedef {{ root: Node, start: number[], end: number[], startOffset: number, endOffset: number,
+ *    startNode: Node, endNode: Node }} PaintedPlace */
 /** A pinned control found in the page.
  *  @typedef {{ tip: Tip, element: Element }} PlacedElement */
 /** What the capture form is about while it is open: a selection or a control, with the

@@ -528,8 +528,7 @@ pub fn step_done(step: &Action) -> String {
 /// may take them now: empty when it cannot be undone (a member cannot take a proposal back,
 /// and an approval whose verify-again date has passed cannot be restored). Undoing an
 /// approval also puts back the review flag it answered, and so does putting an approval
-/// back. The undo is itself a step, so the
-/// history and the team see both.
+/// back. The undo is itself a step, so the history and the team see both.
 pub fn undo_steps(before: &Curation, step: &Action, role: Role, now: Timestamp) -> Vec<Action> {
     let status_back = || match before.status {
         Status::Shared => Some(Action::Reopen),

@@ -71,7 +71,7 @@ function register() {
 function placeOf(range) {
   const start = pathOf(range.startContainer);
   const end = pathOf(range.endContainer);
-  if (!start || !end || start.root !== end.root) return null;
+  if (start.root !== end.root) return null;
   const { startOffset, endOffset, startContainer: startNode, endContainer: endNode } = range;
   return { root: start.root, start: start.path, end: end.path, startOffset, endOffset, startNode, endNode };
 }
@@ -113,7 +113,7 @@ export function keepPaintedLive() {
     const endNode = nodeAt(at.root, at.end);
     if (startNode?.nodeType !== Node.TEXT_NODE || endNode?.nodeType !== Node.TEXT_NODE) continue;
     if (at.startOffset > (startNode.nodeValue ?? '').length || at.endOffset > (endNode.nodeValue ?? '').length) continue;
-    const range = new Range();
+    const range = /** @type {Document} */ (startNode.ownerDocument).createRange(); // the frame's own, in a frame
     range.setStart(startNode, at.startOffset);
     range.setEnd(endNode, at.endOffset);
     if (range.toString() !== painted.painted) continue;

@@ -353,7 +353,7 @@ async fn take_step(id: TipId, step: Action) -> bool {
     let done = crate::panel_model::step_done(&step);
     if send_step(id, step).await {
         status("curation-status", &done, false);
-        offer_undo(id, undo).await;
+        spawn(offer_undo(id, undo)); // the caller goes on (a form closes) while Undo is offered
         return true;
     }
     false

@@ -86,6 +86,7 @@ describe('curators turn tips into learning material', () => {
       // The tip left the queue: the panel says what happened to it, and offers to undo it (#13).
       const said = panel.locator('#curation-status');
       await eventually(() => said.textContent(), (t) => t === `Approved: it is among the approved tips, to be checked again by ${VERIFY_BY}. Undo`, { what: 'the approval confirmed, with an undo' });
+      await eventually(() => panel.locator('form[data-action="approve"]').count(), (n) => n === 0, { what: 'the approval form closed at once' });
       await said.getByRole('button', { name: 'Undo' }).click();
       await eventually(() => said.textContent(), (t) => t === 'Undone: the tip is back as it was.', { what: 'the undo done' });
       await eventually(() => panel.locator('#queue-count').textContent(), (t) => t === '1 tip waits for a curator.', { what: 'the tip back in the queue' });

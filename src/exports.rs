@@ -42,14 +42,18 @@ const PULL_ON_OPEN_BUDGET_MS: u32 = 1_500;
 /// tips its screen shows.
 #[wasm_bindgen(js_name = handleMessage)]
 pub async fn handle_message(message: JsValue, sender_url: String, tab_id: i32) -> JsValue {
+    let store = match IdbStore::open(DATABASE).await {
+        Ok(store) => store,
+        Err(why) => return to_js(&Response::Error { message: why.to_string() }),
+    };
     let response = match serde_wasm_bindgen::from_value::<ContentMessage>(message) {
         Ok(ContentMessage { url, request }) => {
-            answer(request, inflow_core::url::address_now(&sender_url, url.as_deref())).await
+            answer(&store, request, inflow_core::url::address_now(&sender_url, url.as_deref())).await
         }
         Err(why) => Response::Error { message: format!("Inflow did not understand the page's request ({why}).") },
     };
     if let Response::PageTips { placed, elements, .. } = &response {
-        show_count(tab_id, placed.len() + elements.len()).await;
+        show_count(&store, tab_id, placed.len() + elements.len()).await;
     }
     to_js(&response)
 }
@@ -57,15 +61,11 @@ pub async fn handle_message(message: JsValue, sender_url: String, tab_id: i32) -
 /// The number of tips shown on the tab's screen, on Inflow's toolbar button (none: no
 /// badge), with the mark of what needs the user (see [`attention`]). Only the user sees
 /// it; the page cannot read it.
-async fn show_count(tab_id: i32, shown: usize) {
+async fn show_count(store: &IdbStore, tab_id: i32, shown: usize) {
     if tab_id < 0 {
         return;
     }
-    let unseen = match IdbStore::open(DATABASE).await {
-        Ok(store) => stored_unseen(&store).await,
-        Err(_) => Vec::new(),
-    };
-    paint_toolbar(Some(tab_id), shown, &unseen).await;
+    paint_toolbar(Some(tab_id), shown, &stored_unseen(store).await).await;
 }
 
 /// Sets the toolbar button of one tab (or, with none, of every tab without its own).
@@ -94,11 +94,7 @@ async fn stored_unseen(store: &IdbStore) -> Vec<Need> {
 async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
     let connection = sync_client::connection(store).await;
     let (me, state) = author(store, &connection).await;
-    let curator = state
-        .membership
-        .as_ref()
-        .and_then(|m| inflow_core::curation::Role::parse(&m.role))
-        .is_some_and(inflow_core::curation::Role::curates);
+    let curator = state.membership.as_ref().is_some_and(crate::settings::Membership::curates);
     let tips = store.all().await.unwrap_or_default();
     let needs = attention::needs(&tips, &me, curator, Timestamp(js_sys::Date::now() as i64));
     let stored_seen = store.setting(attention::SEEN).await.ok().flatten();
@@ -132,20 +128,16 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
     unseen
 }
 
-async fn answer(request: Request, sender_url: &str) -> Response {
-    let store = match IdbStore::open(DATABASE).await {
-        Ok(store) => store,
-        Err(why) => return Response::Error { message: why.to_string() },
-    };
+async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Response {
     let site_active = site_active(sender_url).await;
-    let connection = sync_client::connection(&store).await;
+    let connection = sync_client::connection(store).await;
     if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
         sync_within(PULL_ON_OPEN_BUDGET_MS).await;
     }
     // Only a save needs a clock reading (and its write); a page opening only reads.
     let saves = !matches!(request, Request::PageOpened { .. });
-    let writer = Writer::now(&store, &connection, saves).await;
-    let mut response = worker::handle(&store, &writer.context(sender_url, site_active), request).await;
+    let writer = Writer::now(store, &connection, saves).await;
+    let mut response = worker::handle(store, &writer.context(sender_url, site_active), request).await;
     if let Response::Saved { tip, waiting, .. } = &mut response {
         // Sent at once (after_save) when the server answered last time; else it waits.
         *waiting = tip.visibility == inflow_core::Visibility::Team

@@ -85,6 +85,13 @@ pub struct Membership {
     pub team_name: String,
 }
 
+impl Membership {
+    /// Whether the member curates (curators and admins); an unknown role does not.
+    pub fn curates(&self) -> bool {
+        inflow_core::curation::Role::parse(&self.role).is_some_and(inflow_core::curation::Role::curates)
+    }
+}
+
 /// Where sync stands.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -180,8 +180,7 @@ struct Member {
 async fn member(store: &IdbStore) -> Member {
     let state = sync_client::state(store).await;
     if let Some(membership) = state.membership {
-        let curator =
-            inflow_core::curation::Role::parse(&membership.role).is_some_and(inflow_core::curation::Role::curates);
+        let curator = membership.curates();
         return Member { name: membership.name, curator, team: membership.team_name };
     }
     let name = store

@@ -255,9 +255,14 @@ describe('curators turn tips into learning material', () => {
         mkdirSync(SCREENSHOTS, { recursive: true });
         await again.screenshot({ path: join(SCREENSHOTS, `panel-for-you-${scheme}-380.png`) }); // for people to review
       }
-      // Seen stays seen: the next sync does not mark it again.
+      // Seen stays seen: a second reply marks the tab again, as one new reply, not two.
+      await again.close();
+      if (!(await toReview.getByLabel('Your reply').isVisible())) await toReview.getByRole('button', { name: 'Reply', exact: true }).click();
+      await toReview.getByLabel('Your reply').fill('And note it in the MAR.');
+      await toReview.getByRole('button', { name: 'Send reply' }).click();
+      await eventually(() => server.exportTips(), (rows) => rows.some((r) => r.tip.tip.note === NOTE && r.tip.tip.replies?.length === 2), { what: 'the second reply on the server', timeout: 10000 });
       await syncNow(dana);
-      assert.equal((await toolbar(dana, ordersTab)).text, before);
+      await eventually(() => toolbar(dana, ordersTab), (b) => b.text === `${before}!` && b.title.endsWith('For you in the side panel: a new reply to your tip.'), { what: 'one new reply marked, the seen one not again' });
     } finally {
       await dana.context.close();
       await cory.context.close();

@@ -425,7 +425,7 @@ pub fn html_text(text: &str) -> String {
     out
 }
 
-const SHEET_STYLE: &str = "
+pub(crate) const SHEET_STYLE: &str = "
 :root { color-scheme: light; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; line-height: 1.45; color: #1b1f24; }
 body { max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
 header.sheet { border-bottom: 2px solid #1b1f24; margin-bottom: 1.5rem; }
@@ -474,38 +474,7 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     for (group, tips) in groups(sheet) {
         out.push_str(&format!("<section class=\"group\">\n<h2>{}</h2>\n", html_text(&group)));
         for tip in tips {
-            let status = tip.curation.status.as_str();
-            let (heading, note) = heading_and_note(tip);
-            out.push_str(&format!(
-                "<article class=\"tip\" id=\"tip-{}\">\n<h3>{} <span class=\"badge {status}\">{status}</span></h3>\n",
-                tip.id,
-                html_text(&heading)
-            ));
-            if !tip.curation.summary.is_empty() {
-                out.push_str(&format!("<p class=\"summary\">{}</p>\n", html_text(&tip.curation.summary)));
-            }
-            if let Some(quote) = tip.target.quote() {
-                out.push_str(&format!("<blockquote>{}</blockquote>\n", html_text(quote)));
-            } else if let Some(element) = element_of(tip) {
-                out.push_str(&format!("<p class=\"facts\">On the screen element: {}</p>\n", html_text(&element)));
-            }
-            if !note.is_empty() {
-                out.push_str(&format!("<p class=\"note\">{}</p>\n", html_text(&note)));
-            }
-            out.push_str(&format!("<p class=\"facts\">{}</p>\n", facts(tip, html_text)));
-            if !tip.replies.is_empty() {
-                out.push_str("<ul class=\"replies\">\n");
-                for reply in &tip.replies {
-                    out.push_str(&format!(
-                        "<li><strong>{}</strong> ({}): {}</li>\n",
-                        html_text(&reply.author),
-                        reply.created.day(),
-                        html_text(&reply.text)
-                    ));
-                }
-                out.push_str("</ul>\n");
-            }
-            out.push_str("</article>\n");
+            tip_article(tip, &mut out);
             done += 1;
             if done % PROGRESS_EVERY == 0 {
                 progress(done, sheet.tips.len());
@@ -518,6 +487,43 @@ fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
+}
+
+/// One tip as the tip sheet (and the cmi5 course's page) shows it: an `<article>` with
+/// its heading, quote or element, note, facts and replies; every user text escaped.
+pub(crate) fn tip_article(tip: &Tip, out: &mut String) {
+    let status = tip.curation.status.as_str();
+    let (heading, note) = heading_and_note(tip);
+    out.push_str(&format!(
+        "<article class=\"tip\" id=\"tip-{}\">\n<h3>{} <span class=\"badge {status}\">{status}</span></h3>\n",
+        tip.id,
+        html_text(&heading)
+    ));
+    if !tip.curation.summary.is_empty() {
+        out.push_str(&format!("<p class=\"summary\">{}</p>\n", html_text(&tip.curation.summary)));
+    }
+    if let Some(quote) = tip.target.quote() {
+        out.push_str(&format!("<blockquote>{}</blockquote>\n", html_text(quote)));
+    } else if let Some(element) = element_of(tip) {
+        out.push_str(&format!("<p class=\"facts\">On the screen element: {}</p>\n", html_text(&element)));
+    }
+    if !note.is_empty() {
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", html_text(&note)));
+    }
+    out.push_str(&format!("<p class=\"facts\">{}</p>\n", facts(tip, html_text)));
+    if !tip.replies.is_empty() {
+        out.push_str("<ul class=\"replies\">\n");
+        for reply in &tip.replies {
+            out.push_str(&format!(
+                "<li><strong>{}</strong> ({}): {}</li>\n",
+                html_text(&reply.author),
+                reply.created.day(),
+                html_text(&reply.text)
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</article>\n");
 }
 
 // ---- CSV ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ macro_rules! serde_as_string {
 }
 
 pub mod anchor;
+pub mod cmi5;
 pub mod curation;
 pub mod element;
 pub mod export;

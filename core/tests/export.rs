@@ -519,3 +519,82 @@ fn the_tip_sheet_says_each_note_once_and_names_screens_in_words() {
         assert!(out.contains(&"x".repeat(120)), "{format:?}");
     }
 }
+
+#[test]
+fn a_cmi5_package_holds_the_course_its_page_and_script_with_user_text_inert() {
+    use inflow_core::cmi5::{self, CourseIds};
+    let (mut tips, mut collections) = (tips(), collections());
+    // A hostile collection name: it is text in the course structure and on the page.
+    collections[0].name = "Orders </title><au id=\"x\"> & \u{202e}more\u{ffff}".into();
+    collections[0].tips.push(id(3)); // the hostile tip, last
+    tips[0].page_title = String::new();
+    let selection = Selection::Collection { id: id(100) };
+    let course = sheet(&tips, &collections, &selection);
+    let ids = CourseIds::of_collection(id(100));
+    let mut reported = Vec::new();
+    let bytes =
+        cmi5::package(&course, &ids, "/* the unit's script */", &mut |done, total| reported.push((done, total)))
+            .expect("a package");
+    assert_eq!(reported.last(), Some(&(3, 3)), "progress ends at every step");
+    let again = cmi5::package(&course, &ids, "/* the unit's script */", &mut |_, _| {}).expect("a package");
+    assert!(bytes == again, "the same export gives the same bytes");
+    assert!(
+        matches!(cmi5::package(&course, &ids, "  ", &mut |_, _| {}), Err(cmi5::PackageError::NoScript)),
+        "no package without the unit's script"
+    );
+
+    // The zip, read back as an LMS would: stored entries, in this order.
+    let entries = stored_zip_entries(&bytes);
+    let names: Vec<&str> = entries.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["cmi5.xml", "index.html", "au.js"]);
+    let structure = &entries[0].1;
+    assert!(structure.contains("<title><langstring lang=\"en\">Orders &lt;/title&gt;&lt;au id=&quot;x&quot;&gt; &amp; more</langstring></title>"), "{structure}");
+    assert_eq!(structure.matches("<au ").count(), 1, "one unit, whatever the name says");
+    assert!(structure.contains(&format!("<course id=\"urn:inflow:course:{}\">", id(100))));
+    assert!(structure.contains(&format!("<au id=\"urn:inflow:course:{}:steps\" moveOn=\"Completed\"", id(100))));
+    assert_eq!(ids, CourseIds::of_collection(id(100)), "the same collection keeps its course ids");
+
+    let page = &entries[1].1;
+    let steps: Vec<&str> = page.match_indices("<p class=\"step-of\">").map(|(at, _)| &page[at + 19..at + 31]).collect();
+    assert_eq!(steps, ["Step 1 of 3<", "Step 2 of 3<", "Step 3 of 3<"]);
+    let order: Vec<usize> =
+        [id(2), id(1), id(3)].iter().map(|t| page.find(&format!("id=\"tip-{t}\"")).expect("each step")).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "the collection's order");
+    assert!(
+        !page.contains("<script>") && !page.contains("<img") && !page.contains('\u{202e}'),
+        "no markup or bidi control from user text"
+    );
+    assert!(page.contains("<script src=\"au.js\" defer></script>"), "the only script is the package's own");
+    assert!(page.contains("script-src 'self'") && page.contains("default-src 'none'"));
+    assert!(
+        page.contains("On the screen 127.0.0.1:8700 \u{203a} patients \u{203a} any record \u{203a} orders"),
+        "a step's screen in words"
+    );
+    assert!(
+        page.contains("On \u{201c}Riverside EMR: Orders\u{201d} (127.0.0.1:8700"),
+        "with the page's title when it has one"
+    );
+    assert_eq!(entries[2].1, "/* the unit's script */");
+    assert!(cmi5::file_name(&course).ends_with(&format!("-{}-cmi5.zip", GENERATED.day())));
+}
+
+/// The entries of a zip whose entries are all stored (no compression): each local header's
+/// name and data, in order. Enough to read back what `cmi5::package` writes, with no zip
+/// reader of its own that could share its writer's mistakes.
+fn stored_zip_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let u16_at = |at: usize| usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]));
+    let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while u32_at(at) == 0x0403_4b50 {
+        assert_eq!(u16_at(at + 8), 0, "stored, not compressed");
+        let size = u32_at(at + 18);
+        let (name_len, extra_len) = (u16_at(at + 26), u16_at(at + 28));
+        let name = String::from_utf8(bytes[at + 30..at + 30 + name_len].to_vec()).expect("a UTF-8 name");
+        let data_at = at + 30 + name_len + extra_len;
+        entries.push((name, String::from_utf8(bytes[data_at..data_at + size].to_vec()).expect("UTF-8 text")));
+        at = data_at + size;
+    }
+    assert_eq!(u32_at(at), 0x0201_4b50, "the central directory follows the entries");
+    entries
+}

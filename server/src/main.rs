@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use inflow_core::cmi5;
 use inflow_core::export::{render, Format, Selection, Sheet};
 use inflow_server::auth::Role;
 use inflow_server::db::Db;
@@ -51,7 +52,8 @@ enum Command {
         /// The team's id or name (every team, for a backup without it).
         #[arg(long)]
         team: Option<String>,
-        /// markdown, html (a printable tip sheet), csv, jsonld (W3C Web Annotation), or backup.
+        /// markdown, html (a printable tip sheet), csv, jsonld (W3C Web Annotation), cmi5 (a
+        /// course package for an LMS: a zip, so with --out), or backup.
         #[arg(long, default_value = "jsonld")]
         format: String,
         /// Only the tips of this collection (its name), in its order.
@@ -69,6 +71,10 @@ enum Command {
         /// Write here instead of to standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// For cmi5: the course's script, built with the extension (`cargo xtask build`
+        /// writes it to dist/cmi5-au.js).
+        #[arg(long, env = "INFLOW_CMI5_SCRIPT", default_value = "dist/cmi5-au.js")]
+        cmi5_script: PathBuf,
     },
     /// Import annotations into a team: W3C Web Annotation JSON-LD (Inflow's or another
     /// tool's) or a Hypothesis export / API result. Prints what was imported and skipped.
@@ -250,16 +256,33 @@ async fn main() -> anyhow::Result<()> {
                 println!("member {} {token} {name}", role.as_str());
             }
         }
-        Command::Export { team, format, collection, query, status, everything, out } => {
-            let text = if format == "backup" {
+        Command::Export { team, format, collection, query, status, everything, out, cmi5_script } => {
+            let cmi5 = format.eq_ignore_ascii_case("cmi5");
+            if cmi5 && out.is_none() {
+                bail!("a cmi5 package is a zip file: say where to write it with --out course.zip");
+            }
+            let cmi5_script = if cmi5 {
+                std::fs::read_to_string(&cmi5_script).with_context(|| {
+                    format!(
+                        "could not read the cmi5 course's script {} (`cargo xtask build` makes it as dist/cmi5-au.js; point --cmi5-script at it)",
+                        cmi5_script.display()
+                    )
+                })?
+            } else {
+                String::new()
+            };
+            let bytes = if format == "backup" {
                 let team = match team {
                     Some(team) => Some(resolve_team(&db, &team).await?),
                     None => None,
                 };
-                serde_json::to_string_pretty(&db.export(team.as_deref()).await?)? + "\n"
+                (serde_json::to_string_pretty(&db.export(team.as_deref()).await?)? + "\n").into_bytes()
             } else {
-                let format = Format::parse(&format)
-                    .with_context(|| format!("unknown format {format:?}: use markdown, html, csv, jsonld or backup"))?;
+                let format = match Format::parse(&format) {
+                    Some(format) => Some(format),
+                    None if cmi5 => None,
+                    None => bail!("unknown format {format:?}: use markdown, html, csv, jsonld, cmi5 or backup"),
+                };
                 let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
                 let team_name = db.team(&team).await?.context("the team vanished")?.name;
                 let tips = db.tips(&team).await?;
@@ -296,20 +319,37 @@ async fn main() -> anyhow::Result<()> {
                     collections: &collections,
                 };
                 let total = sheet.tips.len();
-                let text = render(format, &sheet, &mut |done, total| {
-                    if total >= 1000 && done % 2500 == 0 {
+                let mut progress = |done: usize, total: usize| {
+                    if total >= 1000 && done.is_multiple_of(2500) {
                         eprintln!("exported {done} of {total} tips");
                     }
-                });
-                eprintln!("{}: {total} tip(s) as {}", sheet.title, format.label());
-                text
+                };
+                match format {
+                    Some(format) => {
+                        let text = render(format, &sheet, &mut progress);
+                        eprintln!("{}: {total} tip(s) as {}", sheet.title, format.label());
+                        text.into_bytes()
+                    }
+                    None => {
+                        let ids = match &selection {
+                            Selection::Collection { id } => cmi5::CourseIds::of_collection(*id),
+                            _ => cmi5::CourseIds::of_selection(&sheet.team, &sheet.title),
+                        };
+                        let package = cmi5::package(&sheet, &ids, &cmi5_script, &mut progress)?;
+                        eprintln!("{}: {total} step(s) as a cmi5 course ({})", sheet.title, ids.course);
+                        package
+                    }
+                }
             };
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text).with_context(|| format!("could not write {}", path.display()))?;
+                    std::fs::write(&path, bytes).with_context(|| format!("could not write {}", path.display()))?;
                     eprintln!("wrote {}", path.display());
                 }
-                None => print!("{text}"),
+                None => {
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&bytes)?;
+                }
             }
         }
         Command::Import { file, team, author } => {

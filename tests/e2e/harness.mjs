@@ -337,7 +337,7 @@ function serverCli(database, args) {
 /** A real `inflow-server` on a fresh SQLite database with one team and the named members
  *  (role `member` unless `roles` names another),
  *  behind a recording proxy whose address stays the same when the server restarts.
- *  Resolves to { url, tokens: {name: token}, requests, stop, start, exportTips }. */
+ *  Resolves to { url, team (its id), tokens: {name: token}, requests, stop, start, exportTips, cli }. */
 export async function startTeamServer(memberNames, { roles = {} } = {}) {
   if (!SERVER_BIN) throw new Error('INFLOW_SERVER_BIN is unset: run the tests through `cargo xtask test`');
   const dir = mkdtempSync(join(tmpdir(), 'inflow-server-'));
@@ -408,7 +408,9 @@ export async function startTeamServer(memberNames, { roles = {} } = {}) {
     proxy.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url, tokens, requests, stop, start, exportTips, close };
+  /** Runs `inflow-server ARGS` on this server's database; resolves to its last line of output. */
+  const cli = (args) => serverCli(database, args);
+  return { url, team, tokens, requests, stop, start, exportTips, cli, close };
 }
 
 /** Opens `browser`'s side panel page and waits until it is wired up. */

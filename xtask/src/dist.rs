@@ -80,6 +80,7 @@ pub fn build(root: &Path) -> Result<Built> {
 
     copy_dir(&root.join("extension"), &dist)?;
     bundle_content_script(root, &dist.join("content.js"))?;
+    bundle_cmi5_script(root, &dist.join(CMI5_SCRIPT))?;
     let version = env!("CARGO_PKG_VERSION");
     let manifest_text = std::fs::read_to_string(root.join("manifest.json")).context("reading manifest.json")?;
     std::fs::write(dist.join("manifest.json"), manifest::stamp_version(&manifest_text, version)?)?;
@@ -125,13 +126,31 @@ pub fn bundle_content_script(root: &Path, out: &Path) -> Result<()> {
     )
 }
 
-/// Copies `extension/` into `dist/`, leaving out the content script's sources.
+/// The cmi5 course's script (see core/src/cmi5.rs): its source imports the cmi5 client
+/// library from npm.
+pub const CMI5_SCRIPT_SOURCE: &str = "extension/cmi5";
+/// The bundle in `dist/`: the panel's cmi5 export and `inflow-server export --format cmi5`
+/// put it in every package as the unit's `au.js`.
+pub const CMI5_SCRIPT: &str = "cmi5-au.js";
+
+/// Bundles the cmi5 course's script with its library into one classic script (an IIFE,
+/// minified: it travels in every package, and its library's stack traces are not ours).
+pub fn bundle_cmi5_script(root: &Path, out: &Path) -> Result<()> {
+    tools::run(
+        Command::new(root.join("node_modules/.bin/esbuild"))
+            .arg(root.join(CMI5_SCRIPT_SOURCE).join("au.js"))
+            .args(["--bundle", "--minify", "--format=iife", "--target=es2020", "--log-level=warning"])
+            .arg(format!("--outfile={}", out.display())),
+    )
+}
+
+/// Copies `extension/` into `dist/`, leaving out the sources that are bundled instead.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
         let target = to.join(entry.file_name());
-        if entry.path().ends_with(CONTENT_SCRIPT_SOURCES) {
+        if entry.path().ends_with(CONTENT_SCRIPT_SOURCES) || entry.path().ends_with(CMI5_SCRIPT_SOURCE) {
             continue;
         }
         if entry.file_type()?.is_dir() {

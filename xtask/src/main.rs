@@ -192,6 +192,7 @@ fn test(root: &Path) -> Result<()> {
 
     println!("\n== end-to-end tests: Chromium with dist/ loaded, demo app on loopback");
     tools::ensure_npm_packages(root)?;
+    tools::ensure_xmllint()?;
     tools::run(
         Command::new("node")
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])

@@ -217,3 +217,12 @@ pub fn ensure_chromium() -> Result<Browser> {
     }
     Ok(Browser { chromium, chromedriver })
 }
+
+/// libxml2's `xmllint`, which the end-to-end tests run to validate cmi5 course structures
+/// against the schema kept in `tests/cmi5/`.
+pub fn ensure_xmllint() -> Result<()> {
+    if output("xmllint", &["--version"]).is_none() {
+        apt_install(&["libxml2-utils"], "xmllint (for the cmi5 package checks)")?;
+    }
+    Ok(())
+}

@@ -14,11 +14,15 @@ use std::io::Write as _;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::export::{html_text, inert, screen_in_words, tip_article, Sheet, PROGRESS_EVERY, SHEET_STYLE};
+use crate::export::{html_text, inert, screen_in_words, tip_article, Selection, Sheet, PROGRESS_EVERY, SHEET_STYLE};
 use crate::id::TipId;
 use crate::model::Tip;
 use crate::screen::screen_pattern;
 
+/// The format's name where exports are chosen (`--format cmi5`, the panel's Format list).
+pub const FORMAT_NAME: &str = "cmi5";
+/// The format as the panel names it to people.
+pub const LABEL: &str = "Course for a learning system (cmi5 package, zip)";
 /// The media type of a package.
 pub const MEDIA_TYPE: &str = "application/zip";
 /// The namespace of cmi5's course structure (its XML Schema's address, as the spec names it).
@@ -26,6 +30,9 @@ pub const COURSE_STRUCTURE_NAMESPACE: &str = "https://w3id.org/xapi/profiles/cmi
 /// The unit's page and script inside the package (the course structure points at the page).
 pub const UNIT_PAGE: &str = "index.html";
 pub const UNIT_SCRIPT: &str = "au.js";
+/// Where the extension keeps the unit's script (the panel reads it from there; `cargo
+/// xtask build` writes it into `dist/`).
+pub const SCRIPT_IN_EXTENSION: &str = "cmi5-au.js";
 
 /// The course's identity: the IRIs an LMS keys it by. Exporting the same collection again
 /// gives the same ids, so a re-import updates the course instead of adding a second one.
@@ -36,6 +43,14 @@ pub struct CourseIds {
 }
 
 impl CourseIds {
+    /// The ids of the course made of `selection` (as `sheet`, made from it, names it).
+    pub fn of(selection: &Selection, sheet: &Sheet<'_>) -> CourseIds {
+        match selection {
+            Selection::Collection { id } => CourseIds::of_collection(*id),
+            _ => CourseIds::of_selection(&sheet.team, &sheet.title),
+        }
+    }
+
     /// The ids of a collection's course.
     pub fn of_collection(id: TipId) -> CourseIds {
         CourseIds::from_course(format!("urn:inflow:course:{id}"))

@@ -257,7 +257,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Export { team, format, collection, query, status, everything, out, cmi5_script } => {
-            let cmi5 = format.eq_ignore_ascii_case("cmi5");
+            let cmi5 = format.eq_ignore_ascii_case(cmi5::FORMAT_NAME);
             if cmi5 && out.is_none() {
                 bail!("a cmi5 package is a zip file: say where to write it with --out course.zip");
             }
@@ -331,10 +331,7 @@ async fn main() -> anyhow::Result<()> {
                         text.into_bytes()
                     }
                     None => {
-                        let ids = match &selection {
-                            Selection::Collection { id } => cmi5::CourseIds::of_collection(*id),
-                            _ => cmi5::CourseIds::of_selection(&sheet.team, &sheet.title),
-                        };
+                        let ids = cmi5::CourseIds::of(&selection, &sheet);
                         let package = cmi5::package(&sheet, &ids, &cmi5_script, &mut progress)?;
                         eprintln!("{}: {total} step(s) as a cmi5 course ({})", sheet.title, ids.course);
                         package

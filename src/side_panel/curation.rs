@@ -5,6 +5,7 @@
 //! The panel offers a step only to the roles core allows it ([`Action::allowed`]); the
 //! server checks again.
 
+use inflow_core::cmi5;
 use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
@@ -586,16 +587,34 @@ fn reasons_list(items: &[serde_json::Value]) -> Element {
 /// Makes the chosen export from this device's tips and downloads it.
 async fn export() {
     let what = by_id::<HtmlSelectElement>("export-what").value();
-    let Some(format) = Format::parse(&by_id::<HtmlSelectElement>("export-format").value()) else { return };
+    let chosen = by_id::<HtmlSelectElement>("export-format").value();
+    let format = Format::parse(&chosen);
+    let course = chosen == cmi5::FORMAT_NAME;
+    if format.is_none() && !course {
+        return;
+    }
     let progress: HtmlElement = by_id("export-progress");
     progress.set_hidden(false);
     set(&progress, "value", "0");
     status("export-status", "Preparing the export…", false);
-    // Let the panel paint the message before the work starts.
-    gloo::timers::future::TimeoutFuture::new(0).await;
+    // A course carries its unit's script, built with the extension.
+    let script = if course {
+        match course_script().await {
+            Ok(script) => script,
+            Err(why) => {
+                status("export-status", &format!("The course could not be made: {why}"), true);
+                progress.set_hidden(true);
+                return;
+            }
+        }
+    } else {
+        // Let the panel paint the message before the work starts.
+        gloo::timers::future::TimeoutFuture::new(0).await;
+        String::new()
+    };
     let selection = PANEL.with(|p| p.borrow().export_selection(ExportWhat::parse(&what)));
     let started = js_sys::Date::now();
-    let (text, name, count) = PANEL.with(|p| {
+    let made = PANEL.with(|p| {
         let panel = p.borrow();
         let sheet = Sheet {
             title: selection.describe(&panel.collections),
@@ -604,24 +623,42 @@ async fn export() {
             tips: selection.pick(panel.tips(), &panel.collections),
             collections: &panel.collections,
         };
-        let text = render(format, &sheet, &mut |done, total| {
+        let mut report = |done: usize, total: usize| {
             set(&progress, "value", &format!("{}", done as f64 / total.max(1) as f64));
-        });
-        (text, file_name(&sheet, format), sheet.tips.len())
+        };
+        let count = sheet.tips.len();
+        match format {
+            Some(format) => Ok((
+                render(format, &sheet, &mut report).into_bytes(),
+                file_name(&sheet, format),
+                count,
+                format.label(),
+                format.media_type(),
+            )),
+            None => cmi5::package(&sheet, &cmi5::CourseIds::of(&selection, &sheet), &script, &mut report)
+                .map(|bytes| (bytes, cmi5::file_name(&sheet), count, cmi5::LABEL, cmi5::MEDIA_TYPE)),
+        }
     });
+    let (bytes, name, count, label, media_type) = match made {
+        Ok(made) => made,
+        Err(why) => {
+            status("export-status", &format!("The course could not be made: {why}"), true);
+            progress.set_hidden(true);
+            return;
+        }
+    };
     if count == 0 {
         status("export-status", "No tips match this choice; nothing was downloaded.", true);
         progress.set_hidden(true);
         return;
     }
-    match download(&text, &name, format.media_type()) {
+    match download(&bytes, &name, media_type) {
         Ok(()) => status(
             "export-status",
             &format!(
-                "Downloaded {name}: {count} tip{} as {}, {} KB, in {:.0} ms.",
+                "Downloaded {name}: {count} tip{} as {label}, {} KB, in {:.0} ms.",
                 if count == 1 { "" } else { "s" },
-                format.label(),
-                text.len().div_ceil(1024),
+                bytes.len().div_ceil(1024),
                 js_sys::Date::now() - started
             ),
             false,
@@ -630,11 +667,23 @@ async fn export() {
     }
 }
 
-fn download(text: &str, name: &str, media_type: &str) -> Result<(), JsValue> {
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+/// The cmi5 unit's script, from the extension's own files (`cargo xtask build` bundles it).
+async fn course_script() -> Result<String, String> {
+    let response = gloo::net::http::Request::get(&format!("/{}", cmi5::SCRIPT_IN_EXTENSION))
+        .send()
+        .await
+        .map_err(|e| format!("its script could not be read ({e})"))?;
+    if !response.ok() {
+        return Err(format!("its script is missing from the extension ({})", response.status()));
+    }
+    response.text().await.map_err(|e| format!("its script could not be read ({e})"))
+}
+
+fn download(bytes: &[u8], name: &str, media_type: &str) -> Result<(), JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(media_type);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let link = element("a", "");
     link.set_attribute("href", &url)?;

@@ -1,11 +1,12 @@
 // Curation as trainers use it: a member proposes a tip from the side panel; the curator
 // finds it in the curator queue, approves it, gives it a title, gathers it into a
 // collection, and downloads the printable tip sheet, which is then opened in the browser
-// and read as a trainee would (and printed). Members see the approval but cannot approve.
+// and read as a trainee would (and printed), and the collection as a cmi5 course. Members see the approval but cannot approve.
 // A control that an upgrade removes flags its pinned tip for the curators by itself. The
 // curator imports a Hypothesis file and reads what was skipped and why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ const TIPS = {
 const TITLE = 'Acetaminophen: count every source';
 const VERIFY_BY = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10); // the curator's choice
 const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
+const CMI5_SCHEMA = fileURLToPath(new URL('../cmi5/CourseStructure.xsd', import.meta.url));
 const HYPOTHESIS_FILE = new URL('../../core/tests/golden/hypothesis-search.json', import.meta.url).pathname;
 
 let demo;
@@ -147,6 +149,22 @@ describe('curators turn tips into learning material', () => {
       const saved = join(download, file.suggestedFilename());
       await file.saveAs(saved);
       await eventually(() => panel.locator('#export-status').textContent(), (t) => t.startsWith('Downloaded inflow-approved-tips') && t.includes('1 tip as Printable tip sheet'), { what: 'the export status' });
+
+      // The collection as a course for the LMS: a cmi5 package whose structure validates and
+      // whose unit carries the extension's own cmi5 script.
+      await panel.getByRole('combobox', { name: 'Tips', exact: true }).selectOption({ label: 'Collection: Orders after the March upgrade (1)' });
+      await panel.getByRole('combobox', { name: 'Format' }).selectOption('cmi5');
+      const [course] = await Promise.all([panel.waitForEvent('download'), panel.getByRole('button', { name: 'Download' }).click()]);
+      assert.match(course.suggestedFilename(), /^inflow-orders-after-the-march-upgrade-\d{4}-\d{2}-\d{2}-cmi5\.zip$/);
+      const courseZip = join(download, course.suggestedFilename());
+      await course.saveAs(courseZip);
+      await eventually(() => panel.locator('#export-status').textContent(), (t) => t.includes('1 tip as Course for a learning system'), { what: 'the course export status' });
+      const unpacked = join(download, 'course');
+      execFileSync('python3', ['-m', 'zipfile', '-e', courseZip, unpacked]);
+      execFileSync('xmllint', ['--noout', '--schema', CMI5_SCHEMA, join(unpacked, 'cmi5.xml')], { stdio: 'pipe' });
+      assert.match(readFileSync(join(unpacked, 'cmi5.xml'), 'utf8'), /<langstring lang="en">Orders after the March upgrade<\/langstring>/);
+      assert.equal(readFileSync(join(unpacked, 'au.js'), 'utf8'), readFileSync(join(process.env.INFLOW_DIST, 'cmi5-au.js'), 'utf8'), "the unit's script is the extension's");
+      assert.match(readFileSync(join(unpacked, 'index.html'), 'utf8'), new RegExp(`<h3>${TITLE}`), 'the step, with its curator title');
 
       // The sheet, opened in the browser as a trainee would.
       const html = readFileSync(saved, 'utf8');

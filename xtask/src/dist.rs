@@ -129,8 +129,9 @@ pub fn bundle_content_script(root: &Path, out: &Path) -> Result<()> {
 /// The cmi5 course's script (see core/src/cmi5.rs): its source imports the cmi5 client
 /// library from npm.
 pub const CMI5_SCRIPT_SOURCE: &str = "extension/cmi5";
-/// The bundle in `dist/`: the panel's cmi5 export and `inflow-server export --format cmi5`
-/// put it in every package as the unit's `au.js`.
+/// The bundle in `dist/` (core's `cmi5::SCRIPT_IN_EXTENSION` names it too): the panel's
+/// cmi5 export and `inflow-server export --format cmi5` put it in every package as the
+/// unit's `au.js`.
 pub const CMI5_SCRIPT: &str = "cmi5-au.js";
 
 /// Bundles the cmi5 course's script with its library into one classic script (an IIFE,

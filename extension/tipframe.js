@@ -1,6 +1,7 @@
 // Inflow's tip frame: loads the Rust/wasm package, which builds the form and cards (see
 // src/tip_frame.rs). Only start-up lives here: the content script's port must be accepted
-// in the first turn, before the code is ready, so its messages wait here until it is.
+// in the first turn, before the code is ready, so its messages wait here until it is
+// (the content script sends them as soon as it is connected).
 import init, { tipFrame, frameReceive } from './pkg/inflow_frame.js';
 
 // The content script that made this frame names it in the address; only its port is ours.
@@ -12,7 +13,12 @@ let ready = null; // the frame's "ready" message, once its code runs
 chrome.runtime.onConnect.addListener((offered) => {
   if (port || offered.name !== portName || offered.sender?.id !== chrome.runtime.id) return;
   port = offered;
-  port.onMessage.addListener((message) => (ready ? frameReceive(message) : early.push(message)));
+  port.onMessage.addListener((message) => {
+    if (ready) return frameReceive(message);
+    // Shown before the code was ready, a preview is stale once anything else is to be shown.
+    if (early.at(-1)?.type === 'peek') early.pop();
+    early.push(message);
+  });
   if (ready) port.postMessage(ready);
 });
 const post = (message) => port?.postMessage(message);

@@ -16,7 +16,7 @@ const FRAME_BLOCKED =
 /** @typedef {{ left: number, top: number, right: number, bottom: number }} Box */
 /** @typedef {'capture' | 'card' | 'peek'} Showing */
 /** @typedef {{ iframe: HTMLIFrameElement, port: chrome.runtime.Port | null, ready: boolean,
- *              queue: object[], blocked: boolean }} Frame */
+ *              queue: { type: string }[], blocked: boolean }} Frame */
 
 /** Made when first needed. @type {Frame | null} */
 let frame = null;
@@ -62,6 +62,7 @@ export function theFrame() {
     const port = chrome.runtime.connect({ name: `inflow-frame:${nonce}` });
     made.port = port;
     port.onMessage.addListener(onFrameMessage);
+    made.queue.splice(0).forEach((queued) => port.postMessage(queued));
     port.onDisconnect.addListener(() => {
       iframe.remove();
       if (frame !== made) return; // already replaced (the page removed Inflow's UI)
@@ -78,14 +79,20 @@ export function theFrame() {
   return made;
 }
 
-/** Sends `message` to the frame, or queues it until the frame is ready. False when the
+/** Sends `message` to the frame, or queues it until the frame is connected. False when the
  *  frame was blocked.
  *  @param {{ type: string } & Record<string, any>} message */
 export function toFrame(message) {
   const target = theFrame();
   if (target.blocked) return false;
-  if (target.ready) target.port?.postMessage(message);
-  else target.queue.push(message);
+  // Once connected, the frame holds what comes before its code is ready (see tipframe.js):
+  // the message is on its way while the frame starts, not after.
+  if (target.port) target.port.postMessage(message);
+  else {
+    // A preview not yet shown is stale once anything else is to be shown.
+    target.queue = target.queue.filter((queued) => queued.type !== 'peek');
+    target.queue.push(message);
+  }
   return true;
 }
 
@@ -140,10 +147,8 @@ function deepActiveElement() {
 function onFrameMessage(message) {
   if (!frame) return;
   if (message.type === 'frameReady') {
-    const { port } = frame;
     frame.ready = true;
     frame.blocked = false; // late (a busy machine), not blocked after all
-    frame.queue.splice(0).forEach((queued) => port?.postMessage(queued));
   } else if (message.type === 'frameSize') {
     placeFrame(message.width, message.height);
   } else if (message.type === 'saveCapture') {
@@ -199,6 +204,8 @@ function placeFrame(width, height) {
       left = a.right + margin + w <= innerWidth - margin ? a.right + margin : Math.max(margin, a.left - margin - w);
     }
   }
+  // Always in the window, even for an anchor scrolled out of it meanwhile.
+  top = Math.max(top0, Math.min(top, innerHeight - h - margin));
   const { iframe } = frame;
   Object.assign(iframe.style, { left: `${left}px`, top: `${top}px`, width: `${w}px`, height: `${h}px`, visibility: 'visible', pointerEvents: '' });
   if (frameWantsFocus) {

@@ -87,11 +87,20 @@ try {
     await page.reload();
     await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
     for (const when of ['first', 'moved', 'again']) {
+      if (when === 'moved') {
+        await page.reload();
+        await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
+      }
+      // The quote is near the end of a long page: scrolled to, as a user would (a click
+      // beyond the window cannot happen, and a frame placed there is not painted).
+      await page.evaluate((text) => {
+        const range = [...(CSS.highlights.get('inflow-tip') ?? [])].find((r) => r.toString() === text);
+        range?.startContainer.parentElement?.scrollIntoView({ block: 'center' });
+      }, quote);
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       const { x, y } = await highlightPoint(page, quote);
       if (when === 'moved') {
         // As a user reaches for the highlight: the pointer crosses the page first.
-        await page.reload();
-        await eventually(() => highlightedTexts(page), (h) => h.length === TIPS, { timeout: 10000, what: `${TIPS} highlights` });
         await page.mouse.move(5, 5);
         await page.mouse.move(x - 40, y - 40, { steps: 10 });
         await new Promise((resolve) => setTimeout(resolve, 250));

@@ -16,6 +16,7 @@ use crate::messages::{Command, ContentMessage, PageRequest, Request, Response, S
 use crate::settings::{DEFAULT_DISPLAY_NAME, DISPLAY_NAME};
 use crate::store::TipStore;
 use crate::sync_client::{self, Trigger};
+use crate::walkthrough;
 use crate::worker::{self, not_active_message, Addition, Context};
 
 /// The context-menu entry's id.
@@ -82,6 +83,12 @@ async fn paint_toolbar(tab: Option<i32>, shown: usize, unseen: &[Need]) {
     let _ = chrome::action_set_title(&details(json!({ "title": title }))).await;
 }
 
+/// The walkthrough being played on this device, if any.
+async fn walkthrough_progress(store: &IdbStore) -> Option<walkthrough::Progress> {
+    let stored = store.setting(walkthrough::PROGRESS).await.ok().flatten()?;
+    serde_json::from_str(&stored).ok().flatten()
+}
+
 /// What needs the user and is new to them, as last worked out.
 async fn stored_unseen(store: &IdbStore) -> Vec<Need> {
     let stored = store.setting(attention::UNSEEN).await.ok().flatten();
@@ -138,6 +145,15 @@ async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Respons
     let saves = !matches!(request, Request::PageOpened { .. });
     let writer = Writer::now(store, &connection, saves).await;
     let mut response = worker::handle(store, &writer.context(sender_url, site_active), request).await;
+    if let Response::PageTips { active: true, walkthrough, .. } = &mut response {
+        if let Some(progress) = walkthrough_progress(store).await {
+            let tip = match progress.tip() {
+                Some(id) => store.get(id).await.ok().flatten(),
+                None => None,
+            };
+            *walkthrough = walkthrough::step_for_page(&progress, tip.as_ref(), sender_url, &writer.state.screen_rules);
+        }
+    }
     if let Response::Saved { tip, waiting, .. } = &mut response {
         // Sent at once (after_save) when the server answered last time; else it waits.
         *waiting = tip.visibility == inflow_core::Visibility::Team
@@ -223,6 +239,20 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         }
         PageRequest::Tips { tip_ids } => return to_js(&card_tips(&store, tip_ids).await),
         PageRequest::ForYou => return to_js(&refresh_attention(&store, true).await),
+        PageRequest::WalkthroughProgress => return to_js(&walkthrough_progress(&store).await),
+        PageRequest::Walkthrough { go } => {
+            let now = Timestamp(js_sys::Date::now() as i64);
+            let progress = walkthrough::Progress::after(walkthrough_progress(&store).await, go, now);
+            let saved = serde_json::to_string(&progress).unwrap_or_else(|_| "null".to_owned());
+            if let Err(why) = store.set_setting(walkthrough::PROGRESS, &saved).await {
+                return to_js(&Response::Error { message: format!("The walkthrough could not be saved: {why}") });
+            }
+            // Every page asks again which step it shows (and the frame's card follows); the
+            // side panel's Resume follows too.
+            tell_pages();
+            wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+            return to_js(&progress);
+        }
         PageRequest::EditPreview { tip_id, edit, choices } => {
             return to_js(&worker::edit_preview(&store, tip_id, &edit, &choices).await)
         }
@@ -235,6 +265,8 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         | PageRequest::SyncNow
         | PageRequest::Tips { .. }
         | PageRequest::ForYou
+        | PageRequest::WalkthroughProgress
+        | PageRequest::Walkthrough { .. }
         | PageRequest::EditPreview { .. }
         | PageRequest::SharePreview { .. } => return JsValue::NULL, // answered above
         PageRequest::Reply { tip_id, text } => worker::respond(&store, &cx, tip_id, Addition::Reply(text)).await,

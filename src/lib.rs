@@ -24,6 +24,10 @@ pub mod panel_model;
 pub mod redaction;
 pub mod settings;
 pub mod store;
+/// The walkthrough being played and the step a page shows; native, so it is tested without
+/// a browser.
+#[cfg_attr(not(feature = "worker"), allow(dead_code))]
+pub mod walkthrough;
 pub mod worker;
 
 #[cfg(target_arch = "wasm32")]

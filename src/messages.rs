@@ -103,6 +103,10 @@ pub enum Response {
         /// The team's identifying fields: the content script reads their values, with the
         /// labelled fields, when a tip is captured (see `extension/content/identifiers.js`).
         identifying_fields: Vec<inflow_core::fields::FieldRule>,
+        /// The step of the walkthrough being played, as this page shows it (see
+        /// [`crate::walkthrough`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        walkthrough: Option<crate::walkthrough::Step>,
     },
     /// The tip was stored. `waiting`: a shared change that stays queued on this device,
     /// because Inflow is not connected to a team server or its last try failed (the
@@ -186,9 +190,14 @@ pub enum FrameCommand {
     /// The worker refused the capture: say why, keep what was typed.
     #[serde(rename_all = "camelCase")]
     CaptureRefused { message: String },
-    /// Show the cards of these tips (a click on their highlight, a marker, the keyboard).
+    /// Show the cards of these tips (a click on their highlight, a marker, the keyboard),
+    /// or, with `step`, the card of a walkthrough's step.
     #[serde(rename_all = "camelCase")]
-    ShowTips { tip_ids: Vec<inflow_core::TipId> },
+    ShowTips {
+        tip_ids: Vec<inflow_core::TipId>,
+        #[serde(default)]
+        step: Option<crate::walkthrough::Step>,
+    },
     /// Preview the first of these tips (the pointer rests on its highlight).
     #[serde(rename_all = "camelCase")]
     Peek { tip_ids: Vec<inflow_core::TipId> },
@@ -266,6 +275,12 @@ pub enum PageRequest {
     /// The side panel opened or its tips changed: what needs the user and is new to them
     /// (a list of [`crate::attention::Need`]), which from now on counts as seen.
     ForYou,
+    /// Start, resume, move through or leave a walkthrough (the side panel, the frame's step
+    /// card); answered with the progress now (null: none is played). Every tab is told,
+    /// so the step shows where it belongs.
+    Walkthrough { go: crate::walkthrough::Go },
+    /// The walkthrough being played, if any (the side panel's Resume).
+    WalkthroughProgress,
 }
 
 /// What the side panel asks of the content script in the active tab.

@@ -5,6 +5,7 @@
 //! never move what the user is reading: the feed offers them behind a button.
 
 mod curation;
+mod walkthroughs;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -135,6 +136,7 @@ pub async fn side_panel(connection: JsValue) -> Result<(), JsValue> {
     spawn(take_what_is_for_you());
     by_id::<HtmlElement>("panel").set_attribute("aria-busy", "false")?;
     curation::listen();
+    walkthroughs::listen();
     spawn(curation::load_collections());
 
     // Each filter control tells the model what the user chose; the feed renders from it.
@@ -466,6 +468,7 @@ fn listen_to_the_browser() {
             spawn(async {
                 reload().await;
                 show_sync_line(&ask_worker(PageRequest::SyncStatus).await);
+                walkthroughs::render().await; // a step taken on the page moves Resume
             });
         }
     });

@@ -382,7 +382,10 @@ pub async fn collections(base: &str, token: &str) -> Result<Vec<Collection>, Str
 /// `PUT /v1/collections/{id}` (curators): creates or replaces a collection; the server
 /// answers with it as stored (its time and who changed it).
 pub async fn put_collection(base: &str, token: &str, collection: &Collection) -> Result<Collection, String> {
-    let body = serde_json::json!({ "name": collection.name, "tips": collection.tips });
+    let mut body = serde_json::json!({ "name": collection.name, "tips": collection.tips });
+    if let Some(walkthrough) = &collection.walkthrough {
+        body["walkthrough"] = serde_json::json!(walkthrough);
+    }
     let request = authorized(Request::put(&format!("{base}/v1/collections/{}", collection.id)), token)
         .json(&body)
         .map_err(|e| e.to_string())?;

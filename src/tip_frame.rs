@@ -26,6 +26,7 @@ use crate::chrome::{self, to_js};
 use crate::dom::{by_id, document, element, input, on, spawn};
 use crate::messages::{FrameCommand, FrameEvent, PageRequest, PreviewText};
 use crate::tip_view::{self, Row, TipContext, TipHost};
+use crate::walkthrough::{Go, Step};
 
 /// The longest note the worker takes; shown here as a counter only (the worker enforces it).
 const MAX_NOTE_CHARS: usize = 10_000;
@@ -63,6 +64,8 @@ struct Frame {
     selected_words: String,
     /// Bumped on every preview asked for: a late answer for older typing is dropped.
     preview_generation: u64,
+    /// The walkthrough step the open card is, if it is one.
+    step: Option<Step>,
 }
 
 /// What the content script sent for the form's preview.
@@ -132,7 +135,11 @@ pub async fn tip_frame(post: js_sys::Function) -> Result<JsValue, JsValue> {
         let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
         if key.key() == "Escape" {
             event.prevent_default();
-            close();
+            if FRAME.with(|f| f.borrow().step.is_some()) {
+                spawn(walk(Go::Exit)); // Escape leaves a walkthrough, as its Exit does
+            } else {
+                close();
+            }
         }
     });
     // The content script focuses the frame once it is placed; the view's first field (or
@@ -177,11 +184,13 @@ pub fn frame_receive(message: JsValue) {
             set_disabled("capture-save", false);
             report_size();
         }
-        FrameCommand::ShowTips { tip_ids } => {
+        FrameCommand::ShowTips { tip_ids, step } => {
+            render_step(step.as_ref());
             FRAME.with(|f| {
                 let mut frame = f.borrow_mut();
                 frame.card_ids = tip_ids;
                 frame.open_replies.clear();
+                frame.step = step;
             });
             // The card shows once its tips are in (never the last card's for a moment).
             by_id::<HtmlElement>("undo-line").set_hidden(true);
@@ -428,6 +437,9 @@ fn selected_words() -> String {
 
 fn wire_card() {
     on(&by_id::<web_sys::EventTarget>("card-close"), "click", |_| close());
+    on(&by_id::<web_sys::EventTarget>("step-back"), "click", |_| spawn(walk(Go::Back)));
+    on(&by_id::<web_sys::EventTarget>("step-next"), "click", |_| spawn(walk(Go::Next)));
+    on(&by_id::<web_sys::EventTarget>("step-exit"), "click", |_| spawn(walk(Go::Exit)));
     on(&by_id::<web_sys::EventTarget>("open-panel"), "click", |_| {
         // Opening the side panel needs this click's user gesture: ask for the tab first would
         // lose it, so the window's panel is opened, which shows the active tab's screen.
@@ -452,6 +464,57 @@ fn wire_card() {
 
 thread_local! {
     static FRAME_WINDOW: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Shows (or, with none, hides) the walkthrough's part of the card: which step of how many,
+/// where the step is when it is not here, and Back, Next (Skip, Finish) and Exit in place
+/// of the card's own buttons.
+fn render_step(step: Option<&Step>) {
+    by_id::<HtmlElement>("step").set_hidden(step.is_none());
+    by_id::<HtmlElement>("step-actions").set_hidden(step.is_none());
+    by_id::<HtmlElement>("card-actions").set_hidden(step.is_some());
+    let Some(step) = step else { return };
+    let title = inflow_core::export::inert(&step.title);
+    by_id::<HtmlElement>("step-of")
+        .set_text_content(Some(&format!("Step {} of {} \u{b7} {title}", step.number, step.total)));
+    let lost = step.here && !step.found;
+    let where_ = if !step.here {
+        format!(
+            "This step is on another screen. Open: {}. The walkthrough goes on by itself when you get there.",
+            inflow_core::export::inert(&step.screen)
+        )
+    } else if lost {
+        "This step's text or control was not found on this screen; the app may have changed. Skip it, or exit."
+            .to_owned()
+    } else {
+        String::new()
+    };
+    let place = by_id::<HtmlElement>("step-where");
+    place.set_text_content(Some(&where_));
+    place.set_hidden(where_.is_empty());
+    let back: HtmlElement = by_id("step-back");
+    let _ = back.toggle_attribute_with_force("disabled", step.number <= 1);
+    let next = if step.number >= step.total {
+        "Finish"
+    } else if lost {
+        "Skip"
+    } else {
+        "Next"
+    };
+    by_id::<HtmlElement>("step-next").set_text_content(Some(next));
+}
+
+/// Moves the walkthrough (the worker keeps its place and tells every page, whose content
+/// script shows the step now due, here or elsewhere); leaving it closes the card.
+async fn walk(go: Go) {
+    let leaving = matches!(go, Go::Exit);
+    let answer = chrome::runtime_send_message(&to_js(&PageRequest::Walkthrough { go })).await;
+    let still = answer.ok().is_some_and(|a| !a.is_null() && !a.is_undefined());
+    if leaving || !still {
+        FRAME.with(|f| f.borrow_mut().step = None);
+        render_step(None);
+        close();
+    }
 }
 
 fn status(text: &str) {

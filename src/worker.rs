@@ -166,6 +166,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         elements: Vec::new(),
         elements_captured_here: Vec::new(),
         identifying_fields: Vec::new(),
+        walkthrough: None,
     };
     if !cx.site_active {
         return inactive;
@@ -229,6 +230,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         elements,
         elements_captured_here,
         identifying_fields: cx.identifying_fields.to_vec(),
+        walkthrough: None, // the glue adds it (see `crate::walkthrough`)
     }
 }
 
@@ -1043,6 +1045,7 @@ mod tests {
                 elements: vec![],
                 elements_captured_here: vec![],
                 identifying_fields: vec![],
+                walkthrough: None,
             }
         );
         let inactive = block_on(handle(
@@ -1060,6 +1063,7 @@ mod tests {
                 elements: vec![],
                 elements_captured_here: vec![],
                 identifying_fields: vec![],
+                walkthrough: None,
             }
         );
     }

@@ -349,6 +349,30 @@ pub struct Collection {
     pub updated: Timestamp,
     /// Who changed it last.
     pub by: String,
+    /// Played as a walkthrough on the real screens (see [`Walkthrough`]), if the curator
+    /// made it one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walkthrough: Option<Walkthrough>,
+}
+
+/// The longest walkthrough title and audience, in characters.
+pub const MAX_WALKTHROUGH_TITLE_CHARS: usize = 120;
+/// The longest walkthrough introduction, in characters.
+pub const MAX_WALKTHROUGH_INTRO_CHARS: usize = 600;
+
+/// What makes a collection a walkthrough: its tips, in the collection's order, are its
+/// steps, each shown on its own screen beside its text or control.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Walkthrough {
+    /// "Orders after the March upgrade".
+    pub title: String,
+    /// Who it is for: "New nurses on 4 West".
+    #[serde(default)]
+    pub audience: String,
+    /// A short introduction, shown before the first step.
+    #[serde(default)]
+    pub intro: String,
 }
 
 /// Why a collection cannot be saved. Messages are shown to the user as they are.
@@ -360,6 +384,14 @@ pub enum CollectionError {
     TooManyTips,
     #[error("a collection lists each tip once")]
     RepeatedTip,
+    #[error("give the walkthrough a title of 1 to {MAX_WALKTHROUGH_TITLE_CHARS} characters")]
+    BadWalkthroughTitle,
+    #[error("say who the walkthrough is for in at most {MAX_WALKTHROUGH_TITLE_CHARS} characters")]
+    BadAudience,
+    #[error("keep the walkthrough's introduction to {MAX_WALKTHROUGH_INTRO_CHARS} characters")]
+    LongIntro,
+    #[error("a walkthrough needs at least one step: add tips to the collection first")]
+    EmptyWalkthrough,
 }
 
 impl Collection {
@@ -374,6 +406,21 @@ impl Collection {
         let mut seen = std::collections::HashSet::new();
         if !self.tips.iter().all(|id| seen.insert(*id)) {
             return Err(CollectionError::RepeatedTip);
+        }
+        if let Some(walkthrough) = &self.walkthrough {
+            let title = walkthrough.title.trim();
+            if title.is_empty() || title != walkthrough.title || title.chars().count() > MAX_WALKTHROUGH_TITLE_CHARS {
+                return Err(CollectionError::BadWalkthroughTitle);
+            }
+            if walkthrough.audience.chars().count() > MAX_WALKTHROUGH_TITLE_CHARS {
+                return Err(CollectionError::BadAudience);
+            }
+            if walkthrough.intro.chars().count() > MAX_WALKTHROUGH_INTRO_CHARS {
+                return Err(CollectionError::LongIntro);
+            }
+            if self.tips.is_empty() {
+                return Err(CollectionError::EmptyWalkthrough);
+            }
         }
         Ok(())
     }
@@ -466,6 +513,7 @@ mod tests {
             tips: vec![id(1), id(2)],
             updated: NOW,
             by: "Dana".into(),
+            walkthrough: None,
         };
         assert_eq!(collection.validate(), Ok(()));
         assert_eq!(
@@ -475,6 +523,31 @@ mod tests {
         assert_eq!(
             Collection { tips: vec![id(1), id(1)], ..collection.clone() }.validate(),
             Err(CollectionError::RepeatedTip)
+        );
+        let walkthrough = Walkthrough {
+            title: "Orders after the March upgrade".into(),
+            audience: "New nurses on 4 West".into(),
+            intro: "Five places the upgrade moved.".into(),
+        };
+        let with = |walkthrough: Walkthrough| Collection { walkthrough: Some(walkthrough), ..collection.clone() };
+        assert_eq!(with(walkthrough.clone()).validate(), Ok(()));
+        assert_eq!(
+            with(Walkthrough { title: String::new(), ..walkthrough.clone() }).validate(),
+            Err(CollectionError::BadWalkthroughTitle)
+        );
+        assert_eq!(
+            with(Walkthrough { audience: "x".repeat(MAX_WALKTHROUGH_TITLE_CHARS + 1), ..walkthrough.clone() })
+                .validate(),
+            Err(CollectionError::BadAudience)
+        );
+        assert_eq!(
+            with(Walkthrough { intro: "x".repeat(MAX_WALKTHROUGH_INTRO_CHARS + 1), ..walkthrough.clone() }).validate(),
+            Err(CollectionError::LongIntro)
+        );
+        assert_eq!(
+            Collection { tips: Vec::new(), ..with(walkthrough) }.validate(),
+            Err(CollectionError::EmptyWalkthrough),
+            "a walkthrough of nothing"
         );
     }
 

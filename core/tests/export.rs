@@ -121,6 +121,7 @@ fn collections() -> Vec<Collection> {
         tips: vec![id(2), id(1)],
         updated: GENERATED,
         by: "Cory (educator)".into(),
+        walkthrough: None,
     }]
 }
 

@@ -90,7 +90,7 @@ export function toFrame(message) {
   if (target.port) target.port.postMessage(message);
   else {
     // A preview not yet shown is stale once anything else is to be shown.
-    target.queue = target.queue.filter((queued) => queued.type !== 'peek');
+    target.queue = target.queue.filter((queued) => !(queued.type === 'peek'));
     target.queue.push(message);
   }
   return true;
@@ -120,6 +120,7 @@ export function openFrame(what, message, anchor) {
  *  @param {boolean} giveFocusBack */
 export function hideFrame(giveFocusBack) {
   if (!frameShows) return;
+  if (frameShows === 'card') stepShown = '';
   const wasForm = frameShows === 'capture';
   frameShows = null;
   peekedIds = '';
@@ -219,6 +220,7 @@ function placeFrame(width, height) {
 export function showTips(tips, anchor) {
   // An open capture form stays: its draft must not be lost to a click on another tip.
   if (frameShows === 'capture') return;
+  stepShown = ''; // a tip's own card takes the place of a walkthrough step's
   openFrame('card', { type: 'showTips', tipIds: tips.map((tip) => tip.id) }, anchor);
 }
 
@@ -234,6 +236,37 @@ export function peekAt(tips, x, y) {
   if (ids === peekedIds && frameShows === 'peek') return;
   peekedIds = ids;
   openFrame('peek', { type: 'peek', tipIds: tips.map((tip) => tip.id) }, { left: x + 12, top: y - 4, right: x + 12, bottom: y + 12 });
+}
+
+/** The walkthrough step whose card is shown (its tip, number, screen and whether it was
+ *  found), so a refresh that finds the same step leaves its card be; '' when none. */
+let stepShown = '';
+/** A walkthrough step's card is shown: a click elsewhere in the page does not close it. */
+export const stepShowing = () => stepShown !== '' && frameShows === 'card';
+
+/** Shows the card of the walkthrough step due on this page (see src/walkthrough.rs): on its
+ *  text or control, scrolled to and flashed, when it is here; else unanchored, saying where
+ *  it is. A walkthrough that ended takes its card away.
+ *  @param {{ tipId: string, number: number, here: boolean } | null} step */
+export function showStep(step) {
+  if (!step) {
+    if (stepShowing()) hideFrame(false);
+    stepShown = '';
+    return;
+  }
+  const painted = step.here ? state.paintedRanges.find(({ tip }) => tip.id === step.tipId) : undefined;
+  const pinned = step.here ? state.placedElements.find(({ tip }) => tip.id === step.tipId) : undefined;
+  const found = Boolean(painted || pinned);
+  const key = `${step.tipId}|${step.number}|${step.here}|${found}`;
+  if (key === stepShown && frameShows === 'card') return;
+  stepShown = key;
+  /** @type {Box | null} */
+  let anchor = null;
+  if (found) {
+    reveal(step.tipId);
+    anchor = painted ? viewportBox(painted.range) : pinned ? pinned.element.getBoundingClientRect() : null;
+  }
+  openFrame('card', { type: 'showTips', tipIds: [step.tipId], step: { ...step, found } }, anchor);
 }
 
 let tipCursor = -1;

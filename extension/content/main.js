@@ -15,7 +15,7 @@ import { refresh, scheduleRefresh, watch, watchPage, disconnect } from './refres
 import { reveal, tipsAt } from './highlights.js';
 import { missingElementTips, redrawMarkers, stopWatchingMissing } from './pins.js';
 import { placeAddButton, hideAddButton, openCapture, openElementCapture } from './capture.js';
-import { frameMade, frameShowing, hideFrame, moveToTip, peekAt, showTips, theFrame } from './frame.js';
+import { frameMade, frameShowing, hideFrame, moveToTip, peekAt, showTips, stepShowing, theFrame } from './frame.js';
 import { showNotice } from './ui.js';
 import { sameOriginBody } from './text-map.js';
 import { whenOrphaned } from './worker-link.js';
@@ -110,7 +110,7 @@ function listenToThePage(signal) {
       const showing = frameShowing();
       if (tips.length) {
         showTips(tips, { left: event.clientX, top: event.clientY - 8, right: event.clientX, bottom: event.clientY + 8 });
-      } else if (showing === 'card' || showing === 'peek') hideFrame(false);
+      } else if ((showing === 'card' && !stepShowing()) || showing === 'peek') hideFrame(false);
     }),
     passive,
   );

@@ -9,6 +9,7 @@ import { keepPaintedLive, paint, placementsIntact } from './highlights.js';
 import { placeElements, watchMissingElements } from './pins.js';
 import { placeAddButton } from './capture.js';
 import { send } from './worker-link.js';
+import { showStep } from './frame.js';
 
 /** A refresh runs once the page has been quiet this long (its burst of changes is over)... */
 const REFRESH_QUIET_MS = 50;
@@ -65,6 +66,7 @@ export async function refresh(force, settled = false) {
   const current = last && !last.isConnected ? buildTextMap() : map;
   paint(current.text === map.text ? current : map);
   watchMissingElements();
+  showStep(answer.walkthrough ?? null);
   if (!settled && answer.unplaced.length) checkWhenSettled();
   // Visible in the browser's performance tools, and to Inflow's own benchmark; it carries
   // no count (the page shares the performance timeline and must not learn how many tips).

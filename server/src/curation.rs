@@ -7,7 +7,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use inflow_core::curation::{rename_tags, Collection};
+use inflow_core::curation::{rename_tags, Collection, Walkthrough};
 use inflow_core::import::{derive_id, import, ImportReport, Skipped};
 use inflow_core::model::clean_tags;
 use inflow_core::sync::{imported, Change, Hlc, Mutation, Stamp};
@@ -37,12 +37,15 @@ pub async fn list(State(state): State<AppState>, member: Member) -> Result<Json<
     Ok(Json(json!({ "collections": state.db.collections(&member.team_id).await? })))
 }
 
-/// What `PUT /v1/collections/{id}` takes: the name and the tips in order.
+/// What `PUT /v1/collections/{id}` takes: the name, the tips in order, and the walkthrough
+/// it plays as, if any.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionBody {
     name: String,
     tips: Vec<TipId>,
+    #[serde(default)]
+    walkthrough: Option<Walkthrough>,
 }
 
 pub async fn put(
@@ -60,6 +63,7 @@ pub async fn put(
         tips: body.tips,
         updated: Timestamp(now_ms()),
         by: member.name.clone(),
+        walkthrough: body.walkthrough,
     };
     collection.validate().map_err(|e| ApiError::unprocessable(e.to_string()))?;
     if !state.db.put_collection(&member.team_id, &collection).await? {

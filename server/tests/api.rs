@@ -506,6 +506,21 @@ async fn curators_keep_collections_and_rename_tags_for_the_team() {
         let (status, listed) = server.request(t.token("Dana"), "GET", "/v1/collections", None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(listed["collections"][0]["tips"], json!([b.id, a.id]), "{kind}: in the curator's order");
+        assert_eq!(listed["collections"][0].get("walkthrough"), None, "{kind}: a plain collection");
+        // Played as a walkthrough: kept with the collection, for every member to start.
+        let walkthrough =
+            json!({ "title": "Orders after the upgrade", "audience": "New nurses", "intro": "Two places." });
+        let body =
+            json!({ "name": "Orders after the March upgrade", "tips": [b.id, a.id], "walkthrough": walkthrough });
+        let (status, answer) = server.request(t.token("Cory"), "PUT", &path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
+        let (_, listed) = server.request(t.token("Dana"), "GET", "/v1/collections", None).await;
+        assert_eq!(listed["collections"][0]["walkthrough"], walkthrough, "{kind}");
+        let empty = json!({ "name": "Nothing yet", "tips": [], "walkthrough": { "title": "A tour of nothing" } });
+        let (status, answer) =
+            server.request(t.token("Cory"), "PUT", &format!("/v1/collections/{}", unique_id()), Some(empty)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {answer}");
+        assert!(answer.to_string().contains("at least one step"), "{kind}: {answer}");
 
         let rename = json!({ "from": ["orders", "order sets"], "to": "Order sets" });
         let (status, _) = server.request(t.token("Dana"), "POST", "/v1/team/tags/rename", Some(rename.clone())).await;

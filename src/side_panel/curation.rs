@@ -6,7 +6,7 @@
 //! server checks again.
 
 use inflow_core::cmi5;
-use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, MAX_VERIFY_DAYS};
+use inflow_core::curation::{default_verify_by, Action, Collection, Role, Status, Walkthrough, MAX_VERIFY_DAYS};
 use inflow_core::export::{file_name, render, Format, Sheet};
 use inflow_core::{Timestamp, Tip, TipId, Visibility};
 use wasm_bindgen::prelude::*;
@@ -220,7 +220,7 @@ pub async fn load_collections() {
 /// Collections as choices of the Show filter and of the export, keeping what is chosen.
 fn fill_collection_choices() {
     let (collections, curator) = PANEL.with(|p| (p.borrow().collections.clone(), p.borrow().curator));
-    for select_id in ["show", "export-what"] {
+    for select_id in ["show", "export-what", "walkthrough-collection"] {
         let select: HtmlSelectElement = by_id(select_id);
         let chosen = select.value();
         while let Ok(Some(old)) = select.query_selector("option[data-collection]") {
@@ -243,6 +243,7 @@ fn fill_collection_choices() {
         }
     }
     by_id::<HtmlElement>("collections-tools").set_hidden(!curator);
+    spawn(super::walkthroughs::render());
 }
 
 /// One set of listeners for curation everywhere in the panel.
@@ -338,6 +339,7 @@ pub fn listen() {
     });
     listen_to_undo();
     on_submit("new-collection", create_collection);
+    on_submit("walkthrough-form", save_walkthrough);
     on_submit("rename-tags", rename_tags);
     on_submit("import-form", import_file);
     on_submit("export-form", export);
@@ -484,6 +486,32 @@ async fn rearrange(tip: TipId, action: TipAction) {
     save_collection(chosen, &done).await;
 }
 
+/// The curator's form: the chosen collection plays as a walkthrough with this title (the
+/// collection's name when none is given), audience and introduction.
+async fn save_walkthrough() {
+    let Show::Collection(id) = Show::parse(&by_id::<HtmlSelectElement>("walkthrough-collection").value()) else {
+        status("curation-status", "Choose a collection to play as a walkthrough.", true);
+        return;
+    };
+    let Some(mut chosen) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == id).cloned()) else { return };
+    let title = input("walkthrough-title").value().trim().to_owned();
+    chosen.walkthrough = Some(Walkthrough {
+        title: if title.is_empty() { chosen.name.clone() } else { title },
+        audience: input("walkthrough-audience").value().trim().to_owned(),
+        intro: by_id::<web_sys::HtmlTextAreaElement>("walkthrough-intro").value().trim().to_owned(),
+    });
+    if let Err(why) = chosen.validate() {
+        status("curation-status", &format!("The walkthrough was not saved: {why}."), true);
+        return;
+    }
+    let done = format!(
+        "\u{201c}{}\u{201d} plays as a walkthrough of {} steps; your team finds it under Walkthroughs.",
+        chosen.name,
+        chosen.tips.len()
+    );
+    save_collection(chosen, &done).await;
+}
+
 async fn create_collection() {
     let name = input("collection-name").value().trim().to_owned();
     let me = PANEL.with(|p| p.borrow().me.clone());
@@ -493,6 +521,7 @@ async fn create_collection() {
         tips: Vec::new(),
         updated: now(),
         by: me,
+        walkthrough: None,
     };
     if let Err(why) = collection.validate() {
         status("curation-status", &format!("The collection was not saved: {why}."), true);

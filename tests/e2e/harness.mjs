@@ -442,8 +442,13 @@ export async function connect(context, extensionId, serverUrl, token) {
 /** Captures a tip on `text` in the orders table of `page` with `note`, for "My team" or
  *  "Only me" (`offline`: no team server answers, none is set or it is down), and waits until the
  *  extension of `browser` has stored it. */
-export async function captureOnOrders(browser, page, text, note, { team, tags = '', offline = false }) {
-  await openFormWithButton(page, 'table.orders', text);
+export function captureOnOrders(browser, page, text, note, options) {
+  return captureIn(browser, page, 'table.orders', text, note, options);
+}
+
+/** As `captureOnOrders`, on `text` inside the page's element `selector`. */
+export async function captureIn(browser, page, selector, text, note, { team, tags = '', offline = false }) {
+  await openFormWithButton(page, selector, text);
   await page.keyboard.type(note);
   await page.keyboard.press('Tab');
   await page.keyboard.type(tags);

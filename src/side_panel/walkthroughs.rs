@@ -1,0 +1,100 @@
+//! The side panel's Walkthroughs: the team's collections that curators made walkthroughs,
+//! each with who it is for, its introduction and its length, started (or resumed) from
+//! here. The worker keeps the place (see [`crate::walkthrough`]); the page shows the steps.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+
+use super::PANEL;
+use crate::chrome::{self, to_js};
+use crate::dom::{by_id, document, el, on, spawn, status};
+use crate::messages::PageRequest;
+use crate::walkthrough::{Go, Progress};
+
+/// Lists the walkthroughs, with Resume for the one under way.
+pub async fn render() {
+    let progress = playing().await;
+    let walkthroughs: Vec<_> =
+        PANEL.with(|p| p.borrow().collections.iter().filter(|c| c.walkthrough.is_some()).cloned().collect());
+    by_id::<HtmlElement>("walkthroughs-section").set_hidden(walkthroughs.is_empty());
+    let list: HtmlElement = by_id("walkthroughs");
+    list.set_text_content(None);
+    for collection in walkthroughs {
+        let Some(walkthrough) = &collection.walkthrough else { continue };
+        let steps = collection.tips.len();
+        let under_way = progress.as_ref().filter(|p| p.collection == collection.id);
+        let id = collection.id.to_string();
+        let button = |label: &str, go: &str, secondary: bool| {
+            el("button")
+                .text(label)
+                .attr("type", "button")
+                .attr_if(secondary, "class", "secondary")
+                .attr("data-walkthrough", &id)
+                .attr("data-go", go)
+                .build()
+        };
+        let mut actions = el("div").class("actions");
+        actions = match under_way {
+            Some(p) => actions
+                .child(button(&format!("Resume at step {} of {}", p.at + 1, p.steps.len()), "resume", false))
+                .child(button("Start again", "start", true)),
+            None => actions.child(button("Start", "start", false)),
+        };
+        let facts = if walkthrough.audience.is_empty() {
+            format!("{steps} step{}", if steps == 1 { "" } else { "s" })
+        } else {
+            format!("For {} \u{b7} {steps} step{}", walkthrough.audience, if steps == 1 { "" } else { "s" })
+        };
+        let item = el("li")
+            .child(el("h3").text(&walkthrough.title).build())
+            .child(el("p").class("hint").text(&facts).build())
+            .child_opt((!walkthrough.intro.is_empty()).then(|| el("p").text(&walkthrough.intro).build()))
+            .child(actions.build())
+            .build();
+        let _ = list.append_child(&item);
+    }
+}
+
+/// The walkthrough being played on this device, if any.
+async fn playing() -> Option<Progress> {
+    let answer = chrome::runtime_send_message(&to_js(&PageRequest::WalkthroughProgress)).await.ok()?;
+    serde_wasm_bindgen::from_value::<Option<Progress>>(answer).ok().flatten()
+}
+
+/// The Start, Resume and Start again buttons.
+pub fn listen() {
+    on(&document().into(), "click", |event| {
+        let Some(button) = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|t| t.closest("button[data-walkthrough]").ok().flatten())
+        else {
+            return;
+        };
+        let Some(id) = button.get_attribute("data-walkthrough").and_then(|id| id.parse().ok()) else { return };
+        let Some(collection) = PANEL.with(|p| p.borrow().collections.iter().find(|c| c.id == id).cloned()) else {
+            return;
+        };
+        let go = match button.get_attribute("data-go").as_deref() {
+            Some("resume") => Go::Resume,
+            _ => Go::Start { collection: Box::new(collection) },
+        };
+        spawn(async move {
+            let answer = chrome::runtime_send_message(&to_js(&PageRequest::Walkthrough { go })).await;
+            match answer.ok().and_then(|a| serde_wasm_bindgen::from_value::<Option<Progress>>(a).ok()).flatten() {
+                Some(progress) => status(
+                    "walkthrough-status",
+                    &format!(
+                        "\u{201c}{}\u{201d}: step {} of {} shows on the page now, or says which screen to open.",
+                        progress.title,
+                        progress.at + 1,
+                        progress.steps.len()
+                    ),
+                    false,
+                ),
+                None => status("walkthrough-status", "The walkthrough could not start.", true),
+            }
+            render().await;
+        });
+    });
+}

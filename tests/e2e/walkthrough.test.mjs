@@ -1,0 +1,168 @@
+// A curated collection played as a walkthrough on the demo EMR, as a trainer makes it and a
+// new member plays it: the curator gathers three shared tips from the patient list, a
+// chart's Orders and its Notes into a collection and makes it a walkthrough; the member
+// starts it from the side panel and goes through it by keyboard, reaching each screen by
+// the app's own links, told in words which screen to open; the place survives a reload;
+// Back, Finish, and the panel's Resume and Start follow.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { captureIn, connect, eventually, highlightPoint, inflowFrame, launch, newProfileDir, openPanel, startDemo, startTeamServer, uiText, uiTextEventually } from './harness.mjs';
+
+const TITLE = 'Finding orders after the upgrade';
+const STEPS = [
+  { selector: 'table.grid', text: 'Attending', note: 'Step one: the list shows your patients; open one by name.' },
+  { selector: 'table.orders', text: 'Metoprolol tartrate', note: 'Step two: active orders list the hold parameters here.' },
+  { selector: 'ol.notes', text: 'Orthostatic hypotension likely', note: "Step three: the physician's reasoning is in the notes." },
+];
+
+const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
+
+let demo;
+let server;
+before(async () => {
+  demo = await startDemo();
+  server = await startTeamServer(['Cory', 'Sam'], { roles: { Cory: 'curator' } });
+});
+after(async () => {
+  demo.stop();
+  await server.close();
+});
+
+/** The step card's line `className` in the page's Inflow frame, once `accept` likes it. */
+const stepLine = (page, className, accept, what) => uiTextEventually(page, className, accept, what);
+
+/** Presses a button of the frame's step card with the keyboard (focus, then Enter). */
+async function pressInFrame(page, name) {
+  const frame = await eventually(() => inflowFrame(page), (f) => f !== null, { what: "Inflow's frame shown" });
+  const button = frame.getByRole('button', { name, exact: true });
+  await button.focus();
+  await page.keyboard.press('Enter');
+}
+
+test('a curator makes a walkthrough of three screens; a member plays it through the app, resumes after a reload, and finishes', async () => {
+  const profiles = { cory: newProfileDir(), sam: newProfileDir() };
+  const cory = await launch(profiles.cory.dir);
+  const sam = await launch(profiles.sam.dir);
+  try {
+    await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
+    await connect(sam.context, sam.extensionId, server.url, server.tokens.Sam);
+
+    // Cory shares a tip on each screen, reached by the app's links.
+    const page = await cory.context.newPage();
+    await page.goto(`${demo.url}/patients`);
+    await page.getByText('My patients').waitFor();
+    await captureIn(cory, page, STEPS[0].selector, STEPS[0].text, STEPS[0].note, { team: true });
+    await page.getByRole('link', { name: 'Jane Doe' }).click();
+    await page.waitForURL(/\/patients\/1\/orders$/);
+    await captureIn(cory, page, STEPS[1].selector, STEPS[1].text, STEPS[1].note, { team: true });
+    await page.getByRole('link', { name: 'Notes' }).click();
+    await page.waitForURL(/\/patients\/1\/notes$/);
+    await captureIn(cory, page, STEPS[2].selector, STEPS[2].text, STEPS[2].note, { team: true });
+
+    // ...gathers them, in order, into a collection, and makes it a walkthrough.
+    const panel = await openPanel(cory);
+    await panel.getByRole('textbox', { name: 'New collection' }).fill('Orders tour');
+    await panel.getByRole('button', { name: 'Create' }).click();
+    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('made'), { what: 'the collection made' });
+    for (const step of STEPS) {
+      const item = panel.locator('#feed > li', { hasText: step.note.slice(0, 20) });
+      await item.locator('details.more-steps > summary').click(); // the curator's other steps, in one menu
+      await item.getByLabel('Add to collection').selectOption({ label: 'Orders tour' });
+      await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('Added to'), { what: 'the tip added' });
+      await panel.locator('#curation-status').evaluate((status) => (status.textContent = ''));
+    }
+    await panel.getByLabel('Play a collection as a walkthrough on the real screens').selectOption({ label: 'Collection: Orders tour (3)' });
+    await panel.getByLabel('Walkthrough title').fill(TITLE);
+    await panel.getByLabel('Who it is for').fill('New nurses on 4 West');
+    await panel.getByLabel('Introduction').fill('Three places the upgrade moved.');
+    await panel.getByRole('button', { name: 'Save walkthrough' }).click();
+    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 3 steps'), { what: 'the walkthrough saved' });
+
+    // Sam, new, finds it in his panel and starts it from the patient list.
+    const samPage = await sam.context.newPage();
+    await samPage.goto(`${demo.url}/patients`);
+    await samPage.getByText('My patients').waitFor();
+    const samPanel = await openPanel(sam);
+    const listed = samPanel.locator('#walkthroughs > li', { hasText: TITLE });
+    await listed.waitFor({ timeout: 10000 });
+    assert.match(await listed.textContent(), /For New nurses on 4 West · 3 steps/);
+    await samPage.bringToFront();
+    await listed.getByRole('button', { name: 'Start', exact: true }).click();
+    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'step 1 on the patient list');
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[0].note, "step 1's note");
+    assert.equal(await uiText(samPage, 'step-where'), null, 'it is on this screen: nothing to open');
+
+    // Next, by keyboard: step 2 is on a chart's Orders, which the card names in words.
+    await pressInFrame(samPage, 'Next');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2, elsewhere');
+    assert.match(await uiText(samPage, 'step-where'), /another screen\. Open: 127\.0\.0\.1:\d+ › patients › any record › orders\./);
+    // A click in the page does not take the walkthrough away.
+    await samPage.getByRole('heading', { name: 'My patients' }).click();
+    assert.notEqual(await inflowFrame(samPage), null, 'the step card stays');
+    // The app's own navigation: the walkthrough goes on by itself there.
+    await samPage.getByRole('link', { name: 'Jane Doe' }).click();
+    await samPage.waitForURL(/\/patients\/1\/orders$/);
+    await eventually(() => uiText(samPage, 'step-where'), (t) => t === null, { what: 'step 2 found on its screen', timeout: 10000 });
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[1].note, "step 2's note");
+    assert.equal(await uiText(samPage, 'step-of'), `Step 2 of 3 · ${TITLE}`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await samPage.screenshot({ path: join(SCREENSHOTS, 'walkthrough-step.png') });
+
+    // A reload (the worker may be stopped meanwhile): the place is kept.
+    await samPage.reload();
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2 after a reload');
+    await samPanel.reload();
+    await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Resume at step 2 of 3' }).waitFor({ timeout: 10000 });
+
+    await pressInFrame(samPage, 'Next');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 3 · ${TITLE}`, 'step 3, elsewhere');
+    await pressInFrame(samPage, 'Back');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'Back to step 2, here');
+    await pressInFrame(samPage, 'Next');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 3 · ${TITLE}`, 'step 3 again');
+    assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients › any record › notes\./);
+    await samPage.bringToFront();
+    await samPage.getByRole('link', { name: 'Notes' }).click();
+    await samPage.waitForURL(/\/patients\/1\/notes$/);
+    await eventually(() => uiText(samPage, 'step-where'), (t) => t === null, { what: 'step 3 found on its screen', timeout: 10000 });
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[2].note, "step 3's note");
+    assert.equal(await uiText(samPage, 'step-of'), `Step 3 of 3 · ${TITLE}`);
+    const frame = await inflowFrame(samPage);
+    assert.equal(await frame.getByRole('button', { name: 'Back' }).isEnabled(), true);
+    await pressInFrame(samPage, 'Finish');
+    await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card gone once finished' });
+    // The tip's own card, opened from its highlight, is a card again: no step, no Next.
+    const { x, y } = await highlightPoint(samPage, STEPS[2].text);
+    await samPage.mouse.click(x, y);
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[2].note, "the tip's own card");
+    const own = await inflowFrame(samPage);
+    assert.equal(await own.getByRole('button', { name: 'Next' }).count(), 0, 'no walkthrough buttons');
+    assert.equal(await own.getByRole('button', { name: 'Close' }).isVisible(), true, "the card's own buttons");
+    assert.equal(await uiText(samPage, 'step-of'), null);
+    await samPage.keyboard.press('Escape');
+    await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card closed' });
+    await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Start', exact: true }).waitFor({ timeout: 10000 });
+
+    // Started again and left with Escape: it ends there too.
+    await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Start', exact: true }).click();
+    await samPage.bringToFront();
+    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'started again');
+    assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients\./, 'step 1 is on the patient list');
+    const card = await inflowFrame(samPage);
+    await card.getByRole('button', { name: 'Exit' }).focus();
+    await samPage.keyboard.press('Escape');
+    await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card gone on Escape' });
+    await samPage.reload();
+    await samPage.getByText('Orthostatic hypotension likely').first().waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await inflowFrame(samPage), null, 'no step after a reload: the walkthrough was left');
+  } finally {
+    await cory.context.close();
+    await sam.context.close();
+    profiles.cory.remove();
+    profiles.sam.remove();
+  }
+});

@@ -41,6 +41,7 @@ pub mod sync;
 pub mod text;
 pub mod time;
 pub mod url;
+pub mod walkthrough;
 
 pub use anchor::{anchor, anchor_all, describe, Anchor};
 pub use id::TipId;

@@ -1,7 +1,9 @@
 //! Curators' team-wide tools: collections (`GET /v1/collections`, `PUT` and `DELETE
 //! /v1/collections/{id}`), renaming or merging tags (`POST /v1/team/tags/rename`) and
-//! importing annotations (`POST /v1/import`, and `inflow-server import`). Every member
-//! reads collections; only curators and admins change anything here.
+//! importing annotations (`POST /v1/import`, and `inflow-server import`), and who played
+//! a walkthrough (`PUT /v1/walkthroughs/{id}/record`, each member their own; `GET
+//! /v1/walkthroughs/{id}/records`). Every member reads collections; only curators and
+//! admins change anything here or read others' records.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -11,6 +13,7 @@ use inflow_core::curation::{rename_tags, Collection, Walkthrough};
 use inflow_core::import::{derive_id, import, ImportReport, Skipped};
 use inflow_core::model::clean_tags;
 use inflow_core::sync::{imported, Change, Hlc, Mutation, Stamp};
+use inflow_core::walkthrough::{Record as WalkthroughRecord, Summary};
 use inflow_core::{Timestamp, TipId};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -242,4 +245,41 @@ pub async fn import_file(
         "skipped": report.skipped,
         "partly": report.partly,
     })))
+}
+
+/// `PUT /v1/walkthroughs/{id}/record`: the member's record of a walkthrough they play
+/// (see [`inflow_core::walkthrough`]), merged with what the server has; answers the merge.
+pub async fn put_walkthrough_record(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<String>,
+    body: Result<Json<WalkthroughRecord>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id = collection_id(&id)?;
+    let Json(record) = body?;
+    if record.collection != id {
+        return Err(ApiError::unprocessable("the record is of another walkthrough than its address names"));
+    }
+    record.validate().map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    if !state.db.collections(&member.team_id).await?.iter().any(|c| c.id == id && c.walkthrough.is_some()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("the team has no walkthrough {id}")));
+    }
+    let merged = state.db.merge_walkthrough_record(&member.team_id, &member.id, &record).await?;
+    Ok(Json(json!(merged)))
+}
+
+/// `GET /v1/walkthroughs/{id}/records` (curators and admins): every member's record of a
+/// walkthrough, by name, and their summary.
+pub async fn walkthrough_records(
+    State(state): State<AppState>,
+    member: Member,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    curators_only(&member, "read who played a walkthrough")?;
+    let id = collection_id(&id)?;
+    let records = state.db.walkthrough_records(&member.team_id, id).await?;
+    let summary = Summary::of(&records.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+    let records: Vec<Value> =
+        records.into_iter().map(|(name, record)| json!({ "member": name, "record": record })).collect();
+    Ok(Json(json!({ "records": records, "summary": summary, "inWords": summary.in_words() })))
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use inflow_core::curation::Collection;
 use inflow_core::sync::{apply, MergeError, Mutation, SyncedTip};
+use inflow_core::walkthrough::Record as WalkthroughRecord;
 use inflow_core::{Tip, TipId};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -40,6 +41,9 @@ pub enum StoreError {
     /// The team's writer task ended before it answered (it panicked).
     #[error("the writer of the team's pushes stopped")]
     WriterGone,
+    /// A record kept changing under every try to merge into it.
+    #[error("the record kept changing while it was written; try again")]
+    Contended,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -758,6 +762,86 @@ impl Db {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Merges `record` into the member's record of its walkthrough (see
+    /// [`inflow_core::walkthrough::Record::merge`]) and answers the merged record. A write
+    /// that raced another (two devices of one member) is merged again on what won, so
+    /// neither is lost, on SQLite and PostgreSQL alike.
+    pub async fn merge_walkthrough_record(
+        &self,
+        team_id: &str,
+        member_id: &str,
+        record: &WalkthroughRecord,
+    ) -> Result<WalkthroughRecord, StoreError> {
+        let collection = record.collection.to_string();
+        for _ in 0..16 {
+            let stored =
+                sqlx::query("SELECT body FROM walkthrough_records WHERE collection_id = $1 AND member_id = $2")
+                    .bind(&collection)
+                    .bind(member_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            let done = match stored {
+                None => {
+                    let body = serde_json::to_string(record).map_err(StoreError::Encode)?;
+                    sqlx::query("INSERT INTO walkthrough_records (collection_id, member_id, team_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (collection_id, member_id) DO NOTHING")
+                        .bind(&collection)
+                        .bind(member_id)
+                        .bind(team_id)
+                        .bind(&body)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                        == 1
+                }
+                Some(row) => {
+                    let old: String = row.try_get("body")?;
+                    let stored: WalkthroughRecord = serde_json::from_str(&old).map_err(StoreError::Unreadable)?;
+                    let merged = stored.merge(record);
+                    if merged == stored {
+                        return Ok(merged);
+                    }
+                    let body = serde_json::to_string(&merged).map_err(StoreError::Encode)?;
+                    // Only over what was read: a write that came between is merged again.
+                    let written = sqlx::query("UPDATE walkthrough_records SET body = $1 WHERE collection_id = $2 AND member_id = $3 AND body = $4")
+                        .bind(&body)
+                        .bind(&collection)
+                        .bind(member_id)
+                        .bind(&old)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                    if written == 1 {
+                        return Ok(merged);
+                    }
+                    false
+                }
+            };
+            if done {
+                return Ok(record.clone());
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    /// Every member's record of a walkthrough of `team_id`, with the member's name.
+    pub async fn walkthrough_records(
+        &self,
+        team_id: &str,
+        collection: TipId,
+    ) -> Result<Vec<(String, WalkthroughRecord)>, StoreError> {
+        let rows = sqlx::query("SELECT m.name AS name, w.body AS body FROM walkthrough_records w JOIN members m ON m.id = w.member_id WHERE w.team_id = $1 AND w.collection_id = $2 ORDER BY m.name")
+            .bind(team_id)
+            .bind(collection.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body")?;
+                Ok((row.try_get("name")?, serde_json::from_str(&body).map_err(StoreError::Unreadable)?))
+            })
+            .collect()
     }
 
     /// Deletes a collection of `team_id`; `false` when there was none.

@@ -66,6 +66,7 @@ impl From<crate::db::StoreError> for ApiError {
             E::Refused(crate::db::Refusal::Invalid(why)) => ApiError::unprocessable(why),
             E::Encode(e) => ApiError::unprocessable(e.to_string()),
             E::Database(e) => ApiError::from_database(&e),
+            E::Contended => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", error.to_string()),
             E::Unreadable(_) | E::NoRandomness(_) | E::WriterGone => {
                 tracing::error!("{error}");
                 ApiError::new(

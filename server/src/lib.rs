@@ -54,6 +54,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/events", get(events::events))
         .route("/v1/collections", get(curation::list))
         .route("/v1/collections/{id}", axum::routing::put(curation::put).delete(curation::delete))
+        .route("/v1/walkthroughs/{id}/record", axum::routing::put(curation::put_walkthrough_record))
+        .route("/v1/walkthroughs/{id}/records", get(curation::walkthrough_records))
         .route("/v1/team/tags/rename", post(curation::rename))
         .route("/v1/import", post(curation::import_file))
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })

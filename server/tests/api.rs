@@ -473,6 +473,82 @@ async fn members_propose_and_flag_and_only_curators_approve_retire_and_reword() 
 }
 
 #[tokio::test]
+async fn members_record_walkthroughs_concurrently_and_only_curators_read_who() {
+    use inflow_core::walkthrough::Record;
+    for server in apps().await {
+        let kind = &server.kind;
+        let t = server.team(&[("Dana", Role::Member), ("Sam", Role::Member), ("Cory", Role::Curator)]).await;
+        let id = unique_id();
+        let body = json!({ "name": "Orders tour", "tips": [unique_id(), unique_id(), unique_id()],
+                           "walkthrough": { "title": "Orders after the upgrade" } });
+        let (status, answer) =
+            server.request(t.token("Cory"), "PUT", &format!("/v1/collections/{id}"), Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
+        let path = format!("/v1/walkthroughs/{id}/record");
+        let at = |ms: i64| inflow_core::Timestamp(1_800_000_000_000 + ms);
+
+        // Dana's two devices send at once, each its own view of how far she got: nothing is lost.
+        let records: Vec<Record> = (0..12)
+            .map(|n| {
+                let mut record = Record::started(id, 3, at(n));
+                record.reach(1 + (n as usize % 3), at(n + 1));
+                record.tried(1 + (n as usize % 3), n % 4 == 0, at(n + 1));
+                if n == 7 {
+                    record.complete(at(50));
+                }
+                record
+            })
+            .collect();
+        let sends = records.iter().map(|r| server.request(t.token("Dana"), "PUT", &path, Some(json!(r))));
+        for (status, answer) in futures_util::future::join_all(sends).await {
+            assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
+        }
+        let expected = records.iter().skip(1).fold(records[0].clone(), |merged, r| merged.merge(r));
+        let mut sam = Record::started(id, 3, at(0));
+        sam.reach(2, at(3));
+        let (status, _) = server.request(t.token("Sam"), "PUT", &path, Some(json!(sam))).await;
+        assert_eq!(status, StatusCode::OK, "{kind}");
+
+        let (status, answer) =
+            server.request(t.token("Sam"), "GET", &format!("/v1/walkthroughs/{id}/records"), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{kind}: names only to curators: {answer}");
+        let (status, answer) =
+            server.request(t.token("Cory"), "GET", &format!("/v1/walkthroughs/{id}/records"), None).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {answer}");
+        assert_eq!(answer["records"][0]["member"], "Dana", "{kind}");
+        assert_eq!(answer["records"][0]["record"], json!(expected), "{kind}: every write merged in");
+        assert_eq!(answer["records"][1]["member"], "Sam", "{kind}");
+        assert_eq!(
+            answer["inWords"],
+            [
+                "2 started",
+                "1 completed",
+                "1 stopped at step 2",
+                "step 1 was not found on 1 of 1 tries",
+                "step 2 was not found on 1 of 1 tries",
+                "step 3 was not found on 1 of 1 tries",
+            ]
+            .join(" \u{b7} "),
+            "{kind}: {answer}"
+        );
+
+        let plain = unique_id();
+        let body = json!({ "name": "Plain", "tips": [] });
+        server.request(t.token("Cory"), "PUT", &format!("/v1/collections/{plain}"), Some(body)).await;
+        let record = Record::started(plain, 1, at(0));
+        let (status, _) = server
+            .request(t.token("Dana"), "PUT", &format!("/v1/walkthroughs/{plain}/record"), Some(json!(record)))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{kind}: not a walkthrough");
+        let (status, answer) = server.request(t.token("Dana"), "PUT", &path, Some(json!(record))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: another walkthrough's record: {answer}");
+        let bad = Record { reached: 9, ..Record::started(id, 3, at(0)) };
+        let (status, _) = server.request(t.token("Dana"), "PUT", &path, Some(json!(bad))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+    }
+}
+
+#[tokio::test]
 async fn curators_keep_collections_and_rename_tags_for_the_team() {
     for server in apps().await {
         let (kind, db) = (&server.kind, &server.db);
@@ -1411,7 +1487,7 @@ async fn a_database_from_before_the_migration_files_opens_with_its_data() {
             .map(|row| sqlx::Row::get(row, "version"))
             .collect();
         // 1–3 are recorded as applied by the old code; 4 and later run as new migrations.
-        assert_eq!(recorded, [1, 2, 3, 4], "{kind}: the old versions are recorded as applied, the new one run");
+        assert_eq!(recorded, [1, 2, 3, 4, 5], "{kind}: the old versions are recorded as applied, the new ones run");
         let old_team = db.team("t-old").await.unwrap().expect("the old team");
         assert!(old_team.identifying_fields.is_empty(), "{kind}: an old team starts with no identifying fields");
         assert!(

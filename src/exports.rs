@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use inflow_core::redact::Extent;
-use inflow_core::Timestamp;
+use inflow_core::{Timestamp, TipId};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
@@ -83,6 +83,61 @@ async fn paint_toolbar(tab: Option<i32>, shown: usize, unseen: &[Need]) {
     let _ = chrome::action_set_title(&details(json!({ "title": title }))).await;
 }
 
+/// This member's records of the walkthroughs they played.
+async fn walkthrough_records(store: &IdbStore) -> walkthrough::Records {
+    let stored = store.setting(walkthrough::RECORDS).await.ok().flatten();
+    stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+}
+
+/// Keeps `records`, marks the one of `changed` as not yet on the team's server, and sends
+/// what waits (in the background: the page's step does not wait for the network).
+async fn keep_walkthrough_records(store: &IdbStore, records: &walkthrough::Records, changed: Option<TipId>) {
+    if let Ok(json) = serde_json::to_string(records) {
+        let _ = store.set_setting(walkthrough::RECORDS, &json).await;
+    }
+    if let Some(changed) = changed {
+        let mut unsent = unsent_walkthrough_records(store).await;
+        unsent.insert(changed);
+        if let Ok(json) = serde_json::to_string(&unsent) {
+            let _ = store.set_setting(walkthrough::UNSENT, &json).await;
+        }
+    }
+    wasm_bindgen_futures::spawn_local(send_walkthrough_records());
+}
+
+async fn unsent_walkthrough_records(store: &IdbStore) -> std::collections::BTreeSet<TipId> {
+    let stored = store.setting(walkthrough::UNSENT).await.ok().flatten();
+    stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+}
+
+/// Sends the records the team's server does not have yet; what fails waits for the next
+/// sync. A record refused as such (the walkthrough is gone) is not sent again.
+async fn send_walkthrough_records() {
+    let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    let connection = sync_client::connection(&store).await;
+    let (true, Ok(base)) = (connection.is_set(), connection.base_url()) else { return };
+    let records = walkthrough_records(&store).await;
+    let mut done = Vec::new();
+    for id in unsent_walkthrough_records(&store).await {
+        let Some(record) = records.get(&id) else { continue };
+        match sync_client::put_walkthrough_record(&base, &connection.token, record).await {
+            Ok(()) | Err(sync_client::RecordRefused::Permanently(_)) => done.push((id, record.clone())),
+            Err(sync_client::RecordRefused::ForNow(_)) => {} // waits for the next sync
+        }
+    }
+    // A record changed while it was sent stays marked: its change is not on the server yet.
+    let now = walkthrough_records(&store).await;
+    let mut marked = unsent_walkthrough_records(&store).await;
+    for (id, sent) in done {
+        if now.get(&id) == Some(&sent) {
+            marked.remove(&id);
+        }
+    }
+    if let Ok(json) = serde_json::to_string(&marked) {
+        let _ = store.set_setting(walkthrough::UNSENT, &json).await;
+    }
+}
+
 /// The walkthrough being played on this device, if any.
 async fn walkthrough_progress(store: &IdbStore) -> Option<walkthrough::Progress> {
     let stored = store.setting(walkthrough::PROGRESS).await.ok().flatten()?;
@@ -136,6 +191,18 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
 }
 
 async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Response {
+    if let Request::StepShown { number, found } = request {
+        let progress = walkthrough_progress(store).await;
+        if let Some(progress) = progress.filter(|p| p.at + 1 == number) {
+            let mut records = walkthrough_records(store).await;
+            let now = Timestamp(js_sys::Date::now() as i64);
+            if let Some(record) = records.get_mut(&progress.collection) {
+                record.tried(number, found, now);
+                keep_walkthrough_records(store, &records, Some(progress.collection)).await;
+            }
+        }
+        return Response::Noted;
+    }
     let site_active = site_active(sender_url).await;
     let connection = sync_client::connection(store).await;
     if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
@@ -242,11 +309,16 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::WalkthroughProgress => return to_js(&walkthrough_progress(&store).await),
         PageRequest::Walkthrough { go } => {
             let now = Timestamp(js_sys::Date::now() as i64);
-            let progress = walkthrough::Progress::after(walkthrough_progress(&store).await, go, now);
+            let before = walkthrough_progress(&store).await;
+            let finishing = matches!(go, walkthrough::Go::Next);
+            let progress = walkthrough::Progress::after(before.clone(), go, now);
             let saved = serde_json::to_string(&progress).unwrap_or_else(|_| "null".to_owned());
             if let Err(why) = store.set_setting(walkthrough::PROGRESS, &saved).await {
                 return to_js(&Response::Error { message: format!("The walkthrough could not be saved: {why}") });
             }
+            let mut records = walkthrough_records(&store).await;
+            let changed = walkthrough::record_move(&mut records, before.as_ref(), progress.as_ref(), finishing, now);
+            keep_walkthrough_records(&store, &records, changed).await;
             // Every page asks again which step it shows (and the frame's card follows); the
             // side panel's Resume follows too.
             tell_pages();
@@ -341,6 +413,7 @@ async fn sync_status(store: &IdbStore) -> SyncStatus {
 async fn sync_and_tell_tabs(trigger: Trigger) {
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
     let report = sync_client::sync(&store, trigger).await;
+    send_walkthrough_records().await; // what waited for the server
     if report.pulled > 0 {
         tell_pages();
         tell_tabs(&Command::TipsChanged).await;

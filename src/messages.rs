@@ -78,6 +78,10 @@ pub enum Request {
     /// `watchMissingElements` in the content script's `pins.js`).
     #[serde(rename_all = "camelCase")]
     ElementsMissing { tip_ids: Vec<inflow_core::TipId> },
+    /// The walkthrough's step `number` was shown on its own screen; `found`: its text or
+    /// control was there (for the curators' count of steps not found).
+    #[serde(rename_all = "camelCase")]
+    StepShown { number: usize, found: bool },
 }
 
 /// The worker's answer to a [`Request`].
@@ -125,6 +129,8 @@ pub enum Response {
     Error { message: String },
     /// How many tips were flagged for review.
     Flagged { count: usize },
+    /// Taken note of ([`Request::StepShown`]); nothing to show.
+    Noted,
     /// Tips a card shows ([`PageRequest::Tips`]): those still stored, who this member is
     /// (their own get Edit and Delete), and which wait to be sent.
     #[serde(rename_all = "camelCase")]

@@ -397,6 +397,45 @@ pub async fn put_collection(base: &str, token: &str, collection: &Collection) ->
     }
 }
 
+/// Why a walkthrough record did not reach the server.
+pub enum RecordRefused {
+    /// Try again later (the server is away, busy, or refused the token).
+    ForNow(String),
+    /// Never: the server refused the record itself (the walkthrough is gone, say).
+    Permanently(String),
+}
+
+/// `PUT /v1/walkthroughs/{id}/record`: this member's record of a walkthrough.
+pub async fn put_walkthrough_record(
+    base: &str,
+    token: &str,
+    record: &inflow_core::walkthrough::Record,
+) -> Result<(), RecordRefused> {
+    let request = authorized(Request::put(&format!("{base}/v1/walkthroughs/{}/record", record.collection)), token)
+        .json(record)
+        .map_err(|e| RecordRefused::Permanently(e.to_string()))?;
+    let response = send(request, base).await.map_err(RecordRefused::ForNow)?;
+    match response.status() {
+        200 => Ok(()),
+        404 | 422 => Err(RecordRefused::Permanently(refusal(response, "the walkthrough record").await)),
+        _ => Err(RecordRefused::ForNow(refusal(response, "the walkthrough record").await)),
+    }
+}
+
+/// `GET /v1/walkthroughs/{id}/records` (curators): who played a walkthrough and how far,
+/// with the summary in words.
+pub async fn walkthrough_records(base: &str, token: &str, id: inflow_core::TipId) -> Result<serde_json::Value, String> {
+    let request = authorized(Request::get(&format!("{base}/v1/walkthroughs/{id}/records")), token)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = send(request, base).await?;
+    match response.status() {
+        200 => response.json().await.map_err(|e| format!("the server's answer could not be read: {e}")),
+        401 => Err(token_refused()),
+        _ => Err(refusal(response, "the walkthrough's records").await),
+    }
+}
+
 /// `POST /v1/team/tags/rename` (curators): renames `from` (one tag, or several to merge)
 /// to `to` on every tip of the team; answers how many tips changed.
 pub async fn rename_tags(base: &str, token: &str, from: &[String], to: &str) -> Result<u64, String> {

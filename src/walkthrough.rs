@@ -10,11 +10,43 @@
 use inflow_core::curation::Collection;
 use inflow_core::export::screen_in_words;
 use inflow_core::screen::{screen_pattern, ScreenRule};
+use inflow_core::walkthrough::Record;
 use inflow_core::{Timestamp, Tip, TipId};
 use serde::{Deserialize, Serialize};
 
 /// The settings key of the walkthrough being played.
 pub const PROGRESS: &str = "walkthrough_progress";
+/// The settings key of this member's records of the walkthroughs they played (see
+/// [`inflow_core::walkthrough::Record`]), and of those not yet on the team's server.
+pub const RECORDS: &str = "walkthrough_records";
+pub const UNSENT: &str = "walkthrough_records_unsent";
+
+/// This device's records, by walkthrough.
+pub type Records = std::collections::BTreeMap<TipId, Record>;
+
+/// Keeps the records up to date with a move: a start begins (or goes on with) the
+/// walkthrough's record, every step shown counts as reached, and Next on the last step
+/// completes it. Answers the walkthrough whose record changed.
+pub fn record_move(
+    records: &mut Records,
+    before: Option<&Progress>,
+    after: Option<&Progress>,
+    finished: bool,
+    now: Timestamp,
+) -> Option<TipId> {
+    if let Some(after) = after {
+        let record = records
+            .entry(after.collection)
+            .or_insert_with(|| Record::started(after.collection, after.steps.len(), now));
+        record.reach(after.at + 1, now);
+        return Some(after.collection);
+    }
+    let before = before.filter(|_| finished)?;
+    let record =
+        records.entry(before.collection).or_insert_with(|| Record::started(before.collection, before.steps.len(), now));
+    record.complete(now);
+    Some(before.collection)
+}
 
 /// The walkthrough being played: a copy of its steps as they were when it started (a
 /// curator's later change does not move the learner's place under them).
@@ -154,6 +186,20 @@ mod tests {
         assert_eq!(Progress::after(Some(third.clone()), Go::Next, NOW), None, "Next on the last step finishes");
         assert_eq!(Progress::after(Some(third), Go::Exit, NOW), None);
         assert_eq!(Progress::after(None, Go::Next, NOW), None, "nothing to move without a walkthrough");
+    }
+
+    #[test]
+    fn moves_keep_the_members_record() {
+        let mut records = Records::new();
+        let first = Progress::after(None, Go::Start { collection: Box::new(collection(true)) }, NOW);
+        assert_eq!(record_move(&mut records, None, first.as_ref(), false, NOW), Some(id(0)));
+        let last = Progress { at: 2, ..first.clone().expect("started") };
+        record_move(&mut records, first.as_ref(), Some(&last), false, Timestamp(NOW.0 + 1));
+        assert_eq!((records[&id(0)].reached, records[&id(0)].completed), (3, None));
+        assert_eq!(record_move(&mut records, Some(&last), None, false, NOW), None, "an exit changes nothing");
+        assert_eq!(record_move(&mut records, Some(&last), None, true, Timestamp(NOW.0 + 2)), Some(id(0)));
+        assert_eq!(records[&id(0)].completed, Some(Timestamp(NOW.0 + 2)), "Next on the last step completes it");
+        assert_eq!(records[&id(0)].validate(), Ok(()));
     }
 
     #[test]

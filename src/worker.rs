@@ -42,6 +42,8 @@ pub struct Context<'a> {
 pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
     match request {
         Request::PageOpened { text, settled, .. } => page_tips(store, cx, &text, settled).await,
+        // Kept in the store's settings by the glue (see `crate::walkthrough`).
+        Request::StepShown { .. } => Response::Noted,
         Request::ElementsMissing { .. } if !cx.site_active => Response::Flagged { count: 0 },
         Request::ElementsMissing { tip_ids } => {
             let mut count = 0;

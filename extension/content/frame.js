@@ -7,6 +7,7 @@ import { state } from './state.js';
 import { element_, theUi, showNotice } from './ui.js';
 import { viewportBox, reveal } from './highlights.js';
 import { closeCapture, saveCapture } from './capture.js';
+import { send } from './worker-link.js';
 
 /** A frame not running by then was blocked. */
 const FRAME_READY_WITHIN_MS = 4000;
@@ -241,6 +242,11 @@ export function peekAt(tips, x, y) {
 /** The walkthrough step whose card is shown (its tip, number, screen and whether it was
  *  found), so a refresh that finds the same step leaves its card be; '' when none. */
 let stepShown = '';
+/** Whether the tip `tipId` is painted on the page or its control found.
+ *  @param {string} tipId */
+export const isPlaced = (tipId) =>
+  state.paintedRanges.some(({ tip }) => tip.id === tipId) || state.placedElements.some(({ tip }) => tip.id === tipId);
+
 /** A walkthrough step's card is shown: a click elsewhere in the page does not close it. */
 export const stepShowing = () => stepShown !== '' && frameShows === 'card';
 
@@ -260,6 +266,8 @@ export function showStep(step) {
   const key = `${step.tipId}|${step.number}|${step.here}|${found}`;
   if (key === stepShown && frameShows === 'card') return;
   stepShown = key;
+  // Each time a step comes up on its own screen, found or not: the curators' count.
+  if (step.here) send({ type: 'stepShown', number: step.number, found });
   /** @type {Box | null} */
   let anchor = null;
   if (found) {

@@ -9,7 +9,7 @@ import { keepPaintedLive, paint, placementsIntact } from './highlights.js';
 import { placeElements, watchMissingElements } from './pins.js';
 import { placeAddButton } from './capture.js';
 import { send } from './worker-link.js';
-import { showStep } from './frame.js';
+import { isPlaced, showStep } from './frame.js';
 
 /** A refresh runs once the page has been quiet this long (its burst of changes is over)... */
 const REFRESH_QUIET_MS = 50;
@@ -20,6 +20,12 @@ const REFRESH_DUTY_FACTOR = 40;
 /** Only a page whose text has not changed for this long is evidence that a tip's text is
  *  gone from it: an app's own navigation changes the address before it draws the screen. */
 const SETTLED_AFTER_MS = 1500;
+/** A walkthrough step whose text is not on its screen is said to be missing once the page
+ *  has settled, or this long after it came due there, whichever is first. */
+const STEP_WAIT_MS = 3000;
+/** The step waiting for its text on this page, and since when. */
+let stepDue = { key: '', since: 0 };
+let stepTimer = 0;
 
 /** Asks the worker which tips belong on this screen and paints them. When the page
  *  re-rendered without changing its text, the tips' places are still right: only the
@@ -66,8 +72,19 @@ export async function refresh(force, settled = false) {
   const current = last && !last.isConnected ? buildTextMap() : map;
   paint(current.text === map.text ? current : map);
   watchMissingElements();
-  showStep(answer.walkthrough ?? null);
-  if (!settled && answer.unplaced.length) checkWhenSettled();
+  // A step not found on a page still drawing itself is not missing yet: it is shown (or
+  // said to be missing) once the page has settled, or after STEP_WAIT_MS on a page that
+  // never stops changing (a ticking clock).
+  const step = answer.walkthrough ?? null;
+  const stepKey = step?.here && !isPlaced(step.tipId) ? `${step.tipId}|${step.number}|${location.href}` : '';
+  if (stepKey !== stepDue.key) stepDue = { key: stepKey, since: performance.now() };
+  const waitForStep = stepKey !== '' && !settled && performance.now() - stepDue.since < STEP_WAIT_MS;
+  if (!waitForStep) showStep(step);
+  else {
+    clearTimeout(stepTimer);
+    stepTimer = setTimeout(() => refresh(true), STEP_WAIT_MS + 20 - (performance.now() - stepDue.since));
+  }
+  if (!settled && (answer.unplaced.length || waitForStep)) checkWhenSettled();
   // Visible in the browser's performance tools, and to Inflow's own benchmark; it carries
   // no count (the page shares the performance timeline and must not learn how many tips).
   performance.measure('inflow:refresh', { start: started });
@@ -155,4 +172,5 @@ export function disconnect() {
   listening.abort();
   clearTimeout(refreshTimer);
   clearTimeout(settleTimer);
+  clearTimeout(stepTimer);
 }

@@ -423,7 +423,7 @@ fn listen_to_undo() {
 }
 
 /// The member's server connection, or a message saying why there is none.
-async fn server() -> Result<(String, String), String> {
+pub(super) async fn server() -> Result<(String, String), String> {
     let store = IdbStore::open(DATABASE).await.map_err(|e| e.to_string())?;
     let connection = sync_client::connection(&store).await;
     match (connection.is_set(), connection.base_url()) {

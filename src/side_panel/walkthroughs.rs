@@ -9,7 +9,9 @@ use super::PANEL;
 use crate::chrome::{self, to_js};
 use crate::dom::{by_id, document, el, on, spawn, status};
 use crate::messages::PageRequest;
+use crate::sync_client;
 use crate::walkthrough::{Go, Progress};
+use inflow_core::walkthrough::Record;
 
 /// Lists the walkthroughs, with Resume for the one under way.
 pub async fn render() {
@@ -17,6 +19,7 @@ pub async fn render() {
     let walkthroughs: Vec<_> =
         PANEL.with(|p| p.borrow().collections.iter().filter(|c| c.walkthrough.is_some()).cloned().collect());
     by_id::<HtmlElement>("walkthroughs-section").set_hidden(walkthroughs.is_empty());
+    let curator = PANEL.with(|p| p.borrow().curator);
     let list: HtmlElement = by_id("walkthroughs");
     list.set_text_content(None);
     for collection in walkthroughs {
@@ -52,6 +55,49 @@ pub async fn render() {
             .child(actions.build())
             .build();
         let _ = list.append_child(&item);
+        if curator {
+            // Who played it and how far (names are for curators and admins only: the
+            // server refuses this to members).
+            let played = el("p").class("played hint").build();
+            let _ = item.append_child(&played);
+            spawn(show_who_played(collection.id, item.clone(), played));
+        }
+    }
+}
+
+/// A curator's view of one walkthrough: the summary in words, and each member's place.
+async fn show_who_played(id: inflow_core::TipId, item: Element, line: Element) {
+    let answer = match super::curation::server().await {
+        Ok((base, token)) => sync_client::walkthrough_records(&base, &token, id).await,
+        Err(why) => Err(why),
+    };
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(why) => {
+            line.set_text_content(Some(&format!("Who played it could not be read: {why}")));
+            return;
+        }
+    };
+    line.set_text_content(Some(&format!("Played: {}", answer["inWords"].as_str().unwrap_or(""))));
+    let people: Vec<Element> = answer["records"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| {
+            let member = entry["member"].as_str()?;
+            let record: Record = serde_json::from_value(entry["record"].clone()).ok()?;
+            let place = match record.completed {
+                Some(at) => format!("{member}: completed {}", at.day()),
+                None => format!("{member}: at step {} of {}", record.reached, record.steps),
+            };
+            Some(el("li").text(&place).build())
+        })
+        .collect();
+    if !people.is_empty() {
+        let names =
+            el("details").child(el("summary").text("Who").build()).child(el("ul").children(people).build()).build();
+        let _ = item.append_child(&names);
     }
 }
 

@@ -3,7 +3,8 @@
 // chart's Orders and its Notes into a collection and makes it a walkthrough; the member
 // starts it from the side panel and goes through it by keyboard, reaching each screen by
 // the app's own links, told in words which screen to open; the place survives a reload;
-// Back, Finish, and the panel's Resume and Start follow.
+// Back, Finish, and the panel's Resume and Start follow; the curator reads who played it and
+// how far, and hears of a step an "upgrade" removed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { captureIn, connect, eventually, highlightPoint, inflowFrame, launch, ne
 
 const TITLE = 'Finding orders after the upgrade';
 const STEPS = [
-  { selector: 'table.grid', text: 'Attending', note: 'Step one: the list shows your patients; open one by name.' },
+  { selector: '#app h1', text: 'My patients', note: 'Step one: the list shows your patients; open one by name.' },
   { selector: 'table.orders', text: 'Metoprolol tartrate', note: 'Step two: active orders list the hold parameters here.' },
   { selector: 'ol.notes', text: 'Orthostatic hypotension likely', note: "Step three: the physician's reasoning is in the notes." },
 ];
@@ -146,19 +147,46 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card closed' });
     await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Start', exact: true }).waitFor({ timeout: 10000 });
 
-    // Started again and left with Escape: it ends there too.
+    // The curator reads who played it and how far.
+    await panel.reload();
+    await panel.locator('main[aria-busy="false"]').waitFor();
+    const played = panel.locator('#walkthroughs > li', { hasText: TITLE });
+    await eventually(() => played.locator('.played').textContent().catch(() => ''), (t) => t === 'Played: 1 started · 1 completed', { what: "the curator's summary", timeout: 10000 });
+    await played.getByText('Who').click();
+    assert.match(await played.locator('details li').textContent(), /^Sam: completed \d{4}-\d{2}-\d{2}$/);
+
+    // An "upgrade" renames the list's heading that step 1 is on. Started again, the step
+    // says so once the page has settled (not while it draws), offers Skip, and the curator
+    // hears of it. Left with Escape, it ends there too.
+    await samPage.route('**/static/app.js', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: (await response.text()).replace("text: 'My patients'", "text: 'Patient census'") });
+    });
     await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Start', exact: true }).click();
     await samPage.bringToFront();
     await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'started again');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients\./, 'step 1 is on the patient list');
+    await samPage.goto(`${demo.url}/patients`);
+    await samPage.getByText('Patient census').waitFor();
+    await stepLine(samPage, 'step-where', (t) => t.includes('was not found on this screen'), 'step 1 not found, once settled');
+    assert.equal(await (await inflowFrame(samPage)).getByRole('button', { name: 'Skip' }).isVisible(), true);
+    await pressInFrame(samPage, 'Skip');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'skipped to step 2');
     const card = await inflowFrame(samPage);
     await card.getByRole('button', { name: 'Exit' }).focus();
     await samPage.keyboard.press('Escape');
     await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card gone on Escape' });
     await samPage.reload();
-    await samPage.getByText('Orthostatic hypotension likely').first().waitFor();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await samPage.getByText('Patient census').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(await inflowFrame(samPage), null, 'no step after a reload: the walkthrough was left');
+    await panel.reload();
+    await panel.locator('main[aria-busy="false"]').waitFor();
+    await eventually(
+      () => panel.locator('#walkthroughs > li', { hasText: TITLE }).locator('.played').textContent().catch(() => ''),
+      (t) => /^Played: 1 started · 1 completed · step 1 was not found on 1 of 2 tries$/.test(t),
+      { what: 'the step not found, in the curator\'s summary', timeout: 10000 },
+    );
   } finally {
     await cory.context.close();
     await sam.context.close();

@@ -307,6 +307,11 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         PageRequest::Tips { tip_ids } => return to_js(&card_tips(&store, tip_ids).await),
         PageRequest::ForYou => return to_js(&refresh_attention(&store, true).await),
         PageRequest::WalkthroughProgress => return to_js(&walkthrough_progress(&store).await),
+        PageRequest::WalkthroughsCompleted => {
+            let records = walkthrough_records(&store).await;
+            let done: Vec<TipId> = records.values().filter(|r| r.completed.is_some()).map(|r| r.collection).collect();
+            return to_js(&done);
+        }
         PageRequest::Walkthrough { go } => {
             let now = Timestamp(js_sys::Date::now() as i64);
             let before = walkthrough_progress(&store).await;
@@ -338,6 +343,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
         | PageRequest::Tips { .. }
         | PageRequest::ForYou
         | PageRequest::WalkthroughProgress
+        | PageRequest::WalkthroughsCompleted
         | PageRequest::Walkthrough { .. }
         | PageRequest::EditPreview { .. }
         | PageRequest::SharePreview { .. } => return JsValue::NULL, // answered above

@@ -287,6 +287,9 @@ pub enum PageRequest {
     Walkthrough { go: crate::walkthrough::Go },
     /// The walkthrough being played, if any (the side panel's Resume).
     WalkthroughProgress,
+    /// The walkthroughs this member completed on this device (their collections' ids):
+    /// the panel prompts only for the others.
+    WalkthroughsCompleted,
 }
 
 /// What the side panel asks of the content script in the active tab.

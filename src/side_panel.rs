@@ -382,6 +382,7 @@ async fn render_screen() {
     };
     let screen: Option<ScreenTips> = answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok());
     let Some(screen) = screen.filter(|s| s.active) else {
+        walkthroughs::prompt(&[]).await;
         list.set_text_content(None);
         note.set_text_content(Some(
             "Inflow is not working on this tab's page. Open a page of a site switched on in the options.",
@@ -435,6 +436,12 @@ async fn render_screen() {
         };
         note.set_text_content(Some(&text));
     });
+    let on_screen: Vec<TipId> = [&screen.placed, &screen.elements, &screen.unplaced, &screen.other_records]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
+    walkthroughs::prompt(&on_screen).await;
 }
 
 /// The tab whose screen the panel describes: the active web page of the panel's window,

@@ -477,6 +477,9 @@ fn render_step(step: Option<&Step>) {
     let title = inflow_core::export::inert(&step.title);
     by_id::<HtmlElement>("step-of")
         .set_text_content(Some(&format!("Step {} of {} \u{b7} {title}", step.number, step.total)));
+    let intro: HtmlElement = by_id("step-intro");
+    intro.set_text_content(Some(&inflow_core::export::inert(&step.intro)));
+    intro.set_hidden(step.intro.is_empty());
     let lost = step.here && !step.found;
     let where_ = if !step.here {
         format!(

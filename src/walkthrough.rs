@@ -55,6 +55,9 @@ pub fn record_move(
 pub struct Progress {
     pub collection: TipId,
     pub title: String,
+    /// The curator's introduction, shown with the first step.
+    #[serde(default)]
+    pub intro: String,
     pub steps: Vec<TipId>,
     /// The step shown, from 0.
     pub at: usize,
@@ -86,6 +89,7 @@ impl Progress {
                 (!collection.tips.is_empty()).then(|| Progress {
                     collection: collection.id,
                     title: walkthrough.title.clone(),
+                    intro: walkthrough.intro.clone(),
                     steps: collection.tips.clone(),
                     at: 0,
                     started: now,
@@ -111,6 +115,9 @@ impl Progress {
 pub struct Step {
     /// The walkthrough's title.
     pub title: String,
+    /// Its introduction, with the first step only.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub intro: String,
     /// From 1.
     pub number: usize,
     pub total: usize,
@@ -132,6 +139,7 @@ pub fn step_for_page(progress: &Progress, tip: Option<&Tip>, page_url: &str, rul
     let here = screen_pattern(page_url, rules).is_ok_and(|page| page == step_screen);
     Some(Step {
         title: progress.title.clone(),
+        intro: if progress.at == 0 { progress.intro.clone() } else { String::new() },
         number: progress.at + 1,
         total: progress.steps.len(),
         tip_id: tip.id,

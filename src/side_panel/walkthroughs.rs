@@ -101,6 +101,45 @@ async fn show_who_played(id: inflow_core::TipId, item: Element, line: Element) {
     }
 }
 
+/// On a screen where a walkthrough starts (its first step's tip belongs to it: `on_screen`
+/// lists the screen's tips), when none is being played and this member has not completed
+/// it: "New here? 3-step walkthrough: Orders after the upgrade", with Start.
+pub async fn prompt(on_screen: &[inflow_core::TipId]) {
+    let line: HtmlElement = by_id("walkthrough-prompt");
+    let offered = if playing().await.is_some() {
+        None
+    } else {
+        let answer = chrome::runtime_send_message(&to_js(&PageRequest::WalkthroughsCompleted)).await.ok();
+        let completed: Vec<inflow_core::TipId> =
+            answer.and_then(|a| serde_wasm_bindgen::from_value(a).ok()).unwrap_or_default();
+        PANEL.with(|p| {
+            p.borrow()
+                .collections
+                .iter()
+                .filter(|c| c.walkthrough.is_some() && !completed.contains(&c.id))
+                .find(|c| c.tips.first().is_some_and(|first| on_screen.contains(first)))
+                .cloned()
+        })
+    };
+    line.set_text_content(None);
+    let Some(collection) = offered else {
+        line.set_hidden(true);
+        return;
+    };
+    let title = collection.walkthrough.as_ref().map(|w| w.title.clone()).unwrap_or_default();
+    let steps = collection.tips.len();
+    let text = format!("New here? {steps}-step walkthrough: {title} ");
+    let _ = line.append_child(&el("span").text(&text).build());
+    let start = el("button")
+        .text("Start")
+        .attr("type", "button")
+        .attr("data-walkthrough", &collection.id.to_string())
+        .attr("data-go", "start")
+        .build();
+    let _ = line.append_child(&start);
+    line.set_hidden(false);
+}
+
 /// The walkthrough being played on this device, if any.
 async fn playing() -> Option<Progress> {
     let answer = chrome::runtime_send_message(&to_js(&PageRequest::WalkthroughProgress)).await.ok()?;
@@ -141,6 +180,7 @@ pub fn listen() {
                 None => status("walkthrough-status", "The walkthrough could not start.", true),
             }
             render().await;
+            by_id::<HtmlElement>("walkthrough-prompt").set_hidden(true); // it is under way now
         });
     });
 }

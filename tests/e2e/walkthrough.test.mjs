@@ -3,7 +3,7 @@
 // chart's Orders and its Notes into a collection and makes it a walkthrough; the member
 // starts it from the side panel and goes through it by keyboard, reaching each screen by
 // the app's own links, told in words which screen to open; the place survives a reload;
-// Back, Finish, and the panel's Resume and Start follow; the curator reads who played it and
+// a browser restart; Back, Finish, and the panel's prompt, Resume and Start follow; the curator reads who played it and
 // how far, and hears of a step an "upgrade" removed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ async function pressInFrame(page, name) {
 test('a curator makes a walkthrough of three screens; a member plays it through the app, resumes after a reload, and finishes', async () => {
   const profiles = { cory: newProfileDir(), sam: newProfileDir() };
   const cory = await launch(profiles.cory.dir);
-  const sam = await launch(profiles.sam.dir);
+  let sam = await launch(profiles.sam.dir);
   try {
     await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
     await connect(sam.context, sam.extensionId, server.url, server.tokens.Sam);
@@ -82,24 +82,29 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await panel.getByRole('button', { name: 'Save walkthrough' }).click();
     await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 3 steps'), { what: 'the walkthrough saved' });
 
-    // Sam, new, finds it in his panel and starts it from the patient list.
-    const samPage = await sam.context.newPage();
+    // Sam, new, is offered it on the patient list, where it starts, and starts it.
+    let samPage = await sam.context.newPage();
     await samPage.goto(`${demo.url}/patients`);
     await samPage.getByText('My patients').waitFor();
-    const samPanel = await openPanel(sam);
+    let samPanel = await openPanel(sam);
     const listed = samPanel.locator('#walkthroughs > li', { hasText: TITLE });
     await listed.waitFor({ timeout: 10000 });
     assert.match(await listed.textContent(), /For New nurses on 4 West · 3 steps/);
+    const prompt = samPanel.locator('#walkthrough-prompt');
+    await eventually(() => prompt.textContent(), (t) => t === `New here? 3-step walkthrough: ${TITLE} Start`, { what: 'the prompt on the screen where it starts', timeout: 10000 });
     await samPage.bringToFront();
-    await listed.getByRole('button', { name: 'Start', exact: true }).click();
+    await prompt.getByRole('button', { name: 'Start' }).click();
     await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'step 1 on the patient list');
     await uiTextEventually(samPage, 'note', (t) => t === STEPS[0].note, "step 1's note");
+    assert.equal(await uiText(samPage, 'step-intro'), 'Three places the upgrade moved.', "the curator's introduction, with the first step");
     assert.equal(await uiText(samPage, 'step-where'), null, 'it is on this screen: nothing to open');
+    await eventually(() => prompt.isHidden(), (hidden) => hidden, { what: 'no prompt once under way' });
 
     // Next, by keyboard: step 2 is on a chart's Orders, which the card names in words.
     await pressInFrame(samPage, 'Next');
     await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2, elsewhere');
     assert.match(await uiText(samPage, 'step-where'), /another screen\. Open: 127\.0\.0\.1:\d+ › patients › any record › orders\./);
+    assert.equal(await uiText(samPage, 'step-intro'), null, 'the introduction is for the first step');
     // A click in the page does not take the walkthrough away.
     await samPage.getByRole('heading', { name: 'My patients' }).click();
     assert.notEqual(await inflowFrame(samPage), null, 'the step card stays');
@@ -115,8 +120,15 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     // A reload (the worker may be stopped meanwhile): the place is kept.
     await samPage.reload();
     await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2 after a reload');
-    await samPanel.reload();
+    // ...and a browser restart.
+    await sam.context.close();
+    sam = await launch(profiles.sam.dir);
+    samPage = await sam.context.newPage();
+    await samPage.goto(`${demo.url}/patients/1/orders`);
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2 after a browser restart');
+    samPanel = await openPanel(sam);
     await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Resume at step 2 of 3' }).waitFor({ timeout: 10000 });
+    await samPage.bringToFront();
 
     await pressInFrame(samPage, 'Next');
     await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 3 · ${TITLE}`, 'step 3, elsewhere');

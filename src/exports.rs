@@ -83,6 +83,25 @@ async fn paint_toolbar(tab: Option<i32>, shown: usize, unseen: &[Need]) {
     let _ = chrome::action_set_title(&details(json!({ "title": title }))).await;
 }
 
+/// Moves the walkthrough being played by `go`, keeps the new place and this member's
+/// record, and tells every page, which shows the step now due. Answers the new place.
+async fn walk(store: &IdbStore, go: walkthrough::Go) -> Result<Option<walkthrough::Progress>, String> {
+    let now = Timestamp(js_sys::Date::now() as i64);
+    let before = walkthrough_progress(store).await;
+    let finishing = matches!(go, walkthrough::Go::Next);
+    let progress = walkthrough::Progress::after(before.clone(), go, now);
+    let saved = serde_json::to_string(&progress).unwrap_or_else(|_| "null".to_owned());
+    store.set_setting(walkthrough::PROGRESS, &saved).await.map_err(|e| e.to_string())?;
+    let mut records = walkthrough_records(store).await;
+    let changed = walkthrough::record_move(&mut records, before.as_ref(), progress.as_ref(), finishing, now);
+    keep_walkthrough_records(store, &records, changed).await;
+    // Every page asks again which step it shows (and the frame's card follows); the side
+    // panel's Resume follows too.
+    tell_pages();
+    wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+    Ok(progress)
+}
+
 /// This member's records of the walkthroughs they played.
 async fn walkthrough_records(store: &IdbStore) -> walkthrough::Records {
     let stored = store.setting(walkthrough::RECORDS).await.ok().flatten();
@@ -203,6 +222,13 @@ async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Respons
         }
         return Response::Noted;
     }
+    if let Request::StepDone { number } = request {
+        // The user used the step's control: the walkthrough goes on, if it is still there.
+        if walkthrough_progress(store).await.is_some_and(|p| p.at + 1 == number) {
+            let _ = walk(store, walkthrough::Go::Next).await;
+        }
+        return Response::Noted;
+    }
     let site_active = site_active(sender_url).await;
     let connection = sync_client::connection(store).await;
     if site_active && connection.is_set() && matches!(request, Request::PageOpened { .. }) {
@@ -313,22 +339,10 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
             return to_js(&done);
         }
         PageRequest::Walkthrough { go } => {
-            let now = Timestamp(js_sys::Date::now() as i64);
-            let before = walkthrough_progress(&store).await;
-            let finishing = matches!(go, walkthrough::Go::Next);
-            let progress = walkthrough::Progress::after(before.clone(), go, now);
-            let saved = serde_json::to_string(&progress).unwrap_or_else(|_| "null".to_owned());
-            if let Err(why) = store.set_setting(walkthrough::PROGRESS, &saved).await {
-                return to_js(&Response::Error { message: format!("The walkthrough could not be saved: {why}") });
-            }
-            let mut records = walkthrough_records(&store).await;
-            let changed = walkthrough::record_move(&mut records, before.as_ref(), progress.as_ref(), finishing, now);
-            keep_walkthrough_records(&store, &records, changed).await;
-            // Every page asks again which step it shows (and the frame's card follows); the
-            // side panel's Resume follows too.
-            tell_pages();
-            wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
-            return to_js(&progress);
+            return match walk(&store, go).await {
+                Ok(progress) => to_js(&progress),
+                Err(why) => to_js(&Response::Error { message: format!("The walkthrough could not be saved: {why}") }),
+            };
         }
         PageRequest::EditPreview { tip_id, edit, choices } => {
             return to_js(&worker::edit_preview(&store, tip_id, &edit, &choices).await)

@@ -82,6 +82,10 @@ pub enum Request {
     /// control was there (for the curators' count of steps not found).
     #[serde(rename_all = "camelCase")]
     StepShown { number: usize, found: bool },
+    /// The user clicked the control of step `number`, which goes on by that click (see
+    /// [`inflow_core::curation::Walkthrough::advance_on_click`]).
+    #[serde(rename_all = "camelCase")]
+    StepDone { number: usize },
 }
 
 /// The worker's answer to a [`Request`].

@@ -489,6 +489,8 @@ fn render_step(step: Option<&Step>) {
     } else if lost {
         "This step's text or control was not found on this screen; the app may have changed. Skip it, or exit."
             .to_owned()
+    } else if step.advance_on_click && step.number < step.total {
+        "Use this control to go on, or press Next.".to_owned()
     } else {
         String::new()
     };

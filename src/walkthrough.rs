@@ -58,6 +58,9 @@ pub struct Progress {
     /// The curator's introduction, shown with the first step.
     #[serde(default)]
     pub intro: String,
+    /// A step pinned to a control goes on when the user clicks it.
+    #[serde(default)]
+    pub advance_on_click: bool,
     pub steps: Vec<TipId>,
     /// The step shown, from 0.
     pub at: usize,
@@ -90,6 +93,7 @@ impl Progress {
                     collection: collection.id,
                     title: walkthrough.title.clone(),
                     intro: walkthrough.intro.clone(),
+                    advance_on_click: walkthrough.advance_on_click,
                     steps: collection.tips.clone(),
                     at: 0,
                     started: now,
@@ -129,6 +133,9 @@ pub struct Step {
     /// Set by the content script: the step's text or control was found on this page.
     #[serde(default)]
     pub found: bool,
+    /// The step is pinned to a control, and a click on it goes on to the next step.
+    #[serde(default)]
+    pub advance_on_click: bool,
 }
 
 /// The step `progress` is at, as the page at `page_url` shows it; `tip` is the step's tip
@@ -146,6 +153,7 @@ pub fn step_for_page(progress: &Progress, tip: Option<&Tip>, page_url: &str, rul
         here,
         screen: screen_in_words(&step_screen),
         found: false,
+        advance_on_click: progress.advance_on_click && tip.target.is_element(),
     })
 }
 
@@ -172,6 +180,7 @@ mod tests {
                 title: "Orders after the upgrade".into(),
                 audience: "New nurses".into(),
                 intro: String::new(),
+                advance_on_click: false,
             }),
         }
     }

@@ -43,7 +43,7 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
     match request {
         Request::PageOpened { text, settled, .. } => page_tips(store, cx, &text, settled).await,
         // Kept in the store's settings by the glue (see `crate::walkthrough`).
-        Request::StepShown { .. } => Response::Noted,
+        Request::StepShown { .. } | Request::StepDone { .. } => Response::Noted,
         Request::ElementsMissing { .. } if !cx.site_active => Response::Flagged { count: 0 },
         Request::ElementsMissing { tip_ids } => {
             let mut count = 0;

@@ -363,7 +363,7 @@ pub const MAX_WALKTHROUGH_INTRO_CHARS: usize = 600;
 /// What makes a collection a walkthrough: its tips, in the collection's order, are its
 /// steps, each shown on its own screen beside its text or control.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Walkthrough {
     /// "Orders after the March upgrade".
     pub title: String,
@@ -373,6 +373,10 @@ pub struct Walkthrough {
     /// A short introduction, shown before the first step.
     #[serde(default)]
     pub intro: String,
+    /// A step pinned to a control goes on when the user clicks that control ("Next when
+    /// you click Sign"), as well as by Next.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advance_on_click: bool,
 }
 
 /// Why a collection cannot be saved. Messages are shown to the user as they are.
@@ -528,6 +532,7 @@ mod tests {
             title: "Orders after the March upgrade".into(),
             audience: "New nurses on 4 West".into(),
             intro: "Five places the upgrade moved.".into(),
+            advance_on_click: false,
         };
         let with = |walkthrough: Walkthrough| Collection { walkthrough: Some(walkthrough), ..collection.clone() };
         assert_eq!(with(walkthrough.clone()).validate(), Ok(()));

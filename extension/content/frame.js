@@ -247,23 +247,45 @@ let stepShown = '';
 export const isPlaced = (tipId) =>
   state.paintedRanges.some(({ tip }) => tip.id === tipId) || state.placedElements.some(({ tip }) => tip.id === tipId);
 
+/** Takes away the listener on the shown step's control (see `showStep`). */
+let stepClick = new AbortController();
+/** The control that listener is on. @type {Element | null} */
+let stepClickTarget = null;
+
 /** A walkthrough step's card is shown: a click elsewhere in the page does not close it. */
 export const stepShowing = () => stepShown !== '' && frameShows === 'card';
 
 /** Shows the card of the walkthrough step due on this page (see src/walkthrough.rs): on its
  *  text or control, scrolled to and flashed, when it is here; else unanchored, saying where
  *  it is. A walkthrough that ended takes its card away.
- *  @param {{ tipId: string, number: number, here: boolean } | null} step */
+ *  @param {{ tipId: string, number: number, here: boolean, advanceOnClick?: boolean } | null} step */
 export function showStep(step) {
   if (!step) {
     if (stepShowing()) hideFrame(false);
     stepShown = '';
+    stepClick.abort();
+    stepClickTarget = null;
     return;
   }
   const painted = step.here ? state.paintedRanges.find(({ tip }) => tip.id === step.tipId) : undefined;
   const pinned = step.here ? state.placedElements.find(({ tip }) => tip.id === step.tipId) : undefined;
   const found = Boolean(painted || pinned);
   const key = `${step.tipId}|${step.number}|${step.here}|${found}`;
+  // "Next when you click Sign": the user's own click on the control goes on (a page's
+  // synthetic click does not); on the control the page shows now, if it redrew it.
+  const clickable = pinned && step.advanceOnClick ? pinned.element : null;
+  if (clickable !== stepClickTarget || key !== stepShown) {
+    stepClick.abort();
+    stepClick = new AbortController();
+    stepClickTarget = clickable;
+    const { number } = step;
+    const done = (/** @type {Event} */ event) => {
+      if (!event.isTrusted) return;
+      stepClick.abort();
+      send({ type: 'stepDone', number });
+    };
+    clickable?.addEventListener('click', done, { capture: true, signal: stepClick.signal });
+  }
   if (key === stepShown && frameShows === 'card') return;
   stepShown = key;
   // Each time a step comes up on its own screen, found or not: the curators' count.

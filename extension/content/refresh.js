@@ -26,6 +26,9 @@ const STEP_WAIT_MS = 3000;
 /** The step waiting for its text on this page, and since when. */
 let stepDue = { key: '', since: 0 };
 let stepTimer = 0;
+/** The walkthrough step the worker last said is due on this page (it stays due while the
+ *  page only redraws). @type {any} */
+let lastStep = null;
 
 /** Asks the worker which tips belong on this screen and paints them. When the page
  *  re-rendered without changing its text, the tips' places are still right: only the
@@ -41,6 +44,7 @@ export async function refresh(force, settled = false) {
   const urlChanged = location.href !== state.lastUrl;
   if (!force && !urlChanged && map.text === state.lastSentText) {
     paint(map);
+    if (lastStep) offerStep(lastStep, false); // its control may be a new element now
     return performance.now() - started;
   }
   // The text changed, but maybe not where tips are: painted ranges are live and follow
@@ -50,6 +54,7 @@ export async function refresh(force, settled = false) {
     state.lastSentText = null; // offsets are stale now; the live ranges are what counts
     placeElements();
     watchMissingElements();
+    if (lastStep) offerStep(lastStep, false);
     return performance.now() - started;
   }
   state.lastUrl = location.href;
@@ -72,23 +77,30 @@ export async function refresh(force, settled = false) {
   const current = last && !last.isConnected ? buildTextMap() : map;
   paint(current.text === map.text ? current : map);
   watchMissingElements();
-  // A step not found on a page still drawing itself is not missing yet: it is shown (or
-  // said to be missing) once the page has settled, or after STEP_WAIT_MS on a page that
-  // never stops changing (a ticking clock).
-  const step = answer.walkthrough ?? null;
-  const stepKey = step?.here && !isPlaced(step.tipId) ? `${step.tipId}|${step.number}|${location.href}` : '';
-  if (stepKey !== stepDue.key) stepDue = { key: stepKey, since: performance.now() };
-  const waitForStep = stepKey !== '' && !settled && performance.now() - stepDue.since < STEP_WAIT_MS;
-  if (!waitForStep) showStep(step);
-  else {
-    clearTimeout(stepTimer);
-    stepTimer = setTimeout(() => refresh(true), STEP_WAIT_MS + 20 - (performance.now() - stepDue.since));
-  }
+  lastStep = answer.walkthrough ?? null;
+  const waitForStep = offerStep(lastStep, settled);
   if (!settled && (answer.unplaced.length || waitForStep)) checkWhenSettled();
   // Visible in the browser's performance tools, and to Inflow's own benchmark; it carries
   // no count (the page shares the performance timeline and must not learn how many tips).
   performance.measure('inflow:refresh', { start: started });
   return busyBefore + (performance.now() - answered);
+}
+
+/** Shows the walkthrough's step due on this page (see frame.js's `showStep`). A step not
+ *  found on a page still drawing itself is not missing yet: it is shown (or said to be
+ *  missing) once the page has settled, or after STEP_WAIT_MS on a page that never stops
+ *  changing (a ticking clock). Returns whether it waits.
+ *  @param {any} step @param {boolean} settled */
+function offerStep(step, settled) {
+  const stepKey = step?.here && !isPlaced(step.tipId) ? `${step.tipId}|${step.number}|${location.href}` : '';
+  if (stepKey !== stepDue.key) stepDue = { key: stepKey, since: performance.now() };
+  const waiting = stepKey !== '' && !settled && performance.now() - stepDue.since < STEP_WAIT_MS;
+  if (!waiting) showStep(step);
+  else {
+    clearTimeout(stepTimer);
+    stepTimer = setTimeout(() => refresh(true), STEP_WAIT_MS + 20 - (performance.now() - stepDue.since));
+  }
+  return waiting;
 }
 
 // Tips whose nodes the page replaced are painted on the new ones at once, before the

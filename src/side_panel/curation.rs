@@ -499,6 +499,7 @@ async fn save_walkthrough() {
         title: if title.is_empty() { chosen.name.clone() } else { title },
         audience: input("walkthrough-audience").value().trim().to_owned(),
         intro: by_id::<web_sys::HtmlTextAreaElement>("walkthrough-intro").value().trim().to_owned(),
+        advance_on_click: input("walkthrough-click").checked(),
     });
     if let Err(why) = chosen.validate() {
         status("curation-status", &format!("The walkthrough was not saved: {why}."), true);

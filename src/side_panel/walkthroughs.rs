@@ -63,6 +63,7 @@ pub async fn render() {
             spawn(show_who_played(collection.id, item.clone(), played));
         }
     }
+    offer().await;
 }
 
 /// A curator's view of one walkthrough: the summary in words, and each member's place.
@@ -105,6 +106,18 @@ async fn show_who_played(id: inflow_core::TipId, item: Element, line: Element) {
 /// lists the screen's tips), when none is being played and this member has not completed
 /// it: "New here? 3-step walkthrough: Orders after the upgrade", with Start.
 pub async fn prompt(on_screen: &[inflow_core::TipId]) {
+    ON_SCREEN.with(|s| *s.borrow_mut() = on_screen.to_vec());
+    offer().await;
+}
+
+thread_local! {
+    /// The tips of the screen the panel describes, as last told: the prompt is offered
+    /// again when the walkthroughs arrive or change.
+    static ON_SCREEN: std::cell::RefCell<Vec<inflow_core::TipId>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+async fn offer() {
+    let on_screen = ON_SCREEN.with(|s| s.borrow().clone());
     let line: HtmlElement = by_id("walkthrough-prompt");
     let offered = if playing().await.is_some() {
         None
@@ -179,8 +192,7 @@ pub fn listen() {
                 ),
                 None => status("walkthrough-status", "The walkthrough could not start.", true),
             }
-            render().await;
-            by_id::<HtmlElement>("walkthrough-prompt").set_hidden(true); // it is under way now
+            render().await; // Resume in the list; no prompt while it is under way
         });
     });
 }

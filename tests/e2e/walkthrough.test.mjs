@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { captureIn, connect, eventually, highlightPoint, inflowFrame, launch, newProfileDir, openPanel, startDemo, startTeamServer, uiText, uiTextEventually } from './harness.mjs';
+import { captureIn, connect, eventually, highlightPoint, inflowFrame, launch, newProfileDir, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiText, uiTextEventually } from './harness.mjs';
 
 const TITLE = 'Finding orders after the upgrade';
 const STEPS = [
@@ -199,6 +199,71 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
       (t) => /^Played: 1 started · 1 completed · step 1 was not found on 1 of 2 tries$/.test(t),
       { what: 'the step not found, in the curator\'s summary', timeout: 10000 },
     );
+  } finally {
+    await cory.context.close();
+    await sam.context.close();
+    profiles.cory.remove();
+    profiles.sam.remove();
+  }
+});
+
+test('a step on a control goes on when the user clicks that control, not when the page does', async () => {
+  const profiles = { cory: newProfileDir(), sam: newProfileDir() };
+  const cory = await launch(profiles.cory.dir);
+  const sam = await launch(profiles.sam.dir);
+  try {
+    await connect(cory.context, cory.extensionId, server.url, server.tokens.Cory);
+    await connect(sam.context, sam.extensionId, server.url, server.tokens.Sam);
+    // Cory pins a tip to the orders' Refresh button, and shares one on a note.
+    const page = await cory.context.newPage();
+    await page.goto(`${demo.url}/patients/1/orders`);
+    await page.getByRole('button', { name: 'Refresh' }).waitFor();
+    await pinWithContextMenu(cory.worker, page.getByRole('button', { name: 'Refresh' }));
+    await uiTextEventually(page, 'quote', (t) => t.startsWith('Element: button'), 'the element capture form');
+    await page.keyboard.type('Refresh after the pharmacist verifies.');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('ArrowDown'); // "Who sees it": my team
+    await page.keyboard.press('Control+Enter');
+    await uiTextEventually(page, 'notice', (t) => t.includes('saved for your team'), 'the pinned tip saved');
+    await page.getByRole('link', { name: 'Notes' }).click();
+    await page.waitForURL(/\/patients\/1\/notes$/);
+    await captureIn(cory, page, 'ol.notes', 'Held 08:00 metoprolol', 'Then check the note for held doses.', { team: true });
+
+    const panel = await openPanel(cory);
+    await panel.getByRole('textbox', { name: 'New collection' }).fill('Refresh tour');
+    await panel.getByRole('button', { name: 'Create' }).click();
+    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('made'), { what: 'the collection made' });
+    for (const note of ['Refresh after the pharmacist', 'Then check the note']) {
+      const item = panel.locator('#feed > li', { hasText: note });
+      await item.locator('details.more-steps > summary').click();
+      await item.getByLabel('Add to collection').selectOption({ label: 'Refresh tour' });
+      await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('Added to'), { what: 'the tip added' });
+      await panel.locator('#curation-status').evaluate((status) => (status.textContent = ''));
+    }
+    await panel.getByLabel('Play a collection as a walkthrough on the real screens').selectOption({ label: 'Collection: Refresh tour (2)' });
+    await panel.getByLabel('Walkthrough title').fill('Verified orders');
+    await panel.getByLabel('A step on a control goes on when the control is clicked').check();
+    await panel.getByRole('button', { name: 'Save walkthrough' }).click();
+    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 2 steps'), { what: 'the walkthrough saved' });
+
+    const samPage = await sam.context.newPage();
+    await samPage.goto(`${demo.url}/patients/1/orders`);
+    const samPanel = await openPanel(sam);
+    const listed = samPanel.locator('#walkthroughs > li', { hasText: 'Verified orders' });
+    await listed.waitFor({ timeout: 10000 });
+    await samPage.bringToFront();
+    await listed.getByRole('button', { name: 'Start', exact: true }).click();
+    await uiTextEventually(samPage, 'step-of', (t) => t === 'Step 1 of 2 · Verified orders', 'step 1 on the Refresh button');
+    assert.equal(await uiText(samPage, 'step-where'), 'Use this control to go on, or press Next.');
+    // The page clicks its own button: nothing moves.
+    await samPage.evaluate(() => [...document.querySelectorAll('button')].find((b) => b.textContent === 'Refresh').click());
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await uiText(samPage, 'step-of'), 'Step 1 of 2 · Verified orders', 'a synthetic click does not go on');
+    // The user clicks it: on to step 2, on another screen.
+    await samPage.getByRole('button', { name: 'Refresh' }).click();
+    await uiTextEventually(samPage, 'step-of', (t) => t === 'Step 2 of 2 · Verified orders', 'step 2 after the click');
+    assert.match(await uiText(samPage, 'step-where'), /Open: .* › notes\./);
   } finally {
     await cory.context.close();
     await sam.context.close();

@@ -14,7 +14,9 @@ use std::io::Write as _;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::export::{html_text, inert, screen_in_words, tip_article, Selection, Sheet, PROGRESS_EVERY, SHEET_STYLE};
+use crate::export::{
+    html_text, inert, page_start, screen_in_words, tip_article, Selection, Sheet, PROGRESS_EVERY, SHEET_STYLE,
+};
 use crate::id::TipId;
 use crate::model::Tip;
 use crate::screen::screen_pattern;
@@ -189,17 +191,15 @@ fn screen_line(tip: &Tip) -> String {
 pub fn unit_page(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     let total = sheet.tips.len();
     let mut out = String::with_capacity(2_048 + total * 1_400);
-    out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     // It runs only its own script and talks only to the record store the LMS names (any
     // address: the LMS decides where that is).
-    out.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src *\">\n",
+    page_start(
+        &mut out,
+        &sheet.title,
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src *",
+        &format!("{SHEET_STYLE}{UNIT_STYLE}"),
+        &format!("<script src=\"{UNIT_SCRIPT}\" defer></script>\n"),
     );
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!(
-        "<title>{}</title>\n<style>{SHEET_STYLE}{UNIT_STYLE}</style>\n<script src=\"{UNIT_SCRIPT}\" defer></script>\n</head>\n<body>\n",
-        html_text(&sheet.title)
-    ));
     out.push_str(&format!(
         "<header class=\"sheet\"><h1>{}</h1><p class=\"meta\">{}</p><p id=\"record\" role=\"status\" aria-live=\"polite\"></p></header>\n<main>\n",
         html_text(&sheet.title),

@@ -451,18 +451,19 @@ ul.replies li { white-space: pre-wrap; overflow-wrap: anywhere; }
 @page { margin: 1.5cm; }
 ";
 
+/// The start of a standalone page, up to its `<body>`: its Content Security Policy
+/// (`policy`), `title`, `style`, and `head` (more of the head, such as a script).
+pub(crate) fn page_start(out: &mut String, title: &str, policy: &str, style: &str, head: &str) {
+    out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n"));
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!("<title>{}</title>\n<style>{style}</style>\n{head}</head>\n<body>\n", html_text(title)));
+}
+
 fn html(sheet: &Sheet<'_>, progress: &mut dyn FnMut(usize, usize)) -> String {
     let mut out = String::with_capacity(2_048 + sheet.tips.len() * 1_200);
-    out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     // The sheet loads nothing and runs nothing, wherever it is opened.
-    out.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n",
-    );
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!(
-        "<title>{}</title>\n<style>{SHEET_STYLE}</style>\n</head>\n<body>\n",
-        html_text(&sheet.title)
-    ));
+    page_start(&mut out, &sheet.title, "default-src 'none'; style-src 'unsafe-inline'", SHEET_STYLE, "");
     out.push_str(&format!(
         "<header class=\"sheet\"><h1>{}</h1><p class=\"meta\">{} \u{b7} {} tips \u{b7} exported {}</p></header>\n<main>\n",
         html_text(&sheet.title),

@@ -212,7 +212,7 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
 async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Response {
     if let Request::StepShown { number, found } = request {
         let progress = walkthrough_progress(store).await;
-        if let Some(progress) = progress.filter(|p| p.at + 1 == number) {
+        if let Some(progress) = progress.filter(|p| p.at + 1 == number && !p.preview) {
             let mut records = walkthrough_records(store).await;
             let now = Timestamp(js_sys::Date::now() as i64);
             if let Some(record) = records.get_mut(&progress.collection) {

@@ -35,13 +35,16 @@ pub fn record_move(
     now: Timestamp,
 ) -> Option<TipId> {
     if let Some(after) = after {
+        if after.preview {
+            return None;
+        }
         let record = records
             .entry(after.collection)
             .or_insert_with(|| Record::started(after.collection, after.steps.len(), now));
         record.reach(after.at + 1, now);
         return Some(after.collection);
     }
-    let before = before.filter(|_| finished)?;
+    let before = before.filter(|b| finished && !b.preview)?;
     let record =
         records.entry(before.collection).or_insert_with(|| Record::started(before.collection, before.steps.len(), now));
     record.complete(now);
@@ -61,6 +64,9 @@ pub struct Progress {
     /// A step pinned to a control goes on when the user clicks it.
     #[serde(default)]
     pub advance_on_click: bool,
+    /// A curator's preview: it counts in no record.
+    #[serde(default)]
+    pub preview: bool,
     pub steps: Vec<TipId>,
     /// The step shown, from 0.
     pub at: usize,
@@ -71,9 +77,12 @@ pub struct Progress {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Go {
-    /// Start `collection`'s walkthrough at its first step (again, if it was under way).
+    /// Start `collection`'s walkthrough at its first step (again, if it was under way);
+    /// `preview`: a curator trying it, which no record counts.
     Start {
         collection: Box<Collection>,
+        #[serde(default)]
+        preview: bool,
     },
     /// Go on at the step reached (the panel's Resume): nothing changes, pages are told.
     Resume,
@@ -87,13 +96,14 @@ impl Progress {
     /// finished, or the collection is no walkthrough).
     pub fn after(current: Option<Progress>, go: Go, now: Timestamp) -> Option<Progress> {
         match go {
-            Go::Start { collection } => {
+            Go::Start { collection, preview } => {
                 let walkthrough = collection.walkthrough.as_ref()?;
                 (!collection.tips.is_empty()).then(|| Progress {
                     collection: collection.id,
                     title: walkthrough.title.clone(),
                     intro: walkthrough.intro.clone(),
                     advance_on_click: walkthrough.advance_on_click,
+                    preview,
                     steps: collection.tips.clone(),
                     at: 0,
                     started: now,
@@ -187,7 +197,7 @@ mod tests {
 
     #[test]
     fn a_walkthrough_starts_at_its_first_step_moves_within_its_steps_and_ends() {
-        let start = |c: Collection| Progress::after(None, Go::Start { collection: Box::new(c) }, NOW);
+        let start = |c: Collection| Progress::after(None, Go::Start { collection: Box::new(c), preview: false }, NOW);
         assert_eq!(start(collection(false)), None, "a plain collection is no walkthrough");
         let first = start(collection(true)).expect("started");
         assert_eq!((first.at, first.tip(), first.title.as_str()), (0, Some(id(1)), "Orders after the upgrade"));
@@ -208,7 +218,7 @@ mod tests {
     #[test]
     fn moves_keep_the_members_record() {
         let mut records = Records::new();
-        let first = Progress::after(None, Go::Start { collection: Box::new(collection(true)) }, NOW);
+        let first = Progress::after(None, Go::Start { collection: Box::new(collection(true)), preview: false }, NOW);
         assert_eq!(record_move(&mut records, None, first.as_ref(), false, NOW), Some(id(0)));
         let last = Progress { at: 2, ..first.clone().expect("started") };
         record_move(&mut records, first.as_ref(), Some(&last), false, Timestamp(NOW.0 + 1));
@@ -217,6 +227,12 @@ mod tests {
         assert_eq!(record_move(&mut records, Some(&last), None, true, Timestamp(NOW.0 + 2)), Some(id(0)));
         assert_eq!(records[&id(0)].completed, Some(Timestamp(NOW.0 + 2)), "Next on the last step completes it");
         assert_eq!(records[&id(0)].validate(), Ok(()));
+        let preview = Progress::after(None, Go::Start { collection: Box::new(collection(true)), preview: true }, NOW)
+            .expect("a preview plays too");
+        let mut none = Records::new();
+        assert_eq!(record_move(&mut none, None, Some(&preview), false, NOW), None);
+        assert_eq!(record_move(&mut none, Some(&preview), None, true, NOW), None);
+        assert!(none.is_empty(), "a curator's preview counts in no record");
     }
 
     #[test]
@@ -235,7 +251,7 @@ mod tests {
         }
         .into_tip(id(2), "Dana", NOW)
         .expect("a tip");
-        let progress = Progress::after(None, Go::Start { collection: Box::new(collection(true)) }, NOW)
+        let progress = Progress::after(None, Go::Start { collection: Box::new(collection(true)), preview: false }, NOW)
             .and_then(|p| Progress::after(Some(p), Go::Next, NOW))
             .expect("at step 2");
         let on = |url: &str| step_for_page(&progress, Some(&tip), url, &[]).expect("a step");

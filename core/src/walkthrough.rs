@@ -135,6 +135,39 @@ impl Record {
     }
 }
 
+impl Record {
+    /// The record as an xAPI statement (its export form, for a learning record store):
+    /// the member as an account on `home_page` (the address the team knows its Inflow
+    /// server by), "completed" or "progressed" the walkthrough `title`, with how far in
+    /// cmi5's progress extension and the per-step counts under Inflow's terms.
+    pub fn statement(&self, member: &str, title: &str, home_page: &str) -> serde_json::Value {
+        let (verb, display) = match self.completed {
+            Some(_) => ("http://adlnet.gov/expapi/verbs/completed", "completed"),
+            None => ("http://adlnet.gov/expapi/verbs/progressed", "progressed"),
+        };
+        let progress =
+            if self.steps == 0 { 0 } else { u64::from(self.reached.min(self.steps)) * 100 / u64::from(self.steps) };
+        serde_json::json!({
+            "actor": { "objectType": "Agent", "name": member, "account": { "homePage": home_page, "name": member } },
+            "verb": { "id": verb, "display": { "en": display } },
+            "object": {
+                "objectType": "Activity",
+                "id": format!("urn:inflow:walkthrough:{}", self.collection),
+                "definition": { "name": { "en": title }, "type": "http://adlnet.gov/expapi/activities/module" },
+            },
+            "result": {
+                "completion": self.completed.is_some(),
+                "extensions": {
+                    "https://w3id.org/xapi/cmi5/result/extensions/progress": progress,
+                    format!("{}stepTries", crate::export::NAMESPACE): self.tries,
+                    format!("{}stepMisses", crate::export::NAMESPACE): self.misses,
+                },
+            },
+            "timestamp": self.completed.unwrap_or(self.updated).to_string(),
+        })
+    }
+}
+
 /// What curators see of a walkthrough: everyone's records summed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -244,6 +277,24 @@ mod tests {
         assert_eq!(merged.merge(&b), merged);
         assert_eq!((merged.started, merged.reached, merged.completed), (NOW, 3, Some(Timestamp(NOW.0 + 30))));
         assert_eq!((merged.tries, merged.misses), (vec![1, 0, 1], vec![0, 0, 1]));
+    }
+
+    #[test]
+    fn a_record_exports_as_an_xapi_statement() {
+        let mut record = Record::started(id(), 4, NOW);
+        record.reach(2, Timestamp(NOW.0 + 1000));
+        let statement = record.statement("Sam", "Orders after the upgrade", "https://inflow.example.org");
+        assert_eq!(statement["verb"]["id"], "http://adlnet.gov/expapi/verbs/progressed");
+        assert_eq!(statement["actor"]["account"]["name"], "Sam");
+        assert_eq!(statement["object"]["id"], format!("urn:inflow:walkthrough:{}", id()));
+        assert_eq!(statement["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/progress"], 50);
+        assert_eq!(statement["result"]["completion"], false);
+        assert_eq!(statement["timestamp"], Timestamp(NOW.0 + 1000).to_string());
+        record.complete(Timestamp(NOW.0 + 2000));
+        let statement = record.statement("Sam", "Orders after the upgrade", "https://inflow.example.org");
+        assert_eq!(statement["verb"]["id"], "http://adlnet.gov/expapi/verbs/completed");
+        assert_eq!(statement["result"]["completion"], true);
+        assert_eq!(statement["result"]["extensions"]["urn:inflow:terms:stepTries"], serde_json::json!([0, 0, 0, 0]));
     }
 
     #[test]

@@ -53,7 +53,8 @@ enum Command {
         #[arg(long)]
         team: Option<String>,
         /// markdown, html (a printable tip sheet), csv, jsonld (W3C Web Annotation), cmi5 (a
-        /// course package for an LMS: a zip, so with --out), or backup.
+        /// course package for an LMS: a zip, so with --out), xapi (the members' records of
+        /// a walkthrough, --collection, as xAPI statements), or backup.
         #[arg(long, default_value = "jsonld")]
         format: String,
         /// Only the tips of this collection (its name), in its order.
@@ -75,6 +76,9 @@ enum Command {
         /// writes it to dist/cmi5-au.js).
         #[arg(long, env = "INFLOW_CMI5_SCRIPT", default_value = "dist/cmi5-au.js")]
         cmi5_script: PathBuf,
+        /// For xapi: the address members know this server by (their accounts' home page).
+        #[arg(long, env = "INFLOW_PUBLIC_URL")]
+        home_page: Option<String>,
     },
     /// Import annotations into a team: W3C Web Annotation JSON-LD (Inflow's or another
     /// tool's) or a Hypothesis export / API result. Prints what was imported and skipped.
@@ -256,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("member {} {token} {name}", role.as_str());
             }
         }
-        Command::Export { team, format, collection, query, status, everything, out, cmi5_script } => {
+        Command::Export { team, format, collection, query, status, everything, out, cmi5_script, home_page } => {
             let cmi5 = format.eq_ignore_ascii_case(cmi5::FORMAT_NAME);
             if cmi5 && out.is_none() {
                 bail!("a cmi5 package is a zip file: say where to write it with --out course.zip");
@@ -271,7 +275,26 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 String::new()
             };
-            let bytes = if format == "backup" {
+            let bytes = if format.eq_ignore_ascii_case("xapi") {
+                let home_page = home_page.context(
+                    "say the address members know this server by with --home-page https://… (xAPI names accounts by it)",
+                )?;
+                let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
+                let name = collection.context("--collection names the walkthrough whose records to export")?;
+                let collections = db.collections(&team).await?;
+                let found = collections
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name.trim()))
+                    .with_context(|| format!("the team has no collection {name:?}"))?;
+                let walkthrough = found.walkthrough.as_ref().with_context(|| format!("{name:?} is no walkthrough"))?;
+                let records = db.walkthrough_records(&team, found.id).await?;
+                let statements: Vec<serde_json::Value> = records
+                    .iter()
+                    .map(|(member, record)| record.statement(member, &walkthrough.title, &home_page))
+                    .collect();
+                eprintln!("{}: {} member record(s) as xAPI statements", walkthrough.title, statements.len());
+                (serde_json::to_string_pretty(&statements)? + "\n").into_bytes()
+            } else if format == "backup" {
                 let team = match team {
                     Some(team) => Some(resolve_team(&db, &team).await?),
                     None => None,
@@ -281,7 +304,7 @@ async fn main() -> anyhow::Result<()> {
                 let format = match Format::parse(&format) {
                     Some(format) => Some(format),
                     None if cmi5 => None,
-                    None => bail!("unknown format {format:?}: use markdown, html, csv, jsonld, cmi5 or backup"),
+                    None => bail!("unknown format {format:?}: use markdown, html, csv, jsonld, cmi5, xapi or backup"),
                 };
                 let team = resolve_team(&db, &team.context("--team is needed (its id or name)")?).await?;
                 let team_name = db.team(&team).await?.context("the team vanished")?.name;

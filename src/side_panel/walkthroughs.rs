@@ -43,6 +43,10 @@ pub async fn render() {
                 .child(button("Start again", "start", true)),
             None => actions.child(button("Start", "start", false)),
         };
+        if curator {
+            // Tried by its curator: played as anyone plays it, counted in no record.
+            actions = actions.child(button("Preview", "preview", true));
+        }
         let facts = if walkthrough.audience.is_empty() {
             format!("{steps} step{}", if steps == 1 { "" } else { "s" })
         } else {
@@ -175,7 +179,8 @@ pub fn listen() {
         };
         let go = match button.get_attribute("data-go").as_deref() {
             Some("resume") => Go::Resume,
-            _ => Go::Start { collection: Box::new(collection) },
+            Some("preview") => Go::Start { collection: Box::new(collection), preview: true },
+            _ => Go::Start { collection: Box::new(collection), preview: false },
         };
         spawn(async move {
             let answer = chrome::runtime_send_message(&to_js(&PageRequest::Walkthrough { go })).await;

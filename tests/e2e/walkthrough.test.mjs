@@ -7,7 +7,8 @@
 // how far, and hears of a step an "upgrade" removed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureIn, connect, eventually, highlightPoint, inflowFrame, launch, newProfileDir, openPanel, pinWithContextMenu, startDemo, startTeamServer, uiText, uiTextEventually } from './harness.mjs';
@@ -81,6 +82,12 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await panel.getByLabel('Introduction').fill('Three places the upgrade moved.');
     await panel.getByRole('button', { name: 'Save walkthrough' }).click();
     await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 3 steps'), { what: 'the walkthrough saved' });
+    // Cory previews it (on the Notes page, where she is): it plays, and counts for no one.
+    await page.bringToFront();
+    await panel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Preview' }).click();
+    await stepLine(page, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, "the curator's preview");
+    await pressInFrame(page, 'Exit');
+    await eventually(() => inflowFrame(page), (f) => f === null, { what: 'the preview left' });
 
     // Sam, new, is offered it on the patient list, where it starts, and starts it.
     let samPage = await sam.context.newPage();
@@ -166,6 +173,15 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await eventually(() => played.locator('.played').textContent().catch(() => ''), (t) => t === 'Played: 1 started · 1 completed', { what: "the curator's summary", timeout: 10000 });
     await played.getByText('Who').click();
     assert.match(await played.locator('details li').textContent(), /^Sam: completed \d{4}-\d{2}-\d{2}$/);
+    // ...and exports the records as xAPI statements for the learning record store.
+    const xapi = join(tmpdir(), `inflow-xapi-${process.pid}.json`);
+    await server.cli(['export', '--team', server.team, '--collection', 'Orders tour', '--format', 'xapi', '--home-page', 'https://inflow.example.org', '--out', xapi]);
+    const statements = JSON.parse(readFileSync(xapi, 'utf8'));
+    rmSync(xapi);
+    assert.equal(statements.length, 1, "Sam's record; the curator's preview is none");
+    assert.equal(statements[0].verb.id, 'http://adlnet.gov/expapi/verbs/completed');
+    assert.deepEqual(statements[0].actor.account, { homePage: 'https://inflow.example.org', name: 'Sam' });
+    assert.deepEqual(statements[0].object.definition.name, { en: TITLE });
 
     // An "upgrade" renames the list's heading that step 1 is on. Started again, the step
     // says so once the page has settled (not while it draws), offers Skip, and the curator

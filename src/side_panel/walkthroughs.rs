@@ -11,7 +11,7 @@ use crate::dom::{by_id, document, el, on, spawn, status};
 use crate::messages::PageRequest;
 use crate::sync_client;
 use crate::walkthrough::{Go, Progress};
-use inflow_core::walkthrough::Record;
+use inflow_core::walkthrough::{Record, Summary};
 
 /// Lists the walkthroughs, with Resume for the one under way.
 pub async fn render() {
@@ -22,6 +22,9 @@ pub async fn render() {
     let curator = PANEL.with(|p| p.borrow().curator);
     let list: HtmlElement = by_id("walkthroughs");
     list.set_text_content(None);
+    let misses: HtmlElement = by_id("queue-walkthroughs");
+    misses.set_text_content(None);
+    misses.set_hidden(true);
     for collection in walkthroughs {
         let Some(walkthrough) = &collection.walkthrough else { continue };
         let steps = collection.tips.len();
@@ -64,14 +67,14 @@ pub async fn render() {
             // server refuses this to members).
             let played = el("p").class("played hint").build();
             let _ = item.append_child(&played);
-            spawn(show_who_played(collection.id, item.clone(), played));
+            spawn(show_who_played(collection.id, walkthrough.title.clone(), item.clone(), played));
         }
     }
     offer().await;
 }
 
 /// A curator's view of one walkthrough: the summary in words, and each member's place.
-async fn show_who_played(id: inflow_core::TipId, item: Element, line: Element) {
+async fn show_who_played(id: inflow_core::TipId, title: String, item: Element, line: Element) {
     let answer = match super::curation::server().await {
         Ok((base, token)) => sync_client::walkthrough_records(&base, &token, id).await,
         Err(why) => Err(why),
@@ -84,6 +87,18 @@ async fn show_who_played(id: inflow_core::TipId, item: Element, line: Element) {
         }
     };
     line.set_text_content(Some(&format!("Played: {}", answer["inWords"].as_str().unwrap_or(""))));
+    // A step not found on its screen is the curators' to look at: the queue says so too.
+    let summary: Summary = serde_json::from_value(answer["summary"].clone()).unwrap_or_default();
+    let queue: HtmlElement = by_id("queue-walkthroughs");
+    // (Two renders close together each read the records: the later answer replaces.)
+    while let Ok(Some(old)) = queue.query_selector(&format!("li[data-walkthrough=\"{id}\"]")) {
+        old.remove();
+    }
+    for (step, misses, tries) in &summary.not_found {
+        let text = format!("Step {step} of \u{201c}{title}\u{201d} was not found on {misses} of {tries} tries.");
+        let _ = queue.append_child(&el("li").text(&text).attr("data-walkthrough", &id.to_string()).build());
+    }
+    queue.set_hidden(queue.child_element_count() == 0);
     let people: Vec<Element> = answer["records"]
         .as_array()
         .map(Vec::as_slice)

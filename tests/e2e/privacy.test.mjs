@@ -33,7 +33,14 @@ after(async () => {
 
 /** The values of `PATIENT` that `text` holds. */
 function leaks(text) {
-  return PATIENT.filter((value) => text.includes(value));
+  // As a value, not inside another token: a random id or a millisecond time may hold "555".
+  const escape = (value) => value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const word = /[0-9A-Za-z]/;
+  return PATIENT.filter((value) => {
+    const before = word.test(value[0]) ? '(?<![0-9A-Za-z])' : '';
+    const after = word.test(value[value.length - 1]) ? '(?![0-9A-Za-z])' : '';
+    return new RegExp(`${before}${escape(value)}${after}`).test(text);
+  });
 }
 
 /** Selects `words` inside the element `selector` of Inflow's frame (or of an extension

@@ -1,5 +1,5 @@
 // A curated collection played as a walkthrough on the demo EMR, as a trainer makes it and a
-// new member plays it: the curator gathers three shared tips from the patient list, a
+// new member plays it: the curator gathers five shared tips from the patient list, a
 // chart's Orders and its Notes into a collection and makes it a walkthrough; the member
 // starts it from the side panel and goes through it by keyboard, reaching each screen by
 // the app's own links, told in words which screen to open; the place survives a reload;
@@ -17,7 +17,9 @@ const TITLE = 'Finding orders after the upgrade';
 const STEPS = [
   { selector: '#app h1', text: 'My patients', note: 'Step one: the list shows your patients; open one by name.' },
   { selector: 'table.orders', text: 'Metoprolol tartrate', note: 'Step two: active orders list the hold parameters here.' },
-  { selector: 'ol.notes', text: 'Orthostatic hypotension likely', note: "Step three: the physician's reasoning is in the notes." },
+  { selector: 'table.orders', text: 'DVT prophylaxis', note: 'Step three: heparin is for prophylaxis; check platelets.' },
+  { selector: 'ol.notes', text: 'Orthostatic hypotension likely', note: "Step four: the physician's reasoning is in the notes." },
+  { selector: 'ol.notes', text: 'Renal function stable', note: 'Step five: renal function decides the next doses.' },
 ];
 
 const SCREENSHOTS = fileURLToPath(new URL('../../target/screenshots/', import.meta.url));
@@ -44,7 +46,7 @@ async function pressInFrame(page, name) {
   await page.keyboard.press('Enter');
 }
 
-test('a curator makes a walkthrough of three screens; a member plays it through the app, resumes after a reload, and finishes', async () => {
+test('a curator makes a 5-step walkthrough over three screens; a member plays it through the app, leaves at step 3, restarts the browser, resumes and finishes', async () => {
   const profiles = { cory: newProfileDir(), sam: newProfileDir() };
   const cory = await launch(profiles.cory.dir);
   let sam = await launch(profiles.sam.dir);
@@ -60,9 +62,11 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await page.getByRole('link', { name: 'Jane Doe' }).click();
     await page.waitForURL(/\/patients\/1\/orders$/);
     await captureIn(cory, page, STEPS[1].selector, STEPS[1].text, STEPS[1].note, { team: true });
+    await captureIn(cory, page, STEPS[2].selector, STEPS[2].text, STEPS[2].note, { team: true });
     await page.getByRole('link', { name: 'Notes' }).click();
     await page.waitForURL(/\/patients\/1\/notes$/);
-    await captureIn(cory, page, STEPS[2].selector, STEPS[2].text, STEPS[2].note, { team: true });
+    await captureIn(cory, page, STEPS[3].selector, STEPS[3].text, STEPS[3].note, { team: true });
+    await captureIn(cory, page, STEPS[4].selector, STEPS[4].text, STEPS[4].note, { team: true });
 
     // ...gathers them, in order, into a collection, and makes it a walkthrough.
     const panel = await openPanel(cory);
@@ -76,16 +80,16 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
       await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('Added to'), { what: 'the tip added' });
       await panel.locator('#curation-status').evaluate((status) => (status.textContent = ''));
     }
-    await panel.getByLabel('Play a collection as a walkthrough on the real screens').selectOption({ label: 'Collection: Orders tour (3)' });
+    await panel.getByLabel('Play a collection as a walkthrough on the real screens').selectOption({ label: 'Collection: Orders tour (5)' });
     await panel.getByLabel('Walkthrough title').fill(TITLE);
     await panel.getByLabel('Who it is for').fill('New nurses on 4 West');
     await panel.getByLabel('Introduction').fill('Three places the upgrade moved.');
     await panel.getByRole('button', { name: 'Save walkthrough' }).click();
-    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 3 steps'), { what: 'the walkthrough saved' });
+    await eventually(() => panel.locator('#curation-status').textContent(), (t) => t.includes('plays as a walkthrough of 5 steps'), { what: 'the walkthrough saved' });
     // Cory previews it (on the Notes page, where she is): it plays, and counts for no one.
     await page.bringToFront();
     await panel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Preview' }).click();
-    await stepLine(page, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, "the curator's preview");
+    await stepLine(page, 'step-of', (t) => t === `Step 1 of 5 · ${TITLE}`, "the curator's preview");
     await pressInFrame(page, 'Exit');
     await eventually(() => inflowFrame(page), (f) => f === null, { what: 'the preview left' });
 
@@ -96,12 +100,12 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     let samPanel = await openPanel(sam);
     const listed = samPanel.locator('#walkthroughs > li', { hasText: TITLE });
     await listed.waitFor({ timeout: 10000 });
-    assert.match(await listed.textContent(), /For New nurses on 4 West · 3 steps/);
+    assert.match(await listed.textContent(), /For New nurses on 4 West · 5 steps/);
     const prompt = samPanel.locator('#walkthrough-prompt');
-    await eventually(() => prompt.textContent(), (t) => t === `New here? 3-step walkthrough: ${TITLE} Start`, { what: 'the prompt on the screen where it starts', timeout: 10000 });
+    await eventually(() => prompt.textContent(), (t) => t === `New here? 5-step walkthrough: ${TITLE} Start`, { what: 'the prompt on the screen where it starts', timeout: 10000 });
     await samPage.bringToFront();
     await prompt.getByRole('button', { name: 'Start' }).click();
-    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'step 1 on the patient list');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 5 · ${TITLE}`, 'step 1 on the patient list');
     await uiTextEventually(samPage, 'note', (t) => t === STEPS[0].note, "step 1's note");
     assert.equal(await uiText(samPage, 'step-intro'), 'Three places the upgrade moved.', "the curator's introduction, with the first step");
     assert.equal(await uiText(samPage, 'step-where'), null, 'it is on this screen: nothing to open');
@@ -109,7 +113,7 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
 
     // Next, by keyboard: step 2 is on a chart's Orders, which the card names in words.
     await pressInFrame(samPage, 'Next');
-    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2, elsewhere');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 5 · ${TITLE}`, 'step 2, elsewhere');
     assert.match(await uiText(samPage, 'step-where'), /another screen\. Open: 127\.0\.0\.1:\d+ › patients › any record › orders\./);
     assert.equal(await uiText(samPage, 'step-intro'), null, 'the introduction is for the first step');
     // A click in the page does not take the walkthrough away.
@@ -120,44 +124,51 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     await samPage.waitForURL(/\/patients\/1\/orders$/);
     await eventually(() => uiText(samPage, 'step-where'), (t) => t === null, { what: 'step 2 found on its screen', timeout: 10000 });
     await uiTextEventually(samPage, 'note', (t) => t === STEPS[1].note, "step 2's note");
-    assert.equal(await uiText(samPage, 'step-of'), `Step 2 of 3 · ${TITLE}`);
+    assert.equal(await uiText(samPage, 'step-of'), `Step 2 of 5 · ${TITLE}`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await samPage.screenshot({ path: join(SCREENSHOTS, 'walkthrough-step.png') });
-
     // A reload (the worker may be stopped meanwhile): the place is kept.
     await samPage.reload();
-    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2 after a reload');
-    // ...and a browser restart.
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 5 · ${TITLE}`, 'step 2 after a reload');
+    // Step 3 is on the same screen.
+    await pressInFrame(samPage, 'Next');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 5 · ${TITLE}`, 'step 3, here');
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[2].note, "step 3's note");
+    assert.equal(await uiText(samPage, 'step-where'), null);
+
+    // Sam leaves at step 3: the browser closes and opens again.
     await sam.context.close();
     sam = await launch(profiles.sam.dir);
     samPage = await sam.context.newPage();
     await samPage.goto(`${demo.url}/patients/1/orders`);
-    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'step 2 after a browser restart');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 5 · ${TITLE}`, 'step 3 after a browser restart');
     samPanel = await openPanel(sam);
-    await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Resume at step 2 of 3' }).waitFor({ timeout: 10000 });
+    await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Resume at step 3 of 5' }).waitFor({ timeout: 10000 });
     await samPage.bringToFront();
 
     await pressInFrame(samPage, 'Next');
-    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 3 · ${TITLE}`, 'step 3, elsewhere');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 4 of 5 · ${TITLE}`, 'step 4, elsewhere');
     await pressInFrame(samPage, 'Back');
-    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'Back to step 2, here');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 5 · ${TITLE}`, 'Back to step 3, here');
     await pressInFrame(samPage, 'Next');
-    await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 3 · ${TITLE}`, 'step 3 again');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 4 of 5 · ${TITLE}`, 'step 4 again');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients › any record › notes\./);
     await samPage.bringToFront();
     await samPage.getByRole('link', { name: 'Notes' }).click();
     await samPage.waitForURL(/\/patients\/1\/notes$/);
-    await eventually(() => uiText(samPage, 'step-where'), (t) => t === null, { what: 'step 3 found on its screen', timeout: 10000 });
-    await uiTextEventually(samPage, 'note', (t) => t === STEPS[2].note, "step 3's note");
-    assert.equal(await uiText(samPage, 'step-of'), `Step 3 of 3 · ${TITLE}`);
+    await eventually(() => uiText(samPage, 'step-where'), (t) => t === null, { what: 'step 4 found on its screen', timeout: 10000 });
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[3].note, "step 4's note");
+    await pressInFrame(samPage, 'Next');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 5 of 5 · ${TITLE}`, 'step 5, here');
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[4].note, "step 5's note");
     const frame = await inflowFrame(samPage);
     assert.equal(await frame.getByRole('button', { name: 'Back' }).isEnabled(), true);
     await pressInFrame(samPage, 'Finish');
     await eventually(() => inflowFrame(samPage), (f) => f === null, { what: 'the card gone once finished' });
     // The tip's own card, opened from its highlight, is a card again: no step, no Next.
-    const { x, y } = await highlightPoint(samPage, STEPS[2].text);
+    const { x, y } = await highlightPoint(samPage, STEPS[4].text);
     await samPage.mouse.click(x, y);
-    await uiTextEventually(samPage, 'note', (t) => t === STEPS[2].note, "the tip's own card");
+    await uiTextEventually(samPage, 'note', (t) => t === STEPS[4].note, "the tip's own card");
     const own = await inflowFrame(samPage);
     assert.equal(await own.getByRole('button', { name: 'Next' }).count(), 0, 'no walkthrough buttons');
     assert.equal(await own.getByRole('button', { name: 'Close' }).isVisible(), true, "the card's own buttons");
@@ -192,14 +203,14 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
     });
     await samPanel.locator('#walkthroughs > li', { hasText: TITLE }).getByRole('button', { name: 'Start', exact: true }).click();
     await samPage.bringToFront();
-    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 3 · ${TITLE}`, 'started again');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 1 of 5 · ${TITLE}`, 'started again');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients\./, 'step 1 is on the patient list');
     await samPage.goto(`${demo.url}/patients`);
     await samPage.getByText('Patient census').waitFor();
     await stepLine(samPage, 'step-where', (t) => t.includes('was not found on this screen'), 'step 1 not found, once settled');
     assert.equal(await (await inflowFrame(samPage)).getByRole('button', { name: 'Skip' }).isVisible(), true);
     await pressInFrame(samPage, 'Skip');
-    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 3 · ${TITLE}`, 'skipped to step 2');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 5 · ${TITLE}`, 'skipped to step 2');
     const card = await inflowFrame(samPage);
     await card.getByRole('button', { name: 'Exit' }).focus();
     await samPage.keyboard.press('Escape');
@@ -215,6 +226,7 @@ test('a curator makes a walkthrough of three screens; a member plays it through 
       (t) => /^Played: 1 started · 1 completed · step 1 was not found on 1 of 2 tries$/.test(t),
       { what: 'the step not found, in the curator\'s summary', timeout: 10000 },
     );
+    assert.equal(await panel.locator('#queue-walkthroughs li').textContent(), `Step 1 of “${TITLE}” was not found on 1 of 2 tries.`, 'the curator queue hears of it');
   } finally {
     await cory.context.close();
     await sam.context.close();
@@ -280,6 +292,28 @@ test('a step on a control goes on when the user clicks that control, not when th
     await samPage.getByRole('button', { name: 'Refresh' }).click();
     await uiTextEventually(samPage, 'step-of', (t) => t === 'Step 2 of 2 · Verified orders', 'step 2 after the click');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › notes\./);
+
+    // An "upgrade" removes the Refresh button. Started again, step 1 says its control is
+    // not found and offers Skip; the curator's queue hears of it.
+    await samPage.route('**/static/app.js', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace("el('button', { type: 'button', id: 'refresh-orders', text: 'Refresh',", "el('span', { id: 'no-refresh', text: '',");
+      await route.fulfill({ response, body });
+    });
+    await pressInFrame(samPage, 'Exit');
+    await samPage.reload();
+    await samPage.getByText('Metoprolol tartrate').first().waitFor();
+    assert.equal(await samPage.getByRole('button', { name: 'Refresh' }).count(), 0, 'the upgrade took the control away');
+    await samPanel.bringToFront();
+    await samPanel.reload();
+    await samPanel.locator('main[aria-busy="false"]').waitFor();
+    await samPanel.locator('#walkthroughs > li', { hasText: 'Verified orders' }).getByRole('button', { name: 'Start', exact: true }).click();
+    await samPage.bringToFront();
+    await uiTextEventually(samPage, 'step-where', (t) => t.includes('was not found on this screen'), 'step 1 not found');
+    assert.equal(await (await inflowFrame(samPage)).getByRole('button', { name: 'Skip' }).isVisible(), true);
+    await panel.reload();
+    await panel.locator('main[aria-busy="false"]').waitFor();
+    await eventually(() => panel.locator('#queue-walkthroughs li').allTextContents(), (lines) => lines.includes('Step 1 of “Verified orders” was not found on 1 of 2 tries.'), { what: "the missing control in the curator's queue", timeout: 10000 });
   } finally {
     await cory.context.close();
     await sam.context.close();

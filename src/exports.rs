@@ -133,11 +133,16 @@ async fn unsent_walkthrough_records(store: &IdbStore) -> std::collections::BTree
 /// sync. A record refused as such (the walkthrough is gone) is not sent again.
 async fn send_walkthrough_records() {
     let Ok(store) = IdbStore::open(DATABASE).await else { return };
+    // After every sync: usually nothing waits, and nothing more is read.
+    let unsent = unsent_walkthrough_records(&store).await;
+    if unsent.is_empty() {
+        return;
+    }
     let connection = sync_client::connection(&store).await;
     let (true, Ok(base)) = (connection.is_set(), connection.base_url()) else { return };
     let records = walkthrough_records(&store).await;
     let mut done = Vec::new();
-    for id in unsent_walkthrough_records(&store).await {
+    for id in unsent {
         let Some(record) = records.get(&id) else { continue };
         match sync_client::put_walkthrough_record(&base, &connection.token, record).await {
             Ok(()) | Err(sync_client::RecordRefused::Permanently(_)) => done.push((id, record.clone())),

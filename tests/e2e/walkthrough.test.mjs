@@ -207,7 +207,7 @@ test('a curator makes a 5-step walkthrough over three screens; a member plays it
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients\./, 'step 1 is on the patient list');
     await samPage.goto(`${demo.url}/patients`);
     await samPage.getByText('Patient census').waitFor();
-    await stepLine(samPage, 'step-where', (t) => t.includes('was not found on this screen'), 'step 1 not found, once settled');
+    await eventually(() => uiText(samPage, 'step-where'), (t) => t !== null && t.includes('was not found on this screen'), { what: 'step 1 not found, once settled', timeout: 15000 });
     assert.equal(await (await inflowFrame(samPage)).getByRole('button', { name: 'Skip' }).isVisible(), true);
     await pressInFrame(samPage, 'Skip');
     await stepLine(samPage, 'step-of', (t) => t === `Step 2 of 5 · ${TITLE}`, 'skipped to step 2');
@@ -309,7 +309,8 @@ test('a step on a control goes on when the user clicks that control, not when th
     await samPanel.locator('main[aria-busy="false"]').waitFor();
     await samPanel.locator('#walkthroughs > li', { hasText: 'Verified orders' }).getByRole('button', { name: 'Start', exact: true }).click();
     await samPage.bringToFront();
-    await uiTextEventually(samPage, 'step-where', (t) => t.includes('was not found on this screen'), 'step 1 not found');
+    // Said only after the page settles or 3 s pass: a loaded machine needs longer than the default wait.
+    await eventually(() => uiText(samPage, 'step-where'), (t) => t !== null && t.includes('was not found on this screen'), { what: 'step 1 not found', timeout: 15000 });
     assert.equal(await (await inflowFrame(samPage)).getByRole('button', { name: 'Skip' }).isVisible(), true);
     await panel.reload();
     await panel.locator('main[aria-busy="false"]').waitFor();

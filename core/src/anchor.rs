@@ -42,6 +42,13 @@ const AGREEING_SIMILARITY: f32 = 0.7;
 /// ...or when this many bytes right next to the quote are (text inserted a little way off
 /// changes the far end of a context, not the near end).
 const AGREEING_RUN: usize = 8;
+/// A side this similar to the capture vouches for a quote found once, away from where its
+/// neighbours put it; one that agrees by less may be another record of the same template,
+/// and yields to the quote edited in its place (see `anchor_with_index`).
+const VOUCHING_SIMILARITY: f32 = 0.85;
+/// A record's boilerplate ("Active orders", a date's "11/01 ") repeats in every record; a
+/// run of this many bytes right next to the quote is more than that.
+const VOUCHING_RUN: usize = 16;
 /// The least captured context (bytes, on each side) that can enclose an edited quote.
 const MIN_ENCLOSING_CONTEXT: usize = 16;
 /// A quote this long (in bytes) found exactly once is its own evidence, whatever its
@@ -54,6 +61,9 @@ const MAX_SEED_BUCKET: u32 = 64;
 const NEAR_MISS: f32 = 0.75;
 /// How close (bytes) to a neighbour's point an exact occurrence is "at" it.
 const AT_POINT: usize = 2;
+/// How far apart (bytes) the points a tip's two neighbours give may be for an occurrence
+/// between them to be a rival of one at a point: a line or two of text.
+const MAX_DISAGREEMENT: usize = 512;
 /// The longest gap between two neighbours searched whole for an edited quote (bytes).
 const MAX_GAP_SEARCH: usize = 16 * 1024;
 /// Rounds of placing tips by their neighbours; the last also weighs context alone and
@@ -176,6 +186,11 @@ struct Side {
     /// characters right next to the quote (text inserted further off does not count against
     /// it). An empty captured context (the quote began or ended the page) agrees.
     agrees: bool,
+    /// Whether it agrees beyond what another record of the same template would: nearly
+    /// all of it as captured, or the same characters right next to the quote.
+    vouches: bool,
+    /// How many bytes right next to the quote are as captured.
+    touching: usize,
 }
 
 impl Candidate {
@@ -346,13 +361,23 @@ fn anchor_with_index(
         let at_a_point = points.iter().any(|&p| chosen.start.abs_diff(p) <= AT_POINT);
         // An edit where the neighbours put it, and the quote unedited with its whole context
         // elsewhere: edited in place, or moved away; nothing says which.
-        if chosen.quote < 1.0 && whole_elsewhere(text, quote, &exact[i], chosen.start) {
+        // Several such copies are a repeated line, not where it moved: the edit stands.
+        if chosen.quote < 1.0
+            && wholes_elsewhere(text, quote, &exact[i], chosen.start) == 1
+            && edited_in_place(text, quote, &exact[i], &neighbours).is_none_or(|e| e.start != chosen.start)
+        {
             placed[i] = None;
             continue;
         }
         if chosen.quote >= 1.0 && !at_a_point && !neighbours.bracket(captured, &chosen) {
-            let edited = edited_where_expected(text, quote, &exact[i], &neighbours, &points);
-            if let Some(edited) = edited.filter(|c| c.context_meets(Need::Identical)) {
+            // A context that agrees only by a record's boilerplate (a ward and bed, a
+            // label) is outweighed by the quote edited in its place, inside its whole
+            // context, where both neighbours put it.
+            let vouched = chosen.prefix.vouches || chosen.suffix.vouches;
+            let edited = edited_where_expected(text, quote, &exact[i], &neighbours, &points)
+                .filter(|c| c.context_meets(Need::Identical))
+                .or_else(|| (!vouched).then(|| edited_in_place(text, quote, &exact[i], &neighbours)).flatten());
+            if let Some(edited) = edited {
                 // With its whole context elsewhere too, either could be it: not a guess.
                 placed[i] = (!chosen.context_meets(Need::Identical)).then_some(edited);
             }
@@ -403,6 +428,11 @@ fn by_position(
         None => by_neighbours(text, quote, exact, neighbours, last),
     };
     match found {
+        Found::Place(chosen)
+            if edited_in_place(text, quote, exact, neighbours).is_some_and(|e| e.start == chosen.start) =>
+        {
+            Found::Place(chosen)
+        }
         Found::Place(chosen) if contradicted(text, quote, exact, &chosen) => Found::Ambiguous,
         other => other,
     }
@@ -418,6 +448,7 @@ fn contradicted(text: &str, quote: &Quote, exact: &[usize], chosen: &Candidate) 
     if chosen.quote >= 1.0 && !near_miss(&chosen.prefix) && !near_miss(&chosen.suffix) {
         return false;
     }
+
     whole_elsewhere(text, quote, exact, chosen.start)
 }
 
@@ -432,7 +463,31 @@ fn elsewhere(
     neighbours: &Neighbours<'_>,
 ) -> Option<Candidate> {
     let vouched = Need::away_from(neighbours, quote, true, false);
+    // An occurrence between the tip's neighbours with its context on a side is the tip
+    // kept in its place, or a look-alike beside it; a place away from them cannot beat it.
+    let gap = quote.captured.and_then(|at| neighbours.gap(at));
+    let between_rival = |chosen: &Candidate| {
+        gap.is_some_and(|(from, to)| {
+            let outside = chosen.start < from || chosen.end > to;
+            let mut contexts = ContextScorer::new(quote);
+            outside
+                && (exact.iter().copied().filter(|&s| from <= s && s + quote.exact.len() <= to).any(|s| {
+                    score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None)
+                        .context_meets(Need::OneIdentical)
+                }) || enclosed_between(text, quote, (from, to)).is_some())
+        })
+    };
+    // Away from its neighbours, a side of context nearly as captured but not quite is the
+    // mark of another record made from the same template; a moved block keeps its context
+    // to the letter, or loses a side where it was cut, from the cut on: the half next to
+    // the quote as captured.
+    let near_miss = |side: &Side, captured: &str| {
+        side.similarity < 1.0 && side.similarity >= NEAR_MISS && side.touching * 2 < captured.len()
+    };
+    let away_looks_alike =
+        |c: &Candidate| vouched && (near_miss(&c.prefix, &quote.prefix) || near_miss(&c.suffix, &quote.suffix));
     by_context(text, quote, exact, if vouched || exact.len() > 1 { Need::OneIdentical } else { Need::OneSide })
+        .filter(|c| !between_rival(c) && !away_looks_alike(c))
         .or_else(|| {
             // Away from its neighbours, an edited quote would need its whole context intact,
             // and `between_its_context` finds exactly that, through the index; a search of
@@ -442,25 +497,53 @@ fn elsewhere(
                 .then(|| anywhere_edited(text, index, quote, exact, Need::BothSides))
                 .flatten()
         })
-        .or_else(|| between_its_context(text, index, quote))
+        .or_else(|| match gap.filter(|_| vouched) {
+            // Edited and moved at once is more than the text can vouch for: with neighbours
+            // on both sides, only an edit between them.
+            Some(gap) => enclosed_between(text, quote, gap),
+            None => between_its_context(text, index, quote),
+        })
 }
 
 /// A quote edited more than an approximate match allows (a word of a short phrase
 /// replaced), found as the one stretch of text that its whole captured prefix and suffix
 /// still enclose, of about its length: the context says exactly where it begins and ends.
 fn between_its_context(text: &str, index: &GramIndex, quote: &Quote) -> Option<Candidate> {
-    let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
-    let len = quote.exact.len();
-    if prefix.len() < MIN_ENCLOSING_CONTEXT || suffix.len() < MIN_ENCLOSING_CONTEXT {
+    if quote.prefix.len() < MIN_ENCLOSING_CONTEXT || quote.suffix.len() < MIN_ENCLOSING_CONTEXT {
         return None;
     }
+    enclosed(text, quote, index.find_exact(quote.prefix.as_bytes()).into_iter().take(MAX_CANDIDATES))
+}
+
+/// The same, between a tip's neighbours (`from..to`): the quote edited in its place, found
+/// by its context where an edit search cannot reach it.
+fn enclosed_between(text: &str, quote: &Quote, (from, to): (usize, usize)) -> Option<Candidate> {
+    if quote.prefix.len() < MIN_ENCLOSING_CONTEXT || quote.suffix.len() < MIN_ENCLOSING_CONTEXT {
+        return None;
+    }
+    if to - from > MAX_GAP_SEARCH {
+        return None;
+    }
+    let (from, to) = (floor_boundary(text, from), ceil_boundary(text, to.min(text.len())));
+    enclosed(text, quote, text[from..to].match_indices(quote.prefix.as_str()).map(|(at, _)| from + at))
+}
+
+/// The one stretch about as long as the quote that its whole captured prefix (found at
+/// `prefix_starts`) and suffix enclose, within half the quote's length in edits; none when
+/// there is none or more than one.
+fn enclosed(text: &str, quote: &Quote, prefix_starts: impl Iterator<Item = usize>) -> Option<Candidate> {
+    let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
+    let len = quote.exact.len();
     let bytes = text.as_bytes();
     let pattern = fuzzy::Pattern::new(quote.exact.as_bytes());
     let mut found: Option<(usize, usize, usize)> = None;
-    for at in index.find_exact(prefix).into_iter().take(MAX_CANDIDATES) {
+    for at in prefix_starts {
         let from = at + prefix.len();
         let (shortest, longest) = (from + len / 2, (from + len + len / 2 + 1).min(bytes.len()));
         for end in (shortest..=longest).filter(|&e| text.is_char_boundary(e) && bytes[e..].starts_with(suffix)) {
+            if text[from..end].contains(quote.exact.as_str()) {
+                continue; // the quote unedited, with text inserted against it: not an edit
+            }
             let errors = pattern.distance(&bytes[from..end]);
             if errors * 2 <= len {
                 if found.is_some() {
@@ -510,7 +593,19 @@ fn whole_context(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidat
 /// Whether an exact occurrence other than the one at `not_at` has the whole captured
 /// context around it.
 fn whole_elsewhere(text: &str, quote: &Quote, exact: &[usize], not_at: usize) -> bool {
-    exact.iter().filter(|&&s| s != not_at).take(MAX_CANDIDATES).any(|&s| has_whole_context(text, quote, s))
+    wholes_elsewhere(text, quote, exact, not_at) > 0
+}
+
+/// How many exact occurrences other than the one at `not_at` have the whole captured
+/// context around them: none, one or more (counting stops at two).
+fn wholes_elsewhere(text: &str, quote: &Quote, exact: &[usize], not_at: usize) -> usize {
+    exact
+        .iter()
+        .filter(|&&s| s != not_at)
+        .take(MAX_CANDIDATES)
+        .filter(|&&s| has_whole_context(text, quote, s))
+        .take(2)
+        .count()
 }
 
 /// Whether the exact occurrence at `start` has the captured prefix and suffix around it to
@@ -539,9 +634,16 @@ fn settle(text: &str, quote: &Quote, starts: &[usize]) -> Option<Candidate> {
         return None;
     }
     let mut contexts = ContextScorer::new(quote);
-    let candidates =
-        starts.iter().map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None));
-    clear_winner(candidates.collect()).filter(Candidate::context_agrees)
+    let candidates: Vec<Candidate> = starts
+        .iter()
+        .map(|&start| score(text, quote, &mut contexts, start, start + quote.exact.len(), 0, None))
+        .collect();
+    // Two with the whole captured context differ only in position, and away from the tip's
+    // neighbours its captured position says nothing.
+    if candidates.iter().filter(|c| c.context_meets(Need::Identical)).count() > 1 {
+        return None;
+    }
+    clear_winner(candidates).filter(Candidate::context_agrees)
 }
 
 /// The best candidate if it is good enough and clearly better than every other.
@@ -625,6 +727,17 @@ impl<'p> Neighbours<'p> {
         }
     }
 
+    /// For a tip with a placed neighbour on one side only, the stretch from that neighbour
+    /// to the page's end (or from the page's start to it): where its text must be if it
+    /// kept its order.
+    fn beyond(&self, captured: u32, text_len: usize) -> Option<(usize, usize)> {
+        match self.around(captured) {
+            (Some(before), None) => Some((before.end, text_len)),
+            (None, Some(after)) => Some((0, after.start)),
+            _ => None,
+        }
+    }
+
     /// Whether `found` lies in the gap between the neighbours of a tip captured at
     /// `captured`: text inserted right around a quote leaves it in its place among them.
     fn bracket(&self, captured: u32, found: &Candidate) -> bool {
@@ -654,7 +767,14 @@ fn at_a_point(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbour
         return None;
     }
     let found = score(text, quote, &mut ContextScorer::new(quote), only, only + quote.exact.len(), 0, Some(&points));
-    found.context_meets(need).then_some(found)
+    // Where the neighbours disagree (text was inserted or deleted between them), a repeated
+    // line can sit exactly where one of them says by chance, when the change is as long as
+    // the line: an occurrence with the whole captured context between the points they give
+    // is the tip's own place.
+    let (lowest, highest) = (points.iter().min().copied()?, points.iter().max().copied()?);
+    let whole_between =
+        exact.iter().any(|&s| s != only && lowest <= s && s <= highest && has_whole_context(text, quote, s));
+    (found.context_meets(need) && (found.context_meets(Need::Identical) || !whole_between)).then_some(found)
 }
 
 /// Step 2: the quote where its neighbours put it. An exact occurrence at or near such a
@@ -680,7 +800,8 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
     let exact_slack = if vouched { slack } else { 0 };
     // Between the neighbours, where they are now, one exact occurrence is the quote's:
     // whatever was inserted or deleted around it, it kept its place among its neighbours.
-    if let Some((from, to)) = neighbours.gap(captured) {
+    let gap = neighbours.gap(captured);
+    if let Some((from, to)) = gap {
         let between: Vec<Candidate> = exact
             .iter()
             .copied()
@@ -689,8 +810,12 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
             .collect();
         let found = match between.as_slice() {
             [only] => Some(*only).filter(|c| c.context_meets(Need::OneIdentical)),
-            // Several look-alikes between the neighbours: the one with its whole context.
-            _ if last => clear_winner(between).filter(|c| c.context_meets(Need::Identical)),
+            // Several look-alikes between the neighbours: the one with its whole context,
+            // unless another is where they put it.
+            _ if last => match clear_winner(between).filter(|c| c.context_meets(Need::Identical)) {
+                Some(c) if rival_between_points(text, quote, exact, &points, c.start) => return Found::Ambiguous,
+                other => other,
+            },
             // Several between far neighbours: wait for nearer ones.
             _ => None,
         };
@@ -700,10 +825,56 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
             if !found.context_meets(Need::Identical) && whole_elsewhere(text, quote, exact, found.start) {
                 return Found::Ambiguous;
             }
+            // The one exact occurrence between them, away from where they put it, and the
+            // quote edited right there with its whole context: the tip edited, and a copy
+            // beside it, which with its own whole context could be the tip as well.
+            if let Some(edit) =
+                edited_at_points(text, quote, exact, &points).filter(|e| vouched && e.start != found.start)
+            {
+                return if found.context_meets(Need::Identical) { Found::Ambiguous } else { Found::Place(edit) };
+            }
             return Found::Place(found);
         }
     }
+    // A tip captured before or after every other placed tip, quoting text the page has
+    // twice with its whole context (a headline repeated in a teaser): of the copies, the
+    // only one on its side of its one neighbour is its own.
+    if let (None, Some((from, to))) = (gap, neighbours.beyond(captured, text.len())) {
+        let mut wholes = exact.iter().copied().filter(|&s| has_whole_context(text, quote, s));
+        if let (Some(_), Some(_)) = (wholes.next(), wholes.next()) {
+            let mut beyond = exact.iter().copied().filter(|&s| from <= s && s + len <= to);
+            if let (Some(only), None) = (beyond.next(), beyond.next()) {
+                if has_whole_context(text, quote, only) {
+                    return Found::Place(score(text, quote, &mut contexts, only, only + len, 0, Some(&points)));
+                }
+            }
+        }
+    }
     if let Some(whole) = whole_context(text, quote, exact) {
+        // Its whole context away from its neighbours, and an occurrence between them with
+        // context of its own: moved away, or kept its place with text inserted against it.
+        // Nearer neighbours may tell; if none do, nothing says which.
+        let rivalled =
+            if neighbours.bracket(captured, &whole) {
+                rival_between_points(text, quote, exact, &points, whole.start)
+                    || edited_at_points(text, quote, exact, &points).is_some_and(|edit| edit.start != whole.start)
+            } else {
+                gap.is_some_and(|(from, to)| {
+                    exact.iter().copied().filter(|&s| from <= s && s + len <= to).any(|s| {
+                        score(text, quote, &mut contexts, s, s + len, 0, None).context_meets(Need::OneIdentical)
+                    }) || enclosed_between(text, quote, (from, to)).is_some()
+                })
+            };
+        // The quote edited right where the neighbours put it, its whole context around
+        // it: the tip edited in its place; the copy away from them was there before.
+        if !neighbours.bracket(captured, &whole) {
+            if let Some(edit) = edited_in_place(text, quote, exact, neighbours) {
+                return Found::Place(edit);
+            }
+        }
+        if rivalled {
+            return if last { Found::Ambiguous } else { Found::Nothing };
+        }
         return Found::Place(whole);
     }
     let exact_near: Vec<Candidate> = exact
@@ -716,14 +887,65 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
         // A few bytes off the point, not at it: something changed between the neighbour and
         // here, and a look-alike a line away reads the same but for a digit of context.
         let need = Need::Identical;
-        return Found::from(
-            (last || exact_near.len() == 1)
-                .then(|| clear_winner(exact_near))
-                .flatten()
-                .filter(|c| c.context_meets(need)),
-        );
+        let chosen = (last || exact_near.len() == 1)
+            .then(|| clear_winner(exact_near))
+            .flatten()
+            .filter(|c| c.context_meets(need));
+        return match chosen {
+            Some(c) if rival_between_points(text, quote, exact, &points, c.start) => Found::Ambiguous,
+            other => Found::from(other),
+        };
     }
     Found::from(edited_where_expected(text, quote, exact, neighbours, &points))
+}
+
+/// Whether, where a tip's neighbours disagree a little (text inserted or deleted between
+/// them), another exact occurrence than the one at `not_at` lies between the points they
+/// give with its context as captured on a side: a line repeated right above or below, one
+/// with its whole context and one with text inserted against it. Nothing says which.
+fn rival_between_points(text: &str, quote: &Quote, exact: &[usize], points: &[usize], not_at: usize) -> bool {
+    let (Some(&lowest), Some(&highest)) = (points.iter().min(), points.iter().max()) else { return false };
+    if highest - lowest > MAX_DISAGREEMENT {
+        return false;
+    }
+    let mut contexts = ContextScorer::new(quote);
+    let from = exact.partition_point(|&s| s < lowest);
+    exact[from..]
+        .iter()
+        .copied()
+        .take_while(|&s| s <= highest)
+        .filter(|&s| s != not_at)
+        .any(|s| score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None).context_meets(Need::OneIdentical))
+}
+
+/// The quote edited where the tip's neighbours put it, enclosed by its whole captured
+/// context (see [`enclosed`]). A stretch holding the quote unedited is text inserted
+/// against it, not an edit.
+fn edited_at_points(text: &str, quote: &Quote, exact: &[usize], points: &[usize]) -> Option<Candidate> {
+    let (Some(&lowest), Some(&highest)) = (points.iter().min(), points.iter().max()) else { return None };
+    if highest - lowest > MAX_DISAGREEMENT {
+        return None;
+    }
+    let slack = quote.max_errors() + GRAM;
+    let from = lowest.saturating_sub(quote.prefix.len() + slack);
+    let to = highest + 2 * quote.exact.len() + quote.suffix.len() + slack;
+    enclosed_between(text, quote, (from, to)).filter(|edit| !overlaps_exact(exact, quote.exact.len(), edit))
+}
+
+/// The quote edited in its place: both its neighbours placed, the text between them
+/// shifted no more than the edit accounts for, and the whole captured context around an
+/// edited stretch right where they put it. That outweighs a copy of the quote elsewhere
+/// with its whole context (a record's line repeated in another record): a tip that moved
+/// away would leave a gap between its neighbours, not its context around an edit.
+fn edited_in_place(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighbours<'_>) -> Option<Candidate> {
+    let captured = quote.captured?;
+    let (Some(_), Some(_)) = neighbours.around(captured) else { return None };
+    let points = neighbours.expected(captured);
+    let (lowest, highest) = (*points.iter().min()?, *points.iter().max()?);
+    if highest - lowest > quote.max_errors() + GRAM {
+        return None;
+    }
+    edited_at_points(text, quote, exact, &points)
 }
 
 /// What a step found for a tip.
@@ -785,7 +1007,12 @@ fn edited_where_expected(
     // An exact occurrence elsewhere overlapping an edited match is that occurrence, trimmed
     // or stretched: never a place of its own.
     edited.retain(|c| !overlaps_exact(exact, len, c));
-    clear_winner(edited).filter(|c| c.context_meets(Need::OneIdentical))
+    // The quote unedited where the neighbours put it, with its context on a side, is the
+    // better evidence, even when it was not taken itself (a look-alike beside it).
+    if rival_between_points(text, quote, exact, points, usize::MAX) {
+        return None;
+    }
+    clear_winner(edited).filter(|c| c.context_meets(Need::OneIdentical) && c.context_meets(Need::BothSides))
 }
 
 /// The extent of an edited match, set by its context: where the captured prefix ends and
@@ -793,9 +1020,7 @@ fn edited_where_expected(
 /// match's ends. Myers' algorithm ends a match wherever the fewest edits are, which for an
 /// insertion near the quote's end can be mid-word; the context says where the edited span
 /// really stops.
-fn snap_to_context(text: &str, quote: &Quote, start: usize, end: usize) -> (usize, usize) {
-    // An end can be off by as much as the edits it misaligned, twice over.
-    let k = 2 * quote.max_errors();
+fn snap_to_context(text: &str, quote: &Quote, start: usize, end: usize, k: usize) -> (usize, usize) {
     let nearest = |from: usize, to: usize, at: usize, fits: &dyn Fn(usize) -> bool| {
         (from..=to).filter(|&p| text.is_char_boundary(p) && fits(p)).min_by_key(|&p| p.abs_diff(at))
     };
@@ -831,7 +1056,27 @@ fn score_edited<'t>(
     points: Option<&[usize]>,
 ) -> Option<Candidate> {
     let (start, end) = (floor_boundary(text, m.start), ceil_boundary(text, m.end));
-    let (snapped_start, snapped_end) = snap_to_context(text, quote, start, end);
+    // Text inserted inside a quote near an end can leave the best match a trimmed part of
+    // the edited span: when the whole captured context encloses the match a little wider,
+    // the span between is the quote, edited as much as an enclosed quote may be.
+    let len = quote.exact.len();
+    if quote.prefix.len() >= MIN_ENCLOSING_CONTEXT && quote.suffix.len() >= MIN_ENCLOSING_CONTEXT {
+        let (wide_start, wide_end) = snap_to_context(text, quote, start, end, len / 2);
+        let bytes = text.as_bytes();
+        let enclosed = bytes[..wide_start].ends_with(quote.prefix.as_bytes())
+            && bytes[wide_end..].starts_with(quote.suffix.as_bytes());
+        if enclosed
+            && (wide_start, wide_end) != (start, end)
+            && !text[wide_start..wide_end].contains(quote.exact.as_str())
+        {
+            let errors = fuzzy::Pattern::new(quote.exact.as_bytes()).distance(&bytes[wide_start..wide_end]);
+            if errors * 2 <= len {
+                return Some(score(text, quote, contexts, wide_start, wide_end, errors, points));
+            }
+        }
+    }
+    // An end can be off by as much as the edits it misaligned, twice over.
+    let (snapped_start, snapped_end) = snap_to_context(text, quote, start, end, 2 * quote.max_errors());
     let errors = if (snapped_start, snapped_end) == (start, end) {
         m.errors
     } else {
@@ -938,7 +1183,7 @@ impl<'q> Context<'q> {
     /// How `actual`, the text beside a candidate, compares with the captured context.
     fn side(&mut self, actual: &'q [u8]) -> Side {
         if self.expected.is_empty() || self.expected == actual {
-            return Side { similarity: 1.0, agrees: true };
+            return Side { similarity: 1.0, agrees: true, vouches: true, touching: actual.len() };
         }
         let (expected, touches_at_end, pattern) = (self.expected, self.touches_at_end, &self.pattern);
         *self.seen.entry(actual).or_insert_with(|| {
@@ -949,8 +1194,10 @@ impl<'q> Context<'q> {
             } else {
                 expected.iter().zip(actual).take_while(|(a, b)| a == b).count()
             };
-            let agrees = similarity >= AGREEING_SIMILARITY || touching >= AGREEING_RUN.min(expected.len());
-            Side { similarity, agrees }
+            let run = touching >= AGREEING_RUN.min(expected.len());
+            let agrees = similarity >= AGREEING_SIMILARITY || run;
+            let long_run = touching >= VOUCHING_RUN.min(expected.len());
+            Side { similarity, agrees, vouches: similarity >= VOUCHING_SIMILARITY || long_run, touching }
         })
     }
 }

@@ -368,3 +368,91 @@ fn an_edited_quote_is_placed_on_the_edited_span() {
     let at = edited.find(edited_quote).expect("edited text");
     assert_eq!((found.start, found.end), (utf16(&edited, at), utf16(&edited, at + edited_quote.len())));
 }
+
+/// A record's line repeated in another record, edited by an upgrade in the tip's own
+/// record: the edit between the tip's neighbours is the tip, not the untouched copy
+/// elsewhere, although that copy still has the whole captured context.
+#[test]
+fn an_edit_in_place_beats_a_whole_copy_elsewhere() {
+    let line = "Vitals due:\nHold if heart rate below 60 or systolic below 100.\nRecheck in 1 hour.\n\n";
+    let before = format!("{}{line}{}{}{line}", page_of(&[0]), page_of(&[1]), page_of(&[2, 3]));
+    let quote = "Hold if heart rate below 60 or systolic below 100.";
+    let tips = [
+        capture(&before, "Use the Orders tab to discontinue", 0),
+        capture(&before, quote, 0),
+        capture(&before, "Insulin sliding scales now live", 0),
+    ];
+    let edited_quote = "Hold if heart rate below 55 or systolic below 100.";
+    let after = before.replacen(quote, edited_quote, 1);
+    let results = anchor_all(&PageText::new(&after), &[&tips[0], &tips[1], &tips[2]]);
+    let at = after.find(edited_quote).expect("edited line");
+    assert_eq!(results[1].map(|a| (a.start, a.end)), Some((utf16(&after, at), utf16(&after, at + edited_quote.len()))));
+}
+
+/// Text inserted against one of two identical lines, right beside each other: the tip on
+/// either may come back on its own line or be reported as not placed, never on the other.
+#[test]
+fn a_line_repeated_beside_a_tip_never_takes_it() {
+    let line = "Check the pump settings against the order before starting.\n";
+    let before = format!("{}{line}{line}{}", page_of(&[0, 1]), page_of(&[2, 3]));
+    let quote = line.trim_end();
+    for nth in 0..2 {
+        let tips = [
+            capture(&before, "Insulin sliding scales now live", 0),
+            capture(&before, quote, nth),
+            capture(&before, "A rejected claim usually lacks", 0),
+        ];
+        for inserted in ["Pump: ", "Note: a second nurse checks this.\n", "\n"] {
+            for (target, (start, _)) in before.match_indices(quote).enumerate() {
+                let mut after = before.clone();
+                after.insert_str(start, inserted);
+                let results = anchor_all(&PageText::new(&after), &[&tips[0], &tips[1], &tips[2]]);
+                let own = after.match_indices(quote).nth(nth).expect("line").0;
+                let right = (utf16(&after, own), utf16(&after, own + quote.len()));
+                assert!(
+                    results[1].is_none_or(|a| (a.start, a.end) == right),
+                    "tip on line {nth}, {inserted:?} inserted before line {target}: placed at {:?}, its own line is {right:?}",
+                    results[1].map(|a| (a.start, a.end))
+                );
+            }
+        }
+    }
+}
+
+/// A quote found once, whose context agrees only by the few words next to it (its heading
+/// repeats its first words), is placed after a reorder whatever its neighbours say
+/// (issue #17's rule; a saved blog page has this shape).
+#[test]
+fn a_lone_quote_agreeing_on_a_side_is_placed_whatever_its_neighbours_say() {
+    let entry = "Kanboard\n\nKanboard is a free and open-source Kanban project management software.\n\n";
+    let before = format!("{}{entry}{}", page_of(&[0, 1]), page_of(&[2, 3, 4]));
+    let quote = "free and open-source Kanban project management software.";
+    let tips: Vec<(String, Vec<Selector>)> =
+        tips_on(&before).into_iter().chain([(quote.to_owned(), capture(&before, quote, 0))]).collect();
+    let after = format!("{}{entry}{}", page_of(&[3, 4]), page_of(&[2, 0, 1]));
+    let placed = placed_texts(&after, &tips);
+    assert_eq!(placed[5].as_deref(), Some(quote));
+}
+
+/// The last tip on the page, on a headline the page also shows in a teaser above: with a
+/// paragraph inserted right before its own, the copy after its one neighbour is its own
+/// (seen unplaced on saved news pages, issue #17).
+#[test]
+fn the_last_tip_on_a_repeated_headline_keeps_to_its_side_of_its_neighbour() {
+    // The tip quotes the middle of the headline: both copies have its whole context.
+    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
+    let quote = "Take Legal Action Over Early Deaths";
+    let teaser = format!("Most read\n{headline}\nMore stories\n\n");
+    let story = format!("Opinion\n{headline}\nBy the editors\n\n");
+    let before = format!("{teaser}{}{story}", page_of(&[0, 1, 2]));
+    let tips: Vec<(String, Vec<Selector>)> =
+        ["Use the Orders tab", "Insulin sliding scales", "A rejected claim", quote]
+            .iter()
+            .map(|q| (q.to_string(), capture(&before, q, usize::from(*q == quote))))
+            .collect();
+    let after = format!("{teaser}{}Advertisement: renew your subscription today.\n\n{story}", page_of(&[0, 1, 2]));
+    let borrowed: Vec<&[Selector]> = tips.iter().map(|(_, s)| s.as_slice()).collect();
+    let found = anchor_all(&PageText::new(&after), &borrowed)[3].map(|a| (a.start, a.end));
+    let own = after.match_indices(quote).nth(1).expect("the story's headline").0;
+    assert_eq!(found, Some((utf16(&after, own), utf16(&after, own + quote.len()))));
+}

@@ -13,7 +13,9 @@ const TIPS_PER_PAGE = Number(process.env.INFLOW_TIPS_PER_PAGE ?? 5);
 const profile = newProfileDir();
 const browser = await launch(profile.dir);
 try {
-  const pages = corpusPages();
+  // INFLOW_PAGES=a.html,b.html runs only those pages (to look into a miss).
+  const only = process.env.INFLOW_PAGES?.split(',');
+  const pages = corpusPages().filter((name) => !only || only.includes(name));
   const { perChange, perPage, uncaptured, lateDelays } = await runSuite({ context: browser.context, worker: browser.worker, pages, tipsPerPage: TIPS_PER_PAGE, log: (line) => process.stderr.write(`${line}\n`) });
   const WHAT = {
     none: 'unchanged',

@@ -3,7 +3,7 @@
 // and the pages then changed the way upgrades change them. Used by the real-pages test and
 // by `cargo xtask bench real-pages`.
 import { createServer } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, storedTips, uiClick, uiText, uiTextEventually } from '../e2e/harness.mjs';
@@ -12,6 +12,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const CORPUS = process.env.INFLOW_REAL_PAGES ?? join(HERE, '..', '..', '..', 'shared', 'corpora', 'real-pages');
 export const CHANGES = ['none', 'insert', 'delete', 'reorder', 'edit', 'late'];
 const CHANGE_SCRIPT = readFileSync(join(HERE, 'change.js'));
+/** With INFLOW_BENCH_DUMP=file, every changed page's text (as the content script maps it),
+ *  its tips' stored selectors, the truth and what was painted are written there as JSON,
+ *  to replay anchoring natively when a tip is missed. */
+const DUMP = process.env.INFLOW_BENCH_DUMP;
+const TEXT_MAP_SOURCE = readFileSync(join(HERE, '..', '..', 'extension', 'content', 'text-map.js'), 'utf8').replace(/^export /gm, '');
 
 /** The corpus's pages, or a clear error saying where they were looked for. */
 export function corpusPages() {
@@ -250,6 +255,7 @@ export async function runSuite({ context, worker, pages, tipsPerPage, log = () =
   const perChange = Object.fromEntries(CHANGES.map((c) => [c, {}]));
   const perPage = {};
   const lateDelays = [];
+  const dumped = [];
   let uncaptured = 0;
   try {
     for (const name of pages) {
@@ -265,6 +271,11 @@ export async function runSuite({ context, worker, pages, tipsPerPage, log = () =
         await setChange(context, server.base, change, tips);
         const read = await loadAndRead(page, server.url(name));
         const tally = score(read, tips);
+        if (DUMP) {
+          const text = await page.evaluate(`(() => { ${TEXT_MAP_SOURCE}; return buildTextMap().text; })()`);
+          const stored = (await storedTips(worker)).filter((t) => t.note?.endsWith(` on ${name}`));
+          dumped.push({ name, change, text, tips: stored.map((t) => t.target ?? t.selectors ?? t), truth: read.truth, painted: read.painted, tally });
+        }
         perChange[change] = add(perChange[change], tally);
         (perPage[name] ??= {})[change] = tally;
         if (change === 'late' && read.arrivedAt !== null && read.placedAt !== null) lateDelays.push(read.placedAt - read.arrivedAt);
@@ -273,6 +284,7 @@ export async function runSuite({ context, worker, pages, tipsPerPage, log = () =
   } finally {
     await page.close();
     server.stop();
+    if (DUMP) writeFileSync(DUMP, JSON.stringify(dumped));
   }
   return { perChange, perPage, uncaptured, lateDelays };
 }

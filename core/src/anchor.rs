@@ -469,12 +469,7 @@ fn elsewhere(
     let between_rival = |chosen: &Candidate| {
         gap.is_some_and(|(from, to)| {
             let outside = chosen.start < from || chosen.end > to;
-            let mut contexts = ContextScorer::new(quote);
-            outside
-                && (exact.iter().copied().filter(|&s| from <= s && s + quote.exact.len() <= to).any(|s| {
-                    score(text, quote, &mut contexts, s, s + quote.exact.len(), 0, None)
-                        .context_meets(Need::OneIdentical)
-                }) || enclosed_between(text, quote, (from, to)).is_some())
+            outside && gap_holds_the_quote(text, quote, exact, (from, to))
         })
     };
     // Away from its neighbours, a side of context nearly as captured but not quite is the
@@ -503,6 +498,20 @@ fn elsewhere(
             Some(gap) => enclosed_between(text, quote, gap),
             None => between_its_context(text, index, quote),
         })
+}
+
+/// Whether the stretch between a tip's neighbours still holds it: an exact occurrence with
+/// one side of its context to the letter, or the quote edited within its whole context.
+/// Either is the tip kept in its place, which a place away from the neighbours cannot beat.
+fn gap_holds_the_quote(text: &str, quote: &Quote, exact: &[usize], (from, to): (usize, usize)) -> bool {
+    let len = quote.exact.len();
+    let mut contexts = ContextScorer::new(quote);
+    exact
+        .iter()
+        .copied()
+        .filter(|&s| from <= s && s + len <= to)
+        .any(|s| score(text, quote, &mut contexts, s, s + len, 0, None).context_meets(Need::OneIdentical))
+        || enclosed_between(text, quote, (from, to)).is_some()
 }
 
 /// A quote edited more than an approximate match allows (a word of a short phrase
@@ -854,17 +863,12 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
         // Its whole context away from its neighbours, and an occurrence between them with
         // context of its own: moved away, or kept its place with text inserted against it.
         // Nearer neighbours may tell; if none do, nothing says which.
-        let rivalled =
-            if neighbours.bracket(captured, &whole) {
-                rival_between_points(text, quote, exact, &points, whole.start)
-                    || edited_at_points(text, quote, exact, &points).is_some_and(|edit| edit.start != whole.start)
-            } else {
-                gap.is_some_and(|(from, to)| {
-                    exact.iter().copied().filter(|&s| from <= s && s + len <= to).any(|s| {
-                        score(text, quote, &mut contexts, s, s + len, 0, None).context_meets(Need::OneIdentical)
-                    }) || enclosed_between(text, quote, (from, to)).is_some()
-                })
-            };
+        let rivalled = if neighbours.bracket(captured, &whole) {
+            rival_between_points(text, quote, exact, &points, whole.start)
+                || edited_at_points(text, quote, exact, &points).is_some_and(|edit| edit.start != whole.start)
+        } else {
+            gap.is_some_and(|gap| gap_holds_the_quote(text, quote, exact, gap))
+        };
         // The quote edited right where the neighbours put it, its whole context around
         // it: the tip edited in its place; the copy away from them was there before.
         if !neighbours.bracket(captured, &whole) {

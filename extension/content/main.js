@@ -155,7 +155,6 @@ function start() {
   chrome.runtime.onMessage.addListener(onExtensionMessage);
   const pageListeners = new AbortController();
   listenToThePage(pageListeners.signal);
-  watchPage();
   // The extension was reloaded or updated under this page: this copy can reach nothing
   // any more, so it stops watching rather than cost the page for nothing. (Its highlights
   // stay: the registry is the document's, and a newer copy may have painted there since.)
@@ -164,7 +163,32 @@ function start() {
     stopWatchingMissing();
     pageListeners.abort();
   });
-  refresh(true);
+  afterThePageLoads(() => {
+    watchPage();
+    refresh(true);
+  });
+}
+
+/** The longest Inflow waits for a page's `load` before reading it anyway (an image that
+ *  never finishes loading must not keep the tips away). */
+const LOAD_WAIT_MS = 2000;
+
+/** Runs `then` once the page has loaded, or after LOAD_WAIT_MS: reading and painting the
+ *  page while it is still loading would hold back its own `load` event (by ~200 ms on the
+ *  demo's worklist), and its text is not final before then anyway.
+ *  @param {() => void} then */
+function afterThePageLoads(then) {
+  if (document.readyState === 'complete') return then();
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    // After the page's own load handlers, not among them.
+    setTimeout(then, 0);
+  };
+  const timer = setTimeout(once, LOAD_WAIT_MS);
+  addEventListener('load', once, { once: true });
 }
 
 start();

@@ -171,7 +171,7 @@ function start() {
 
 /** The longest Inflow waits for a page's `load` before reading it anyway (an image that
  *  never finishes loading must not keep the tips away). */
-const LOAD_WAIT_MS = 2000;
+const LOAD_WAIT_MS = 1000;
 
 /** Runs `then` once the page has loaded, or after LOAD_WAIT_MS: reading and painting the
  *  page while it is still loading would hold back its own `load` event (by ~200 ms on the

@@ -3,7 +3,7 @@
 // points. The walk enters open shadow roots and same-origin frames. Offsets are raw UTF-16
 // code units, as DOM ranges count them; the worker normalises and matches, never this file.
 
-/** @typedef {{ text: string, nodes: Text[], starts: number[], trees: Set<Node>, index: Map<Text, number> }} TextMap */
+/** @typedef {{ text: string, nodes: Text[], starts: number[], trees: Set<Node> }} TextMap */
 
 /** Text under these elements is not page text a tip can quote (nor is Inflow's own UI,
  *  marked data-inflow-ui). */
@@ -78,7 +78,7 @@ export function buildTextMap(document = globalThis.document) {
     }
   };
   if (document.body) walk(document.body, document.body);
-  return { text: parts.join(''), nodes, starts, trees, index: new Map(nodes.map((node, i) => [node, i])) };
+  return { text: parts.join(''), nodes, starts, trees };
 }
 
 /** The body of a same-origin frame, or null (cross-origin frames are out of reach).
@@ -135,8 +135,10 @@ export function rangeFor(map, start, end) {
 /** The text-map offset of a DOM boundary point.
  *  @param {TextMap} map @param {Node} container @param {number} offset */
 export function offsetOf(map, container, offset) {
-  const index = map.index.get(/** @type {Text} */ (container));
-  if (index !== undefined) return map.starts[index] + offset;
+  // Looked up here, not indexed with every map: a map is built on every refresh (a board
+  // re-rendering 2,000 rows, several times a second), a selection is rare.
+  const index = map.nodes.indexOf(/** @type {Text} */ (container));
+  if (index >= 0) return map.starts[index] + offset;
   // A point between elements: the first mapped text node at or after it, among the
   // nodes of the same tree (comparing points across trees or frames is meaningless).
   const root = container.getRootNode();

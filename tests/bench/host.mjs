@@ -4,8 +4,13 @@
 // (DevTools protocol, Performance.getMetrics), how late the page's own 200 ms timer runs
 // (p95, measured by the page), when `load` fires, and whether Inflow's highlights are on
 // the page at the end. On four saved real pages: task time over the first 3 s, and `load`.
+// A third browser has an extension whose content script is empty, matched on the same
+// pages: what Chromium itself costs a page for running any content script there (it
+// holds `load` back by ~130 ms on this 2-core machine), so Inflow's own share is shown.
 //
 // Run it with `cargo xtask bench host`. It prints a table; nothing here asserts a time.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { launch, newProfileDir, openFormWithButton, startDemo, uiTextEventually } from '../e2e/harness.mjs';
 import { captureThroughTheUi, chooseTips, setChange, startCorpusServer } from '../real-pages/corpus.mjs';
@@ -30,6 +35,30 @@ const plain = await chromium.launchPersistentContext(plainProfile.dir, {
   headless: true,
   viewport: { width: 1280, height: 900 },
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+
+/** An extension with an empty content script on the same pages, and no worker. */
+const emptyExtension = newProfileDir();
+mkdirSync(join(emptyExtension.dir, 'ext'));
+writeFileSync(join(emptyExtension.dir, 'ext', 'empty.js'), 'void 0;\n');
+writeFileSync(
+  join(emptyExtension.dir, 'ext', 'manifest.json'),
+  JSON.stringify({
+    manifest_version: 3,
+    name: 'Empty content script',
+    version: '1.0',
+    content_scripts: [{ matches: ['http://127.0.0.1/*'], js: ['empty.js'], run_at: 'document_idle', all_frames: true }],
+  }),
+);
+const emptyProfile = newProfileDir();
+const emptyScript = await chromium.launchPersistentContext(emptyProfile.dir, {
+  executablePath: process.env.INFLOW_CHROMIUM,
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+    `--disable-extensions-except=${join(emptyExtension.dir, 'ext')}`, `--load-extension=${join(emptyExtension.dir, 'ext')}`,
+  ],
 });
 
 async function setUpTips() {
@@ -87,11 +116,12 @@ try {
     { name: 'unit worklist (2,000 rows, rebuilt every 200 ms; 10 s)', url: `${demo.url}/worklist`, ms: WORKLIST_MS, worklist: true },
     ...REAL_PAGES.map((name) => ({ name: `${name} (first 3 s)`, url: corpus.url(name), ms: STATIC_MS, worklist: false })),
   ];
-  const results = targets.map(() => ({ without: [], with: [] }));
+  const results = targets.map(() => ({ without: [], empty: [], with: [] }));
   for (let round = 0; round < LOADS; round += 1) {
     for (const [i, target] of targets.entries()) {
       process.stderr.write(`round ${round + 1}/${LOADS}: ${target.name}\n`);
       results[i].without.push(await measure(plain, target.url, target.ms, target.worklist));
+      results[i].empty.push(await measure(emptyScript, target.url, target.ms, target.worklist));
       results[i].with.push(await measure(withInflow.context, target.url, target.ms, target.worklist));
     }
   }
@@ -99,27 +129,35 @@ try {
   const lpad = (s, n) => String(s).padStart(n);
   const ms = (v) => (v === null ? '-' : `${v.toFixed(1)} ms`);
   console.log(`\nThe host page's cost, Chromium headless, median of ${LOADS} loads each, interleaved (one run)\n`);
-  console.log(`${pad('page', 58)}${pad('measure', 26)}${lpad('without', 12)}${lpad('with Inflow', 14)}${lpad('added', 12)}`);
+  console.log(
+    `${pad('page', 58)}${pad('measure', 28)}${lpad('without', 12)}${lpad('empty script', 14)}${lpad('with Inflow', 14)}${lpad('added', 10)}${lpad('Inflow own', 12)}`,
+  );
   for (const [i, target] of targets.entries()) {
-    const { without, with: withIt } = results[i];
+    const { without, empty, with: withIt } = results[i];
     const rows = [['main-thread task time', (r) => r.taskMs], ['load event', (r) => r.load]];
     if (target.worklist) rows.push(['own 200 ms timer, p95 late', (r) => r.p95]);
     rows.forEach(([label, get], n) => {
-      const [a, b] = [median(without.map(get)), median(withIt.map(get))];
-      const added = label === 'main-thread task time' ? `${(((b - a) / target.ms) * 100).toFixed(1)}%` : ms(b - a);
-      console.log(`${pad(n === 0 ? target.name : '', 58)}${pad(label, 26)}${lpad(ms(a), 12)}${lpad(ms(b), 14)}${lpad(added, 12)}`);
+      const [a, e, b] = [median(without.map(get)), median(empty.map(get)), median(withIt.map(get))];
+      const share = (from) => (label === 'main-thread task time' ? `${(((b - from) / target.ms) * 100).toFixed(1)}%` : ms(b - from));
+      console.log(
+        `${pad(n === 0 ? target.name : '', 58)}${pad(label, 28)}${lpad(ms(a), 12)}${lpad(ms(e), 14)}${lpad(ms(b), 14)}${lpad(share(a), 10)}${lpad(share(e), 12)}`,
+      );
     });
     const shown = withIt.map((r) => r.highlights);
-    console.log(`${pad('', 58)}${pad('tips highlighted at the end', 26)}${lpad('-', 12)}${lpad(`${Math.min(...shown)}-${Math.max(...shown)}`, 14)}`);
+    console.log(`${pad('', 58)}${pad('tips highlighted at the end', 28)}${lpad('-', 12)}${lpad('-', 14)}${lpad(`${Math.min(...shown)}-${Math.max(...shown)}`, 14)}`);
   }
-  console.log('\n"added" for task time is the extra main-thread time as a share of the time measured. Task time includes');
-  console.log("the page's own work, style, layout and paint. Not covered: the worker's own time (another thread), memory,");
-  console.log('and pages with more than a few tips.');
+  console.log('\n"added" is with Inflow against without; "Inflow own" against the empty content script, which shows what');
+  console.log('Chromium costs a page for running any content script on it. For task time, the extra main-thread time as a');
+  console.log("share of the time measured. Task time includes the page's own work, style, layout and paint. Not covered:");
+  console.log("the worker's own time (another thread), memory, and pages with more than a few tips.");
 } finally {
   await withInflow.context.close();
   await plain.close();
+  await emptyScript.close();
   profile.remove();
   plainProfile.remove();
+  emptyProfile.remove();
+  emptyExtension.remove();
   corpus.stop();
   demo.stop();
 }

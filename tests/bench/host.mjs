@@ -146,6 +146,12 @@ try {
     const shown = withIt.map((r) => r.highlights);
     console.log(`${pad('', 58)}${pad('tips highlighted at the end', 28)}${lpad('-', 12)}${lpad('-', 14)}${lpad(`${Math.min(...shown)}-${Math.max(...shown)}`, 14)}`);
   }
+  const worklist = targets.findIndex((t) => t.worklist);
+  const pageBusy = median(results[worklist].without.map((r) => r.taskMs)) / WORKLIST_MS;
+  if (pageBusy > 0.8) {
+    console.log(`\nOn this machine the worklist alone keeps the main thread ${(pageBusy * 100).toFixed(0)}% busy: its timer falls behind and`);
+    console.log("its lateness adds up from tick to tick, so the timer's p95 here says little about any extension's share.");
+  }
   console.log('\n"added" is with Inflow against without; "Inflow own" against the empty content script, which shows what');
   console.log('Chromium costs a page for running any content script on it. For task time, the extra main-thread time as a');
   console.log("share of the time measured. Task time includes the page's own work, style, layout and paint. Not covered:");

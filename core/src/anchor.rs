@@ -378,8 +378,14 @@ fn anchor_with_index(
                 .filter(|c| c.context_meets(Need::Identical))
                 .or_else(|| (!vouched).then(|| edited_in_place(text, quote, &exact[i], &neighbours)).flatten());
             if let Some(edited) = edited {
-                // With its whole context elsewhere too, either could be it: not a guess.
-                placed[i] = (!chosen.context_meets(Need::Identical)).then_some(edited);
+                // With its whole context elsewhere too, either could be it: not a guess,
+                // unless that copy lies in another tip's quote (the same words quoted in two
+                // places, a headline and its teaser): then it is the other's.
+                let anothers = placed
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.is_some_and(|o| o.start <= chosen.start && chosen.end <= o.end));
+                placed[i] = (!chosen.context_meets(Need::Identical) || anothers).then_some(edited);
             }
         }
     }

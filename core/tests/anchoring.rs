@@ -456,3 +456,41 @@ fn the_last_tip_on_a_repeated_headline_keeps_to_its_side_of_its_neighbour() {
     let own = after.match_indices(quote).nth(1).expect("the story's headline").0;
     assert_eq!(found, Some((utf16(&after, own), utf16(&after, own + quote.len()))));
 }
+
+/// Two tips on the same words in two places (a headline in a teaser and in its story), the
+/// story's copy edited: the unedited copy lies inside the teaser tip's quote, so it is that
+/// tip's, and the edit where the neighbours put the story tip is its own (seen unplaced on
+/// a saved news page, issue #17).
+#[test]
+fn an_edited_quote_beats_a_copy_inside_another_tips_quote() {
+    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
+    let quote = "Take Legal Action Over Early Deaths";
+    let teaser_quote = "Insurers to Take Legal Action Over Early Deaths of Policyholders";
+    let before = format!(
+        "Most read\n{headline}\nMore stories\n\n{}Opinion\n{headline}\nBy the editors\n\n{}",
+        page_of(&[0, 1]),
+        page_of(&[2])
+    );
+    let tips: Vec<(String, Vec<Selector>)> = [
+        ("Use the Orders tab", 0),
+        (teaser_quote, 0),
+        ("Insulin sliding scales", 0),
+        (quote, 1),
+        ("A rejected claim", 0),
+    ]
+    .iter()
+    .map(|(q, nth)| (q.to_string(), capture(&before, q, *nth)))
+    .collect();
+    let edited = "Take Legal Action Over the Early Deaths";
+    let story = before.rfind(headline).expect("the story's headline");
+    let after = format!("{}{}", &before[..story], before[story..].replacen(quote, edited, 1));
+    let borrowed: Vec<&[Selector]> = tips.iter().map(|(_, s)| s.as_slice()).collect();
+    let found = anchor_all(&PageText::new(&after), &borrowed);
+    let own = after.rfind(edited).expect("the edited headline");
+    assert_eq!(found[3].map(|a| (a.start, a.end)), Some((utf16(&after, own), utf16(&after, own + edited.len()))));
+    let teaser = after.find(teaser_quote).expect("the teaser");
+    assert_eq!(
+        found[1].map(|a| (a.start, a.end)),
+        Some((utf16(&after, teaser), utf16(&after, teaser + teaser_quote.len())))
+    );
+}

@@ -381,11 +381,11 @@ fn anchor_with_index(
                 // With its whole context elsewhere too, either could be it: not a guess,
                 // unless that copy lies in another tip's quote (the same words quoted in two
                 // places, a headline and its teaser): then it is the other's.
-                let anothers = placed
+                let in_anothers_quote = placed
                     .iter()
                     .enumerate()
                     .any(|(j, other)| j != i && other.is_some_and(|o| o.start <= chosen.start && chosen.end <= o.end));
-                placed[i] = (!chosen.context_meets(Need::Identical) || anothers).then_some(edited);
+                placed[i] = (!chosen.context_meets(Need::Identical) || in_anothers_quote).then_some(edited);
             }
         }
     }

@@ -164,6 +164,7 @@ function start() {
     pageListeners.abort();
   });
   afterThePageLoads(() => {
+    if (pageListeners.signal.aborted) return; // orphaned before the page loaded
     watchPage();
     refresh(true);
   });
@@ -174,7 +175,7 @@ function start() {
 const LOAD_WAIT_MS = 1000;
 
 /** Runs `then` once the page has loaded, or after LOAD_WAIT_MS: reading and painting the
- *  page while it is still loading would hold back its own `load` event (by ~200 ms on the
+ *  page while it is still loading would hold back its own `load` event (by ~110 ms on the
  *  demo's worklist), and its text is not final before then anyway.
  *  @param {() => void} then */
 function afterThePageLoads(then) {

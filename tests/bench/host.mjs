@@ -6,7 +6,8 @@
 // the page at the end. On four saved real pages: task time over the first 3 s, and `load`.
 // A third browser has an extension whose content script is empty, matched on the same
 // pages: what Chromium itself costs a page for running any content script there (it
-// holds `load` back by ~130 ms on this 2-core machine), so Inflow's own share is shown.
+// held `load` back by 15-130 ms in our runs on a 2-core machine), so Inflow's own share
+// is shown apart.
 //
 // Run it with `cargo xtask bench host`. It prints a table; nothing here asserts a time.
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -524,18 +524,12 @@ fn gap_holds_the_quote(text: &str, quote: &Quote, exact: &[usize], (from, to): (
 /// replaced), found as the one stretch of text that its whole captured prefix and suffix
 /// still enclose, of about its length: the context says exactly where it begins and ends.
 fn between_its_context(text: &str, index: &GramIndex, quote: &Quote) -> Option<Candidate> {
-    if quote.prefix.len() < MIN_ENCLOSING_CONTEXT || quote.suffix.len() < MIN_ENCLOSING_CONTEXT {
-        return None;
-    }
     enclosed(text, quote, index.find_exact(quote.prefix.as_bytes()).into_iter().take(MAX_CANDIDATES))
 }
 
 /// The same, between a tip's neighbours (`from..to`): the quote edited in its place, found
 /// by its context where an edit search cannot reach it.
 fn enclosed_between(text: &str, quote: &Quote, (from, to): (usize, usize)) -> Option<Candidate> {
-    if quote.prefix.len() < MIN_ENCLOSING_CONTEXT || quote.suffix.len() < MIN_ENCLOSING_CONTEXT {
-        return None;
-    }
     if to - from > MAX_GAP_SEARCH {
         return None;
     }
@@ -545,8 +539,11 @@ fn enclosed_between(text: &str, quote: &Quote, (from, to): (usize, usize)) -> Op
 
 /// The one stretch about as long as the quote that its whole captured prefix (found at
 /// `prefix_starts`) and suffix enclose, within half the quote's length in edits; none when
-/// there is none or more than one.
+/// there is none or more than one, or when a side of context is too short to enclose.
 fn enclosed(text: &str, quote: &Quote, prefix_starts: impl Iterator<Item = usize>) -> Option<Candidate> {
+    if quote.prefix.len() < MIN_ENCLOSING_CONTEXT || quote.suffix.len() < MIN_ENCLOSING_CONTEXT {
+        return None;
+    }
     let (prefix, suffix) = (quote.prefix.as_bytes(), quote.suffix.as_bytes());
     let len = quote.exact.len();
     let bytes = text.as_bytes();
@@ -914,10 +911,7 @@ fn by_neighbours(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neighb
 /// give with its context as captured on a side: a line repeated right above or below, one
 /// with its whole context and one with text inserted against it. Nothing says which.
 fn rival_between_points(text: &str, quote: &Quote, exact: &[usize], points: &[usize], not_at: usize) -> bool {
-    let (Some(&lowest), Some(&highest)) = (points.iter().min(), points.iter().max()) else { return false };
-    if highest - lowest > MAX_DISAGREEMENT {
-        return false;
-    }
+    let Some((lowest, highest)) = points_within(points, MAX_DISAGREEMENT) else { return false };
     let mut contexts = ContextScorer::new(quote);
     let from = exact.partition_point(|&s| s < lowest);
     exact[from..]
@@ -932,10 +926,7 @@ fn rival_between_points(text: &str, quote: &Quote, exact: &[usize], points: &[us
 /// context (see [`enclosed`]). A stretch holding the quote unedited is text inserted
 /// against it, not an edit.
 fn edited_at_points(text: &str, quote: &Quote, exact: &[usize], points: &[usize]) -> Option<Candidate> {
-    let (Some(&lowest), Some(&highest)) = (points.iter().min(), points.iter().max()) else { return None };
-    if highest - lowest > MAX_DISAGREEMENT {
-        return None;
-    }
+    let (lowest, highest) = points_within(points, MAX_DISAGREEMENT)?;
     let slack = quote.max_errors() + GRAM;
     let from = lowest.saturating_sub(quote.prefix.len() + slack);
     let to = highest + 2 * quote.exact.len() + quote.suffix.len() + slack;
@@ -951,11 +942,15 @@ fn edited_in_place(text: &str, quote: &Quote, exact: &[usize], neighbours: &Neig
     let captured = quote.captured?;
     let (Some(_), Some(_)) = neighbours.around(captured) else { return None };
     let points = neighbours.expected(captured);
-    let (lowest, highest) = (*points.iter().min()?, *points.iter().max()?);
-    if highest - lowest > quote.max_errors() + GRAM {
-        return None;
-    }
+    points_within(&points, quote.max_errors() + GRAM)?;
     edited_at_points(text, quote, exact, &points)
+}
+
+/// The lowest and highest of the points a tip's neighbours give, when they lie within
+/// `spread` bytes of each other: the neighbours roughly agree.
+fn points_within(points: &[usize], spread: usize) -> Option<(usize, usize)> {
+    let (lowest, highest) = (*points.iter().min()?, *points.iter().max()?);
+    (highest - lowest <= spread).then_some((lowest, highest))
 }
 
 /// What a step found for a tip.

@@ -85,43 +85,77 @@ async fn paint_toolbar(tab: Option<i32>, shown: usize, unseen: &[Need]) {
 
 /// Moves the walkthrough being played by `go`, keeps the new place and this member's
 /// record, and tells every page, which shows the step now due. Answers the new place.
-async fn walk(store: &IdbStore, go: walkthrough::Go) -> Result<Option<walkthrough::Progress>, String> {
+/// With `from_step`, it moves only if that step (numbered from 1) is still the one shown:
+/// a step's control clicked twice, or from two tabs, moves it once.
+async fn walk(
+    store: &IdbStore,
+    go: walkthrough::Go,
+    from_step: Option<usize>,
+) -> Result<Option<walkthrough::Progress>, String> {
     let now = Timestamp(js_sys::Date::now() as i64);
-    let before = walkthrough_progress(store).await;
     let finishing = matches!(go, walkthrough::Go::Next);
-    let progress = walkthrough::Progress::after(before.clone(), go, now);
-    let saved = serde_json::to_string(&progress).unwrap_or_else(|_| "null".to_owned());
-    store.set_setting(walkthrough::PROGRESS, &saved).await.map_err(|e| e.to_string())?;
-    let mut records = walkthrough_records(store).await;
-    let changed = walkthrough::record_move(&mut records, before.as_ref(), progress.as_ref(), finishing, now);
-    keep_walkthrough_records(store, &records, changed).await;
-    // Every page asks again which step it shows (and the frame's card follows); the side
-    // panel's Resume follows too.
-    tell_pages();
-    wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+    let (progress, moved) = change_walkthrough(store, |played| {
+        if from_step.is_some_and(|step| played.progress.as_ref().is_none_or(|p| p.at + 1 != step)) {
+            return (played.progress.clone(), false);
+        }
+        let before = played.progress.take();
+        let after = walkthrough::Progress::after(before.clone(), go, now);
+        if let Some(changed) =
+            walkthrough::record_move(&mut played.records, before.as_ref(), after.as_ref(), finishing, now)
+        {
+            played.unsent.insert(changed);
+        }
+        played.progress.clone_from(&after);
+        (after, true)
+    })
+    .await?;
+    if moved {
+        wasm_bindgen_futures::spawn_local(send_walkthrough_records());
+        // Every page asks again which step it shows (and the frame's card follows); the
+        // side panel's Resume follows too.
+        tell_pages();
+        wasm_bindgen_futures::spawn_local(async { tell_tabs(&Command::TipsChanged).await });
+    }
     Ok(progress)
+}
+
+/// The walkthrough played on this device and this member's records of it, as stored.
+struct Played {
+    progress: Option<walkthrough::Progress>,
+    records: walkthrough::Records,
+    /// The walkthroughs whose record the team's server does not have yet.
+    unsent: std::collections::BTreeSet<TipId>,
+}
+
+/// Reads what [`Played`] holds, lets `change` change it, and keeps it, in one transaction
+/// (see [`IdbStore::change_settings`]): a Next, a step shown and a record sent, at once,
+/// neither skip a step nor lose a record.
+async fn change_walkthrough<R>(store: &IdbStore, change: impl FnOnce(&mut Played) -> R) -> Result<R, String> {
+    let keys = [walkthrough::PROGRESS, walkthrough::RECORDS, walkthrough::UNSENT];
+    store
+        .change_settings(&keys, |stored| {
+            let parsed = |at: usize| stored.get(at).cloned().flatten();
+            let mut played = Played {
+                progress: parsed(0).and_then(|json| serde_json::from_str(&json).ok()).flatten(),
+                records: parsed(1).and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+                unsent: parsed(2).and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
+            };
+            let kept = change(&mut played);
+            let writes = [
+                (walkthrough::PROGRESS, serde_json::to_string(&played.progress)),
+                (walkthrough::RECORDS, serde_json::to_string(&played.records)),
+                (walkthrough::UNSENT, serde_json::to_string(&played.unsent)),
+            ];
+            (writes.into_iter().filter_map(|(key, json)| Some((key, json.ok()?))).collect(), kept)
+        })
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// This member's records of the walkthroughs they played.
 async fn walkthrough_records(store: &IdbStore) -> walkthrough::Records {
     let stored = store.setting(walkthrough::RECORDS).await.ok().flatten();
     stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
-}
-
-/// Keeps `records`, marks the one of `changed` as not yet on the team's server, and sends
-/// what waits (in the background: the page's step does not wait for the network).
-async fn keep_walkthrough_records(store: &IdbStore, records: &walkthrough::Records, changed: Option<TipId>) {
-    if let Ok(json) = serde_json::to_string(records) {
-        let _ = store.set_setting(walkthrough::RECORDS, &json).await;
-    }
-    if let Some(changed) = changed {
-        let mut unsent = unsent_walkthrough_records(store).await;
-        unsent.insert(changed);
-        if let Ok(json) = serde_json::to_string(&unsent) {
-            let _ = store.set_setting(walkthrough::UNSENT, &json).await;
-        }
-    }
-    wasm_bindgen_futures::spawn_local(send_walkthrough_records());
 }
 
 async fn unsent_walkthrough_records(store: &IdbStore) -> std::collections::BTreeSet<TipId> {
@@ -150,16 +184,14 @@ async fn send_walkthrough_records() {
         }
     }
     // A record changed while it was sent stays marked: its change is not on the server yet.
-    let now = walkthrough_records(&store).await;
-    let mut marked = unsent_walkthrough_records(&store).await;
-    for (id, sent) in done {
-        if now.get(&id) == Some(&sent) {
-            marked.remove(&id);
+    let _ = change_walkthrough(&store, |played| {
+        for (id, sent) in done {
+            if played.records.get(&id) == Some(&sent) {
+                played.unsent.remove(&id);
+            }
         }
-    }
-    if let Ok(json) = serde_json::to_string(&marked) {
-        let _ = store.set_setting(walkthrough::UNSENT, &json).await;
-    }
+    })
+    .await;
 }
 
 /// The walkthrough being played on this device, if any.
@@ -216,22 +248,25 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
 
 async fn answer(store: &IdbStore, request: Request, sender_url: &str) -> Response {
     if let Request::StepShown { number, found } = request {
-        let progress = walkthrough_progress(store).await;
-        if let Some(progress) = progress.filter(|p| p.at + 1 == number && !p.preview) {
-            let mut records = walkthrough_records(store).await;
-            let now = Timestamp(js_sys::Date::now() as i64);
-            if let Some(record) = records.get_mut(&progress.collection) {
-                record.tried(number, found, now);
-                keep_walkthrough_records(store, &records, Some(progress.collection)).await;
-            }
+        let now = Timestamp(js_sys::Date::now() as i64);
+        let noted = change_walkthrough(store, |played| {
+            let Some(progress) = played.progress.as_ref().filter(|p| p.at + 1 == number && !p.preview) else {
+                return false;
+            };
+            let Some(record) = played.records.get_mut(&progress.collection) else { return false };
+            record.tried(number, found, now);
+            played.unsent.insert(progress.collection);
+            true
+        })
+        .await;
+        if noted.is_ok_and(|noted| noted) {
+            wasm_bindgen_futures::spawn_local(send_walkthrough_records());
         }
         return Response::Noted;
     }
     if let Request::StepDone { number } = request {
         // The user used the step's control: the walkthrough goes on, if it is still there.
-        if walkthrough_progress(store).await.is_some_and(|p| p.at + 1 == number) {
-            let _ = walk(store, walkthrough::Go::Next).await;
-        }
+        let _ = walk(store, walkthrough::Go::Next, Some(number)).await;
         return Response::Noted;
     }
     let site_active = site_active(sender_url).await;
@@ -344,7 +379,7 @@ pub async fn handle_page_message(message: JsValue) -> JsValue {
             return to_js(&done);
         }
         PageRequest::Walkthrough { go } => {
-            return match walk(&store, go).await {
+            return match walk(&store, go, None).await {
                 Ok(progress) => to_js(&progress),
                 Err(why) => to_js(&Response::Error { message: format!("The walkthrough could not be saved: {why}") }),
             };

@@ -90,6 +90,34 @@ impl IdbStore {
         store.put(&JsValue::from_str(value), Some(&JsValue::from_str(key))).map_err(io)?.await.map_err(io)?;
         commit(tx).await
     }
+
+    /// Reads the settings `keys`, lets `change` work out what to write from what it read
+    /// (`None`: never set), and writes that, all in one transaction. IndexedDB runs
+    /// read-write transactions over the same store one after another, so two changes made
+    /// at once (a step kept while a Next is pressed, a send finishing while a record is
+    /// marked) each see the other's write instead of both reading the old value and one
+    /// write undoing the other. `change` answers the writes and what the caller keeps.
+    pub async fn change_settings<R>(
+        &self,
+        keys: &[&str],
+        change: impl FnOnce(Vec<Option<String>>) -> (Vec<(&'static str, String)>, R),
+    ) -> Result<R, StoreError> {
+        let tx = self.db.transaction(&[SETTINGS], TransactionMode::ReadWrite).map_err(io)?;
+        let store = tx.object_store(SETTINGS).map_err(io)?;
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            let value = store.get(Query::Key(JsValue::from_str(key))).map_err(io)?.await.map_err(io)?;
+            read.push(value.and_then(|v| v.as_string()));
+        }
+        // Only IndexedDB's own requests are awaited from here to the commit: anything else
+        // would let the transaction end before the writes.
+        let (writes, kept) = change(read);
+        for (key, value) in writes {
+            store.put(&JsValue::from_str(&value), Some(&JsValue::from_str(key))).map_err(io)?.await.map_err(io)?;
+        }
+        commit(tx).await?;
+        Ok(kept)
+    }
 }
 
 impl TipStore for IdbStore {

@@ -112,3 +112,24 @@ async fn settings_persist_across_connections() {
     let reopened = IdbStore::open(name).await.expect("reopens");
     assert_eq!(reopened.setting("display_name").await.expect("read"), Some("Dana (RN)".into()));
 }
+
+#[wasm_bindgen_test]
+async fn changes_to_settings_made_at_once_all_count() {
+    let store = fresh("inflow-test-settings-at-once").await;
+    // Five changes started together, as messages the worker handles at once are: each
+    // awaits IndexedDB between its read and its write, so a plain read then write would
+    // let all five read 0 and write 1.
+    let add_one = || {
+        store.change_settings(&["count", "log"], |read| {
+            let count: u32 = read[0].as_deref().and_then(|t| t.parse().ok()).unwrap_or(0) + 1;
+            let log = format!("{}{count},", read[1].as_deref().unwrap_or(""));
+            (vec![("count", count.to_string()), ("log", log)], count)
+        })
+    };
+    let answers = futures::future::join_all((0..5).map(|_| add_one())).await;
+    let mut seen: Vec<u32> = answers.into_iter().map(|a| a.expect("changed")).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [1, 2, 3, 4, 5], "each change read the one before it");
+    assert_eq!(store.setting("count").await.expect("read"), Some("5".into()));
+    assert_eq!(store.setting("log").await.expect("read"), Some("1,2,3,4,5,".into()), "both keys, written together");
+}

@@ -150,7 +150,12 @@ test('a curator makes a 5-step walkthrough over three screens; a member plays it
     await stepLine(samPage, 'step-of', (t) => t === `Step 4 of 5 · ${TITLE}`, 'step 4, elsewhere');
     await pressInFrame(samPage, 'Back');
     await stepLine(samPage, 'step-of', (t) => t === `Step 3 of 5 · ${TITLE}`, 'Back to step 3, here');
-    await pressInFrame(samPage, 'Next');
+    // Two Nexts at once (the worker handles both messages together): two steps on, each
+    // from where the other left it, and the record has both.
+    const places = await samPanel.evaluate(() => Promise.all([1, 2].map(() => chrome.runtime.sendMessage({ type: 'walkthrough', go: { kind: 'next' } }))));
+    assert.deepEqual(places.map((place) => place.at).sort(), [3, 4], 'two Nexts at once move two steps');
+    await stepLine(samPage, 'step-of', (t) => t === `Step 5 of 5 · ${TITLE}`, 'step 5, two steps on');
+    await pressInFrame(samPage, 'Back');
     await stepLine(samPage, 'step-of', (t) => t === `Step 4 of 5 · ${TITLE}`, 'step 4 again');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › patients › any record › notes\./);
     await samPage.bringToFront();
@@ -288,9 +293,12 @@ test('a step on a control goes on when the user clicks that control, not when th
     await samPage.evaluate(() => [...document.querySelectorAll('button')].find((b) => b.textContent === 'Refresh').click());
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(await uiText(samPage, 'step-of'), 'Step 1 of 2 · Verified orders', 'a synthetic click does not go on');
-    // The user clicks it: on to step 2, on another screen.
-    await samPage.getByRole('button', { name: 'Refresh' }).click();
+    // The user double-clicks it: on to step 2, on another screen, once (the second click
+    // is on a step already left; moving again would finish the walkthrough).
+    await samPage.getByRole('button', { name: 'Refresh' }).dblclick();
     await uiTextEventually(samPage, 'step-of', (t) => t === 'Step 2 of 2 · Verified orders', 'step 2 after the click');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await uiText(samPage, 'step-of'), 'Step 2 of 2 · Verified orders', 'a double click moves one step');
     assert.match(await uiText(samPage, 'step-where'), /Open: .* › notes\./);
 
     // An "upgrade" removes the Refresh button. Started again, step 1 says its control is

@@ -85,13 +85,23 @@ function listenToThePage(signal) {
   );
   // Hovering highlighted text previews its tip; a click opens it.
   let hoverFrame = 0;
+  let pointerAt = '';
   document.addEventListener(
     'mousemove',
     trusted((event) => {
-      // The user is at work on a screen with tips: make the frame now (it takes ~100 ms to
-      // start, in the extension's process, not the page's), so a click on a tip is answered
-      // at once. Never at page load, never on a screen without tips.
-      if (!frameMade() && (state.paintedRanges.length || state.placedElements.length)) theFrame();
+      // The pointer did not move: the browser says something changed under it (a card
+      // closed, the page scrolled or re-rendered). A preview then would pop up unasked, say
+      // over the highlight whose card was just closed with Escape.
+      const at = `${event.clientX},${event.clientY}`;
+      if (at === pointerAt) return;
+      // The first event may be the browser's too (the pointer resting where the page
+      // loaded); a second place is the user moving it.
+      const moved = pointerAt !== '';
+      pointerAt = at;
+      // The user is at work on a screen with tips: make the frame now (it takes ~60-100 ms
+      // to start, in the extension's process, not the page's), so a click on a tip is
+      // answered at once. Never at page load, never on a screen without tips.
+      if (moved && !frameMade() && (state.paintedRanges.length || state.placedElements.length)) theFrame();
       if ((!state.paintedRanges.length && frameShowing() !== 'peek') || hoverFrame) return;
       hoverFrame = requestAnimationFrame(() => {
         hoverFrame = 0;

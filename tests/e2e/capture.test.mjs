@@ -26,8 +26,10 @@ async function pressShortcut(worker, command = 'capture-tip') {
 describe('capture a tip and see it again', () => {
   test('on the strict-CSP EMR: button, note, tags, team; back after reload and browser restart', async () => {
     const profile = newProfileDir();
+    let context;
     try {
-      let { context, worker } = await launch(profile.dir);
+      let worker;
+      ({ context, worker } = await launch(profile.dir));
       let page = await context.newPage();
       const pageErrors = [];
       page.on('pageerror', (error) => pageErrors.push(String(error)));
@@ -95,16 +97,18 @@ describe('capture a tip and see it again', () => {
       await eventually(() => highlightedTexts(page), (h) => h.length === 1 && h[0] === INSTRUCTION, { what: 'the highlight after restart' });
       assert.equal((await storedTips(worker)).length, 1);
       assert.deepEqual(pageErrors, []);
-      await context.close();
     } finally {
+      await context?.close(); // a failure too: an open browser would keep the run from ending
       profile.remove();
     }
   });
 
   test('with the keyboard shortcut and the context menu, on a page without CSP', async () => {
     const profile = newProfileDir();
+    let context;
     try {
-      const { context, worker } = await launch(profile.dir);
+      let worker;
+      ({ context, worker } = await launch(profile.dir));
       const page = await context.newPage();
       await page.goto(`${demo.url}/intranet/claims-handbook`);
       await dragSelect(page, 'table', 'Box 24J rendering provider NPI');
@@ -130,8 +134,8 @@ describe('capture a tip and see it again', () => {
       const tips = await storedTips(worker);
       assert.deepEqual(tips.map((t) => t.target.selector[0].exact).sort(), ['Box 24J rendering provider NPI', 'frequency code 7']);
       assert.ok(tips.every((t) => t.visibility === 'private'), 'private unless the user shares');
-      await context.close();
     } finally {
+      await context?.close();
       profile.remove();
     }
   });

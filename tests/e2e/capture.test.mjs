@@ -76,6 +76,13 @@ describe('capture a tip and see it again', () => {
       // The card is in Inflow's frame, with the focus: Escape closes it.
       await page.keyboard.press('Escape');
       await eventually(() => uiText(page, 'card'), (t) => t === null, { what: 'the card closed by Escape' });
+      // The pointer rests on the highlight, and the browser sends a move where it rests
+      // (as it does when something changes under it): that is not the user hovering, and
+      // no preview pops up in the closed card's place.
+      const box = await page.getByText(INSTRUCTION).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await inflowFrame(page), null, 'a move of a resting pointer opened a preview');
       // From the keyboard: the next tip's card opens with the focus in it.
       await pressShortcut(worker, 'next-tip');
       await uiTextEventually(page, 'card', (t) => t.includes('Draw a BMP'), 'the card opened by the next-tip key');

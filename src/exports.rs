@@ -134,12 +134,8 @@ async fn change_walkthrough<R>(store: &IdbStore, change: impl FnOnce(&mut Played
     let keys = [walkthrough::PROGRESS, walkthrough::RECORDS, walkthrough::UNSENT];
     store
         .change_settings(&keys, |stored| {
-            let parsed = |at: usize| stored.get(at).cloned().flatten();
-            let mut played = Played {
-                progress: parsed(0).and_then(|json| serde_json::from_str(&json).ok()).flatten(),
-                records: parsed(1).and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
-                unsent: parsed(2).and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default(),
-            };
+            let at = |n: usize| stored.get(n).cloned().flatten();
+            let mut played = Played { progress: parsed(at(0)), records: parsed(at(1)), unsent: parsed(at(2)) };
             let kept = change(&mut played);
             let writes = [
                 (walkthrough::PROGRESS, serde_json::to_string(&played.progress)),
@@ -152,15 +148,19 @@ async fn change_walkthrough<R>(store: &IdbStore, change: impl FnOnce(&mut Played
         .map_err(|e| e.to_string())
 }
 
-/// This member's records of the walkthroughs they played.
-async fn walkthrough_records(store: &IdbStore) -> walkthrough::Records {
-    let stored = store.setting(walkthrough::RECORDS).await.ok().flatten();
+/// A setting kept as JSON; one never set, or unreadable, is the empty value (no
+/// walkthrough, no records).
+fn parsed<T: serde::de::DeserializeOwned + Default>(stored: Option<String>) -> T {
     stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
 }
 
+/// This member's records of the walkthroughs they played.
+async fn walkthrough_records(store: &IdbStore) -> walkthrough::Records {
+    parsed(store.setting(walkthrough::RECORDS).await.ok().flatten())
+}
+
 async fn unsent_walkthrough_records(store: &IdbStore) -> std::collections::BTreeSet<TipId> {
-    let stored = store.setting(walkthrough::UNSENT).await.ok().flatten();
-    stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+    parsed(store.setting(walkthrough::UNSENT).await.ok().flatten())
 }
 
 /// Sends the records the team's server does not have yet; what fails waits for the next
@@ -196,14 +196,12 @@ async fn send_walkthrough_records() {
 
 /// The walkthrough being played on this device, if any.
 async fn walkthrough_progress(store: &IdbStore) -> Option<walkthrough::Progress> {
-    let stored = store.setting(walkthrough::PROGRESS).await.ok().flatten()?;
-    serde_json::from_str(&stored).ok().flatten()
+    parsed(store.setting(walkthrough::PROGRESS).await.ok().flatten())
 }
 
 /// What needs the user and is new to them, as last worked out.
 async fn stored_unseen(store: &IdbStore) -> Vec<Need> {
-    let stored = store.setting(attention::UNSEEN).await.ok().flatten();
-    stored.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+    parsed(store.setting(attention::UNSEEN).await.ok().flatten())
 }
 
 /// Works out again what needs the user (see [`attention`]); with `seen_now` (the side
@@ -215,9 +213,7 @@ async fn refresh_attention(store: &IdbStore, seen_now: bool) -> Vec<Need> {
     let curator = state.membership.as_ref().is_some_and(crate::settings::Membership::curates);
     let tips = store.all().await.unwrap_or_default();
     let needs = attention::needs(&tips, &me, curator, Timestamp(js_sys::Date::now() as i64));
-    let stored_seen = store.setting(attention::SEEN).await.ok().flatten();
-    let seen: std::collections::HashSet<String> =
-        stored_seen.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default();
+    let seen: std::collections::HashSet<String> = parsed(store.setting(attention::SEEN).await.ok().flatten());
     let keys: Vec<&str> = needs.iter().map(|n| n.key.as_str()).collect();
     let unseen = attention::unseen(needs.clone(), &seen);
     let (kept_seen, kept_unseen) = if seen_now {

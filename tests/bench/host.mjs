@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { launch, newProfileDir, openFormWithButton, startDemo, uiTextEventually } from '../e2e/harness.mjs';
+import { BROWSER_ARGS, launch, newProfileDir, openFormWithButton, startDemo, uiTextEventually } from '../e2e/harness.mjs';
 import { captureThroughTheUi, chooseTips, setChange, startCorpusServer } from '../real-pages/corpus.mjs';
 
 const LOADS = Number(process.env.INFLOW_HOST_LOADS ?? 5);
@@ -35,7 +35,7 @@ const plain = await chromium.launchPersistentContext(plainProfile.dir, {
   executablePath: process.env.INFLOW_CHROMIUM,
   headless: true,
   viewport: { width: 1280, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  args: BROWSER_ARGS,
 });
 
 /** An extension with an empty content script on the same pages, and no worker. */
@@ -56,10 +56,7 @@ const emptyScript = await chromium.launchPersistentContext(emptyProfile.dir, {
   executablePath: process.env.INFLOW_CHROMIUM,
   headless: true,
   viewport: { width: 1280, height: 900 },
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-    `--disable-extensions-except=${join(emptyExtension.dir, 'ext')}`, `--load-extension=${join(emptyExtension.dir, 'ext')}`,
-  ],
+  args: [...BROWSER_ARGS, `--disable-extensions-except=${join(emptyExtension.dir, 'ext')}`, `--load-extension=${join(emptyExtension.dir, 'ext')}`],
 });
 
 async function setUpTips() {

@@ -46,6 +46,10 @@ export function newProfileDir() {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
+/** Chromium's switches for every browser the tests and benchmarks start: quiet, no
+ *  background traffic, nothing from a first run. */
+export const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
 /** Launches Chromium on `profileDir` with dist/ (or the extension in `dist`) loaded;
  *  resolves to { context, worker, extensionId, welcome }. A first launch on a profile
  *  installs Inflow, which opens its welcome page: that is checked here, then closed
@@ -57,11 +61,7 @@ export async function launch(profileDir, { dist = DIST, keepWelcome = false } = 
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic',
-      `--disable-extensions-except=${dist}`, `--load-extension=${dist}`,
-    ],
+    args: [...BROWSER_ARGS, `--disable-extensions-except=${dist}`, `--load-extension=${dist}`],
   });
   const isWelcome = (page) => page.url().startsWith('chrome-extension://') && page.url().endsWith('/welcome.html');
   const welcomeShown = firstLaunch ? context.waitForEvent('page', { predicate: isWelcome, timeout: 15000 }).catch(() => null) : null;

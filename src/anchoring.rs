@@ -22,7 +22,8 @@ struct QuoteSelector {
 
 impl QuoteSelector {
     fn into_selectors(self) -> Vec<Selector> {
-        let mut selectors = vec![Selector::TextQuote { exact: self.exact, prefix: self.prefix, suffix: self.suffix }];
+        let mut selectors =
+            vec![Selector::TextQuote { exact: self.exact, prefix: self.prefix, suffix: self.suffix, block: None }];
         if let (Some(start), Some(end)) = (self.start, self.end) {
             selectors.push(Selector::TextPosition { start, end });
         }

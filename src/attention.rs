@@ -143,6 +143,7 @@ mod tests {
                 exact: "quote".into(),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         }
         .into_tip(id(n), author, NOW)

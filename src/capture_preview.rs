@@ -63,7 +63,9 @@ pub fn edit_pieces(tip: &Tip, edit: &TipEdit, page: &[PageIdentifier], choices: 
         .selector
         .iter()
         .find_map(|selector| match selector {
-            Selector::TextQuote { exact, prefix, suffix } => Some((prefix.as_str(), exact.clone(), suffix.as_str())),
+            Selector::TextQuote { exact, prefix, suffix, .. } => {
+                Some((prefix.as_str(), exact.clone(), suffix.as_str()))
+            }
             _ => None,
         })
         .or_else(|| {
@@ -178,6 +180,7 @@ mod tests {
                 exact: "Hold if HR < 60".into(),
                 prefix: "Jane Doe, Metoprolol ".into(),
                 suffix: " or SBP < 100".into(),
+                block: None,
             }],
         }
         .into_tip(TipId::new_v7(1_790_000_000_000, [1; 10]), "Dana", Timestamp(1_790_000_000_000))

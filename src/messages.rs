@@ -7,6 +7,7 @@
 use inflow_core::element::ElementDescription;
 use inflow_core::redact::PageIdentifier;
 use inflow_core::sharing::AuthorChoices;
+use inflow_core::text::BlockKinds;
 use inflow_core::{Anchor, Tip, Visibility};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +35,9 @@ pub enum Request {
     PageOpened {
         title: String,
         text: String,
+        /// The kinds of block the text's parts are in (see `BlockKinds`).
+        #[serde(default)]
+        blocks: BlockKinds,
         #[serde(default)]
         settled: bool,
     },
@@ -42,6 +46,8 @@ pub enum Request {
     Capture {
         title: String,
         text: String,
+        #[serde(default)]
+        blocks: BlockKinds,
         start: u32,
         end: u32,
         #[serde(default)]

@@ -571,6 +571,7 @@ mod tests {
                 exact: format!("quote {n}"),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         }
         .into_tip(TipId::new_v7(1_790_000_000_000 + u64::from(n), [n; 10]), author, Timestamp(1_790_000_000_000))

@@ -247,6 +247,7 @@ mod tests {
                 exact: "Order sets".into(),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         }
         .into_tip(id(2), "Dana", NOW)

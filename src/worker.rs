@@ -41,7 +41,9 @@ pub struct Context<'a> {
 /// when one is returned, nothing was stored.
 pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -> Response {
     match request {
-        Request::PageOpened { text, settled, .. } => page_tips(store, cx, &text, settled).await,
+        Request::PageOpened { text, blocks, settled, .. } => {
+            page_tips(store, cx, &PageText::with_blocks(&text, blocks), settled).await
+        }
         // Kept in the store's settings by the glue (see `crate::walkthrough`).
         Request::StepShown { .. } | Request::StepDone { .. } => Response::Noted,
         Request::ElementsMissing { .. } if !cx.site_active => Response::Flagged { count: 0 },
@@ -58,11 +60,11 @@ pub async fn handle(store: &impl TipStore, cx: &Context<'_>, request: Request) -
             }
             Response::Flagged { count }
         }
-        Request::Capture { title, text, start, end, note, tags, visibility, identifiers, choices } => {
+        Request::Capture { title, text, blocks, start, end, note, tags, visibility, identifiers, choices } => {
             if !cx.site_active {
                 return error(not_active_message(cx.page_url));
             }
-            let page = PageText::new(&text);
+            let page = PageText::with_blocks(&text, blocks);
             let selectors = match describe(&page, start, end) {
                 Ok(selectors) => selectors,
                 Err(why) => return error(why.to_string()),
@@ -159,7 +161,7 @@ async fn store_whole(store: &impl TipStore, cx: &Context<'_>, tip: &Tip) -> Resu
     }
 }
 
-async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled: bool) -> Response {
+async fn page_tips(store: &impl TipStore, cx: &Context<'_>, page: &PageText, settled: bool) -> Response {
     let inactive = Response::PageTips {
         active: false,
         placed: Vec::new(),
@@ -184,7 +186,6 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         .into_iter()
         .filter(|tip| screen_pattern(&tip.screen, cx.screen_rules).is_ok_and(|p| p == pattern))
         .partition(|tip| tip.target.is_element());
-    let page = PageText::new(text);
     // Tips captured on another record's page of this screen have positions from that page.
     let mut own_pages = Vec::with_capacity(tips.len());
     for tip in &tips {
@@ -195,7 +196,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
     let selectors: Vec<(&str, &[Selector])> =
         tips.iter().zip(&own_keys).map(|(tip, key)| (key.as_str(), tip.target.selector.as_slice())).collect();
     let this_page = screen_key(cx.page_url).unwrap_or_default();
-    let anchors = anchor_on_screen(&page, &this_page, &selectors);
+    let anchors = anchor_on_screen(page, &this_page, &selectors);
     let (mut placed, mut unplaced, mut other_records) = (Vec::new(), Vec::new(), Vec::new());
     for ((tip, anchor), (key, own)) in tips.into_iter().zip(anchors).zip(own_keys.into_iter().zip(own_pages)) {
         match anchor {
@@ -206,7 +207,7 @@ async fn page_tips(store: &impl TipStore, cx: &Context<'_>, text: &str, settled:
         }
     }
     if settled {
-        for (tip, _) in unplaced.iter_mut().filter(|(tip, own)| lost_on_its_own_page(tip, own, cx.page_url, &page)) {
+        for (tip, _) in unplaced.iter_mut().filter(|(tip, own)| lost_on_its_own_page(tip, own, cx.page_url, page)) {
             flag_for_review(
                 store,
                 cx,
@@ -498,6 +499,7 @@ mod tests {
     use super::*;
     use crate::store::MemoryStore;
     use inflow_core::redact::Kind;
+    use inflow_core::text::BlockKinds;
     use inflow_core::Visibility;
 
     const PAGE: &str = "Orders for Jane Doe\nMetoprolol 25 mg PO BID\nLisinopril 10 mg PO daily\n";
@@ -521,6 +523,7 @@ mod tests {
         Request::Capture {
             title: "Orders".into(),
             text: PAGE.into(),
+            blocks: Default::default(),
             start,
             end,
             note: note.into(),
@@ -551,6 +554,27 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_keeps_the_kind_of_block_its_quote_is_in() {
+        let store = MemoryStore::default();
+        let start = PAGE.find("Lisinopril").expect("present") as u32;
+        let row = PAGE.find("Metoprolol").expect("present") as u32;
+        let blocks: BlockKinds =
+            serde_json::from_str(&format!(r#"{{"marks":[0,0,{row},1],"kinds":["h1 < header","td.drug < tr"]}}"#))
+                .expect("the content script's shape");
+        let mut request = capture(start, start + 16, "Check renal labs first");
+        if let Request::Capture { blocks: sent, .. } = &mut request {
+            *sent = blocks;
+        }
+        let saved = block_on(handle(&store, &cx(URL, true, 1), request));
+        let Response::Saved { tip, .. } = saved else { panic!("not saved: {saved:?}") };
+        assert!(
+            matches!(&tip.target.selector[0], Selector::TextQuote { block: Some(kind), .. } if kind == "td.drug < tr"),
+            "{:?}",
+            tip.target.selector
+        );
+    }
+
+    #[test]
     fn a_captured_tip_is_placed_again_when_the_page_reopens() {
         let store = MemoryStore::default();
         let start = PAGE.find("Lisinopril").expect("present") as u32;
@@ -563,7 +587,12 @@ mod tests {
         let answer = block_on(handle(
             &store,
             &cx(&format!("{URL}#top"), true, 2),
-            Request::PageOpened { title: "Orders".into(), text: reopened.clone(), settled: true },
+            Request::PageOpened {
+                title: "Orders".into(),
+                text: reopened.clone(),
+                blocks: Default::default(),
+                settled: true,
+            },
         ));
         let Response::PageTips { active: true, placed, unplaced, .. } = answer else { panic!("unexpected {answer:?}") };
         assert!(unplaced.is_empty());
@@ -612,7 +641,7 @@ mod tests {
         let answer = block_on(handle(
             &store,
             &cx(URL, true, 4),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         let Response::PageTips { placed, unplaced, elements, elements_captured_here, .. } = answer else {
             panic!("unexpected {answer:?}")
@@ -649,6 +678,7 @@ mod tests {
         let request = Request::Capture {
             title: "Jane Doe \u{2014} Orders \u{2014} Riverside General EMR".into(),
             text: page.into(),
+            blocks: Default::default(),
             start,
             end: start + quote.len() as u32,
             note: "Ask Jane (DOB 03/14/1951) before 9".into(),
@@ -674,7 +704,7 @@ mod tests {
         let opened = block_on(handle(
             &store,
             &cx("http://127.0.0.1:8700/patients/2/orders?visit=99100022", true, 2),
-            Request::PageOpened { title: String::new(), text: other.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: other.into(), blocks: Default::default(), settled: true },
         ));
         let Response::PageTips { placed, .. } = opened else { panic!("unexpected {opened:?}") };
         assert_eq!(placed.len(), 1);
@@ -684,7 +714,7 @@ mod tests {
         let own = block_on(handle(
             &store,
             &cx(url, true, 3),
-            Request::PageOpened { title: String::new(), text: page.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: page.into(), blocks: Default::default(), settled: true },
         ));
         let Response::PageTips { placed, .. } = own else { panic!("unexpected {own:?}") };
         assert_eq!(placed[0].anchor.start, start);
@@ -735,14 +765,14 @@ mod tests {
         let answer = block_on(handle(
             &store,
             &cx(other_patient, true, 3),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         let Response::PageTips { placed, .. } = answer else { panic!("unexpected {answer:?}") };
         assert_eq!(placed.len(), 2, "both tips of patient 1's orders show on patient 2's orders");
         let elsewhere = block_on(handle(
             &store,
             &cx("http://127.0.0.1:8700/patients-archive/2/orders", true, 4),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         assert!(
             matches!(elsewhere, Response::PageTips { ref placed, .. } if placed.is_empty()),
@@ -849,7 +879,7 @@ mod tests {
         let page = block_on(handle(
             &store,
             &cx(URL, true, 4),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         assert!(matches!(page, Response::PageTips { ref placed, .. } if placed.is_empty()), "gone from the page");
 
@@ -954,7 +984,7 @@ mod tests {
             block_on(handle(
                 &store,
                 &cx(url, true, n),
-                Request::PageOpened { title: String::new(), text, settled: true },
+                Request::PageOpened { title: String::new(), text, blocks: Default::default(), settled: true },
             ))
         };
 
@@ -972,7 +1002,7 @@ mod tests {
         block_on(handle(
             &store,
             &cx(URL, true, 6),
-            Request::PageOpened { title: String::new(), text: unsettled, settled: false },
+            Request::PageOpened { title: String::new(), text: unsettled, blocks: Default::default(), settled: false },
         ));
         assert_eq!(block_on(store.outbox_len()).expect("outbox"), queued, "nothing flagged yet");
 
@@ -1035,7 +1065,7 @@ mod tests {
         let other = block_on(handle(
             &store,
             &cx("http://127.0.0.1:8700/patients/1/notes", true, 2),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         assert_eq!(
             other,
@@ -1053,7 +1083,7 @@ mod tests {
         let inactive = block_on(handle(
             &store,
             &cx(URL, false, 2),
-            Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true },
+            Request::PageOpened { title: String::new(), text: PAGE.into(), blocks: Default::default(), settled: true },
         ));
         assert_eq!(
             inactive,
@@ -1076,7 +1106,12 @@ mod tests {
         let fields = inflow_core::fields::parse_field_rules(&["mrn: #banner .chart-no".to_owned()]).unwrap();
         let opened = |active| {
             let cx = Context { identifying_fields: &fields, ..cx(URL, active, 1) };
-            let request = Request::PageOpened { title: String::new(), text: PAGE.into(), settled: true };
+            let request = Request::PageOpened {
+                title: String::new(),
+                text: PAGE.into(),
+                blocks: Default::default(),
+                settled: true,
+            };
             match block_on(handle(&store, &cx, request)) {
                 Response::PageTips { identifying_fields, .. } => identifying_fields,
                 other => panic!("unexpected {other:?}"),

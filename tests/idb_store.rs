@@ -18,7 +18,12 @@ fn tip(url: &str, quote: &str, ms: u64) -> inflow_core::Tip {
         note: "Hold if HR < 60".into(),
         tags: vec!["orders".into()],
         visibility: Visibility::Team,
-        selectors: vec![Selector::TextQuote { exact: quote.into(), prefix: String::new(), suffix: String::new() }],
+        selectors: vec![Selector::TextQuote {
+            exact: quote.into(),
+            prefix: String::new(),
+            suffix: String::new(),
+            block: None,
+        }],
     }
     .into_tip(TipId::new_v7(ms, [7; 10]), "Dana", Timestamp(ms as i64))
     .expect("valid tip")

@@ -111,6 +111,7 @@ pub fn describe(page: &PageText, start: u32, end: u32) -> Result<Vec<Selector>, 
             exact: text[from..to].to_owned(),
             prefix: last_chars(&text[..from], CONTEXT_CHARS),
             suffix: truncate_chars(&text[to..], CONTEXT_CHARS),
+            block: page.block_kind(from).map(str::to_owned),
         },
         Selector::TextPosition { start: page.raw_offset(from), end: page.raw_end(from, to) },
     ])
@@ -124,7 +125,7 @@ pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
 /// The quote, prefix and suffix of a tip's TextQuoteSelector, if it has one.
 fn text_quote(selectors: &[Selector]) -> Option<(&str, &str, &str)> {
     selectors.iter().find_map(|s| match s {
-        Selector::TextQuote { exact, prefix, suffix } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
+        Selector::TextQuote { exact, prefix, suffix, .. } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
         _ => None,
     })
 }
@@ -138,6 +139,8 @@ struct Quote {
     captured: Option<u32>,
     /// ...and where that offset falls in this page's normalised text (a byte offset).
     hint: Option<usize>,
+    /// The kind of block it was captured in, if the page said (see [`by_block_kind`]).
+    block: Option<String>,
 }
 
 impl Quote {
@@ -156,7 +159,11 @@ impl Quote {
         // only the words between the quote and the nearest placeholder can agree.
         let prefix = normalize(template::nearest_prefix(prefix));
         let suffix = normalize(template::nearest_suffix(suffix));
-        Some(Quote { exact, prefix, suffix, captured, hint })
+        let block = selectors.iter().find_map(|s| match s {
+            Selector::TextQuote { block, .. } => block.clone(),
+            _ => None,
+        });
+        Some(Quote { exact, prefix, suffix, captured, hint, block })
     }
 
     /// How many edits a fuzzy match of this quote may have.
@@ -257,6 +264,8 @@ impl Need {
 ///    context clearly beats the others'.
 /// 4. **The whole page.** Nothing exact, or only look-alikes: an edited occurrence anywhere,
 ///    by approximate search seeded by the index, taken only as a clear winner.
+/// 5. **Its kind of block.** Copies nothing above told apart: the one in a block of the
+///    kind the tip was captured in (see [`by_block_kind`]).
 ///
 /// Every place but a lone exact or long quote needs its context to agree on a side: a
 /// passage whose context matches on neither side is a look-alike, never the tip's. A tip
@@ -389,6 +398,11 @@ fn anchor_with_index(
             }
         }
     }
+    for (i, quote) in quotes.iter().enumerate() {
+        if let (Some(quote), None) = (quote, placed[i]) {
+            placed[i] = by_block_kind(page, quote, &exact[i]);
+        }
+    }
     placed
         .into_iter()
         .zip(templated)
@@ -401,6 +415,23 @@ fn anchor_with_index(
             })
         })
         .collect()
+}
+
+/// Step 5: copies of the quote that neither its context nor its neighbours tell apart (a
+/// headline in the story and again in a list of related stories, both moved) are told
+/// apart by the kind of block each is in: the one copy in a block of the kind the tip was
+/// captured in is placed, when its context agrees on a side. The kind only decides between
+/// copies; a quote found once gains nothing from it.
+fn by_block_kind(page: &PageText, quote: &Quote, exact: &[usize]) -> Option<Candidate> {
+    let kind = quote.block.as_deref()?;
+    if exact.len() < 2 {
+        return None;
+    }
+    let mut of_its_kind = exact.iter().filter(|&&start| page.block_kind(start) == Some(kind));
+    let (Some(&only), None) = (of_its_kind.next(), of_its_kind.next()) else { return None };
+    let text = page.as_str();
+    Some(score(text, quote, &mut ContextScorer::new(quote), only, only + quote.exact.len(), 0, None))
+        .filter(Candidate::context_agrees)
 }
 
 /// The place of a quote with placeholders: the one place it fits, values standing for
@@ -1334,6 +1365,7 @@ mod tests {
             exact: "Hold if HR < 60.".into(),
             prefix: String::new(),
             suffix: String::new(),
+            block: None,
         }];
         assert_eq!(anchor(&page, &selectors), None, "no context and no position: ambiguous");
     }

@@ -706,8 +706,12 @@ fn annotation(tip: &Tip, collections: &[&str]) -> Value {
 
 fn selector(selector: &Selector) -> Value {
     match selector {
-        Selector::TextQuote { exact, prefix, suffix } => {
-            json!({ "type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix })
+        Selector::TextQuote { exact, prefix, suffix, block } => {
+            let mut fields = json!({ "type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix });
+            if let Some(block) = block {
+                fields["inflow:block"] = json!(block);
+            }
+            fields
         }
         Selector::TextPosition { start, end } => json!({ "type": "TextPositionSelector", "start": start, "end": end }),
         Selector::Css { value, fallbacks, tag, label, text, position } => {

@@ -440,6 +440,7 @@ fn selector(value: &Value) -> Option<Selector> {
             exact: text(value.get("exact"))?,
             prefix: text(value.get("prefix")).unwrap_or_default(),
             suffix: text(value.get("suffix")).unwrap_or_default(),
+            block: text(value.get("inflow:block")),
         }),
         "TextPositionSelector" => {
             let number = |name| value.get(name).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::curation::Curation;
 use crate::id::TipId;
-use crate::text::normalize;
+use crate::text::{normalize, MAX_BLOCK_KIND_CHARS};
 use crate::time::Timestamp;
 use crate::url::{is_page_address, page_address, screen_key, UrlError};
 
@@ -47,6 +47,11 @@ pub enum Selector {
         prefix: String,
         #[serde(default)]
         suffix: String,
+        /// Inflow's own: the kind of block the quote was in (see [`crate::text::BlockKinds`]),
+        /// which tells apart copies of the same words the text alone cannot (a headline in
+        /// the story and in a list of related stories) once paragraphs have moved.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        block: Option<String>,
     },
     /// Where the quote was, in UTF-16 code units of the page's raw text: a hint only.
     #[serde(rename = "TextPositionSelector")]
@@ -369,10 +374,11 @@ fn clean_selectors(selectors: Vec<Selector>) -> Result<Vec<Selector>, TipError> 
     Ok(selectors
         .into_iter()
         .map(|s| match s {
-            Selector::TextQuote { exact, prefix, suffix } => Selector::TextQuote {
+            Selector::TextQuote { exact, prefix, suffix, block } => Selector::TextQuote {
                 exact: normalize(exact.trim()),
                 prefix: last_chars(&normalize(&prefix), CONTEXT_CHARS),
                 suffix: truncate_chars(&normalize(&suffix), CONTEXT_CHARS),
+                block: block.filter(|kind| kind.chars().count() <= MAX_BLOCK_KIND_CHARS && !kind.is_empty()),
             },
             other => other,
         })
@@ -445,7 +451,12 @@ mod tests {
             tags: vec!["orders".into(), " Orders ".into(), "  order   sets ".into(), "".into()],
             visibility: Visibility::Team,
             selectors: vec![
-                Selector::TextQuote { exact: exact.into(), prefix: "p".repeat(40), suffix: "s".repeat(40) },
+                Selector::TextQuote {
+                    exact: exact.into(),
+                    prefix: "p".repeat(40),
+                    suffix: "s".repeat(40),
+                    block: None,
+                },
                 Selector::TextPosition { start: 10, end: 20 },
             ],
         }

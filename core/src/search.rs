@@ -110,6 +110,7 @@ mod tests {
                 exact: "Use the Adult Subcutaneous Insulin order set.".into(),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         }
         .into_tip(TipId::new_v7(1, [1; 10]), author, Timestamp(1))

@@ -190,10 +190,16 @@ pub fn share_as_chosen(
     });
     for selector in &mut tip.target.selector {
         match selector {
-            Selector::TextQuote { exact, prefix, suffix } => {
+            Selector::TextQuote { exact, prefix, suffix, block } => {
                 redactions.text(exact, page);
                 redactions.text_of(prefix, page, Extent::Cut);
                 redactions.text_of(suffix, page, Extent::Cut);
+                // A block kind is the app's markup, but one that names what the page
+                // identifies is not shared at all: a placeholder in it would match nothing.
+                if block.as_ref().is_some_and(|kind| !redact::find(kind, page).is_empty()) {
+                    *block = None;
+                    redactions.count += 1;
+                }
             }
             Selector::Css { value, fallbacks, label, text, position, .. } => {
                 for part in [label, text].into_iter().flatten() {
@@ -269,10 +275,11 @@ pub fn check_tip(tip: &Tip) -> Result<(), Finding> {
     tip.tags.iter().try_for_each(|tag| check_text(tag, Field::Tag))?;
     for selector in &tip.target.selector {
         match selector {
-            Selector::TextQuote { exact, prefix, suffix } => {
+            Selector::TextQuote { exact, prefix, suffix, block } => {
                 check_text(exact, Field::Quote)?;
                 check_text(prefix, Field::Context)?;
                 check_text(suffix, Field::Context)?;
+                block.iter().try_for_each(|kind| check_text(kind, Field::Context))?;
             }
             Selector::Css { value, fallbacks, label, text, .. } => {
                 for part in [label, text].into_iter().flatten() {
@@ -324,7 +331,12 @@ mod tests {
             tags: vec!["orders".to_owned()],
             visibility: Visibility::Team,
             selectors: vec![
-                Selector::TextQuote { exact: exact.to_owned(), prefix: prefix.to_owned(), suffix: suffix.to_owned() },
+                Selector::TextQuote {
+                    exact: exact.to_owned(),
+                    prefix: prefix.to_owned(),
+                    suffix: suffix.to_owned(),
+                    block: None,
+                },
                 Selector::TextPosition { start: 40, end: 46 },
             ],
         }
@@ -362,7 +374,8 @@ mod tests {
             Selector::TextQuote {
                 exact: "Bed 12".into(),
                 prefix: "[MRN] DOB [date] Location ".into(),
-                suffix: " Attending Dr. [name] Allergi".into()
+                suffix: " Attending Dr. [name] Allergi".into(),
+                block: None,
             }
         );
         assert!(redactions.count >= 5, "{redactions:?}");
@@ -372,6 +385,32 @@ mod tests {
         let again = tip.clone();
         share(&mut tip, &banner(), &[]).expect("shared");
         assert_eq!(tip, again);
+    }
+
+    #[test]
+    fn a_block_kind_is_shared_unless_it_names_what_the_page_identifies() {
+        let with_block = |kind: &str| {
+            let mut tip = captured("http://emr.example/orders", "Orders", "note", "Active ", "Bed 12", " PRN");
+            if let Selector::TextQuote { block, .. } = &mut tip.target.selector[0] {
+                *block = Some(kind.to_owned());
+            }
+            tip
+        };
+        let block_of = |tip: &Tip| match &tip.target.selector[0] {
+            Selector::TextQuote { block, .. } => block.clone(),
+            _ => None,
+        };
+        let mut plain = with_block("td.drug < tr");
+        share(&mut plain, &banner(), &[]).expect("shared");
+        assert_eq!(block_of(&plain).as_deref(), Some("td.drug < tr"));
+        assert_eq!(check_tip(&plain), Ok(()));
+
+        let mut naming = with_block("td.Jane.Doe < tr");
+        let redactions = share(&mut naming, &banner(), &[]).expect("shared");
+        assert_eq!(block_of(&naming), None, "dropped, not shared");
+        assert!(redactions.count >= 1);
+        let crafted = with_block("td.ssn-123-45-6789 < tr");
+        assert_eq!(check_tip(&crafted).map_err(|f| f.kind), Err(Kind::Ssn), "the server checks it too");
     }
 
     #[test]

@@ -433,6 +433,7 @@ mod tests {
                 exact: "Heparin".into(),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         }
         .into_tip(TipId::new_v7(1, [id; 10]), "Dana", Timestamp(1_000))

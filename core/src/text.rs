@@ -25,6 +25,26 @@ pub struct PageText {
     /// begins (bytes inside a multi-byte character repeat their character's offset).
     raw_start: Vec<u32>,
     raw_len: u32,
+    /// What kind of block each part of the text is in (see [`BlockKinds`]): raw offsets
+    /// where a kind begins, ascending, each with its index into `kinds`.
+    block_starts: Vec<(u32, u32)>,
+    kinds: Vec<String>,
+}
+
+/// The longest block kind kept: a tag and a few classes, for the block and its parent.
+pub const MAX_BLOCK_KIND_CHARS: usize = 160;
+
+/// Which kind of block (paragraph, list item, heading, cell) each part of a page's text is
+/// in, as the content script's text map says: `marks` pairs a raw UTF-16 offset where a
+/// kind begins with an index into `kinds`. A kind names the block's tag and classes and its
+/// parent's (`h2.story-title < div.related`), never ids or anything with a digit, which
+/// name a record rather than a part of the screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct BlockKinds {
+    #[serde(default)]
+    pub marks: Vec<u32>,
+    #[serde(default)]
+    pub kinds: Vec<String>,
 }
 
 impl PageText {
@@ -60,7 +80,31 @@ impl PageText {
         }
         // Whole characters were copied, so this is valid UTF-8; checking is cheap.
         let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        PageText { text, raw_start, raw_len: offset }
+        PageText { text, raw_start, raw_len: offset, block_starts: Vec::new(), kinds: Vec::new() }
+    }
+
+    /// The page's text with the kinds of block its parts are in. Marks that are out of
+    /// order, point at no kind, or name an overlong kind are not evidence: the page is
+    /// then taken as one without kinds.
+    pub fn with_blocks(raw: &str, blocks: BlockKinds) -> Self {
+        let mut page = PageText::new(raw);
+        let starts: Vec<(u32, u32)> = blocks.marks.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect();
+        let sound = starts.windows(2).all(|w| w[0].0 <= w[1].0)
+            && starts.iter().all(|&(_, kind)| (kind as usize) < blocks.kinds.len())
+            && blocks.kinds.iter().all(|kind| kind.chars().count() <= MAX_BLOCK_KIND_CHARS);
+        if sound {
+            page.block_starts = starts;
+            page.kinds = blocks.kinds;
+        }
+        page
+    }
+
+    /// The kind of block the normalised character at byte `at` is in, if the page said.
+    pub fn block_kind(&self, at: usize) -> Option<&str> {
+        let raw = self.raw_offset(at);
+        let after = self.block_starts.partition_point(|&(start, _)| start <= raw);
+        let (_, kind) = self.block_starts.get(after.checked_sub(1)?)?;
+        self.kinds.get(*kind as usize).map(String::as_str).filter(|kind| !kind.is_empty())
     }
 
     /// The normalised text.
@@ -106,6 +150,18 @@ impl PageText {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_kind_is_the_one_its_text_starts_in() {
+        let blocks = BlockKinds { marks: vec![0, 0, 6, 1], kinds: vec!["h2 < div.news".into(), "p < div".into()] };
+        let page = PageText::with_blocks("Title\n  Body", blocks);
+        assert_eq!(page.as_str(), "Title Body");
+        assert_eq!(page.block_kind(0), Some("h2 < div.news"));
+        assert_eq!(page.block_kind(6), Some("p < div"));
+        let unsound = BlockKinds { marks: vec![6, 0, 0, 0], kinds: vec!["p".into()] };
+        assert_eq!(PageText::with_blocks("Title\n  Body", unsound).block_kind(0), None, "marks out of order");
+        assert_eq!(PageText::new("Title").block_kind(0), None);
+    }
 
     #[test]
     fn collapses_whitespace_and_drops_invisible_characters() {

@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, reason = "in tests a failed expectation is the failure report")]
 
 use inflow_core::anchor::{anchor_all, describe};
+use inflow_core::text::BlockKinds;
 use inflow_core::{anchor, PageText, Selector};
 use proptest::prelude::*;
 
@@ -493,4 +494,51 @@ fn an_edited_quote_beats_a_copy_inside_another_tips_quote() {
         found[1].map(|a| (a.start, a.end)),
         Some((utf16(&after, teaser), utf16(&after, teaser + teaser_quote.len())))
     );
+}
+
+/// A page of blocks, each `(kind, text)`, as the content script's text map gives it: the
+/// text joined by line breaks, and where each block's kind begins.
+fn blocks_page(blocks: &[(&str, &str)]) -> (String, BlockKinds) {
+    let (mut text, mut marks, mut kinds) = (String::new(), Vec::new(), Vec::<String>::new());
+    for (kind, words) in blocks {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let index = kinds.iter().position(|k| k == kind).unwrap_or_else(|| {
+            kinds.push((*kind).to_owned());
+            kinds.len() - 1
+        });
+        marks.extend([text.encode_utf16().count() as u32, index as u32]);
+        text.push_str(words);
+    }
+    (text, BlockKinds { marks, kinds })
+}
+
+/// A headline shown twice, in the story and in an audio box below it, both moved so that
+/// neither copy keeps the tip's context: the copy in a block of the kind it was captured
+/// in is the tip's; without kinds, or with no copy of its kind, it is not placed (seen
+/// unplaced on a saved news page after its paragraphs moved, issue #17).
+#[test]
+fn copies_the_text_cannot_tell_apart_are_told_apart_by_their_kind_of_block() {
+    const HEADLINE: &str = "Testimony Concludes After Jury Hears Survivor In Dylann Roof Trial";
+    let quote = "Jury Hears Survivor In Dylann";
+    let intro = ("p < div.story", "Prosecutors rested their case on Thursday after six days of testimony.");
+    let label = ("p < div.tags", "Law");
+    let story = ("h2.title < div.internallink", HEADLINE);
+    let audio = ("h4.audio-title < div.audio", HEADLINE);
+    let listen = ("p < div.audio", "Listen to the report");
+    let (before, kinds) = blocks_page(&[intro, label, story, audio, listen]);
+    let page = PageText::with_blocks(&before, kinds);
+    let at = before.find(quote).expect("the story's headline");
+    let captured = describe(&page, utf16(&before, at), utf16(&before, at + quote.len())).expect("describable");
+    assert!(matches!(&captured[0], Selector::TextQuote { block: Some(kind), .. } if kind == story.0));
+
+    let (after, kinds) = blocks_page(&[intro, story, label, listen, audio]);
+    let own = after.find(quote).expect("the story's headline, moved");
+    let expected = Some((utf16(&after, own), utf16(&after, own + quote.len())));
+    let found = anchor(&PageText::with_blocks(&after, kinds), &captured).map(|a| (a.start, a.end));
+    assert_eq!(found, expected);
+    assert_eq!(anchor(&PageText::new(&after), &captured), None, "without kinds, the copies are alike");
+    let (renamed, kinds) = blocks_page(&[intro, ("h2.headline < div.link", HEADLINE), label, listen, audio]);
+    assert_eq!(anchor(&PageText::with_blocks(&renamed, kinds), &captured), None, "no copy of its kind: still alike");
 }

@@ -37,7 +37,12 @@ fn tip(n: u8, url: &str, note: &str, selectors: Vec<Selector>) -> Tip {
 
 fn quote(exact: &str) -> Vec<Selector> {
     vec![
-        Selector::TextQuote { exact: exact.into(), prefix: "Active orders ".into(), suffix: " PRN".into() },
+        Selector::TextQuote {
+            exact: exact.into(),
+            prefix: "Active orders ".into(),
+            suffix: " PRN".into(),
+            block: None,
+        },
         Selector::TextPosition { start: 120, end: 120 + exact.encode_utf16().count() as u32 },
     ]
 }

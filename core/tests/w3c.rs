@@ -263,7 +263,12 @@ fn tip(n: u32, url: &str) -> Tip {
         tags: vec!["orders".into()],
         visibility: Visibility::Team,
         selectors: vec![
-            Selector::TextQuote { exact: format!("Metoprolol {n}"), prefix: "Active ".into(), suffix: " PRN".into() },
+            Selector::TextQuote {
+                exact: format!("Metoprolol {n}"),
+                prefix: "Active ".into(),
+                suffix: " PRN".into(),
+                block: None,
+            },
             Selector::TextPosition { start: 10, end: 22 },
         ],
     }

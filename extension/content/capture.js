@@ -125,7 +125,7 @@ export async function saveCapture(fields) {
   const answer = await send(
     'element' in pending
       ? { type: 'captureElement', element: pending.element, ...tip }
-      : { type: 'capture', text: pending.text, start: pending.start, end: pending.end, ...tip },
+      : { type: 'capture', text: pending.text, blocks: pending.blocks, start: pending.start, end: pending.end, ...tip },
   );
   saving = false;
   if (answer.type !== 'saved') {

@@ -60,7 +60,7 @@ export async function refresh(force, settled = false) {
   state.lastUrl = location.href;
   state.lastSentText = map.text;
   const busyBefore = performance.now() - started;
-  const answer = await send({ type: 'pageOpened', title: document.title, text: map.text, settled });
+  const answer = await send({ type: 'pageOpened', title: document.title, text: map.text, blocks: map.blocks, settled });
   const answered = performance.now();
   if (answer.type !== 'pageTips') return busyBefore;
   state.siteActive = answer.active;

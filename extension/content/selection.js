@@ -54,7 +54,7 @@ export function toRange(r) {
 
 /** The current selection as text-map offsets (with the page's text and a live range), or
  *  `{ error }` saying why it can't hold a tip.
- *  @returns {{ text: string, start: number, end: number, range: Range | null, quote: string } | { error: string }} */
+ *  @returns {{ text: string, blocks: import('./text-map.js').BlockKinds, start: number, end: number, range: Range | null, quote: string } | { error: string }} */
 export function readSelection() {
   const map = buildTextMap();
   const selected = currentSelection(map);
@@ -67,5 +67,5 @@ export function readSelection() {
     return { error: 'Select some text on the page first.' };
   }
   const live = rangeFor(map, start, end);
-  return { text: map.text, start, end, range: live, quote: map.text.slice(start, end) };
+  return { text: map.text, blocks: map.blocks, start, end, range: live, quote: map.text.slice(start, end) };
 }

@@ -20,7 +20,7 @@
 /** What the capture form is about while it is open: a selection or a control, with the
  *  page's identifying values read when the form opened (the preview and the save use the
  *  same ones).
- *  @typedef {({ text: string, start: number, end: number, range: Range | null, quote: string }
+ *  @typedef {({ text: string, blocks: import('./text-map.js').BlockKinds, start: number, end: number, range: Range | null, quote: string }
  *          | { element: import('./pins.js').ElementDescription })
  *          & { identifiers: { kind: string, value: string }[] }} Pending */
 

@@ -3,7 +3,10 @@
 // points. The walk enters open shadow roots and same-origin frames. Offsets are raw UTF-16
 // code units, as DOM ranges count them; the worker normalises and matches, never this file.
 
-/** @typedef {{ text: string, nodes: Text[], starts: number[], trees: Set<Node> }} TextMap */
+/** `blocks` says what kind of block each part of the text is in: `marks` pairs the offset
+ *  where a kind begins with its index in `kinds` (see `blockKind`).
+ *  @typedef {{ marks: number[], kinds: string[] }} BlockKinds
+ *  @typedef {{ text: string, nodes: Text[], starts: number[], trees: Set<Node>, blocks: BlockKinds }} TextMap */
 
 /** Text under these elements is not page text a tip can quote (nor is Inflow's own UI,
  *  marked data-inflow-ui). */
@@ -18,6 +21,32 @@ const BLOCK = new Set(
     .toUpperCase()
     .split(','),
 );
+
+/** Class names longer than this, or more of them, say nothing more about a block's kind. */
+const MAX_CLASS_CHARS = 40;
+const MAX_CLASSES = 3;
+
+/** A block's kind: its tag and classes, and its parent's (`h2.title < div.related`). It
+ *  tells apart copies of the same words in different parts of a screen (a headline in the
+ *  story and in a list of related stories) wherever paragraphs have moved. Ids, and class
+ *  names with a digit, are left out: they name a record or a render, not a part of the
+ *  screen, and tips come back on every record of a screen.
+ *  @param {Node} block */
+export function blockKind(block) {
+  if (block.nodeType !== Node.ELEMENT_NODE) return '';
+  const element = /** @type {Element} */ (block);
+  const parent = element.parentElement;
+  return parent ? `${elementKind(element)} < ${elementKind(parent)}` : elementKind(element);
+}
+
+/** @param {Element} element */
+function elementKind(element) {
+  const classes = (element.getAttribute('class') ?? '')
+    .split(/\s+/)
+    .filter((name) => name && name.length <= MAX_CLASS_CHARS && !/[\d.<]/.test(name))
+    .slice(0, MAX_CLASSES);
+  return [element.localName, ...classes].join('.');
+}
 
 /** The text of `document`'s body as one string, with the text node behind every part of
  *  it, and every tree the walk entered (shadow roots, frames' documents), so that changes
@@ -36,13 +65,60 @@ export function buildTextMap(document = globalThis.document) {
   let length = 0;
   /** @type {Node | null} */
   let lastBlock = null;
+  /** @type {number[]} */
+  const marks = [];
+  /** @type {string[]} */
+  const kinds = [];
+  /** Each kind's index in `kinds`. @type {Map<string, number>} */
+  const kindIndex = new Map();
+  // The last block's kind (-1: work it out again), the last kind marked, and what the
+  // last block and its parent look like (tag, class attribute).
+  let lastKind = -1;
+  let lastMarked = -1;
+  let lastTag = '';
+  /** @type {string | null} */
+  let lastClasses = null;
+  /** @type {Element | null} */
+  let lastParent = null;
+  let lastParentTag = '';
+  /** @type {string | null} */
+  let lastParentClasses = null;
   // The block a text node belongs to is carried down the walk (the nearest block element
   // above it, or the root it was entered from), not looked up per node.
   /** @param {Text} node @param {Node} block */
   const visitText = (node, block) => {
-    if (lastBlock !== null && block !== lastBlock) {
-      parts.push('\n');
-      length += 1;
+    if (block !== lastBlock) {
+      if (lastBlock !== null) {
+        parts.push('\n');
+        length += 1;
+      }
+      // Rows and cells repeat one kind thousands of times: the kind is worked out only
+      // when the block's tag or classes, or its parent's, differ from the last block's.
+      const element = block.nodeType === Node.ELEMENT_NODE ? /** @type {Element} */ (block) : null;
+      const parent = element ? element.parentElement : null;
+      const tag = element ? element.localName : '';
+      const classes = element ? element.getAttribute('class') : null;
+      if (parent !== lastParent) {
+        lastParent = parent;
+        const parentTag = parent ? parent.localName : '';
+        const parentClasses = parent ? parent.getAttribute('class') : null;
+        if (parentTag !== lastParentTag || parentClasses !== lastParentClasses) lastKind = -1;
+        lastParentTag = parentTag;
+        lastParentClasses = parentClasses;
+      }
+      if (lastKind < 0 || tag !== lastTag || classes !== lastClasses) {
+        const name = blockKind(block);
+        let kind = kindIndex.get(name);
+        if (kind === undefined) {
+          kind = kinds.push(name) - 1;
+          kindIndex.set(name, kind);
+        }
+        if (kind !== lastMarked) marks.push(length, kind);
+        lastKind = kind;
+        lastMarked = kind;
+        lastTag = tag;
+        lastClasses = classes;
+      }
     }
     lastBlock = block;
     nodes.push(node);
@@ -78,7 +154,7 @@ export function buildTextMap(document = globalThis.document) {
     }
   };
   if (document.body) walk(document.body, document.body);
-  return { text: parts.join(''), nodes, starts, trees };
+  return { text: parts.join(''), nodes, starts, trees, blocks: { marks, kinds } };
 }
 
 /** The body of a same-origin frame, or null (cross-origin frames are out of reach).

@@ -423,6 +423,7 @@ fn tip(author: &str, n: u64) -> Tip {
                 exact: format!("Metoprolol tartrate 25 mg PO BID, line {n}"),
                 prefix: "Active orders\n".into(),
                 suffix: "\nHold if HR < 60".into(),
+                block: None,
             },
             Selector::TextPosition { start: 120, end: 160 },
         ],

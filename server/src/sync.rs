@@ -234,6 +234,7 @@ mod tests {
                 exact: "Heparin".into(),
                 prefix: String::new(),
                 suffix: String::new(),
+                block: None,
             }],
         };
         let id: inflow_core::TipId = "0190c3a2-7b1e-7c3d-9f00-1a2b3c4d5e6f".parse().expect("id");

@@ -160,7 +160,12 @@ fn new_tip(author: &str, quote: &str) -> inflow_core::Tip {
         note: "Check the renal panel first".into(),
         tags: vec!["orders".into()],
         visibility: Visibility::Team,
-        selectors: vec![Selector::TextQuote { exact: quote.into(), prefix: String::new(), suffix: String::new() }],
+        selectors: vec![Selector::TextQuote {
+            exact: quote.into(),
+            prefix: String::new(),
+            suffix: String::new(),
+            block: None,
+        }],
     }
     .into_tip(unique_id(), author, Timestamp(1_795_000_000_000))
     .expect("valid tip")
@@ -1018,6 +1023,7 @@ async fn a_shared_change_holding_a_patient_identifier_is_refused_and_counted() {
             exact: "Bed 12".into(),
             prefix: "DOB 1951-03-14 ".into(),
             suffix: String::new(),
+            block: None,
         }];
         for (tip, expected) in [(raw_address, "page address"), (with_ssn, "social security"), (with_dob, "context")] {
             let response = app(state.clone())

@@ -149,6 +149,7 @@ fn put(n: u32) -> Mutation {
             exact: format!("Order line {n}"),
             prefix: String::new(),
             suffix: String::new(),
+            block: None,
         }],
     }
     .into_tip(TipId::new_v7(1_795_000_000_000 + u64::from(n), random), "Dana", Timestamp(1_795_000_000_000))

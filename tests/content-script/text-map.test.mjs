@@ -41,6 +41,25 @@ test('blocks are separated by one line break, inline elements and their text run
   await page.close();
 });
 
+test('each block’s text is marked with its kind: tags and classes, never ids or names with digits', async () => {
+  const page = await pageWith(
+    '<article class="story"><h2 class="title">Jury hears survivor</h2><p>Body <b>text</b></p></article>' +
+      '<ul class="related row-12"><li id="item-7"><a>Jury hears survivor</a></li></ul><p>Body again</p>',
+  );
+  const { text, blocks } = await page.evaluate(() => textMap.buildTextMap(document));
+  const kindAt = (offset) => {
+    let kind = '';
+    for (let i = 0; i < blocks.marks.length; i += 2) if (blocks.marks[i] <= offset) kind = blocks.kinds[blocks.marks[i + 1]];
+    return kind;
+  };
+  const at = (words, nth = 0) => text.split(words, nth + 1).join(words).length;
+  assert.equal(kindAt(at('Jury hears survivor')), 'h2.title < article.story');
+  assert.equal(kindAt(at('Jury hears survivor', 1)), 'li < ul.related');
+  assert.equal(kindAt(at('text')), 'p < article.story', 'inline elements are part of their block');
+  assert.equal(kindAt(at('Body again')), 'p < body');
+  assert.equal(new Set(blocks.kinds).size, blocks.kinds.length, 'each kind is listed once');
+});
+
 test('scripts, styles, form fields, templates and Inflow’s own UI are not page text', async () => {
   const page = await pageWith(
     '<p>kept</p><script>var secret = 1;</script><style>p{}</style><textarea>draft</textarea>' +

@@ -12,7 +12,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const CORPUS = process.env.INFLOW_REAL_PAGES ?? join(HERE, '..', '..', '..', 'shared', 'corpora', 'real-pages');
 export const CHANGES = ['none', 'insert', 'delete', 'reorder', 'edit', 'late'];
 const CHANGE_SCRIPT = readFileSync(join(HERE, 'change.js'));
-/** With INFLOW_BENCH_DUMP=file, every changed page's text (as the content script maps it),
+/** With INFLOW_BENCH_DUMP=file, every changed page's text and block kinds (as the content
+ *  script maps them),
  *  its tips' stored selectors, the truth and what was painted are written there as JSON,
  *  to replay anchoring natively when a tip is missed. */
 const DUMP = process.env.INFLOW_BENCH_DUMP;
@@ -272,9 +273,9 @@ export async function runSuite({ context, worker, pages, tipsPerPage, log = () =
         const read = await loadAndRead(page, server.url(name));
         const tally = score(read, tips);
         if (DUMP) {
-          const text = await page.evaluate(`(() => { ${TEXT_MAP_SOURCE}; return buildTextMap().text; })()`);
+          const { text, blocks } = await page.evaluate(`(() => { ${TEXT_MAP_SOURCE}; const map = buildTextMap(); return { text: map.text, blocks: map.blocks }; })()`);
           const stored = (await storedTips(worker)).filter((t) => t.note?.endsWith(` on ${name}`));
-          dumped.push({ name, change, text, tips: stored.map((t) => t.target ?? t.selectors ?? t), truth: read.truth, painted: read.painted, tally });
+          dumped.push({ name, change, text, blocks, tips: stored.map((t) => t.target ?? t.selectors ?? t), truth: read.truth, painted: read.painted, tally });
         }
         perChange[change] = add(perChange[change], tally);
         (perPage[name] ??= {})[change] = tally;

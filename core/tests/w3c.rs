@@ -267,7 +267,7 @@ fn tip(n: u32, url: &str) -> Tip {
                 exact: format!("Metoprolol {n}"),
                 prefix: "Active ".into(),
                 suffix: " PRN".into(),
-                block: None,
+                block: n.is_multiple_of(5).then(|| "td.drug < tr".into()),
             },
             Selector::TextPosition { start: 10, end: 22 },
         ],

@@ -84,17 +84,20 @@ impl PageText {
     }
 
     /// The page's text with the kinds of block its parts are in. Marks that are out of
-    /// order, point at no kind, or name an overlong kind are not evidence: the page is
-    /// then taken as one without kinds.
+    /// order or point at no kind are not evidence: the page is then taken as one without
+    /// kinds. An overlong kind says nothing about its blocks.
     pub fn with_blocks(raw: &str, blocks: BlockKinds) -> Self {
         let mut page = PageText::new(raw);
         let starts: Vec<(u32, u32)> = blocks.marks.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect();
         let sound = starts.windows(2).all(|w| w[0].0 <= w[1].0)
-            && starts.iter().all(|&(_, kind)| (kind as usize) < blocks.kinds.len())
-            && blocks.kinds.iter().all(|kind| kind.chars().count() <= MAX_BLOCK_KIND_CHARS);
+            && starts.iter().all(|&(_, kind)| (kind as usize) < blocks.kinds.len());
         if sound {
             page.block_starts = starts;
-            page.kinds = blocks.kinds;
+            page.kinds = blocks
+                .kinds
+                .into_iter()
+                .map(|kind| if kind.chars().count() <= MAX_BLOCK_KIND_CHARS { kind } else { String::new() })
+                .collect();
         }
         page
     }
@@ -160,6 +163,13 @@ mod tests {
         assert_eq!(page.block_kind(6), Some("p < div"));
         let unsound = BlockKinds { marks: vec![6, 0, 0, 0], kinds: vec!["p".into()] };
         assert_eq!(PageText::with_blocks("Title\n  Body", unsound).block_kind(0), None, "marks out of order");
+        let overlong = BlockKinds { marks: vec![0, 0, 6, 1], kinds: vec!["h2".repeat(100), "p < div".into()] };
+        let page = PageText::with_blocks("Title\n  Body", overlong);
+        assert_eq!(
+            (page.block_kind(0), page.block_kind(6)),
+            (None, Some("p < div")),
+            "only the overlong kind says nothing"
+        );
         assert_eq!(PageText::new("Title").block_kind(0), None);
     }
 

@@ -25,6 +25,8 @@ const BLOCK = new Set(
 /** Class names longer than this, or more of them, say nothing more about a block's kind. */
 const MAX_CLASS_CHARS = 40;
 const MAX_CLASSES = 3;
+/** The longest kind the worker takes (MAX_BLOCK_KIND_CHARS in core/src/text.rs). */
+const MAX_KIND_CHARS = 160;
 
 /** A block's kind: its tag and classes, and its parent's (`h2.title < div.related`). It
  *  tells apart copies of the same words in different parts of a screen (a headline in the
@@ -36,7 +38,8 @@ export function blockKind(block) {
   if (block.nodeType !== Node.ELEMENT_NODE) return '';
   const element = /** @type {Element} */ (block);
   const parent = element.parentElement;
-  return parent ? `${elementKind(element)} < ${elementKind(parent)}` : elementKind(element);
+  const kind = parent ? `${elementKind(element)} < ${elementKind(parent)}` : elementKind(element);
+  return kind.slice(0, MAX_KIND_CHARS);
 }
 
 /** @param {Element} element */

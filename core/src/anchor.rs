@@ -122,10 +122,13 @@ pub fn anchor(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
     anchor_all(page, &[selectors]).pop().flatten()
 }
 
-/// The quote, prefix and suffix of a tip's TextQuoteSelector, if it has one.
-fn text_quote(selectors: &[Selector]) -> Option<(&str, &str, &str)> {
+/// The quote, prefix and suffix of a tip's TextQuoteSelector, if it has one, and the kind
+/// of block it was captured in, if the page said.
+fn text_quote(selectors: &[Selector]) -> Option<(&str, &str, &str, Option<&str>)> {
     selectors.iter().find_map(|s| match s {
-        Selector::TextQuote { exact, prefix, suffix, .. } => Some((exact.as_str(), prefix.as_str(), suffix.as_str())),
+        Selector::TextQuote { exact, prefix, suffix, block } => {
+            Some((exact.as_str(), prefix.as_str(), suffix.as_str(), block.as_deref()))
+        }
         _ => None,
     })
 }
@@ -145,7 +148,7 @@ struct Quote {
 
 impl Quote {
     fn from_selectors(page: &PageText, selectors: &[Selector]) -> Option<Quote> {
-        let (exact, prefix, suffix) = text_quote(selectors)?;
+        let (exact, prefix, suffix, block) = text_quote(selectors)?;
         let exact = normalize(exact.trim());
         if exact.is_empty() {
             return None;
@@ -159,11 +162,7 @@ impl Quote {
         // only the words between the quote and the nearest placeholder can agree.
         let prefix = normalize(template::nearest_prefix(prefix));
         let suffix = normalize(template::nearest_suffix(suffix));
-        let block = selectors.iter().find_map(|s| match s {
-            Selector::TextQuote { block, .. } => block.clone(),
-            _ => None,
-        });
-        Some(Quote { exact, prefix, suffix, captured, hint, block })
+        Some(Quote { exact, prefix, suffix, captured, hint, block: block.map(str::to_owned) })
     }
 
     /// How many edits a fuzzy match of this quote may have.
@@ -437,7 +436,7 @@ fn by_block_kind(page: &PageText, quote: &Quote, exact: &[usize]) -> Option<Cand
 /// The place of a quote with placeholders: the one place it fits, values standing for
 /// its placeholders (see [`template`]).
 fn by_template(page: &PageText, selectors: &[Selector]) -> Option<Anchor> {
-    let (exact, prefix, suffix) = text_quote(selectors)?;
+    let (exact, prefix, suffix, _) = text_quote(selectors)?;
     let exact = normalize(exact.trim());
     if !template::has_placeholder(&exact) {
         return None;

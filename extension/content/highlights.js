@@ -133,14 +133,14 @@ export function keepPaintedLive() {
  *  quote or normalises it). */
 export function placementsIntact() {
   const unplaced = state.tipsOnScreen - state.placedTips.length - state.elementTips.length;
-  return (
-    !foundByPath &&
-    unplaced === 0 &&
-    state.paintedRanges.length === state.placedTips.length &&
-    state.paintedRanges.every(
-      ({ range, painted }) =>
-        range.startContainer.isConnected && range.endContainer.isConnected && range.toString() === painted,
-    )
+  return !foundByPath && unplaced === 0 && state.paintedRanges.length === state.placedTips.length && paintedStillHold();
+}
+
+/** Whether every painted range is still in the page and holds, to the letter, the text it
+ *  was painted on. */
+export function paintedStillHold() {
+  return state.paintedRanges.every(
+    ({ range, painted }) => range.startContainer.isConnected && range.endContainer.isConnected && range.toString() === painted,
   );
 }
 

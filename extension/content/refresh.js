@@ -5,7 +5,7 @@
 
 import { state } from './state.js';
 import { buildTextMap } from './text-map.js';
-import { keepPaintedLive, paint, placementsIntact } from './highlights.js';
+import { keepPaintedLive, paint, paintedStillHold, placementsIntact } from './highlights.js';
 import { placeElements, watchMissingElements } from './pins.js';
 import { placeAddButton } from './capture.js';
 import { send } from './worker-link.js';
@@ -23,6 +23,9 @@ const SETTLED_AFTER_MS = 1500;
 /** A walkthrough step whose text is not on its screen is said to be missing once the page
  *  has settled, or this long after it came due there, whichever is first. */
 const STEP_WAIT_MS = 3000;
+/** A page whose text looks unchanged is still read whole this long after it was last
+ *  read (see `looksUnchanged`), for the changes its body's text does not show. */
+const FULL_READ_EVERY_MS = 2000;
 /** The step waiting for its text on this page, and since when. */
 let stepDue = { key: '', since: 0 };
 let stepTimer = 0;
@@ -30,17 +33,50 @@ let stepTimer = 0;
  *  page only redraws). @type {any} */
 let lastStep = null;
 
+/** The body's text when the page was last read whole (the browser's own `textContent`,
+ *  0.2-1 ms on a 2,000-row board where the text map takes 4-5 ms), and
+ *  whether a shadow root or frame the walk entered changed since (their text is not in
+ *  it). @type {string | null} */
+let bodyTextAtLastRead = null;
+let otherTreeChanged = true;
+let fullReadTimer = 0;
+
+/** Whether the page's text is as it was at the last whole read, and every painted tip
+ *  still holds its text: a board that rebuilds the same rows in new nodes. Its body's
+ *  text cannot show a shadow root or frame that just appeared, nor text that moved into
+ *  another block, so such a page is still read whole every FULL_READ_EVERY_MS. */
+function looksUnchanged() {
+  return (
+    !otherTreeChanged &&
+    bodyTextAtLastRead !== null &&
+    location.href === state.lastUrl &&
+    document.body?.textContent === bodyTextAtLastRead &&
+    paintedStillHold()
+  );
+}
+
 /** Asks the worker which tips belong on this screen and paints them. When the page
  *  re-rendered without changing its text, the tips' places are still right: only the
  *  nodes behind them changed, so they are repainted without asking the worker. Returns
  *  how long it kept the page's main thread busy (ms), not counting the wait for the
  *  worker, which runs elsewhere.
  *  @param {boolean} force ask the worker even if the text did not change
- *  @param {boolean} settled the page has been still for SETTLED_AFTER_MS */
-export async function refresh(force, settled = false) {
+ *  @param {boolean} settled the page has been still for SETTLED_AFTER_MS
+ *  @param {boolean} wholeRead read the page whole even if it looks unchanged */
+export async function refresh(force, settled = false, wholeRead = false) {
   const started = performance.now();
+  if (!force && !wholeRead && looksUnchanged()) {
+    placeElements(); // a pinned control may be a new element now
+    if (lastStep) offerStep(lastStep, false);
+    if (!fullReadTimer) fullReadTimer = setTimeout(() => refreshPaced(false, true), FULL_READ_EVERY_MS);
+    return performance.now() - started;
+  }
+  clearTimeout(fullReadTimer);
+  fullReadTimer = 0;
   const map = buildTextMap();
   watch(map.trees);
+  bodyTextAtLastRead = document.body?.textContent ?? null;
+  otherTreeChanged = false; // the trees just watched were read with the rest
   const urlChanged = location.href !== state.lastUrl;
   if (!force && !urlChanged && map.text === state.lastSentText) {
     paint(map);
@@ -109,6 +145,12 @@ const observer = new MutationObserver(() => {
   keepPaintedLive();
   scheduleRefresh();
 });
+/** The same, for shadow roots and frames' documents, whose text the body's does not hold. */
+const otherTreesObserver = new MutationObserver(() => {
+  otherTreeChanged = true;
+  keepPaintedLive();
+  scheduleRefresh();
+});
 /** Trees watched already: shadow roots and frames' documents, which the observer of the
  *  page's own document does not see into. @type {WeakSet<Node>} */
 const watched = new WeakSet();
@@ -126,7 +168,8 @@ export function watch(trees) {
   for (const tree of trees) {
     if (watched.has(tree)) continue;
     watched.add(tree);
-    observer.observe(tree, { childList: true, subtree: true, characterData: true });
+    otherTreeChanged = true; // a frame's document that just loaded has not been read yet
+    otherTreesObserver.observe(tree, { childList: true, subtree: true, characterData: true });
     // Selections made in a frame end with a mouse-up in that frame's document.
     if (tree.nodeType === Node.DOCUMENT_NODE) {
       const frameDocument = /** @type {Document} */ (tree);
@@ -156,13 +199,20 @@ export function scheduleRefresh() {
   if (!firstChangeAt) firstChangeAt = now;
   const due = Math.max(Math.min(now + REFRESH_QUIET_MS, firstChangeAt + REFRESH_MAX_WAIT_MS), nextRefreshAllowedAt);
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(async () => {
+  refreshTimer = setTimeout(() => {
     firstChangeAt = 0;
     // Text changes matter only where tips may land; a new address always matters.
     if (location.href === state.lastUrl && state.tipsOnScreen === 0) return;
-    const busy = await refresh(false);
-    nextRefreshAllowedAt = performance.now() + REFRESH_DUTY_FACTOR * busy;
+    refreshPaced(false);
   }, Math.max(0, due - now));
+}
+
+/** A refresh whose cost spaces out the next one.
+ *  @param {boolean} force @param {boolean} wholeRead */
+async function refreshPaced(force, wholeRead = false) {
+  if (wholeRead) fullReadTimer = 0;
+  const busy = await refresh(force, false, wholeRead);
+  nextRefreshAllowedAt = performance.now() + REFRESH_DUTY_FACTOR * busy;
 }
 
 let settleTimer = 0;
@@ -181,8 +231,10 @@ function checkWhenSettled() {
  *  no listener on its frames, no timer. */
 export function disconnect() {
   observer.disconnect();
+  otherTreesObserver.disconnect();
   listening.abort();
   clearTimeout(refreshTimer);
   clearTimeout(settleTimer);
   clearTimeout(stepTimer);
+  clearTimeout(fullReadTimer);
 }

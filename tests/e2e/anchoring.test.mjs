@@ -65,6 +65,13 @@ test('text inside a shadow root and inside a same-origin frame', async () => {
   await page.reload();
   await eventually(() => highlightedTexts(page), has('Advance directive on file'), { what: 'the shadow-root highlight after reload' });
   await eventually(() => highlightedTextsInFrame(page, '/frames/pharmacy/3'), has('Call pharmacy at extension 4402'), { what: 'the frame highlight after reload' });
+  // The app swaps the badge for a new one. Its text is in a new shadow root, which the
+  // body's own text does not show (the content script reads that to tell a page that only
+  // redraws): the tip goes with the old badge and comes back on the new one.
+  await page.evaluate(() => document.querySelector('rg-code-status')?.remove());
+  await eventually(() => highlightedTexts(page), (h) => !h.includes('Advance directive on file'), { what: 'no highlight while the badge is gone' });
+  await page.evaluate(() => document.querySelector('section.banner')?.append(document.createElement('rg-code-status')));
+  await eventually(() => highlightedTexts(page), has('Advance directive on file'), { what: 'the highlight on the new badge' });
   const quotes = (await storedTips(worker)).map((t) => t.target.selector[0].exact);
   assert.ok(quotes.includes('Advance directive on file') && quotes.includes('Call pharmacy at extension 4402'), JSON.stringify(quotes));
 });

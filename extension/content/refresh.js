@@ -68,7 +68,7 @@ export async function refresh(force, settled = false, wholeRead = false) {
   if (!force && !wholeRead && looksUnchanged()) {
     placeElements(); // a pinned control may be a new element now
     if (lastStep) offerStep(lastStep, false);
-    if (!fullReadTimer) fullReadTimer = setTimeout(() => refreshPaced(false, true), FULL_READ_EVERY_MS);
+    if (!fullReadTimer) fullReadTimer = setTimeout(() => refreshPaced(true), FULL_READ_EVERY_MS);
     return performance.now() - started;
   }
   clearTimeout(fullReadTimer);
@@ -203,15 +203,14 @@ export function scheduleRefresh() {
     firstChangeAt = 0;
     // Text changes matter only where tips may land; a new address always matters.
     if (location.href === state.lastUrl && state.tipsOnScreen === 0) return;
-    refreshPaced(false);
+    refreshPaced();
   }, Math.max(0, due - now));
 }
 
-/** A refresh whose cost spaces out the next one.
- *  @param {boolean} force @param {boolean} wholeRead */
-async function refreshPaced(force, wholeRead = false) {
-  if (wholeRead) fullReadTimer = 0;
-  const busy = await refresh(force, false, wholeRead);
+/** A refresh of the page's changes, whose cost spaces out the next one.
+ *  @param {boolean} wholeRead read the page whole even if it looks unchanged */
+async function refreshPaced(wholeRead = false) {
+  const busy = await refresh(false, false, wholeRead);
   nextRefreshAllowedAt = performance.now() + REFRESH_DUTY_FACTOR * busy;
 }
 

@@ -164,4 +164,19 @@ test('tips show on a page that never stops re-rendering (a worklist rebuilt ever
     await new Promise((resolve) => setTimeout(resolve, 37));
   }
   assert.deepEqual(seen.filter((h) => !both(h)), [], 'both tips painted at every look');
+  // The app takes the hint away, then shows it again inside a component of its own (a
+  // shadow root), while the board keeps rebuilding. The body's own text is the same before
+  // and after the component arrives, and the page never settles: the tip comes back on it
+  // only because a page that looks unchanged is still read whole every 2 s.
+  await page.evaluate(() => document.querySelector('main > p.hint')?.remove());
+  await eventually(() => highlightedTexts(page), (h) => !h.includes('call the charge nurse for anything overdue'), { what: 'the hint tip gone with its text' });
+  await page.waitForTimeout(500); // the removal has been read whole
+  await page.evaluate(() => {
+    const host = document.createElement('div');
+    const hint = document.createElement('p');
+    hint.textContent = 'Refreshes itself every 200 ms, as tracking boards do. Overdue tasks are listed first; call the charge nurse for anything overdue by more than an hour.';
+    host.attachShadow({ mode: 'open' }).append(hint);
+    document.querySelector('main > h1')?.after(host); // where the hint was
+  });
+  await eventually(() => highlightedTexts(page), both, { what: 'the hint tip back, inside the new component' });
 });

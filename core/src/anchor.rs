@@ -266,6 +266,9 @@ impl Need {
 /// 5. **Its kind of block.** Copies nothing above told apart: the one in a block of the
 ///    kind the tip was captured in (see [`by_block_kind`]).
 ///
+/// Last, a place that provably held other text when the tip was captured (see
+/// `Neighbours::another_copy`) is another copy of its words, never the tip's.
+///
 /// Every place but a lone exact or long quote needs its context to agree on a side: a
 /// passage whose context matches on neither side is a look-alike, never the tip's. A tip
 /// that none of these places with confidence is `None`: "needs review". Results are in
@@ -400,6 +403,17 @@ fn anchor_with_index(
     for (i, quote) in quotes.iter().enumerate() {
         if let (Some(quote), None) = (quote, placed[i]) {
             placed[i] = by_block_kind(page, quote, &exact[i]);
+        }
+    }
+    // A place in a stretch of text that has not changed since capture (or in another tip's
+    // text) was somewhere else on the captured page than the tip: it is another copy of the
+    // words (a headline repeated in a list of related stories, a line in every record), and
+    // the tip's own text is gone or was not found.
+    let neighbours = Neighbours::new(page, &quotes, &firm(&placed, &exact));
+    for (i, quote) in quotes.iter().enumerate() {
+        let (Some(quote), Some(chosen)) = (quote, placed[i]) else { continue };
+        if quote.captured.is_some_and(|captured| neighbours.another_copy(&chosen, captured)) {
+            placed[i] = None;
         }
     }
     placed
@@ -784,6 +798,41 @@ impl<'p> Neighbours<'p> {
     /// `captured`: text inserted right around a quote leaves it in its place among them.
     fn bracket(&self, captured: u32, found: &Candidate) -> bool {
         self.gap(captured).is_some_and(|(from, to)| from <= found.start && found.end <= to)
+    }
+
+    /// Whether `found` is provably another copy of the words than those of the tip
+    /// captured at `captured`: it was on the captured page already, away from the tip.
+    /// That is known when
+    /// - the placed tips nearest it now, one before and one after (the page's start counts
+    ///   as one), are as far apart as they were then, and the tip was not captured between
+    ///   them: nothing came into that stretch or left it, so its text was there then;
+    /// - or it shares characters with another placed tip's text that has moved less than
+    ///   `found` would have: those characters were that tip's when it was captured. (Which
+    ///   of two such tips moved cannot be told from their text; the one that moved less
+    ///   asks the fewer changes of the page.)
+    fn another_copy(&self, found: &Candidate, captured: u32) -> bool {
+        let now = i64::from(self.page.raw_offset(found.start));
+        let captured = i64::from(captured);
+        let not_the_tips =
+            |n: &Neighbour| (i64::from(n.captured) + now - i64::from(n.now)).abs_diff(captured) > AT_POINT as u64;
+        let moved = |n: &Neighbour| i64::from(n.now).abs_diff(i64::from(n.captured));
+        let shares_text_with =
+            |n: &&Neighbour| n.start < found.end && found.start < n.end && (n.start, n.end) != (found.start, found.end);
+        if self.all.iter().filter(shares_text_with).any(|n| moved(n) < now.abs_diff(captured) && not_the_tips(n)) {
+            return true;
+        }
+        let page_start = Neighbour { captured: 0, now: 0, start: 0, end: 0 };
+        let before = self.all.iter().filter(|n| n.end <= found.start).max_by_key(|n| n.start).unwrap_or(&page_start);
+        let Some(after) = self.all.iter().filter(|n| n.start >= found.end).min_by_key(|n| n.start) else {
+            return false;
+        };
+        // A block moved inside the stretch keeps its length: the stretch holds the same
+        // text as then, maybe in another order. The tip was captured outside it, so its
+        // text is not in it; one captured inside it has moved within it, and says nothing.
+        let same_length = before.captured <= after.captured
+            && after.now.checked_sub(before.now).is_some_and(|now| now == after.captured - before.captured);
+        let captured_outside = captured < i64::from(before.captured) || captured >= i64::from(after.captured);
+        same_length && captured_outside
     }
 }
 

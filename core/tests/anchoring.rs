@@ -291,6 +291,19 @@ fn reordered_paragraphs_keep_every_tip() {
     assert_eq!(placed_texts(&after, &tips), expected);
 }
 
+/// A paragraph moved to the top of its section, past one no tip is on: the tip after them
+/// has not moved, so the stretch from the page's start to it is as long as before, yet
+/// holds the moved tip's own text (seen on a saved news page: the copy check must not
+/// take a stretch of the same length for an unchanged one).
+#[test]
+fn a_tip_moved_up_past_text_without_tips_keeps_its_place() {
+    let before = page_of(&[0, 1, 2, 3, 4]);
+    let tips: Vec<(String, Vec<Selector>)> = tips_on(&before).into_iter().skip(1).collect();
+    let after = page_of(&[1, 0, 2, 3, 4]);
+    let expected: Vec<Option<String>> = tips.iter().map(|(q, _)| Some(q.clone())).collect();
+    assert_eq!(placed_texts(&after, &tips), expected);
+}
+
 /// Regression (issue #17): paragraphs inserted before the first, middle and last tips left
 /// most tips unplaced.
 #[test]
@@ -456,6 +469,52 @@ fn the_last_tip_on_a_repeated_headline_keeps_to_its_side_of_its_neighbour() {
     let found = anchor_all(&PageText::new(&after), &borrowed)[3].map(|a| (a.start, a.end));
     let own = after.match_indices(quote).nth(1).expect("the story's headline").0;
     assert_eq!(found, Some((utf16(&after, own), utf16(&after, own + quote.len()))));
+}
+
+/// A tip on a headline the page also shows in a teaser, its story deleted: the teaser lies
+/// between two tips that are as far apart as when it was captured, so it was there then
+/// too, another copy of the words, and the tip is not painted on it (seen on saved news
+/// pages, issue #17: "a deleted tip shown on another copy of its very words").
+#[test]
+fn a_deleted_quote_is_not_painted_on_a_copy_the_page_already_had() {
+    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
+    let quote = "Take Legal Action Over Early Deaths";
+    let teaser = format!("Most read\n{headline}\nMore stories\n\n");
+    let story = format!("Opinion\n{headline}\nBy the editors\n\n");
+    let before = format!("{}{teaser}{}{story}{}", page_of(&[0]), page_of(&[1, 2]), page_of(&[3]));
+    let tips: Vec<(String, Vec<Selector>)> =
+        ["Use the Orders tab", "Insulin sliding scales", "A rejected claim", "Vitals entered on", quote]
+            .iter()
+            .map(|q| (q.to_string(), capture(&before, q, usize::from(*q == quote))))
+            .collect();
+    let after = before.replace(&story, "");
+    let placed = placed_texts(&after, &tips);
+    assert_eq!(placed[4], None, "the story is gone; the teaser's copy was never the tip's");
+    assert!(placed[..4].iter().all(Option::is_some), "the other tips stay: {placed:?}");
+}
+
+/// Two tips on one phrase the page has twice: one on part of the first copy, one on the
+/// whole second copy, which is then deleted with its paragraph (the last on the page, so no
+/// tip after it). What is left of the deleted tip's words is the other tip's text, which has
+/// moved less: the deleted tip is not painted over it, and the other tip keeps its place
+/// (seen on a saved code-hosting page, issue #17).
+#[test]
+fn a_deleted_quote_is_not_painted_over_another_tips_text() {
+    let step = "Convert the bundle to an iOSMac (Marzipan) one (Unsupported & undocumented) first.";
+    let readme = "Readme: Convert the bundle to an iOSMac (Marzipan) one (Unsupported & risky).";
+    let before = format!("{}{step}\n\n{}{readme}\n\n", page_of(&[0]), page_of(&[1, 2]));
+    let part = "bundle to an iOSMac (Marzipan) one";
+    let whole = "bundle to an iOSMac (Marzipan) one (Unsupported &";
+    let tips: Vec<(String, Vec<Selector>)> =
+        [(part, 0), ("Insulin sliding scales", 0), ("A rejected claim", 0), (whole, 1)]
+            .iter()
+            .map(|&(q, nth)| (q.to_string(), capture(&before, q, nth)))
+            .collect();
+    // A notice above moves every tip, so no stretch from the page's start is as it was.
+    let after = format!("Downtime tonight from 02:00.\n\n{}", before.replace(&format!("{readme}\n\n"), ""));
+    let placed = placed_texts(&after, &tips);
+    assert_eq!(placed[3], None, "its paragraph is gone");
+    assert_eq!(placed[..3], [Some(part.to_owned()), Some(tips[1].0.clone()), Some(tips[2].0.clone())]);
 }
 
 /// Two tips on the same words in two places (a headline in a teaser and in its story), the

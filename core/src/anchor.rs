@@ -405,10 +405,10 @@ fn anchor_with_index(
             placed[i] = by_block_kind(page, quote, &exact[i]);
         }
     }
-    // A place in a stretch of text that has not changed since capture (or in another tip's
-    // text) was somewhere else on the captured page than the tip: it is another copy of the
-    // words (a headline repeated in a list of related stories, a line in every record), and
-    // the tip's own text is gone or was not found.
+    // A place in a stretch of text that nothing came into or left since capture (or in
+    // another tip's text) was somewhere else on the captured page than the tip: another
+    // copy of the words (a headline repeated in a list of related stories, a line in every
+    // record), and the tip's own text is gone or was not found.
     let neighbours = Neighbours::new(page, &quotes, &firm(&placed, &exact));
     for (i, quote) in quotes.iter().enumerate() {
         let (Some(quote), Some(chosen)) = (quote, placed[i]) else { continue };
@@ -830,7 +830,7 @@ impl<'p> Neighbours<'p> {
         // text as then, maybe in another order. The tip was captured outside it, so its
         // text is not in it; one captured inside it has moved within it, and says nothing.
         let same_length = before.captured <= after.captured
-            && after.now.checked_sub(before.now).is_some_and(|now| now == after.captured - before.captured);
+            && after.now.checked_sub(before.now).is_some_and(|apart| apart == after.captured - before.captured);
         let captured_outside = captured < i64::from(before.captured) || captured >= i64::from(after.captured);
         same_length && captured_outside
     }

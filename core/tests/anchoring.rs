@@ -448,16 +448,23 @@ fn a_lone_quote_agreeing_on_a_side_is_placed_whatever_its_neighbours_say() {
     assert_eq!(placed[5].as_deref(), Some(quote));
 }
 
+/// A news headline that a page shows twice: in a teaser and over its story.
+const NEWS_HEADLINE: &str =
+    "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
+/// The middle of [`NEWS_HEADLINE`]: both copies have its whole context.
+const HEADLINE_QUOTE: &str = "Take Legal Action Over Early Deaths";
+
+/// The teaser and the story, each with [`NEWS_HEADLINE`].
+fn teaser_and_story() -> (String, String) {
+    (format!("Most read\n{NEWS_HEADLINE}\nMore stories\n\n"), format!("Opinion\n{NEWS_HEADLINE}\nBy the editors\n\n"))
+}
+
 /// The last tip on the page, on a headline the page also shows in a teaser above: with a
 /// paragraph inserted right before its own, the copy after its one neighbour is its own
 /// (seen unplaced on saved news pages, issue #17).
 #[test]
 fn the_last_tip_on_a_repeated_headline_keeps_to_its_side_of_its_neighbour() {
-    // The tip quotes the middle of the headline: both copies have its whole context.
-    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
-    let quote = "Take Legal Action Over Early Deaths";
-    let teaser = format!("Most read\n{headline}\nMore stories\n\n");
-    let story = format!("Opinion\n{headline}\nBy the editors\n\n");
+    let (quote, (teaser, story)) = (HEADLINE_QUOTE, teaser_and_story());
     let before = format!("{teaser}{}{story}", page_of(&[0, 1, 2]));
     let tips: Vec<(String, Vec<Selector>)> =
         ["Use the Orders tab", "Insulin sliding scales", "A rejected claim", quote]
@@ -477,10 +484,7 @@ fn the_last_tip_on_a_repeated_headline_keeps_to_its_side_of_its_neighbour() {
 /// pages, issue #17: "a deleted tip shown on another copy of its very words").
 #[test]
 fn a_deleted_quote_is_not_painted_on_a_copy_the_page_already_had() {
-    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
-    let quote = "Take Legal Action Over Early Deaths";
-    let teaser = format!("Most read\n{headline}\nMore stories\n\n");
-    let story = format!("Opinion\n{headline}\nBy the editors\n\n");
+    let (quote, (teaser, story)) = (HEADLINE_QUOTE, teaser_and_story());
     let before = format!("{}{teaser}{}{story}{}", page_of(&[0]), page_of(&[1, 2]), page_of(&[3]));
     let tips: Vec<(String, Vec<Selector>)> =
         ["Use the Orders tab", "Insulin sliding scales", "A rejected claim", "Vitals entered on", quote]
@@ -523,8 +527,7 @@ fn a_deleted_quote_is_not_painted_over_another_tips_text() {
 /// a saved news page, issue #17).
 #[test]
 fn an_edited_quote_beats_a_copy_inside_another_tips_quote() {
-    let headline = "Analysts and Experts Expect Insurers to Take Legal Action Over Early Deaths of Policyholders in Several States";
-    let quote = "Take Legal Action Over Early Deaths";
+    let (headline, quote) = (NEWS_HEADLINE, HEADLINE_QUOTE);
     let teaser_quote = "Insurers to Take Legal Action Over Early Deaths of Policyholders";
     let before = format!(
         "Most read\n{headline}\nMore stories\n\n{}Opinion\n{headline}\nBy the editors\n\n{}",
